@@ -27,11 +27,14 @@ const (
 
 // Result is one finished check, as printed by `-o json` and shown by the TUI.
 type Result struct {
-	ID         string `json:"id"`
-	Title      string `json:"title"`
-	Status     Status `json:"status"`
-	Detail     string `json:"detail,omitempty"`
-	Hint       string `json:"hint,omitempty"`
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Status Status `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Hint   string `json:"hint,omitempty"`
+	// Finding names what a warn or fail found, when one check can find
+	// several things (systemid.cloned, runner.stale); stable like ID.
+	Finding    string `json:"finding,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
 	// Data carries facts dependent checks need (the daemon's platform, a
 	// registry's challenge); never printed.

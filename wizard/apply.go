@@ -17,6 +17,9 @@ import (
 	"github.com/runnerup/runnerup/internal/systemid"
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/fleet"
+	"github.com/runnerup/runnerup/probe/service"
+	"github.com/runnerup/runnerup/probe/suite"
 	"github.com/runnerup/runnerup/render"
 )
 
@@ -76,6 +79,28 @@ type ApplyOptions struct {
 	NewGitLab func(url string, opts gitlab.Options) (RunnerAPI, error)
 	// HTTPClient is passed to the default GitLab client (nil: default).
 	HTTPClient *http.Client
+
+	// DetectService finds the gitlab-runner service (nil: not looked
+	// for); the files it reads become the defaults.
+	DetectService DetectFunc
+	// MachineID reads this host's machine id for the system id check
+	// (nil: no check).
+	MachineID func() (string, error)
+	// CheckStale verifies the other [[runners]] entries' tokens and
+	// reports stale ones; PruneStale also removes them (with a backup).
+	CheckStale bool
+	PruneStale bool
+	// Prune lists entries to remove that an earlier run found stale (the
+	// wizard's review, where the user chose them); no checks needed.
+	Prune []fleet.Runner
+	// FreshSystemID writes a new random r_ system id (a cloned or shared
+	// one makes every copy one runner manager in GitLab).
+	FreshSystemID bool
+
+	// systemID is the id verify calls use, set once known.
+	systemID string
+	// ContactPoll is WaitContact's poll interval (0: the client's 2 s).
+	ContactPoll time.Duration
 }
 
 // FileChange is one file apply looked at.
@@ -97,8 +122,22 @@ type ApplyResult struct {
 	SystemID     *FileChange  `json:"system_id_file,omitempty"`
 	Runner       RunnerResult `json:"runner"`
 	Warnings     []FieldError `json:"warnings"`
-	// Checks are the live checks' results (empty with SkipProbes).
+	// Checks are the live checks' results (only the local host checks
+	// with SkipProbes).
 	Checks []probe.Result `json:"checks"`
+	// Pruned lists stale entries removed (--prune-stale).
+	Pruned []PrunedRunner `json:"pruned,omitempty"`
+	// Service is the gitlab-runner service found on this host.
+	Service *service.Install `json:"service,omitempty"`
+	// NextSteps say what to do now, for the install kind found.
+	NextSteps []string `json:"next_steps"`
+}
+
+// PrunedRunner is a stale entry apply removed.
+type PrunedRunner struct {
+	Name  string `json:"name"`
+	URL   string `json:"url"`
+	Token string `json:"token"` // redacted
 }
 
 // RunnerResult says what happened to the runner entry.
@@ -185,8 +224,9 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
+	scan := scanService(ctx, &opts, a.Docker.Host)
 	paths, warnings := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
-	res := &ApplyResult{DryRun: opts.DryRun, Warnings: append(append([]FieldError{}, p.Warnings...), warnings...)}
+	res := &ApplyResult{DryRun: opts.DryRun, Warnings: append(append([]FieldError{}, p.Warnings...), warnings...), Service: opts.Paths.Service}
 	res.ConfigTOML.Path = paths.ConfigTOML
 
 	oldTOML, err := readExisting(paths.ConfigTOML)
@@ -202,11 +242,16 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("reading %s: %w", filepath.Join(configDir, systemid.FileName), err)}
 	}
+	if opts.FreshSystemID {
+		sysID, sysIDFromFile = systemid.Random(), false
+	}
+	opts.systemID = sysID
 	res.Runner = RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, SystemID: sysID}
 
 	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
 	var creds *render.Credentials
 	var register bool
+	var rotated *probe.Result
 	switch {
 	case existing != nil && kind == TokenRegistration:
 		// Registered before: a registration token must not make a second runner.
@@ -215,11 +260,9 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		res.Runner.Action, res.Runner.ID = "kept", existing.ID
 	case existing != nil && !opts.ReplaceToken:
 		res.Runner.Action, res.Runner.ID = "kept", existing.ID
-		res.Warnings = append(res.Warnings, FieldError{
-			Field: "gitlab.token", Warning: true,
-			Problem: fmt.Sprintf("config.toml holds a different token (%s) for runner %q; the runner probably rotated it, so it is kept", secret.Token(existing.Token), existing.Name),
-			Fix:     "pass --replace-token to write the answers' token instead",
-		})
+		rotated = &probe.Result{ID: RotatedID(existing.Name), Title: "Runner token on disk", Status: probe.Warn, Finding: FindingTokenRotated,
+			Detail: fmt.Sprintf("config.toml holds a different token (%s) for runner %q than the answers (%s); the runner probably rotated it, so it is kept and checked instead", secret.Token(existing.Token), existing.Name, secret.Token(a.GitLab.Token)),
+			Hint:   "pass --replace-token to write the answers' token on purpose; update the answers (or your config management) so they stop carrying the old token"}
 	case kind == TokenRegistration:
 		register = true
 	default:
@@ -244,21 +287,47 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	}
 	// Live checks run before anything is registered or written: a job
 	// that cannot pull its image should stop apply, not the first pipeline.
+	fleetOpts := a.fleetOptions(paths, oldTOML, scan, opts, fleetApply)
+	if rotated != nil {
+		if opts.Probe.OnResult != nil {
+			opts.Probe.OnResult(*rotated)
+		}
+		res.Checks = append(res.Checks, *rotated)
+	}
 	if opts.SkipProbes {
 		res.Warnings = append(res.Warnings, FieldError{Field: "probes", Warning: true,
 			Problem: "live checks skipped (--skip-probes): nothing proves that jobs can pull their images",
 			Fix:     "run `runnerup probe --answers FILE` when the network is available"})
+		// The host checks are local: run them anyway.
+		fleetOpts.Runners.Verify = nil
+		checks, err := runProbes(ctx, suite.Plan{Fleet: fleetOpts}, opts.Probe)
+		res.Checks = append(res.Checks, checks...)
+		if err != nil {
+			return res, err
+		}
 	} else {
 		in, err := inputsFor(a, paths, oldTOML)
 		if err != nil {
 			return nil, err
 		}
 		in.systemID = sysID
-		checks, err := runProbes(ctx, a.plan(in), opts.Probe)
-		res.Checks = checks
+		in.fleet = fleetOpts
+		planned := a
+		if rotated != nil {
+			// The runner uses the token on disk: that is the one to check.
+			c := *a
+			c.GitLab.Token = existing.Token
+			planned = &c
+		}
+		checks, err := runProbes(ctx, planned.plan(in), opts.Probe)
+		res.Checks = append(res.Checks, checks...)
 		if err != nil {
 			return res, err
 		}
+	}
+	stale := opts.Prune
+	if opts.PruneStale {
+		stale = append(stale, staleEntries(res.Checks)...)
 	}
 	if register {
 		placeholder := &render.Credentials{Token: "<issued by GitLab at registration>", ObtainedAt: opts.Now()}
@@ -298,11 +367,12 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 			return nil, err
 		}
 	}
-	out, err := renderFiles(a, creds, oldTOML, oldJSON, jsonPath)
+	out, err := renderFiles(a, creds, oldTOML, oldJSON, jsonPath, stale)
 	if err != nil {
 		return nil, err
 	}
 	res.Runner.Appended = out.appended
+	res.Pruned = prunedResult(out.pruned)
 	res.ConfigTOML.Diff = render.Diff(paths.ConfigTOML, oldTOML, out.toml, redactor)
 	res.ConfigTOML.Changed = res.ConfigTOML.Diff != ""
 	res.ConfigTOML.Created = len(oldTOML) == 0 && !fileExists(paths.ConfigTOML)
@@ -314,13 +384,14 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		files = append(files, safewrite.File{Path: jsonPath, Secret: true})
 	}
 	idPath := filepath.Join(configDir, systemid.FileName)
-	if !sysIDFromFile && res.ConfigTOML.Changed {
+	if opts.FreshSystemID || (!sysIDFromFile && res.ConfigTOML.Changed) {
 		// The runner would create it on start; writing it now keeps the id
 		// verify used and the one the runner will send the same.
-		res.SystemID = &FileChange{Path: idPath, Changed: true, Created: true}
+		res.SystemID = &FileChange{Path: idPath, Changed: true, Created: !fileExists(idPath)}
 		files = append(files, safewrite.File{Path: idPath, Secret: true})
 	}
-	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed)
+	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || opts.FreshSystemID
+	res.NextSteps = nextSteps(res, opts.Paths.Service, scan.detected)
 	if opts.DryRun || !res.Changed {
 		return res, nil
 	}
@@ -336,10 +407,11 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 			if res.Runner.Action == "registered" && existing == nil && curExisting != nil {
 				return nil, fmt.Errorf("another process added runner %q to %s while this one was being registered", a.GitLab.Name, paths.ConfigTOML)
 			}
-			if now, err = renderFiles(a, creds, curTOML, curJSON, jsonPath); err != nil {
+			if now, err = renderFiles(a, creds, curTOML, curJSON, jsonPath, stale); err != nil {
 				return nil, fmt.Errorf("%s changed while applying: %w", paths.ConfigTOML, err)
 			}
 			res.Runner.Appended = now.appended
+			res.Pruned = prunedResult(now.pruned)
 			res.ConfigTOML.Diff = render.Diff(paths.ConfigTOML, curTOML, now.toml, redactor)
 			if res.DockerConfig != nil {
 				res.DockerConfig.Diff = render.Diff(jsonPath, curJSON, now.json, redactor)
@@ -349,7 +421,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		if res.DockerConfig != nil {
 			data[jsonPath] = now.json
 		}
-		if res.SystemID != nil && cur[idPath] == nil && !bytes.Equal(curTOML, now.toml) {
+		if res.SystemID != nil && (opts.FreshSystemID || cur[idPath] == nil && !bytes.Equal(curTOML, now.toml)) {
 			data[idPath] = []byte(sysID)
 		}
 		return data, nil
@@ -374,28 +446,34 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 			}
 		}
 	}
-	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed)
+	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || res.SystemID != nil
+	res.NextSteps = nextSteps(res, opts.Paths.Service, scan.detected)
 	return res, nil
 }
 
 // renderedFiles are apply's new config.toml and config.json bytes.
 type renderedFiles struct {
+	pruned     []fleet.Runner
 	toml, json []byte
 	appended   bool
 }
 
 // renderFiles renders both files from their current bytes; json is only
 // rendered when the answers write config.json.
-func renderFiles(a *Answers, creds *render.Credentials, oldTOML, oldJSON []byte, jsonPath string) (renderedFiles, error) {
+func renderFiles(a *Answers, creds *render.Credentials, oldTOML, oldJSON []byte, jsonPath string, stale []fleet.Runner) (renderedFiles, error) {
 	idx, _, err := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
 	if err != nil {
 		return renderedFiles{}, &InputError{Err: err}
 	}
-	rendered, err := renderConfig(oldTOML, a, creds, idx < 0)
+	pruned, removed, err := pruneStale(oldTOML, stale, idx)
 	if err != nil {
 		return renderedFiles{}, err
 	}
-	out := renderedFiles{toml: rendered.Data, appended: rendered.Appended}
+	rendered, err := renderConfig(pruned, a, creds, idx < 0)
+	if err != nil {
+		return renderedFiles{}, err
+	}
+	out := renderedFiles{toml: rendered.Data, appended: rendered.Appended, pruned: removed}
 	if a.WritesDockerConfig() {
 		if out.json, err = render.DockerConfig(oldJSON, a.DockerConfigEdit()); err != nil {
 			return renderedFiles{}, &InputError{Err: fmt.Errorf("%s: %w", jsonPath, err)}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+
+	"github.com/runnerup/runnerup/probe/service"
 )
 
 // PathEnv is what default paths depend on; injected so tests need no root.
@@ -13,6 +15,9 @@ type PathEnv struct {
 	Home string
 	Cwd  string
 	Env  Env
+	// Service is the gitlab-runner service found on this host (nil: none
+	// or not looked for); its files become the defaults.
+	Service *service.Install
 }
 
 // DefaultPathEnv reads the running process.
@@ -45,7 +50,7 @@ func DefaultConfigPath(pe PathEnv) string {
 }
 
 // ResolvePaths picks the output paths: flags, then the answers' [output],
-// then the runner's defaults. GitLab Runner reads $HOME/.docker/config.json
+// then the files the installed service reads, then the runner's defaults. GitLab Runner reads $HOME/.docker/config.json
 // of its own user and ignores DOCKER_CONFIG, so runnerup does too, and says
 // so when DOCKER_CONFIG points elsewhere.
 func ResolvePaths(out Output, configFlag, dockerFlag string, pe PathEnv) (Paths, []FieldError) {
@@ -56,6 +61,8 @@ func ResolvePaths(out Output, configFlag, dockerFlag string, pe PathEnv) (Paths,
 		p.ConfigTOML = configFlag
 	case out.ConfigTOML != "":
 		p.ConfigTOML = out.ConfigTOML
+	case pe.Service != nil && pe.Service.ConfigPath != "":
+		p.ConfigTOML = pe.Service.ConfigPath
 	default:
 		p.ConfigTOML = DefaultConfigPath(pe)
 	}
@@ -65,6 +72,8 @@ func ResolvePaths(out Output, configFlag, dockerFlag string, pe PathEnv) (Paths,
 		p.DockerConfigDir = dockerFlag
 	case out.DockerConfig != "":
 		p.DockerConfigDir = out.DockerConfig
+	case pe.Service != nil && pe.Service.DockerConfigPath != "":
+		p.DockerConfigDir = filepath.Dir(pe.Service.DockerConfigPath)
 	default:
 		p.DockerConfigDir = defaultDocker
 		if pe.Env != nil {

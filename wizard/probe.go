@@ -11,6 +11,7 @@ import (
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
+	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/probe/suite"
 	"github.com/runnerup/runnerup/render"
 )
@@ -34,11 +35,14 @@ type probeInputs struct {
 	configJSON     []byte
 	configJSONPath string
 	systemID       string
+	configTOML     []byte
+	// fleet are the host checks (nil: none).
+	fleet *fleet.Options
 }
 
 // Plan builds the live checks for prepared answers.
 func (a *Answers) plan(in probeInputs) suite.Plan {
-	p := suite.Plan{}
+	p := suite.Plan{Fleet: in.fleet}
 	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
 	p.GitLab = &probe.GitLabTarget{
 		URL: a.GitLab.URL, Token: a.GitLab.Token, CAFile: a.GitLab.TLSCAFile,
@@ -88,11 +92,18 @@ func runProbes(ctx context.Context, p suite.Plan, opts ProbeOptions) ([]probe.Re
 // would leave them.
 func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result, error) {
 	a := p.Resolved
+	scan := scanService(ctx, &opts, a.Docker.Host)
 	paths, _ := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
 	in, err := inputsFor(a, paths, nil)
 	if err != nil {
 		return nil, err
 	}
+	opts.systemID = in.systemID
+	mode := fleetProbe
+	if opts.CheckStale {
+		mode = fleetInspect
+	}
+	in.fleet = a.fleetOptions(paths, in.configTOML, scan, opts, mode)
 	return runProbes(ctx, a.plan(in), opts.Probe)
 }
 
@@ -135,7 +146,7 @@ func inputsFor(a *Answers, paths Paths, oldTOML []byte) (probeInputs, error) {
 	if err != nil {
 		return probeInputs{}, &InputError{Err: err}
 	}
-	return probeInputs{runnerEnv: env, configJSON: configJSON, configJSONPath: jsonPath, systemID: sysID}, nil
+	return probeInputs{runnerEnv: env, configJSON: configJSON, configJSONPath: jsonPath, systemID: sysID, configTOML: oldTOML}, nil
 }
 
 // ProbeImages checks the daemon and the given images with the current
@@ -171,11 +182,14 @@ func ProbeImages(ctx context.Context, images []string, opts ApplyOptions) ([]pro
 // GitLab's reachability, a token adds its verification, an image adds the
 // daemon, credentials and registry chain.
 func ProbeAnswers(ctx context.Context, a *Answers, opts ApplyOptions) ([]probe.Result, error) {
+	scan := scanService(ctx, &opts, a.Docker.Host)
 	paths, _ := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
 	in, err := inputsFor(a, paths, nil)
 	if err != nil {
 		return nil, err
 	}
+	opts.systemID = in.systemID
+	in.fleet = a.fleetOptions(paths, in.configTOML, scan, opts, fleetApply)
 	p := a.plan(in)
 	if msg, _, warn := CheckGitLabURL(a.GitLab.URL); msg != "" && !warn {
 		p.GitLab = nil

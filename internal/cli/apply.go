@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -28,6 +29,14 @@ type ApplyOptions struct {
 	Timeout         time.Duration
 	// PrintRegisterCommand prints the gitlab-runner register equivalent of the answers and stops.
 	PrintRegisterCommand bool
+	PruneStale           bool
+	FreshSystemID        bool
+	// WaitContact bounds the wait for the running runner to contact
+	// GitLab after the write (0: do not wait).
+	WaitContact time.Duration
+
+	detect    wizard.DetectFunc
+	machineID func() (string, error)
 
 	// Wizard holds the injectable parts of wizard.Apply (tests point them
 	// at fakes); zero values mean the real ones.
@@ -37,7 +46,7 @@ type ApplyOptions struct {
 // NewCmdApply builds `runnerup apply`. runF replaces the run function in
 // tests that check flag parsing only.
 func NewCmdApply(d *Deps, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
-	opts := &ApplyOptions{IO: d.IO}
+	opts := &ApplyOptions{IO: d.IO, detect: d.DetectService, machineID: d.MachineID}
 	cmd := &cobra.Command{
 		Use:   "apply --answers FILE",
 		Short: "Replay an answers file headless: validate, register, write config.toml and config.json",
@@ -65,6 +74,18 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 			if opts.Timeout <= 0 {
 				return &FlagError{Err: fmt.Errorf("--timeout must be positive")}
 			}
+			if opts.PruneStale && opts.SkipProbes {
+				return &FlagError{Err: errors.New("--prune-stale asks GitLab which entries are stale; it cannot be combined with --skip-probes/--offline")}
+			}
+			if opts.WaitContact < 0 {
+				return &FlagError{Err: errors.New("--wait-contact must be positive")}
+			}
+			if opts.WaitContact > 0 && opts.DryRun {
+				return &FlagError{Err: errors.New("--wait-contact waits for the runner to pick up written files; --dry-run writes nothing")}
+			}
+			if opts.WaitContact > 0 && apiToken() == "" {
+				return &FlagError{Err: errors.New("--wait-contact needs GITLAB_TOKEN: GitLab reports when a runner last contacted it only through its REST API (GET /runners/:id/managers), which the runner token cannot read; export GITLAB_TOKEN with a personal, project or group access token that has read_api")}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -81,6 +102,10 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	f.BoolVar(&opts.SkipProbes, "offline", false, "same as --skip-probes")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "deadline for each network call and live check")
+	f.BoolVar(&opts.PruneStale, "prune-stale", false, "remove [[runners]] entries whose token GitLab rejects (403: deleted runners); the previous file is kept as a backup")
+	f.BoolVar(&opts.FreshSystemID, "fresh-system-id", false, "write a new random r_ system id (for a cloned disk or image whose id other hosts share)")
+	f.DurationVar(&opts.WaitContact, "wait-contact", 0, "after writing, wait up to this long (60s when given without a value) until the running runner contacts GitLab; needs GITLAB_TOKEN with read_api")
+	f.Lookup("wait-contact").NoOptDefVal = "60s"
 	f.BoolVar(&opts.PrintRegisterCommand, "print-register-command", false, "print the equivalent 'gitlab-runner register' commands (secrets as shell variables) and exit; contacts nothing, writes nothing")
 	return cmd
 }
@@ -98,9 +123,17 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes
+	w.PruneStale, w.FreshSystemID = opts.PruneStale, opts.FreshSystemID
+	if w.DetectService == nil {
+		w.DetectService = opts.detect
+	}
+	if w.MachineID == nil {
+		w.MachineID = opts.machineID
+	}
 	w.Probe.Timeout = opts.Timeout
+	var printer *checklistPrinter
 	if opts.Output == "text" {
-		printer := checklistPrinter{w: opts.IO.ErrOut, color: opts.IO.ColorEnabled()}
+		printer = &checklistPrinter{w: opts.IO.ErrOut, color: opts.IO.ColorEnabled()}
 		w.Probe.OnResult = printer.print
 	}
 
@@ -118,12 +151,38 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return reportError(opts.IO, opts.Output, err)
 	}
-	if opts.Output == "json" {
-		return writeJSON(opts.IO.Out, res)
+	var contact *probe.Result
+	if opts.WaitContact > 0 && !res.DryRun {
+		if printer != nil {
+			printApplyText(opts.IO, res)
+			fmt.Fprintf(opts.IO.ErrOut, "waiting up to %s for the runner to contact GitLab…\n", opts.WaitContact)
+		}
+		g := prepared.Resolved.GitLab
+		r := wizard.WaitContact(ctx, res, g.URL, g.TLSCAFile, apiToken(), time.Now(), opts.WaitContact, w)
+		contact = &r
+		res.Checks = append(res.Checks, r)
+		if printer != nil {
+			printer.print(r)
+		}
 	}
-	printApplyText(opts.IO, res)
+	switch {
+	case opts.Output == "json":
+		if err := writeJSON(opts.IO.Out, res); err != nil {
+			return err
+		}
+	case contact == nil:
+		printApplyText(opts.IO, res)
+	}
+	if contact != nil && contact.Status == probe.Fail {
+		// The files are written; automation still learns that the runner
+		// is not up.
+		return &SilentError{Code: ExitCheckFailed}
+	}
 	return nil
 }
+
+// apiToken is the GitLab API token --wait-contact reads, as glab does.
+func apiToken() string { return os.Getenv("GITLAB_TOKEN") }
 
 // reportError prints an error in the chosen format and returns a
 // SilentError carrying its exit code.
@@ -180,6 +239,7 @@ func printApplyText(ios *IOStreams, res *wizard.ApplyResult) {
 				fmt.Fprint(ios.Out, f.Diff)
 			}
 		}
+		printPruned(ios, res)
 		if !res.Changed {
 			fmt.Fprintln(ios.Out, "no changes")
 		} else {
@@ -204,5 +264,18 @@ func printApplyText(ios *IOStreams, res *wizard.ApplyResult) {
 	if res.SystemID != nil {
 		fmt.Fprintf(ios.Out, "wrote %s\n", res.SystemID.Path)
 	}
-	fmt.Fprintln(ios.Out, "next: a running gitlab-runner reloads config.toml within 3 s; start it with 'gitlab-runner start' (or 'systemctl restart gitlab-runner') if it is not running")
+	printPruned(ios, res)
+	for _, n := range res.NextSteps {
+		fmt.Fprintln(ios.Out, "next:", n)
+	}
+}
+
+func printPruned(ios *IOStreams, res *wizard.ApplyResult) {
+	verb := "removed"
+	if res.DryRun {
+		verb = "would remove"
+	}
+	for _, p := range res.Pruned {
+		fmt.Fprintf(ios.Out, "%s stale runner %q (%s, %s) from %s\n", verb, p.Name, p.Token, p.URL, res.ConfigTOML.Path)
+	}
 }

@@ -291,8 +291,8 @@ func TestBadInputCorpus(t *testing.T) {
 			b.write(filepath.Join(b.dir, "notadir"), "x")
 			return []string{"apply", "--answers", b.answers, "--config", b.cfg, "--docker-config", filepath.Join(b.dir, "notadir"), "--skip-probes"}
 		}, code: 2, want: []string{"notadir/config.json", "not a directory"}},
-		{name: "flags/probe --answers and --image", setup: args("probe", "--answers", "ANSWERS", "--image", "alpine"), code: 2, want: []string{"give either --answers FILE or --image REF"}},
-		{name: "flags/probe neither", setup: args("probe"), code: 2, want: []string{"give either --answers FILE or --image REF"}},
+		{name: "flags/probe --answers and --image", setup: args("probe", "--answers", "ANSWERS", "--image", "alpine"), code: 2, want: []string{"give one of --answers FILE, --image REF, or --config PATH"}},
+		{name: "flags/probe neither", setup: args("probe"), code: 2, want: []string{"give one of --answers FILE, --image REF, or --config PATH"}},
 		{name: "flags/probe -o xml", setup: args("probe", "--image", "alpine", "-o", "xml"), code: 2, want: []string{`--output must be text or json, not "xml"`}},
 		{name: "flags/probe --timeout 0", setup: args("probe", "--image", "alpine", "--timeout", "0s"), code: 2, want: []string{"--timeout must be positive"}},
 		{name: "flags/probe --image empty", setup: args("probe", "--image", ""), code: 2, want: []string{"--image", "is empty"}},

@@ -3,10 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/runnerup/runnerup/internal/lint"
+	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -15,19 +19,32 @@ type CheckOptions struct {
 	IO         *IOStreams
 	ConfigPath string
 	Output     string
+	Online     bool
+	Timeout    time.Duration
 	Paths      wizard.PathEnv
+	// Wizard holds injectable parts of the host checks (tests).
+	Wizard wizard.ApplyOptions
+
+	detect    wizard.DetectFunc
+	machineID func() (string, error)
 }
 
 // NewCmdCheck builds `runnerup check`.
 func NewCmdCheck(d *Deps, runF func(context.Context, *CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{IO: d.IO}
+	opts := &CheckOptions{IO: d.IO, detect: d.DetectService, machineID: d.MachineID}
 	cmd := &cobra.Command{
-		Use:   "check [--config PATH]",
-		Short: "Lint an existing config.toml offline",
+		Use:   "check [--config PATH] [--online]",
+		Short: "Lint an existing config.toml and the runner set-up of this host",
 		Long: `check lints a GitLab Runner config.toml without contacting anything: TOML errors
 with line:column, unknown keys with did-you-mean, wrong types, invalid executor,
 pull_policy and shell values, duplicate runners and tokens, registration tokens
 stored as runner tokens, Docker-in-Docker wiring, file modes and more.
+
+It also looks at this host: which config.toml and config.json the gitlab-runner
+service really reads (systemd unit, container mount), whether it runs, the
+system id (cloned or shared), the proxies of the shell, the service and the
+daemon, and token expiry. --online also asks GitLab whether each entry's token
+is still valid (stale entries, deleted in GitLab).
 
 Exit codes: 0 no errors or warnings, 3 findings, 2 the file cannot be read.`,
 		Args: noArgs,
@@ -38,22 +55,34 @@ Exit codes: 0 no errors or warnings, 3 findings, 2 the file cannot be read.`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return checkRun(opts)
+			return checkRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.ConfigPath, "config", "", "config.toml to check (default: the runner's own path)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&opts.Online, "online", false, "also verify each runner's token with GitLab (finds stale entries)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each check")
 	return cmd
 }
 
-func checkRun(opts *CheckOptions) error {
+func checkRun(ctx context.Context, opts *CheckOptions) error {
 	path := opts.ConfigPath
 	if path == "" {
+		// The file the service reads, else the runner's default.
 		pe := opts.Paths
 		if pe.Env == nil {
 			pe = wizard.DefaultPathEnv()
 		}
-		path = wizard.DefaultConfigPath(pe)
+		if detect := firstNonNil(opts.Wizard.DetectService, opts.detect); detect != nil {
+			dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+			installs, _ := detect(dctx, "")
+			cancel()
+			if primary, ok := service.Primary(installs); ok {
+				pe.Service = &primary
+			}
+		}
+		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
+		path = paths.ConfigTOML
 	}
 	findings, err := lint.LintFile(path)
 	if err != nil {
@@ -65,23 +94,76 @@ func checkRun(opts *CheckOptions) error {
 			blocking++
 		}
 	}
+	checks := hostChecks(ctx, opts, path, lint.HasErrors(findings))
+	for _, c := range checks {
+		if c.Status == probe.Warn || c.Status == probe.Fail {
+			blocking++
+		}
+	}
 	if opts.Output == "json" {
 		if findings == nil {
 			findings = []lint.Finding{}
 		}
-		if err := writeJSON(opts.IO.Out, map[string]any{"config": path, "findings": findings, "ok": blocking == 0}); err != nil {
+		if checks == nil {
+			checks = []probe.Result{}
+		}
+		if err := writeJSON(opts.IO.Out, map[string]any{"config": path, "findings": findings, "checks": checks, "ok": blocking == 0}); err != nil {
 			return err
 		}
 	} else {
 		for _, f := range findings {
 			fmt.Fprintf(opts.IO.Out, "%s:%s\n", path, f.String())
 		}
-		if len(findings) == 0 {
+		printer := checklistPrinter{w: opts.IO.Out, color: opts.IO.ColorEnabled()}
+		for _, c := range checks {
+			if c.Status != probe.Skip {
+				printer.print(c)
+			}
+		}
+		if blocking == 0 && len(findings) == 0 {
 			fmt.Fprintf(opts.IO.Out, "%s: no findings\n", path)
 		}
 	}
 	if blocking > 0 {
 		return &SilentError{Code: ExitCheckFailed}
+	}
+	return nil
+}
+
+// hostChecks runs the host checks beside the lint: the service, system
+// id, proxies, expiry and, with --online, each entry's token. A file the
+// linter cannot parse gets none.
+func hostChecks(ctx context.Context, opts *CheckOptions, path string, broken bool) []probe.Result {
+	if broken {
+		return nil
+	}
+	w := opts.Wizard
+	w.ConfigPath = path
+	if w.Env == nil {
+		w.Env = os.LookupEnv
+	}
+	if w.Paths.Env == nil {
+		w.Paths = opts.Paths
+		if w.Paths.Env == nil {
+			w.Paths = wizard.DefaultPathEnv()
+		}
+	}
+	if w.DetectService == nil {
+		w.DetectService = opts.detect
+	}
+	if w.MachineID == nil {
+		w.MachineID = opts.machineID
+	}
+	w.Timeout, w.Probe.Timeout = opts.Timeout, opts.Timeout
+	_, results, _ := wizard.CheckHost(ctx, w, opts.Online)
+	return results
+}
+
+func firstNonNil(fs ...wizard.DetectFunc) wizard.DetectFunc {
+	for _, f := range fs {
+		if f != nil {
+			return f
+		}
 	}
 	return nil
 }

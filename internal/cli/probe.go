@@ -23,13 +23,16 @@ type ProbeOptions struct {
 	Output          string
 	Timeout         time.Duration
 	Wizard          wizard.ApplyOptions
+
+	detect    wizard.DetectFunc
+	machineID func() (string, error)
 }
 
 // NewCmdProbe builds `runnerup probe`.
 func NewCmdProbe(d *Deps, runF func(context.Context, *ProbeOptions) error) *cobra.Command {
-	opts := &ProbeOptions{IO: d.IO}
+	opts := &ProbeOptions{IO: d.IO, detect: d.DetectService, machineID: d.MachineID}
 	cmd := &cobra.Command{
-		Use:   "probe (--answers FILE | --image REF...)",
+		Use:   "probe (--answers FILE | --image REF... | --config PATH)",
 		Short: "Run every live check (GitLab, Docker daemon, registries, credentials); write nothing",
 		Long: `probe runs the live checks apply runs before writing, and writes nothing:
 GitLab (DNS, TCP, TLS, API, token), the Docker daemon (reachable, permission,
@@ -40,14 +43,18 @@ credentials accepted, manifest, platform).
 With --answers it sees config.toml and config.json as apply would leave them.
 With --image it checks just the daemon and those images with the current
 docker config of this user (no GitLab, no answers).
+With only --config it probes the runners already in that config.toml: each
+entry's token (stale entries, deleted in GitLab, fail), their images, the
+daemon, the service that reads the file, the system id and proxies.
 
 Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 		Example: `  runnerup probe --answers runner.toml
-  runnerup probe --image registry.example.com:5000/ci/app:1 -o json`,
+  runnerup probe --image registry.example.com:5000/ci/app:1 -o json
+  sudo runnerup probe --config /etc/gitlab-runner/config.toml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if (opts.AnswersPath == "") == (len(opts.Images) == 0) {
-				return &FlagError{Err: errors.New("give either --answers FILE or --image REF")}
+			if opts.AnswersPath != "" && len(opts.Images) > 0 || opts.AnswersPath == "" && len(opts.Images) == 0 && !cmd.Flags().Changed("config") {
+				return &FlagError{Err: errors.New("give one of --answers FILE, --image REF, or --config PATH (the runners already in a config.toml)")}
 			}
 			if opts.Output != "text" && opts.Output != "json" {
 				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", opts.Output)}
@@ -84,6 +91,15 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 	}
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.Probe.Timeout = opts.Timeout
+	if w.DetectService == nil {
+		w.DetectService = opts.detect
+	}
+	if w.MachineID == nil {
+		w.MachineID = opts.machineID
+	}
+	if w.Timeout == 0 {
+		w.Timeout = opts.Timeout
+	}
 	if opts.Output == "text" {
 		printer := checklistPrinter{w: opts.IO.Out, color: opts.IO.ColorEnabled()}
 		w.Probe.OnResult = printer.print
@@ -101,8 +117,10 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 			}
 		}
 		results, err = wizard.Probe(ctx, p, w)
-	} else {
+	} else if len(opts.Images) > 0 {
 		results, err = wizard.ProbeImages(ctx, opts.Images, w)
+	} else {
+		_, results, err = wizard.ProbeConfig(ctx, w)
 	}
 	var ce *wizard.CheckError
 	if err != nil && !errors.As(err, &ce) {

@@ -12,6 +12,9 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/runnerup/runnerup/internal/systemid"
+	"github.com/runnerup/runnerup/wizard"
 )
 
 // Build information, set with -ldflags by goreleaser.
@@ -24,6 +27,11 @@ var (
 // Deps are what commands need from the outside world.
 type Deps struct {
 	IO *IOStreams
+	// DetectService finds the gitlab-runner service of this host and
+	// MachineID reads its machine id; nil in tests that construct Deps
+	// by hand, so they never see the machine they run on.
+	DetectService wizard.DetectFunc
+	MachineID     func() (string, error)
 }
 
 const exitCodesHelp = `Exit codes:
@@ -79,7 +87,7 @@ your registries on the way.
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := &Deps{IO: System()}
+	d := &Deps{IO: System(), DetectService: detectService, MachineID: systemid.MachineID}
 	err := NewRootCmd(d).ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil {
 		err = context.Canceled

@@ -1,10 +1,11 @@
 // Package gitlab is a small client for the GitLab API endpoints GitLab Runner
 // uses to register and verify itself (reference/gitlab-runner.md §3).
 //
-// Tokens travel only in JSON bodies, never in URLs, and never appear in an
-// error string: every message the server sends back is scrubbed of the token
-// before it is kept. Redirects to another origin are refused so a token body
-// is never re-sent elsewhere.
+// Runner tokens travel only in JSON bodies and API tokens only in the
+// PRIVATE-TOKEN header, never in URLs, and no token ever appears in an error
+// string: every message the server sends back is scrubbed of the token before
+// it is kept. Redirects to another origin are refused so a token is never
+// re-sent elsewhere.
 package gitlab
 
 import (
@@ -189,6 +190,12 @@ type response struct {
 // send performs one JSON request. in may be nil (no body). secret is scrubbed
 // from any error text.
 func (c *Client) send(ctx context.Context, method, path string, in any, secret string) (*response, error) {
+	return c.sendHeader(ctx, method, path, in, secret, nil)
+}
+
+// sendHeader is send with extra request headers (an API token). Their values
+// are credentials: checkRedirect keeps them on the origin they were meant for.
+func (c *Client) sendHeader(ctx context.Context, method, path string, in any, secret string, hdr http.Header) (*response, error) {
 	u := c.base.ResolveReference(&url.URL{Path: path})
 	endpoint := method + " /api/v4/" + path
 
@@ -211,6 +218,11 @@ func (c *Client) send(ctx context.Context, method, path string, in any, secret s
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.ua)
+	for k, vs := range hdr {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
 
 	resp, err := c.hc.Do(req)
 	if err != nil {

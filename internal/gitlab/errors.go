@@ -25,6 +25,10 @@ const (
 	KindServer               Kind = "server_error"
 	KindNotGitLab            Kind = "not_gitlab"
 	KindUnexpected           Kind = "unexpected"
+	// The API-token endpoints (GET /api/v4/runners/:id/managers).
+	KindAPITokenInvalid Kind = "api_token_invalid"
+	KindAPIForbidden    Kind = "api_forbidden"
+	KindRunnerNotFound  Kind = "runner_not_found"
 )
 
 // Sentinels for errors.Is against an *APIError.
@@ -37,6 +41,11 @@ var (
 	ErrServer               = errors.New("gitlab server error")
 	ErrNotGitLab            = errors.New("not a gitlab api answer")
 	ErrUnexpected           = errors.New("unexpected answer from gitlab")
+
+	ErrAPITokenInvalid = errors.New("the API token was rejected (401): it is expired, revoked or wrong")
+	ErrAPIForbidden    = errors.New("the API token's user cannot see this runner (403): it needs read_api and " +
+		"Maintainer/Owner of the runner's project/group, or admin")
+	ErrRunnerNotFound = errors.New("gitlab has no runner with this id (404)")
 )
 
 func (k Kind) sentinel() error {
@@ -55,6 +64,12 @@ func (k Kind) sentinel() error {
 		return ErrServer
 	case KindNotGitLab:
 		return ErrNotGitLab
+	case KindAPITokenInvalid:
+		return ErrAPITokenInvalid
+	case KindAPIForbidden:
+		return ErrAPIForbidden
+	case KindRunnerNotFound:
+		return ErrRunnerNotFound
 	default:
 		return ErrUnexpected
 	}
@@ -93,10 +108,19 @@ const (
 	opVerify   = "verify"
 	opRegister = "register"
 	opVersion  = "version"
+	opManagers = "managers"
 )
 
 func classify(op string, status int) Kind {
 	switch {
+	case op == opManagers && status == http.StatusUnauthorized:
+		return KindAPITokenInvalid
+	case op == opManagers && status == http.StatusForbidden:
+		return KindAPIForbidden
+	case op == opManagers && status == http.StatusNotFound:
+		// not_found!('Runner'); a non-JSON 404 is turned into KindNotGitLab
+		// by apiError.
+		return KindRunnerNotFound
 	case status == http.StatusBadRequest:
 		return KindBadRequest
 	case status == http.StatusForbidden && op != opVersion:
@@ -125,6 +149,11 @@ func apiError(endpoint, op string, r *response, secret string) *APIError {
 		Status:   r.status,
 		Kind:     classify(op, r.status),
 		Message:  scrub(serverMessage(r), secret),
+	}
+	if e.Kind == KindRunnerNotFound && !isJSON(r.contentType) {
+		// GitLab's API answers a missing runner in JSON; an HTML 404 is the
+		// wrong host or sub-path.
+		e.Kind = KindNotGitLab
 	}
 	if e.Kind == KindRateLimited || r.status == http.StatusServiceUnavailable {
 		e.RetryAfter = retryAfter(r.header.Get("Retry-After"), time.Now())

@@ -14,13 +14,11 @@ import (
 	"fmt"
 	"github.com/runnerup/runnerup/internal/userfile"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
-	"github.com/runnerup/runnerup/internal/systemid"
 )
 
 // Severity of a finding.
@@ -115,38 +113,8 @@ func LintFile(path string) ([]Finding, error) {
 			fs[i].Fix = "chmod 600 " + path
 		}
 	}
-	fs = append(fs, systemIDFindings(filepath.Dir(path))...)
 	sortFindings(fs)
 	return fs, nil
-}
-
-// knownSharedSystemID was baked into the gitlab/gitlab-runner v15.8.2 image,
-// so every container from it shared one runner manager (user-needs §12).
-const knownSharedSystemID = "r_y3jEhmF8fN58"
-
-func systemIDFindings(dir string) []Finding {
-	p := filepath.Join(dir, systemid.FileName)
-	b, err := os.ReadFile(p)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		return []Finding{{ID: "systemid.unreadable", Severity: Warning, Path: systemid.FileName,
-			Message: fmt.Sprintf("cannot read %s: %v", systemid.FileName, unwrapPath(err)),
-			Fix:     "the runner fails to load its configuration when it cannot read this file; check its owner and mode"}}
-	}
-	id := strings.TrimSpace(string(b))
-	switch {
-	case !systemid.Pattern.MatchString(id):
-		return []Finding{{ID: "systemid.invalid", Severity: Warning, Path: systemid.FileName,
-			Message: fmt.Sprintf("%s does not hold a valid system ID (%s); the runner ignores it and makes a new one, which GitLab lists as a new runner manager", systemid.FileName, systemid.Pattern),
-			Fix:     "delete the file and let the runner write a new one"}}
-	case id == knownSharedSystemID:
-		return []Finding{{ID: "systemid.shared", Severity: Warning, Path: systemid.FileName,
-			Message: fmt.Sprintf("system ID %s was baked into the gitlab-runner v15.8.2 image: every runner started from it shares one runner manager in GitLab", id),
-			Fix:     "delete " + systemid.FileName + " and restart the runner so that it makes a per-host ID"}}
-	}
-	return nil
 }
 
 func unwrapPath(err error) error {

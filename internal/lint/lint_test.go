@@ -927,30 +927,6 @@ func TestLintFile(t *testing.T) {
 	}
 	checkFindings(t, got, wants)
 
-	// The system id file beside config.toml.
-	if err := os.WriteFile(p, []byte("concurrent = 1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		content string
-		want    []want
-	}{
-		{"s_0123456789ab\n", nil},
-		{"not an id", []want{{id: "systemid.invalid", sev: Warning}}},
-		{knownSharedSystemID, []want{{id: "systemid.shared", sev: Warning}}},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, ".runner_system_id"), []byte(tc.content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		got, err := LintFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkFindings(t, got, tc.want)
-	}
 }
 
 func TestSortedByLineThenID(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
+	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/probe/registry"
 )
 
@@ -24,6 +25,9 @@ type Plan struct {
 	// Registry holds the registry checks' transport and overrides; the
 	// credential wiring is filled in by Checks.
 	Registry registry.Options
+	// Fleet holds the checks of the host's runner set-up: the service and
+	// the files it reads, proxies, system id, other [[runners]] entries.
+	Fleet *fleet.Options
 }
 
 // Checks returns every check of the plan, wired so that each waits only
@@ -37,16 +41,23 @@ func (p Plan) Checks() []probe.Check {
 	if p.Daemon != nil {
 		checks = append(checks, daemon.Checks(*p.Daemon)...)
 	}
-	if len(p.Images) == 0 {
-		return checks
+	if len(p.Images) > 0 {
+		ropts := p.Registry
+		if p.Credentials != nil {
+			checks = append(checks, credentials.Checks(*p.Credentials, p.Images)...)
+			ropts.CredentialsCheck = credentials.CheckID
+			ropts.CredentialFrom = credentialFrom
+		}
+		checks = append(checks, registry.Checks(p.Images, ropts)...)
 	}
-	ropts := p.Registry
-	if p.Credentials != nil {
-		checks = append(checks, credentials.Checks(*p.Credentials, p.Images)...)
-		ropts.CredentialsCheck = credentials.CheckID
-		ropts.CredentialFrom = credentialFrom
+	if p.Fleet != nil {
+		// Last: they are about the host around the runner, read after the
+		// checks of what the user just answered.
+		f := *p.Fleet
+		f.DaemonProxy = p.Daemon != nil
+		checks = append(checks, fleet.Checks(f)...)
 	}
-	return pruneNeeds(append(checks, registry.Checks(p.Images, ropts)...))
+	return pruneNeeds(checks)
 }
 
 // pruneNeeds drops dependencies on checks that are not in the set (an

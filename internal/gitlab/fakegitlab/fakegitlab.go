@@ -1,6 +1,8 @@
 // Package fakegitlab is an httptest GitLab that answers the runner endpoints
-// (POST /api/v4/runners/verify, POST /api/v4/runners, GET /api/v4/version)
-// with the statuses and bodies GitLab Rails sends (lib/api/ci/runner.rb).
+// (POST /api/v4/runners/verify, POST /api/v4/runners, POST
+// /api/v4/jobs/request, GET /api/v4/version) and GET
+// /api/v4/runners/:id/managers with the statuses and bodies GitLab Rails
+// sends (lib/api/ci/runner.rb, lib/api/ci/runners.rb).
 // GitLab itself cannot run in tests; everything else in runnerup's tests is real.
 package fakegitlab
 
@@ -40,21 +42,24 @@ type Server struct {
 
 	srv *httptest.Server
 
-	mu          sync.Mutex
-	runners     map[string]*runner // by authentication token
-	regTokens   map[string]bool
-	regDisabled bool
-	expiry      time.Duration
-	nextID      int64
-	requests    []Request
-	overrides   map[string]http.HandlerFunc
-	overrideMux *http.ServeMux
+	mu            sync.Mutex
+	runners       map[string]*runner // by authentication token
+	regTokens     map[string]bool
+	apiTokens     map[string]bool
+	regDisabled   bool
+	expiry        time.Duration
+	nextID        int64
+	nextManagerID int64
+	now           func() time.Time
+	requests      []Request
+	overrides     map[string]http.HandlerFunc
+	overrideMux   *http.ServeMux
 }
 
 type runner struct {
 	id        int64
 	expiresAt time.Time
-	managers  []string // system ids, first seen first
+	managers  []*Manager // first seen first
 }
 
 // New starts a plain-HTTP fake; t.Cleanup closes it.
@@ -90,7 +95,9 @@ func newServer() *Server {
 	return &Server{
 		runners:   map[string]*runner{},
 		regTokens: map[string]bool{},
+		apiTokens: map[string]bool{},
 		nextID:    1000,
+		now:       time.Now,
 		overrides: map[string]http.HandlerFunc{},
 	}
 }
@@ -138,7 +145,28 @@ func (s *Server) expiresAt() time.Time {
 	if s.expiry <= 0 {
 		return time.Time{}
 	}
-	return time.Now().Add(s.expiry).UTC().Truncate(time.Millisecond)
+	return s.now().Add(s.expiry).UTC().Truncate(time.Millisecond)
+}
+
+// SetNow replaces the fake's clock (time.Now by default), which stamps
+// token expiry and runner managers' created_at and contacted_at. nil
+// restores time.Now.
+func (s *Server) SetNow(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now == nil {
+		now = time.Now
+	}
+	s.now = now
+}
+
+// AddAPIToken makes token a valid personal/project/group access token for
+// the API endpoints that take PRIVATE-TOKEN (GET /api/v4/runners/:id/managers).
+// Its user can see every runner; use Handle for a 403.
+func (s *Server) AddAPIToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apiTokens[token] = true
 }
 
 // Requests returns a copy of every request received, in order.
@@ -148,15 +176,48 @@ func (s *Server) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
-// Managers returns the system ids verify has recorded for token ("<legacy>"
-// when a verify had no system_id), as GitLab's runner managers.
+// Managers returns the system ids verify and job requests have recorded for
+// token ("<legacy>" when one had no system_id), as GitLab's runner managers.
 func (s *Server) Managers(token string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r := s.runners[token]; r != nil {
-		return slices.Clone(r.managers)
+	r := s.runners[token]
+	if r == nil {
+		return nil
 	}
-	return nil
+	ids := make([]string, 0, len(r.managers))
+	for _, m := range r.managers {
+		ids = append(ids, m.SystemID)
+	}
+	return ids
+}
+
+// RunnerManagers returns copies of the runner managers recorded for token,
+// first seen first, with Status computed at the fake's now.
+func (s *Server) RunnerManagers(token string) []Manager {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.runners[token]
+	if r == nil {
+		return nil
+	}
+	return s.snapshot(r.managers)
+}
+
+// Contact does what a runner's job request (POST /api/v4/jobs/request) does
+// to the manager for (token, systemID), without HTTP: it creates the manager
+// if needed and sets its ContactedAt to the fake's now, as when the runner
+// service picks up config.toml and starts polling. It reports whether token
+// is a known runner token.
+func (s *Server) Contact(token, systemID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.runners[token]
+	if r == nil {
+		return false
+	}
+	s.heartbeat(r, systemID, "", nil)
+	return true
 }
 
 // Handle overrides the fake's answer for requests matching pattern

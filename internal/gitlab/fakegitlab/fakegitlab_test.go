@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,6 +56,45 @@ func TestEndpoints(t *testing.T) {
 			wantStatus: 404, wantCT: "application/json", wantBody: `{"error":"404 Not Found"}`},
 		{name: "non-api path", method: "GET", path: "/users/sign_in",
 			wantStatus: 404, wantCT: "text/html; charset=utf-8", wantBody: "could not be found (404)"},
+		{name: "job request, no job", setup: func(s *Server) { s.AddRunner("glrt-tok", 7) },
+			method: "POST", path: "/api/v4/jobs/request", body: `{"token":"glrt-tok","system_id":"s_aaaaaaaaaaaa","info":{"version":"17.11.0"}}`,
+			wantStatus: 204},
+		{name: "job request unknown token", method: "POST", path: "/api/v4/jobs/request", body: `{"token":"nope","system_id":"s_aaaaaaaaaaaa"}`,
+			wantStatus: 403, wantCT: "application/json", wantBody: `{"message":"403 Forbidden"}`},
+		{name: "job request missing token", method: "POST", path: "/api/v4/jobs/request", body: `{"system_id":"s_aaaaaaaaaaaa"}`,
+			wantStatus: 400, wantCT: "application/json", wantBody: `{"error":"token is missing"}`},
+		{name: "job request wrong method", method: "GET", path: "/api/v4/jobs/request",
+			wantStatus: 405, wantCT: "application/json", wantBody: `{"error":"405 Not Allowed"}`},
+		{name: "managers without token", setup: func(s *Server) { s.AddRunner("glrt-tok", 7) },
+			method: "GET", path: "/api/v4/runners/7/managers",
+			wantStatus: 401, wantCT: "application/json", wantBody: `{"message":"401 Unauthorized"}`},
+		{name: "managers unknown token", setup: func(s *Server) { s.AddRunner("glrt-tok", 7); s.AddAPIToken("glpat-ok") },
+			method: "GET", path: "/api/v4/runners/7/managers", header: map[string]string{"PRIVATE-TOKEN": "glpat-nope"},
+			wantStatus: 401, wantCT: "application/json", wantBody: `{"message":"401 Unauthorized"}`},
+		{name: "managers runner token is not an api token", setup: func(s *Server) { s.AddRunner("glrt-tok", 7) },
+			method: "GET", path: "/api/v4/runners/7/managers", header: map[string]string{"PRIVATE-TOKEN": "glrt-tok"},
+			wantStatus: 401, wantCT: "application/json", wantBody: `{"message":"401 Unauthorized"}`},
+		{name: "managers unknown runner", setup: func(s *Server) { s.AddRunner("glrt-tok", 7); s.AddAPIToken("glpat-ok") },
+			method: "GET", path: "/api/v4/runners/8/managers", header: map[string]string{"PRIVATE-TOKEN": "glpat-ok"},
+			wantStatus: 404, wantCT: "application/json", wantBody: `{"message":"404 Runner Not Found"}`},
+		{name: "managers non-integer id", setup: func(s *Server) { s.AddAPIToken("glpat-ok") },
+			method: "GET", path: "/api/v4/runners/x/managers", header: map[string]string{"PRIVATE-TOKEN": "glpat-ok"},
+			wantStatus: 400, wantCT: "application/json", wantBody: `{"error":"id is invalid"}`},
+		{name: "managers none yet", setup: func(s *Server) { s.AddRunner("glrt-tok", 7); s.AddAPIToken("glpat-ok") },
+			method: "GET", path: "/api/v4/runners/7/managers", header: map[string]string{"PRIVATE-TOKEN": "glpat-ok"},
+			wantStatus: 200, wantCT: "application/json", wantBody: `[]`},
+		{name: "managers with bearer token after a job request", setup: func(s *Server) {
+			s.AddRunner("glrt-tok", 7)
+			s.AddAPIToken("glpat-ok")
+			s.SetNow(func() time.Time { return time.Date(2026, 11, 23, 17, 0, 0, 123456789, time.UTC) })
+			s.Contact("glrt-tok", "s_aaaaaaaaaaaa")
+		}, method: "GET", path: "/api/v4/runners/7/managers", header: map[string]string{"Authorization": "Bearer glpat-ok"},
+			wantStatus: 200, wantCT: "application/json",
+			wantBody: `[{"architecture":null,"contacted_at":"2026-11-23T17:00:00.123Z","created_at":"2026-11-23T17:00:00.123Z",` +
+				`"id":1,"ip_address":null,"job_execution_status":"idle","platform":null,"revision":null,"status":"online",` +
+				`"system_id":"s_aaaaaaaaaaaa","version":null}]`},
+		{name: "managers wrong method", method: "POST", path: "/api/v4/runners/7/managers",
+			wantStatus: 405, wantCT: "application/json", wantBody: `{"error":"405 Not Allowed"}`},
 		{name: "override", setup: func(s *Server) {
 			s.Handle("POST /api/v4/runners/verify", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
 			s.Handle("POST /api/v4/runners/verify", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(502) })
@@ -160,4 +201,114 @@ func post(t *testing.T, s *Server, path, body string) answer {
 		t.Fatal(err)
 	}
 	return answer{resp.StatusCode, m}
+}
+
+// A controllable clock for the manager tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Verify, a job request and Contact all land on the runner's managers, and
+// GET /api/v4/runners/:id/managers lists what they recorded.
+func TestManagersReflectContact(t *testing.T) {
+	s := New(t)
+	t0 := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
+	clk := &clock{now: t0}
+	s.SetNow(clk.Now)
+	s.AddRunner("glrt-tok", 7)
+	s.AddAPIToken("glpat-ok")
+
+	if a := post(t, s, "/api/v4/runners/verify", `{"token":"glrt-tok","system_id":"s_aaaaaaaaaaaa"}`); a.status != 200 {
+		t.Fatalf("verify status = %d", a.status)
+	}
+	clk.Add(time.Minute)
+	resp, err := http.Post(s.URL+"/api/v4/jobs/request", "application/json", strings.NewReader(
+		`{"token":"glrt-tok","system_id":"s_bbbbbbbbbbbb","info":{"version":"17.11.0","revision":"abc","platform":"linux","architecture":"amd64"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Fatalf("job request status = %d, want 204", resp.StatusCode)
+	}
+	clk.Add(time.Minute)
+	if !s.Contact("glrt-tok", "s_aaaaaaaaaaaa") {
+		t.Fatal("Contact(known token) = false")
+	}
+	if s.Contact("glrt-unknown", "s_aaaaaaaaaaaa") {
+		t.Error("Contact(unknown token) = true")
+	}
+
+	got := s.RunnerManagers("glrt-tok")
+	want := []Manager{
+		{ID: 1, SystemID: "s_aaaaaaaaaaaa", IPAddress: "127.0.0.1", CreatedAt: t0, ContactedAt: t0.Add(2 * time.Minute), Status: "online"},
+		{ID: 2, SystemID: "s_bbbbbbbbbbbb", Version: "17.11.0", Revision: "abc", Platform: "linux", Architecture: "amd64",
+			IPAddress: "127.0.0.1", CreatedAt: t0.Add(time.Minute), ContactedAt: t0.Add(time.Minute), Status: "online"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("RunnerManagers() =\n%+v\nwant\n%+v", got, want)
+	}
+	if ids := s.Managers("glrt-tok"); !reflect.DeepEqual(ids, []string{"s_aaaaaaaaaaaa", "s_bbbbbbbbbbbb"}) {
+		t.Errorf("Managers() = %v", ids)
+	}
+
+	// Three hours on, nobody has polled: both are offline over HTTP too.
+	clk.Add(3 * time.Hour)
+	req, _ := http.NewRequest("GET", s.URL+"/api/v4/runners/7/managers", nil)
+	req.Header.Set("PRIVATE-TOKEN", "glpat-ok")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("managers = %d, %v", resp.StatusCode, err)
+	}
+	if len(list) != 2 || list[0]["system_id"] != "s_aaaaaaaaaaaa" || list[0]["contacted_at"] != "2026-11-23T17:02:00.000Z" ||
+		list[0]["status"] != "offline" || list[1]["version"] != "17.11.0" || list[1]["status"] != "offline" {
+		t.Errorf("managers = %v", list)
+	}
+	reqs := s.Requests()
+	if last := reqs[len(reqs)-1]; last.Path != "/api/v4/runners/7/managers" || last.Header.Get("PRIVATE-TOKEN") != "glpat-ok" {
+		t.Errorf("last recorded request = %+v", last)
+	}
+	if jr := reqs[1]; jr.Path != "/api/v4/jobs/request" || jr.Body["system_id"] != "s_bbbbbbbbbbbb" {
+		t.Errorf("job request recorded as %+v", jr)
+	}
+}
+
+func TestManagerStatus(t *testing.T) {
+	now := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name               string
+		created, contacted time.Time
+		want               string
+	}{
+		{"just contacted", now.Add(-time.Hour), now.Add(-time.Minute), "online"},
+		{"never contacted", now.Add(-time.Hour), time.Time{}, "never_contacted"},
+		{"contacted three hours ago", now.Add(-24 * time.Hour), now.Add(-3 * time.Hour), "offline"},
+		{"nothing for eight days", now.Add(-30 * 24 * time.Hour), now.Add(-8 * 24 * time.Hour), "stale"},
+		{"created eight days ago, never contacted", now.Add(-8 * 24 * time.Hour), time.Time{}, "stale"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := status(Manager{CreatedAt: tt.created, ContactedAt: tt.contacted}, now); got != tt.want {
+				t.Errorf("status() = %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -21,7 +21,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body map[string]a
 			notAllowed(w)
 			return
 		}
-		s.verify(w, body)
+		s.verify(w, r, body)
 	case "/api/v4/runners":
 		if r.Method != http.MethodPost {
 			notAllowed(w)
@@ -34,7 +34,21 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body map[string]a
 			return
 		}
 		s.version(w, r)
+	case "/api/v4/jobs/request":
+		if r.Method != http.MethodPost {
+			notAllowed(w)
+			return
+		}
+		s.jobRequest(w, r, body)
 	default:
+		if id, ok := managersPath(r.URL.Path); ok {
+			if r.Method != http.MethodGet {
+				notAllowed(w)
+				return
+			}
+			s.listManagers(w, r, id)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/api/v4/") {
 			// Grape's answer for an unknown API route.
 			writeJSON(w, http.StatusNotFound, map[string]any{"error": "404 Not Found"})
@@ -48,8 +62,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body map[string]a
 	}
 }
 
-// verify: authenticate_runner! then present RunnerRegistrationDetails.
-func (s *Server) verify(w http.ResponseWriter, body map[string]any) {
+// verify: authenticate_runner! (which heartbeats the runner manager) then
+// present RunnerRegistrationDetails.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request, body map[string]any) {
 	tok, ok := stringParam(body, "token")
 	if !ok {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "token is missing"})
@@ -63,12 +78,7 @@ func (s *Server) verify(w http.ResponseWriter, body map[string]any) {
 		return
 	}
 	systemID, _ := stringParam(body, "system_id")
-	if systemID == "" {
-		systemID = legacySystemID
-	}
-	if !slices.Contains(run.managers, systemID) {
-		run.managers = append(run.managers, systemID)
-	}
+	s.heartbeat(run, systemID, remoteIP(r), nil)
 	resp := details(run.id, tok, run.expiresAt)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, resp)
@@ -128,7 +138,7 @@ func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 func details(id int64, token string, expiresAt time.Time) map[string]any {
 	var exp any
 	if !expiresAt.IsZero() {
-		exp = expiresAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+		exp = expiresAt.UTC().Format(timeFormat)
 	}
 	return map[string]any{"id": id, "token": token, "token_expires_at": exp}
 }

@@ -1,0 +1,185 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/runnerup/runnerup/internal/secret"
+	"github.com/runnerup/runnerup/probe"
+)
+
+// ErrStale is what RunnerOptions.Verify returns when GitLab no longer
+// knows an entry's token (403 on verify; 410/422 for deleted or orphaned
+// runners on some versions).
+var ErrStale = errors.New("GitLab no longer accepts this runner's token")
+
+// Runner is one [[runners]] entry, as far as these checks need it.
+type Runner struct {
+	Index      int       // position among the [[runners]] entries
+	Name       string    `toml:"name"`
+	URL        string    `toml:"url"`
+	Token      string    `toml:"token"`
+	TLSCAFile  string    `toml:"tls-ca-file"`
+	ObtainedAt time.Time `toml:"token_obtained_at"`
+	ExpiresAt  time.Time `toml:"token_expires_at"`
+}
+
+// Stale is the Data of a runner token check that found the entry stale:
+// what apply --prune-stale removes.
+type Stale struct {
+	Runner Runner
+}
+
+// Runners decodes the entries of a config.toml.
+func Runners(data []byte) ([]Runner, error) {
+	var doc struct {
+		Runners []Runner `toml:"runners"`
+	}
+	if _, err := toml.Decode(string(data), &doc); err != nil {
+		return nil, err
+	}
+	for i := range doc.Runners {
+		doc.Runners[i].Index = i
+	}
+	return doc.Runners, nil
+}
+
+// label names an entry for humans: its name, else its position.
+func (r Runner) label() string {
+	if r.Name != "" {
+		return fmt.Sprintf("%q", r.Name)
+	}
+	return fmt.Sprintf("#%d", r.Index+1)
+}
+
+// checkName is the entry's part of a check id.
+func (r Runner) checkName() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return fmt.Sprintf("#%d", r.Index+1)
+}
+
+func runnerChecks(o Options) []probe.Check {
+	ro := o.Runners
+	if ro.Now == nil {
+		ro.Now = time.Now
+	}
+	if ro.ExpiryWarning == 0 {
+		ro.ExpiryWarning = 7 * 24 * time.Hour
+	}
+	if ro.StaleStatus == "" {
+		ro.StaleStatus = probe.Fail
+	}
+	runners, err := Runners(o.ConfigTOML)
+	if err != nil {
+		// check and apply report the parse error themselves.
+		return nil
+	}
+	var checks []probe.Check
+	if len(runners) > 1 {
+		checks = append(checks, probe.Check{ID: IDDuplicates, Title: "Duplicate [[runners]] entries", Run: func(context.Context, probe.Deps) probe.Result {
+			return duplicates(runners)
+		}})
+	}
+	seen := map[string]bool{IDDuplicates: true}
+	for _, r := range runners {
+		if !r.ExpiresAt.IsZero() {
+			id := RunnerExpiryID(r.checkName())
+			if !seen[id] {
+				seen[id] = true
+				checks = append(checks, probe.Check{ID: id, Title: fmt.Sprintf("Runner %s token expiry", r.label()), Run: func(context.Context, probe.Deps) probe.Result {
+					return expiry(r, ro.Now(), ro.ExpiryWarning)
+				}})
+			}
+		}
+		if ro.Verify != nil && r.Token != "" && r.URL != "" && (ro.Skip == "" || r.Name != ro.Skip) {
+			id := RunnerTokenID(r.checkName())
+			if !seen[id] {
+				seen[id] = true
+				checks = append(checks, probe.Check{ID: id, Title: fmt.Sprintf("Runner %s token on GitLab", r.label()), Run: func(ctx context.Context, _ probe.Deps) probe.Result {
+					return verifyEntry(ctx, r, ro)
+				}})
+			}
+		}
+	}
+	return checks
+}
+
+// ExpiryOf reports an expiry the way check and the review show it.
+func expiry(r Runner, now time.Time, warnWithin time.Duration) probe.Result {
+	left := r.ExpiresAt.Sub(now)
+	when := r.ExpiresAt.UTC().Format(time.RFC3339)
+	switch {
+	case left <= 0:
+		res := probe.Warnf("reset the token in GitLab (Settings › CI/CD › Runners › the runner › Reset token) and write it with `runnerup apply --replace-token`",
+			"token %s of runner %s expired at %s: the runner cannot rotate it any more", secret.Token(r.Token), r.label(), when)
+		res.Finding = FindingTokenExpired
+		return res
+	case left < warnWithin:
+		res := probe.Warnf("a running runner rotates its token by itself before expiry; make sure the service is running and that config management does not write the old token back",
+			"token %s of runner %s expires at %s, in %s", secret.Token(r.Token), r.label(), when, left.Round(time.Hour))
+		res.Finding = FindingTokenExpiring
+		return res
+	}
+	return probe.Passf("token %s of runner %s expires at %s, in %d days", secret.Token(r.Token), r.label(), when, int(left.Hours()/24))
+}
+
+func verifyEntry(ctx context.Context, r Runner, ro RunnerOptions) probe.Result {
+	err := ro.Verify(ctx, r)
+	switch {
+	case err == nil:
+		return probe.Passf("GitLab at %s accepts token %s of runner %s", r.URL, secret.Token(r.Token), r.label())
+	case errors.Is(err, ErrStale):
+		res := probe.Result{Status: ro.StaleStatus,
+			Detail: fmt.Sprintf("runner %s (token %s) is stale: %v (the runner was deleted in GitLab or its token was reset); it can never pick up a job", r.label(), secret.Token(r.Token), err),
+			Hint:   "remove the entry: `runnerup apply --prune-stale` (keeps a backup), or delete its [[runners]] block by hand",
+		}
+		res.Finding = FindingStale
+		res.Data = Stale{Runner: r}
+		return res
+	}
+	res := probe.Warnf("check the network and GitLab's URL; run again with a longer --timeout", "could not verify runner %s against %s: %v", r.label(), r.URL, err)
+	res.Finding = FindingUnverified
+	return res
+}
+
+func duplicates(runners []Runner) probe.Result {
+	var problems []string
+	finding := ""
+	byToken := map[string]Runner{}
+	byNameURL := map[string]Runner{}
+	for _, r := range runners {
+		if r.Token != "" {
+			if first, ok := byToken[r.Token]; ok {
+				problems = append(problems, fmt.Sprintf("entries #%d and #%d share token %s", first.Index+1, r.Index+1, secret.Token(r.Token)))
+				finding = FindingDuplicateToken // the worse of the two
+				continue
+			}
+			byToken[r.Token] = r
+		}
+		key := r.Name + "\x00" + strings.TrimRight(r.URL, "/")
+		if r.Name != "" {
+			if first, ok := byNameURL[key]; ok {
+				problems = append(problems, fmt.Sprintf("entries #%d and #%d are both named %q on %s", first.Index+1, r.Index+1, r.Name, r.URL))
+				if finding == "" {
+					finding = FindingDuplicateName
+				}
+				continue
+			}
+			byNameURL[key] = r
+		}
+	}
+	if len(problems) == 0 {
+		return probe.Passf("%d [[runners]] entries, no duplicates", len(runners))
+	}
+	res := probe.Warnf("keep one entry per runner: remove the later copy (re-registering adds a new one each time); `runnerup check` shows their lines",
+		"%s: each polls for jobs on its own, and when the runner rotates one copy's token the other stops working", strings.Join(problems, "; "))
+	res.Finding = finding
+	return res
+}

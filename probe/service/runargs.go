@@ -1,0 +1,203 @@
+package service
+
+import (
+	"path"
+	"strings"
+)
+
+// runArgs are the `gitlab-runner run` flags that decide which files the
+// process reads (commands/multi.go RunCommand).
+type runArgs struct {
+	config    string // --config / -c
+	workDir   string // --working-directory / -d
+	buildUser string // --user / -u: shell-executor builds run as it
+	service   string // --service / -n
+}
+
+// runnerBinaries are the names of the runner's executable.
+var runnerBinaries = map[string]bool{"gitlab-runner": true, "gitlab-ci-multi-runner": true}
+
+// Flags that take a value. The runner parses its command line with
+// urfave/cli v1, i.e. Go's flag package: one or two dashes, "-c x" or
+// "-c=x", and parsing stops at the first non-flag word or "--".
+var (
+	globalValueFlags = map[string]bool{"log-level": true, "l": true, "log-format": true, "cpuprofile": true}
+	runValueFlags    = map[string]bool{
+		"config": true, "c": true, "working-directory": true, "d": true,
+		"user": true, "u": true, "service": true, "n": true, "listen-address": true,
+	}
+)
+
+// parseRunArgv finds `run` in a command line and reads its flags. The
+// command line may start with wrappers (dumb-init /entrypoint in the
+// official image, env, strace) and global flags (--debug, --log-level x).
+// When the gitlab-runner binary is named, the first word after it and its
+// global flags must be `run`; otherwise the first word `run` is taken. ok
+// is false when the command does not run the runner (register, a script).
+func parseRunArgv(argv []string) (runArgs, bool) {
+	start, named := 0, false
+	if b := runnerBinaryIndex(argv); b >= 0 {
+		start, named = b+1, true
+	}
+	for i := start; i < len(argv); i++ {
+		w := argv[i]
+		if w == "run" {
+			return parseRunFlags(argv[i+1:]), true
+		}
+		if name, _, hasValue := cutFlag(w); name != "" {
+			if !hasValue && globalValueFlags[name] {
+				i++
+			}
+			continue
+		}
+		if named {
+			return runArgs{}, false
+		}
+	}
+	return runArgs{}, false
+}
+
+// runnerBinaryIndex is the index of the runner executable in a command
+// line: the last word before the first `run` whose file name is
+// gitlab-runner (the last, so that `strace -o /tmp/gitlab-runner
+// /usr/bin/gitlab-runner run` finds the program, and before `run`, so that
+// `--working-directory /home/gitlab-runner` is not taken for it); -1 when
+// there is none.
+func runnerBinaryIndex(argv []string) int {
+	found := -1
+	for i, w := range argv {
+		if w == "run" {
+			break
+		}
+		if !strings.HasPrefix(w, "-") && runnerBinaries[path.Base(w)] {
+			found = i
+		}
+	}
+	return found
+}
+
+func parseRunFlags(args []string) runArgs {
+	var r runArgs
+	for i := 0; i < len(args); i++ {
+		name, val, hasValue := cutFlag(args[i])
+		if name == "" {
+			break // "--", or the first non-flag word
+		}
+		if !hasValue && runValueFlags[name] && i+1 < len(args) {
+			i++
+			val = args[i]
+		}
+		switch name {
+		case "config", "c":
+			r.config = val
+		case "working-directory", "d":
+			r.workDir = val
+		case "user", "u":
+			r.buildUser = val
+		case "service", "n":
+			r.service = val
+		}
+	}
+	return r
+}
+
+// cutFlag splits "-x", "--x" and "--x=v" into name and value; name is ""
+// for a word that is not a flag, and for "-" and "--".
+func cutFlag(w string) (name, value string, hasValue bool) {
+	if len(w) < 2 || w[0] != '-' || w == "--" {
+		return "", "", false
+	}
+	w = strings.TrimPrefix(strings.TrimPrefix(w, "-"), "-")
+	return strings.Cut(w, "=")
+}
+
+// runnerFiles is what a runner process reads, worked out from its command
+// line and environment.
+type runnerFiles struct {
+	configPath  string
+	fromDefault bool
+	workDir     string
+}
+
+// resolveRunnerFiles applies the runner's own rules. The config file is
+// --config, else CONFIG_FILE, else the default of commands/config_unix.go:
+// /etc/gitlab-runner/config.toml for uid 0, $HOME/.gitlab-runner/config.toml
+// for anyone else ("" when home is unknown). A relative path is opened
+// after `run` has changed into --working-directory (RunCommand.Start calls
+// os.Chdir before loading the config), so it is relative to that, else to
+// the process's starting directory cwd. Paths use forward slashes: they
+// are Unix paths on the host or inside a container.
+func resolveRunnerFiles(a runArgs, env map[string]string, cwd string, root bool, home string) runnerFiles {
+	var f runnerFiles
+	base := cwd
+	if a.workDir != "" {
+		f.workDir = joinAbs(cwd, a.workDir)
+		base = f.workDir
+	}
+	cfg := a.config
+	if cfg == "" {
+		cfg = env["CONFIG_FILE"]
+	}
+	if cfg == "" {
+		f.fromDefault = true
+		switch {
+		case root:
+			cfg = "/etc/gitlab-runner/config.toml"
+		case home != "":
+			cfg = path.Join(home, ".gitlab-runner", "config.toml")
+		default:
+			return f
+		}
+	}
+	f.configPath = joinAbs(base, cfg)
+	return f
+}
+
+// joinAbs resolves p against dir unless p is absolute; "" when p is
+// relative and dir unknown.
+func joinAbs(dir, p string) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	if dir == "" {
+		return ""
+	}
+	return path.Join(dir, p)
+}
+
+// isRootUser reports whether a User= / container user names uid 0.
+func isRootUser(u string) bool {
+	name, _, _ := strings.Cut(u, ":")
+	return name == "" || name == "root" || name == "0"
+}
+
+// envMap turns KEY=VALUE assignments into a map; later ones win.
+func envMap(env []string) map[string]string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// mergeEnv appends assignments to env, a later assignment of a key
+// replacing the earlier one in place, so each key appears once, where it
+// was first set, with its last value.
+func mergeEnv(env []string, add ...string) []string {
+	for _, kv := range add {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, old := range env {
+			if oldKey, _, _ := strings.Cut(old, "="); oldKey == k {
+				env[i] = kv
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env
+}

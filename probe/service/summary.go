@@ -1,0 +1,95 @@
+package service
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Summary is one line for humans, e.g. "systemd unit gitlab-runner.service
+// (active) runs as root, reads /etc/gitlab-runner/config.toml". It never
+// includes the environment, which may hold credentials.
+func (i Install) Summary() string {
+	var what string
+	switch {
+	case i.Kind == Systemd && i.UserService:
+		what = "systemd user unit"
+	case i.Kind == Systemd:
+		what = "systemd unit"
+	case i.Kind == Launchd && i.UserService:
+		what = "launchd agent"
+	case i.Kind == Launchd:
+		what = "launchd daemon"
+	default:
+		what = string(i.Kind)
+	}
+	state := i.State
+	if state == "" {
+		state = "unknown"
+	}
+	s := fmt.Sprintf("%s %s (%s) runs as %s", what, i.Name, state, i.User)
+	switch {
+	case i.ConfigPath == "":
+		return s + ", config.toml location unknown"
+	case i.ConfigPathFromDefault:
+		return s + ", reads " + i.ConfigPath + " (the runner's default)"
+	}
+	return s + ", reads " + i.ConfigPath
+}
+
+var (
+	// secretKey matches variable names whose values are credentials.
+	secretKey = regexp.MustCompile(`(?i)TOKEN|PASSWORD|SECRET|AUTH`)
+	// urlWithScheme finds URLs inside a value, which may be a list.
+	urlWithScheme = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s,;]+`)
+)
+
+// RedactedEnvironment returns env for display: the value of a key that
+// names a credential (TOKEN, PASSWORD, SECRET, AUTH, any case) becomes
+// "***", and the userinfo of URLs in other values is masked
+// (http://user:***@proxy:3128). Proxy variables are also read without a
+// scheme (user:pass@proxy:3128), as Go's and curl's proxy handling accept
+// them. env itself is not changed.
+func RedactedEnvironment(env []string) []string {
+	if env == nil {
+		return nil
+	}
+	out := make([]string, len(env))
+	for i, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok:
+			out[i] = kv
+		case secretKey.MatchString(k):
+			out[i] = k + "=***"
+		case strings.HasSuffix(strings.ToUpper(k), "_PROXY") && !strings.Contains(v, "://"):
+			out[i] = k + "=" + redactUserinfo(v)
+		default:
+			out[i] = k + "=" + urlWithScheme.ReplaceAllStringFunc(v, redactUserinfo)
+		}
+	}
+	return out
+}
+
+// redactUserinfo masks the userinfo of one URL or host[:port] without
+// parsing it (proxy values are often not valid URLs): the password of
+// "user:pass@" becomes ***, and a lone "name@" becomes "***@" because a
+// user name alone is often a token (https://glpat-…@gitlab.example.com).
+func redactUserinfo(s string) string {
+	prefix, rest := "", s
+	if i := strings.Index(s, "://"); i >= 0 {
+		prefix, rest = s[:i+3], s[i+3:]
+	}
+	authority := rest
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		authority = rest[:j]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return s
+	}
+	if user, _, ok := strings.Cut(authority[:at], ":"); ok {
+		return prefix + user + ":***" + rest[at:]
+	}
+	return prefix + "***" + rest[at:]
+}

@@ -1,0 +1,196 @@
+package wizard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/runnerup/runnerup/internal/gitlab"
+	"github.com/runnerup/runnerup/internal/imageref"
+	"github.com/runnerup/runnerup/internal/secret"
+	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/fleet"
+	"github.com/runnerup/runnerup/probe/service"
+	"github.com/runnerup/runnerup/render"
+)
+
+// DetectFunc finds the gitlab-runner services of this host; dockerHost is
+// the daemon to look for runner containers on ("" = the default). The CLI
+// passes service.Detect with a real Docker client; tests pass fakes.
+type DetectFunc func(ctx context.Context, dockerHost string) ([]service.Install, error)
+
+// FindingTokenRotated: config.toml holds another token than the answers
+// for the runner apply writes; it is kept (the runner rotates its token
+// and writes it back, gitlab-runner multi.go resetRunnerTokens).
+const FindingTokenRotated = "runner.token-rotated"
+
+// RotatedID is the check id of that finding.
+func RotatedID(name string) string { return "runner." + name + ".token-on-disk" }
+
+// serviceScan is what detection found.
+type serviceScan struct {
+	detected bool
+	installs []service.Install
+	err      error
+}
+
+// scanService runs detection (bounded by the per-check timeout) and makes
+// the service's files the path defaults.
+func scanService(ctx context.Context, opts *ApplyOptions, dockerHost string) serviceScan {
+	if opts.DetectService == nil {
+		return serviceScan{}
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	installs, err := opts.DetectService(dctx, dockerHost)
+	if primary, ok := service.Primary(installs); ok {
+		opts.Paths.Service = &primary
+	}
+	return serviceScan{detected: true, installs: installs, err: err}
+}
+
+// fleetMode says which command builds the fleet checks.
+type fleetMode int
+
+const (
+	fleetApply   fleetMode = iota // apply and the wizard: stale entries warn
+	fleetProbe                    // probe --answers: no verify of other entries
+	fleetInspect                  // probe --config and check --online: stale entries fail
+)
+
+// fleetOptions are the host checks for answers being applied to paths.
+func (a *Answers) fleetOptions(paths Paths, oldTOML []byte, scan serviceScan, opts ApplyOptions, mode fleetMode) *fleet.Options {
+	f := &fleet.Options{
+		ConfigPath: paths.ConfigTOML, ConfigTOML: oldTOML,
+		Detected: scan.detected, Installs: scan.installs, DetectErr: scan.err,
+		SystemIDDir: filepath.Dir(paths.ConfigTOML), MachineID: opts.MachineID,
+		ShellEnv:  opts.Env,
+		GitLabURL: a.GitLab.URL,
+	}
+	if UsesDocker(a.Runner.Executor) {
+		f.DockerConfigPath = filepath.Join(paths.DockerConfigDir, "config.json")
+		f.RegistryHosts = registryHosts(a.Images())
+	}
+	f.Runners = fleet.RunnerOptions{Enabled: true, Skip: a.GitLab.Name, Now: opts.Now, StaleStatus: probe.Warn}
+	if mode == fleetApply && (opts.PruneStale || opts.CheckStale) || mode == fleetInspect {
+		f.Runners.Verify = entryVerifier(opts)
+	}
+	if mode == fleetInspect {
+		f.Runners.StaleStatus = probe.Fail
+	}
+	return f
+}
+
+func registryHosts(images []string) []string {
+	var hosts []string
+	for _, img := range images {
+		if h, err := imageref.Host(img); err == nil && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+// entryVerifier verifies a [[runners]] entry with this host's system id,
+// as the runner itself would (no extra runner manager appears in GitLab).
+func entryVerifier(opts ApplyOptions) func(context.Context, fleet.Runner) error {
+	return func(ctx context.Context, r fleet.Runner) error {
+		gopts := gitlab.Options{CAFile: r.TLSCAFile, HTTPClient: opts.HTTPClient, UserAgent: "runnerup"}
+		var api RunnerAPI
+		var err error
+		if opts.NewGitLab != nil {
+			api, err = opts.NewGitLab(r.URL, gopts)
+		} else {
+			api, err = gitlab.New(r.URL, gopts)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = api.Verify(ctx, r.Token, opts.systemID)
+		if errors.Is(err, gitlab.ErrTokenInvalid) || errors.Is(err, gitlab.ErrOrphaned) {
+			return fmt.Errorf("%w (%v)", fleet.ErrStale, err)
+		}
+		return err
+	}
+}
+
+// staleEntries lists the entries the checks found stale.
+func staleEntries(results []probe.Result) []fleet.Runner {
+	var out []fleet.Runner
+	for _, r := range results {
+		if s, ok := r.Data.(fleet.Stale); ok {
+			out = append(out, s.Runner)
+		}
+	}
+	return out
+}
+
+// pruneStale removes the stale entries from data, matching each by token
+// and url again (data may be newer than what the checks read); the entry
+// apply is writing (index keep) is never removed.
+func pruneStale(data []byte, stale []fleet.Runner, keep int) ([]byte, []fleet.Runner, error) {
+	if len(stale) == 0 {
+		return data, nil, nil
+	}
+	runners, err := fleet.Runners(data)
+	if err != nil {
+		return nil, nil, &render.ConfigTOMLError{Err: err}
+	}
+	var idx []int
+	var removed []fleet.Runner
+	for _, r := range runners {
+		if r.Index == keep {
+			continue
+		}
+		for _, s := range stale {
+			if r.Token == s.Token && sameURL(r.URL, s.URL) {
+				idx = append(idx, r.Index)
+				removed = append(removed, r)
+				break
+			}
+		}
+	}
+	out, err := render.RemoveRunners(data, idx)
+	return out, removed, err
+}
+
+func sameURL(a, b string) bool {
+	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
+}
+
+func prunedResult(removed []fleet.Runner) []PrunedRunner {
+	var out []PrunedRunner
+	for _, r := range removed {
+		out = append(out, PrunedRunner{Name: r.Name, URL: r.URL, Token: secret.Token(r.Token)})
+	}
+	return out
+}
+
+// nextSteps says what to do after apply for the install kind found.
+func nextSteps(res *ApplyResult, svc *service.Install, detected bool) []string {
+	if !res.Changed {
+		return nil
+	}
+	path := res.ConfigTOML.Path
+	switch {
+	case !detected:
+		return []string{"a running gitlab-runner reloads config.toml within 3 s; start it with `gitlab-runner start` (or `systemctl restart gitlab-runner`) if it is not running"}
+	case svc == nil:
+		return []string{fmt.Sprintf("no gitlab-runner service was found: install one that reads %s (sudo gitlab-runner install --user gitlab-runner --working-directory /home/gitlab-runner --config %s && sudo gitlab-runner start), or run the gitlab/gitlab-runner image with -v %s:/etc/gitlab-runner", path, path, filepath.Dir(path))}
+	case svc.ConfigPath != "" && !fleet.SamePath(svc.ConfigPath, path):
+		return []string{fmt.Sprintf("%s reads %s, not %s: point its --config at this file, or apply again with --config %s", svc.Name, svc.ConfigPath, path, svc.ConfigPath)}
+	case !svc.Running:
+		return []string{fmt.Sprintf("%s is not running: start it with `%s`", svc.Name, svc.RestartCommand)}
+	case res.SystemID != nil && !res.SystemID.Created:
+		return []string{fmt.Sprintf("restart %s so that it uses the new system id: `%s`", svc.Name, svc.RestartCommand)}
+	}
+	return []string{fmt.Sprintf("%s is running and reloads config.toml within 3 s; no restart needed (a change of listen_address needs `%s`)", svc.Name, svc.RestartCommand)}
+}
