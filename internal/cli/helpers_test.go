@@ -29,8 +29,18 @@ func (e env) lookup(name string) (string, bool) { v, ok := e[name]; return v, ok
 // given environment; HOME-dependent defaults point into home.
 func runCLI(t *testing.T, home string, e env, args ...string) result {
 	t.Helper()
+	return runCLIDeps(t, nil, home, e, args...)
+}
+
+// runCLIDeps is runCLI with Deps adjusted first (service detection,
+// machine id).
+func runCLIDeps(t *testing.T, adjust func(*Deps), home string, e env, args ...string) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	d := &Deps{IO: &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
+	if adjust != nil {
+		adjust(d)
+	}
 	root := NewRootCmd(d)
 	// Inject the environment and fixed clock into apply.
 	for _, c := range root.Commands() {
@@ -43,6 +53,7 @@ func runCLI(t *testing.T, home string, e env, args ...string) result {
 					Paths:       wizard.PathEnv{Euid: 1000, Home: home, Cwd: home, Env: e.lookup},
 					Now:         func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) },
 					LockTimeout: 300 * time.Millisecond,
+					ContactPoll: 20 * time.Millisecond,
 				}
 				return applyRun(ctx, o)
 			}))

@@ -45,7 +45,7 @@ const exitCodesHelp = `Exit codes:
 // NewRootCmd builds the command tree.
 func NewRootCmd(d *Deps) *cobra.Command {
 	var noColor bool
-	wopts := &WizardOptions{IO: d.IO}
+	wopts := &WizardOptions{IO: d.IO, detect: d.DetectService, machineID: d.MachineID}
 	root := &cobra.Command{
 		Use:   "runnerup",
 		Short: "Set up a GitLab Runner whose jobs can pull their images",

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/tui"
 	"github.com/runnerup/runnerup/wizard"
 )
@@ -21,6 +22,9 @@ type WizardOptions struct {
 	ConfigPath      string
 	DockerConfigDir string
 	Timeout         time.Duration
+
+	detect    wizard.DetectFunc
+	machineID func() (string, error)
 }
 
 func addWizardFlags(cmd *cobra.Command, opts *WizardOptions) {
@@ -35,7 +39,7 @@ func addWizardFlags(cmd *cobra.Command, opts *WizardOptions) {
 // NewCmdWizard builds `runnerup wizard` (also what bare `runnerup` runs in
 // a terminal).
 func NewCmdWizard(d *Deps) *cobra.Command {
-	opts := &WizardOptions{IO: d.IO}
+	opts := &WizardOptions{IO: d.IO, detect: d.DetectService, machineID: d.MachineID}
 	cmd := &cobra.Command{
 		Use:   "wizard",
 		Short: "Step-by-step set-up in the terminal, with live checks, a review and diffs",
@@ -63,7 +67,20 @@ func wizardRun(ctx context.Context, opts *WizardOptions) error {
 		ConfigPath: opts.ConfigPath, DockerConfigDir: opts.DockerConfigDir,
 		Env: os.LookupEnv, Hostname: hostname, Paths: paths,
 	}
-	base := wizard.ApplyOptions{Env: os.LookupEnv, Hostname: hostname, Paths: paths, ConfigPath: opts.ConfigPath, DockerConfigDir: opts.DockerConfigDir}
+	base := wizard.ApplyOptions{Env: os.LookupEnv, Hostname: hostname, Paths: paths, ConfigPath: opts.ConfigPath, DockerConfigDir: opts.DockerConfigDir,
+		MachineID: opts.machineID, CheckStale: true}
+	if opts.detect != nil {
+		// Once, up front: the service's files are the default targets the
+		// wizard shows, and every re-probe reuses what was found.
+		dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		installs, derr := opts.detect(dctx, "")
+		cancel()
+		if primary, ok := service.Primary(installs); ok {
+			paths.Service = &primary
+			o.Paths, base.Paths = paths, paths
+		}
+		base.DetectService = func(context.Context, string) ([]service.Install, error) { return installs, derr }
+	}
 	base.Probe.Timeout = opts.Timeout
 	o.ApplyOptions = base
 	o.Probe = func(ctx context.Context, a *wizard.Answers, onResult func(probe.Result)) ([]probe.Result, error) {

@@ -16,7 +16,7 @@ import (
 // detectContainers finds gitlab-runner containers, stopped ones included:
 // a stopped runner is still the install whose files matter.
 func detectContainers(ctx context.Context, api ContainerAPI) ([]Install, error) {
-	list, err := api.ContainerList(ctx, container.ListOptions{})
+	list, err := api.ContainerList(ctx, container.ListOptions{All: true})
 	if err != nil {
 		// No daemon to connect to is "no Docker here". A socket this user
 		// may not open is worth saying: runner containers may be hidden.

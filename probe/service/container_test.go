@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -307,6 +308,7 @@ func TestDetectContainersErrors(t *testing.T) {
 		wantErr   string
 	}{
 		{name: "no daemon to connect to is no containers, not an error", api: unreachable},
+		{name: "the context bounds the Docker calls", api: hangingDocker{}, wantErr: "listing containers: context deadline exceeded"},
 		{name: "a list failure is an error", api: &fakeDocker{listErr: errors.New("boom")}, wantErr: "listing containers: boom"},
 		{
 			name:      "a container removed meanwhile is skipped; an inspect failure is joined to the rest",
@@ -317,7 +319,9 @@ func TestDetectContainersErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Detect(context.Background(), Options{Docker: tt.api, GOOS: "windows"})
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			got, err := Detect(ctx, Options{Docker: tt.api, GOOS: "windows"})
 			var names []string
 			for _, in := range got {
 				names = append(names, in.Name)
@@ -334,6 +338,19 @@ func TestDetectContainersErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hangingDocker is a daemon that never answers.
+type hangingDocker struct{}
+
+func (hangingDocker) ContainerList(ctx context.Context, _ container.ListOptions) ([]container.Summary, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (hangingDocker) ContainerInspect(ctx context.Context, _ string) (container.InspectResponse, error) {
+	<-ctx.Done()
+	return container.InspectResponse{}, ctx.Err()
 }
 
 func TestIsRunnerImage(t *testing.T) {

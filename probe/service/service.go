@@ -41,7 +41,9 @@ type Install struct {
 	// ConfigPathFromDefault: neither --config/-c nor CONFIG_FILE is set, so
 	// ConfigPath is the runner's default for the process user.
 	ConfigPathFromDefault bool `json:"config_path_from_default"`
-	// WorkingDirectory is --working-directory / -d, made absolute.
+	// WorkingDirectory is --working-directory / -d, made absolute (for a
+	// container, the path inside it). The runner changes into it before it
+	// opens a relative --config.
 	WorkingDirectory string `json:"working_directory,omitempty"`
 	// User runs the runner process: the unit's User= (default "root"), the
 	// container's Config.User (default "root"), the plist's UserName.

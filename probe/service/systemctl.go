@@ -81,19 +81,22 @@ func parseShow(b []byte) map[string]string {
 
 // execStartArgv extracts the argv of the last command in a `systemctl
 // show` ExecStart value, which reads
-// "{ path=/usr/bin/gitlab-runner ; argv[]=/usr/bin/gitlab-runner run --config /x ; ignore_errors=no ; ... }"
-// with the arguments joined by spaces. Specifiers are already resolved;
-// $VARIABLES are not (systemd substitutes them when it starts the process).
-func execStartArgv(v string) ([]string, error) {
+// "{ path=/usr/bin/gitlab-runner ; argv[]=/usr/bin/gitlab-runner run --config /x ; ignore_errors=no ; ... }".
+// systemctl joins argv with plain spaces, without quoting (strv_join in
+// bus_print_property), so it is split at whitespace: an argument with a
+// space in it cannot be told apart, which no runner flag value needs.
+// Specifiers are already resolved; $VARIABLES are not (systemd substitutes
+// them when it starts the process).
+func execStartArgv(v string) []string {
 	i := strings.LastIndex(v, "argv[]=")
 	if i < 0 {
-		return nil, nil
+		return nil
 	}
 	rest := v[i+len("argv[]="):]
 	if j := strings.Index(rest, " ; "); j >= 0 {
 		rest = rest[:j]
 	}
-	return splitWords(strings.TrimSuffix(strings.TrimSpace(rest), "}"))
+	return strings.Fields(strings.TrimSuffix(strings.TrimSpace(rest), "}"))
 }
 
 func firstLine(s string) string {

@@ -113,17 +113,16 @@ func systemdInstall(ctx context.Context, o Options, scope systemdScope, unit str
 	}
 	var ctlArgv []string // systemctl's ExecStart, split but not substituted
 	if props != nil {
-		argv, err := execStartArgv(props["ExecStart"])
-		if err != nil {
-			in.Notes = append(in.Notes, fmt.Sprintf("%s ExecStart: %v", scope.ctl.command("show"), err))
-		}
-		ctlArgv = argv
+		ctlArgv = execStartArgv(props["ExecStart"])
 		if u := props["User"]; u != "" {
 			us.user = u
 		}
+		// Each assignment is printed shell-quoted when needed.
 		if e := props["Environment"]; e != "" {
 			if words, err := splitWords(e); err == nil {
 				us.env = words
+			} else {
+				in.Notes = append(in.Notes, fmt.Sprintf("%s Environment: %v; using the unit files'", scope.ctl.command("show"), err))
 			}
 		}
 		if wd := props["WorkingDirectory"]; wd != "" {
@@ -141,34 +140,9 @@ func systemdInstall(ctx context.Context, o Options, scope systemdScope, unit str
 	}
 
 	in.Environment = mergeEnv(nil, us.env...)
-	for _, ef := range us.envFiles {
-		optional := strings.HasPrefix(ef, "-")
-		p := sp.expand(strings.TrimPrefix(ef, "-"))
-		b, err := os.ReadFile(p)
-		switch {
-		case err == nil:
-			in.Environment = mergeEnv(in.Environment, parseEnvFile(b)...)
-			in.Source = append(in.Source, p)
-		case errors.Is(err, fs.ErrNotExist) && optional:
-		case errors.Is(err, fs.ErrNotExist):
-			in.Notes = append(in.Notes, fmt.Sprintf("EnvironmentFile %s does not exist: systemd will not start the unit", p))
-		default:
-			in.Notes = append(in.Notes, fmt.Sprintf("cannot read EnvironmentFile %s: %v", p, err))
-		}
-	}
+	readEnvironmentFiles(&in, us.envFiles, sp)
 	env := envMap(in.Environment)
-
-	in.Home = env["HOME"]
-	if in.Home == "" && scope.user {
-		in.Home = o.HomeDir
-	}
-	if in.Home == "" {
-		h, err := o.LookupHome(in.User)
-		if err != nil {
-			in.Notes = append(in.Notes, fmt.Sprintf("home of %s unknown: %v", in.User, err))
-		}
-		in.Home = h
-	}
+	in.Home = processHome(&in, env, o, scope.user)
 	if in.Home != "" {
 		in.DockerConfigPath = path.Join(in.Home, ".docker", "config.json")
 	}
@@ -204,6 +178,46 @@ func systemdInstall(ctx context.Context, o Options, scope systemdScope, unit str
 		in.RestartCommand = "sudo systemctl restart " + unit
 	}
 	return in, true, ctlErr
+}
+
+// readEnvironmentFiles adds the EnvironmentFile= assignments to
+// in.Environment, overriding Environment= as systemd does. A leading "-"
+// makes a missing file fine; any other unreadable file is noted, not an
+// error: it is often root-only while Detect runs as a user.
+func readEnvironmentFiles(in *Install, files []string, sp specifiers) {
+	for _, ef := range files {
+		optional := strings.HasPrefix(ef, "-")
+		p := sp.expand(strings.TrimPrefix(ef, "-"))
+		b, err := os.ReadFile(p)
+		switch {
+		case err == nil:
+			in.Environment = mergeEnv(in.Environment, parseEnvFile(b)...)
+			in.Source = append(in.Source, p)
+		case errors.Is(err, fs.ErrNotExist) && optional:
+		case errors.Is(err, fs.ErrNotExist):
+			in.Notes = append(in.Notes, fmt.Sprintf("EnvironmentFile %s does not exist: systemd will not start the unit", p))
+		default:
+			in.Notes = append(in.Notes, fmt.Sprintf("cannot read EnvironmentFile %s: %v", p, err))
+		}
+	}
+}
+
+// processHome is $HOME of the runner process, which decides the
+// config.json it reads: HOME from the unit's environment, else the user
+// manager's home for a user unit, else the passwd entry of in.User (which
+// systemd puts in HOME for User= units; root's for units without one).
+func processHome(in *Install, env map[string]string, o Options, user bool) string {
+	switch {
+	case env["HOME"] != "":
+		return env["HOME"]
+	case user && o.HomeDir != "":
+		return o.HomeDir
+	}
+	h, err := o.LookupHome(in.User)
+	if err != nil {
+		in.Notes = append(in.Notes, fmt.Sprintf("home of %s unknown: %v", in.User, err))
+	}
+	return h
 }
 
 // commandWords turns an ExecStart= value from a unit file into argv:

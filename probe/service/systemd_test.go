@@ -238,6 +238,18 @@ EnvironmentFile={{root}}/missing.env
 			}},
 		},
 		{
+			name: "an Environment= line systemd rejects is noted without its value",
+			files: map[string]string{lib + "/gitlab-runner.service": unitWith(`Environment="HTTP_PROXY=http://u:hunter2@proxy:3128
+ExecStart=/usr/bin/gitlab-runner run -c /c.toml
+`)},
+			want: []Install{{
+				Kind: Systemd, Name: "gitlab-runner.service", Source: []string{"{{root}}/" + lib + "/gitlab-runner.service"},
+				ConfigPath: "/c.toml", User: "root", Home: "/root", DockerConfigPath: "/root/.docker/config.json",
+				State: "unknown", RestartCommand: "sudo systemctl restart gitlab-runner.service",
+				Notes: []string{"{{root}}/" + lib + `/gitlab-runner.service: Environment= ignored: unbalanced " quote`},
+			}},
+		},
+		{
 			name: "unknown User=: home and docker config unknown",
 			files: map[string]string{lib + "/gitlab-runner.service": unitWith(`User=nobody-here
 ExecStart=/usr/bin/gitlab-runner run --config /etc/gitlab-runner/config.toml

@@ -52,7 +52,9 @@ func splitWords(s string) ([]string, error) {
 		}
 	}
 	if quote != 0 {
-		return nil, fmt.Errorf("unbalanced %c quote in %q", quote, s)
+		// The text itself stays out of the error: it may be an
+		// Environment= value holding a password.
+		return nil, fmt.Errorf("unbalanced %c quote", quote)
 	}
 	pending()
 	return words, nil

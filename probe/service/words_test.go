@@ -18,8 +18,8 @@ func TestSplitWords(t *testing.T) {
 		{in: `""`, want: []string{""}},
 		{in: `a\ b c\"d \x41\101 "tab\there" 'e\sf'`, want: []string{"a b", `c"d`, "AA", "tab\there", "e f"}},
 		{in: `unknown\q escape`, want: []string{"unknownq", "escape"}},
-		{in: `open "quote`, wantErr: `unbalanced " quote in "open \"quote"`},
-		{in: `open 'quote`, wantErr: `unbalanced ' quote in "open 'quote"`},
+		{in: `open "quote`, wantErr: `unbalanced " quote`},
+		{in: `open 'quote`, wantErr: `unbalanced ' quote`},
 	}
 	for _, tt := range tests {
 		got, err := splitWords(tt.in)
