@@ -452,3 +452,34 @@ func TestWaitContact(t *testing.T) {
 	}
 	expectFinding(t, decodeOut(t, r).check(t, "gitlab.contact"), "pass", "")
 }
+
+// A gitlab-runner container on the real test daemon, its config bind
+// mounted from the host: check (no --config) lints the file the container
+// reads, through the CLI's own detection over DOCKER_HOST.
+func TestCheckFindsTheRunnerContainer(t *testing.T) {
+	testenv.Isolate(t)
+	d := testenv.StartDockerd(t, testenv.DockerdOptions{})
+	d.ImportImage(t, "gitlab/gitlab-runner:v18.0.0")
+	configDir := t.TempDir()
+	writeFile(t, filepath.Join(configDir, "config.toml"), "concurrent = 1\n", 0o600)
+	if _, stderr, err := d.Docker(t, "", "create", "--name", "ci-runner", "-v", configDir+":/etc/gitlab-runner",
+		"-e", "HTTPS_PROXY=http://proxy.example:3128", "gitlab/gitlab-runner:v18.0.0", "run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"); err != nil {
+		t.Fatalf("docker create: %v (%s)", err, stderr)
+	}
+	t.Setenv("DOCKER_HOST", d.Host)
+	real := func(dp *Deps) { dp.DetectService = detectService }
+	r := runCLIDeps(t, real, t.TempDir(), env{}, "check", "-o", "json")
+	out := decodeOut(t, r)
+	if out.Config != filepath.Join(configDir, "config.toml") {
+		t.Fatalf("check looked at %s, want the container's mounted %s\n%s", out.Config, filepath.Join(configDir, "config.toml"), r.stdout)
+	}
+	c := out.check(t, "service.install")
+	expectFinding(t, c, "warn", "service.not-running")
+	if !strings.Contains(c.Detail, "ci-runner") || !strings.Contains(c.Hint, "docker restart ci-runner") {
+		t.Errorf("service.install = %+v", c)
+	}
+	expectFinding(t, out.check(t, "service.config-path"), "pass", "")
+	if p := out.check(t, "proxy.paths"); !strings.Contains(p.Detail, "ci-runner: HTTPS_PROXY=http://proxy.example:3128") {
+		t.Errorf("proxy side by side lacks the container's env: %s", p.Detail)
+	}
+}

@@ -285,3 +285,16 @@ func (d *Dockerd) dockerRun(t testing.TB, configDir string, stdin io.Reader, arg
 	}
 	return out.String(), errb.String(), err
 }
+
+// ImportImage makes a one-file image named ref on d, offline (docker
+// import): enough for containers that are created, never started.
+func (d *Dockerd) ImportImage(t testing.TB, ref string) {
+	t.Helper()
+	rootfs, err := tarOneFile("image.txt", []byte(ref+"\n"))
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	if _, stderr, err := d.DockerInput(t, "", string(rootfs), "import", "-", ref); err != nil {
+		t.Fatalf("testenv: docker import %s: %v (stderr: %s)", ref, err, stderr)
+	}
+}

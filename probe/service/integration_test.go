@@ -3,8 +3,6 @@
 package service
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"path/filepath"
 	"slices"
@@ -34,8 +32,8 @@ func TestIntegrationContainers(t *testing.T) {
 		}
 		return strings.TrimSpace(out)
 	}
-	importImage(t, d, "gitlab/gitlab-runner:test")
-	importImage(t, d, "example/other:1")
+	d.ImportImage(t, "gitlab/gitlab-runner:test")
+	d.ImportImage(t, "example/other:1")
 
 	configDir := t.TempDir()
 	dockerDir := t.TempDir()
@@ -79,25 +77,5 @@ func TestIntegrationContainers(t *testing.T) {
 		vol.DockerConfigPath != filepath.Join(dockerDir, "config.json") || vol.State != "created" ||
 		!slices.Contains(vol.Environment, "HTTPS_PROXY=http://proxy.example:3128") {
 		t.Errorf("volume runner = %+v, want config %s and docker config %s", vol, filepath.Join(volume, "custom.toml"), filepath.Join(dockerDir, "config.json"))
-	}
-}
-
-// importImage makes a one-file image offline with docker import.
-func importImage(t *testing.T, d *testenv.Dockerd, ref string) {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	content := []byte(ref + "\n")
-	if err := tw.WriteHeader(&tar.Header{Name: "image.txt", Mode: 0o644, Size: int64(len(content)), ModTime: time.Unix(0, 0)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write(content); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, stderr, err := d.DockerInput(t, "", buf.String(), "import", "-", ref); err != nil {
-		t.Fatalf("docker import %s: %v (stderr: %s)", ref, err, stderr)
 	}
 }
