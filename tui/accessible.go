@@ -15,6 +15,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/safewrite"
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -231,18 +232,20 @@ func (u *plainUI) run() (Outcome, error) {
 		}
 	}
 
-	results := u.runProbes(a)
+	results := u.runProbes(a, paths)
+	fx, err := u.askFixes(results)
+	if err != nil {
+		return Outcome{}, err
+	}
 
 	final := o.finalAnswers(a, paths)
 	var prepared *wizard.Prepared
 	for {
-		var res *wizard.ApplyResult
 		var err error
-		prepared, res, err = u.review(final, paths)
+		prepared, _, err = u.review(final, paths, results, fx)
 		if err != nil {
 			return Outcome{}, err
 		}
-		_ = res
 		change, err := u.confirm("Change where the files are written?", false)
 		if err != nil {
 			return Outcome{}, err
@@ -256,6 +259,7 @@ func (u *plainUI) run() (Outcome, error) {
 			}
 			return nil
 		}
+		before := paths
 		if paths.ConfigTOML, err = u.input("config.toml ["+paths.ConfigTOML+"]", paths.ConfigTOML, notEmpty); err != nil {
 			return Outcome{}, err
 		}
@@ -263,6 +267,13 @@ func (u *plainUI) run() (Outcome, error) {
 			return Outcome{}, err
 		}
 		final = o.finalAnswers(a, paths)
+		if paths != before {
+			// The checks and the fixes were about the other files.
+			results = u.runProbes(a, paths)
+			if fx, err = u.askFixes(results); err != nil {
+				return Outcome{}, err
+			}
+		}
 	}
 
 	if n := len(probe.Failed(results)); n > 0 {
@@ -277,7 +288,7 @@ func (u *plainUI) run() (Outcome, error) {
 	}
 	// Writing although checks failed is the user's call: apply then skips
 	// its own checks, which would refuse.
-	res, err := o.Apply(u.ctx, prepared, o.applyOptions(paths, false, len(probe.Failed(results)) > 0))
+	res, err := o.Apply(u.ctx, prepared, o.applyOptions(paths, false, len(probe.Failed(results)) > 0, fx))
 	if err != nil {
 		u.println("Nothing was written: " + err.Error())
 		var ce *wizard.CheckError
@@ -330,14 +341,65 @@ func (u *plainUI) run() (Outcome, error) {
 		}
 	}
 	u.println("")
-	u.println(nextSteps(res, paths.ConfigTOML, out.AnswersPath, envVars, secrets)...)
+	u.println(nextSteps(res, out.AnswersPath, envVars, secrets)...)
 	return out, nil
 }
 
-// review prepares the answers, previews apply and prints the files, the
-// diffs and the answers file.
-func (u *plainUI) review(final *wizard.Answers, paths wizard.Paths) (*wizard.Prepared, *wizard.ApplyResult, error) {
+// askFixes offers the fixes the checks found a reason for; each is a
+// yes/no question that defaults to no.
+func (u *plainUI) askFixes(results []probe.Result) (fixes, error) {
+	var fx fixes
+	if stale := fleet.StaleRunners(results); len(stale) > 0 {
+		yes, err := u.confirm(upperFirst(pruneOffer(stale))+"?", false)
+		if err != nil {
+			return fixes{}, err
+		}
+		if yes {
+			fx.prune = stale
+		}
+	}
+	if reason := freshIDReason(results); reason != "" {
+		yes, err := u.confirm("Write a fresh system id? ("+reason+")", false)
+		if err != nil {
+			return fixes{}, err
+		}
+		fx.freshID = yes
+	}
+	return fx, nil
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// printHost prints the "This host" block and the fixes chosen.
+func (u *plainUI) printHost(paths wizard.Paths, results []probe.Result, fx fixes) {
+	if h := u.o.host(paths, results, `answer yes to "Change where the files are written?" and write the file the service reads, or change the service's --config`); h.ok {
+		u.println("This host: " + h.summary)
+		for _, n := range h.notes {
+			u.println("! " + n.text)
+			if n.hint != "" {
+				u.println("    hint: " + n.hint)
+			}
+		}
+	}
+	if len(fx.prune) > 0 {
+		u.println("You chose to " + pruneOffer(fx.prune) + ".")
+	}
+	if fx.freshID {
+		u.println("You chose to " + freshIDOffer(freshIDReason(results)) + ".")
+	}
+	u.println("")
+}
+
+// review prepares the answers, previews apply with the chosen fixes and
+// prints this host, the files, the diffs and the answers file.
+func (u *plainUI) review(final *wizard.Answers, paths wizard.Paths, results []probe.Result, fx fixes) (*wizard.Prepared, *wizard.ApplyResult, error) {
 	u.section("Review", "Nothing is written until you confirm.")
+	u.printHost(paths, results, fx)
 	prepared, err := u.o.prepare(final)
 	var ve *wizard.ValidationError
 	if errors.As(err, &ve) {
@@ -350,7 +412,7 @@ func (u *plainUI) review(final *wizard.Answers, paths wizard.Paths) (*wizard.Pre
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := u.o.Apply(u.ctx, prepared, u.o.applyOptions(paths, true, true))
+	res, err := u.o.Apply(u.ctx, prepared, u.o.applyOptions(paths, true, true, fx))
 	if err != nil {
 		u.println("✗ " + err.Error())
 		return nil, nil, err
@@ -364,6 +426,9 @@ func (u *plainUI) review(final *wizard.Answers, paths wizard.Paths) (*wizard.Pre
 			u.println("! " + w.String())
 		}
 	}
+	for _, r := range u.o.dryRunWarnings(res) {
+		u.printResult(r)
+	}
 	u.println("", "config.toml:")
 	u.printf("%s", rm.renderDiff(res.ConfigTOML.Diff, "no changes", plainWidth))
 	if res.DockerConfig != nil {
@@ -376,8 +441,25 @@ func (u *plainUI) review(final *wizard.Answers, paths wizard.Paths) (*wizard.Pre
 	return prepared, res, nil
 }
 
-// runProbes runs the live checks once and prints each result as it comes.
-func (u *plainUI) runProbes(a *wizard.Answers) []probe.Result {
+// printResult prints one check result and, for a warning or failure,
+// its hint.
+func (u *plainUI) printResult(r probe.Result) {
+	line := statusIcon(r.Status) + " " + r.Title
+	if r.Title == "" {
+		line = statusIcon(r.Status) + " " + r.ID
+	}
+	if r.Detail != "" {
+		line += " — " + r.Detail
+	}
+	u.println(line)
+	if r.Hint != "" && (r.Status == probe.Warn || r.Status == probe.Fail) {
+		u.println("    hint: " + r.Hint)
+	}
+}
+
+// runProbes runs the live checks once and prints each result as it comes
+// (but those the review's "This host" block shows).
+func (u *plainUI) runProbes(a *wizard.Answers, paths wizard.Paths) []probe.Result {
 	u.section("Checks", "")
 	if u.o.Probe == nil {
 		u.println("! probes unavailable: live checks are not part of this run")
@@ -388,24 +470,14 @@ func (u *plainUI) runProbes(a *wizard.Answers) []probe.Result {
 	print := func(r probe.Result) {
 		mu.Lock()
 		defer mu.Unlock()
-		if printed[r.ID] {
+		if printed[r.ID] || ownsResult(r) {
 			return
 		}
 		printed[r.ID] = true
-		line := statusIcon(r.Status) + " " + r.Title
-		if r.Title == "" {
-			line = statusIcon(r.Status) + " " + r.ID
-		}
-		if r.Detail != "" {
-			line += " — " + r.Detail
-		}
-		u.println(line)
-		if r.Hint != "" && (r.Status == probe.Warn || r.Status == probe.Fail) {
-			u.println("    hint: " + r.Hint)
-		}
+		u.printResult(r)
 	}
 	u.println("checking…")
-	results, err := u.o.Probe(u.ctx, u.o.probeAnswers(a), print)
+	results, err := u.o.Probe(u.ctx, u.o.probeAnswers(a, paths), print)
 	for _, r := range results {
 		print(r)
 	}

@@ -191,13 +191,18 @@ func (d *driver) wantStep(s step) {
 
 // ---- fakes ----
 
-// fakeApply records Apply calls and answers with a fixed result.
+// fakeApply records Apply calls and answers with a fixed result; the
+// entries in ApplyOptions.Prune show as removed in the diff and in Pruned,
+// FreshSystemID as a new id, as wizard.Apply does.
 type fakeApply struct {
 	mu       sync.Mutex
 	dryRuns  int
 	writes   int
 	prepared *wizard.Prepared
 	opts     wizard.ApplyOptions
+	// lastDry and lastWrite are the options of the last dry run and of
+	// the last write.
+	lastDry, lastWrite wizard.ApplyOptions
 }
 
 func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.ApplyOptions) (*wizard.ApplyResult, error) {
@@ -205,18 +210,32 @@ func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.Appl
 	defer f.mu.Unlock()
 	if o.DryRun {
 		f.dryRuns++
+		f.lastDry = o
 	} else {
 		f.writes++
+		f.lastWrite = o
 	}
 	f.prepared, f.opts = p, o
 	a := p.Resolved
+	var removed string
+	for _, r := range o.Prune {
+		removed += "-[[runners]]\n-  name = \"" + r.Name + "\"\n"
+	}
 	res := &wizard.ApplyResult{
 		DryRun: o.DryRun, Changed: true,
 		ConfigTOML: wizard.FileChange{
 			Path: o.ConfigPath, Changed: true, Created: true,
-			Diff: "--- /dev/null\n+++ " + o.ConfigPath + "\n@@ -0,0 +1,3 @@\n+[[runners]]\n+  name = \"" + a.GitLab.Name + "\"\n+  token = \"glrt-…cdef\"\n",
+			Diff: "--- /dev/null\n+++ " + o.ConfigPath + "\n@@ -0,0 +1,3 @@\n" + removed + "+[[runners]]\n+  name = \"" + a.GitLab.Name + "\"\n+  token = \"glrt-…cdef\"\n",
 		},
-		Runner: wizard.RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, ID: 42, Action: "verified", Token: "glrt-…cdef", SystemID: "s_0123456789ab"},
+		Runner:    wizard.RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, ID: 42, Action: "verified", Token: "glrt-…cdef", SystemID: "s_0123456789ab"},
+		NextSteps: []string{"a running gitlab-runner reloads config.toml within 3 s; start it with `gitlab-runner start` if it is not running"},
+	}
+	for _, r := range o.Prune {
+		res.Pruned = append(res.Pruned, wizard.PrunedRunner{Name: r.Name, URL: r.URL, Token: "glrt-…" + r.Token[len(r.Token)-4:]})
+	}
+	if o.FreshSystemID {
+		res.Runner.SystemID = "r_fReShfReShfReS"
+		res.SystemID = &wizard.FileChange{Path: filepath.Join(filepath.Dir(o.ConfigPath), ".runner_system_id"), Changed: true}
 	}
 	if o.DryRun {
 		res.Runner.Action = "verified"

@@ -52,12 +52,13 @@ type probeState struct {
 }
 
 // probeKey is what the live checks depend on; a change re-probes.
-func probeKey(a *wizard.Answers) string {
+func probeKey(a *wizard.Answers, paths wizard.Paths) string {
 	k := struct {
 		URL, Token, Kind, CA, Executor string
 		Images                         []string
 		Registries                     []wizard.Registry
-	}{a.GitLab.URL, a.GitLab.Token, a.GitLab.TokenKind, a.GitLab.TLSCAFile, a.Runner.Executor, a.Images(), a.Registries}
+		Paths                          wizard.Paths
+	}{a.GitLab.URL, a.GitLab.Token, a.GitLab.TokenKind, a.GitLab.TLSCAFile, a.Runner.Executor, a.Images(), a.Registries, paths}
 	if !wizard.UsesDocker(a.Runner.Executor) {
 		k.Images, k.Registries = nil, nil
 	}
@@ -70,7 +71,7 @@ func (m *model) scheduleProbeCmd() tea.Cmd {
 	if m.o.Probe == nil || m.answers.GitLab.URL == "" {
 		return nil
 	}
-	key := probeKey(m.answers)
+	key := probeKey(m.answers, m.paths)
 	if key == m.probes.scheduledKey {
 		return nil
 	}
@@ -93,21 +94,21 @@ func (m *model) startProbeCmd() tea.Cmd {
 	m.probes.running = true
 	m.probes.results = nil
 	m.probes.err = nil
-	m.probes.startedKey = probeKey(m.answers)
+	m.probes.startedKey = probeKey(m.answers, m.paths)
 	m.probes.scheduledKey = m.probes.startedKey
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.probes.cancel = cancel
-	return tea.Batch(probeRunCmd(ctx, m.o, m.probes.gen, m.answers.Clone()), m.spinCmd())
+	return tea.Batch(probeRunCmd(ctx, m.o, m.probes.gen, m.answers.Clone(), m.paths), m.spinCmd())
 }
 
 // probeRunCmd runs Options.Probe in the background and delivers its
 // results one message at a time (bubbletea's realtime example).
-func probeRunCmd(ctx context.Context, o Options, gen int, a *wizard.Answers) tea.Cmd {
+func probeRunCmd(ctx context.Context, o Options, gen int, a *wizard.Answers, paths wizard.Paths) tea.Cmd {
 	return func() tea.Msg {
 		ch := make(chan tea.Msg, 64)
 		go func() {
 			defer close(ch)
-			pa := o.probeAnswers(a)
+			pa := o.probeAnswers(a, paths)
 			results, err := o.Probe(ctx, pa, func(r probe.Result) {
 				select {
 				case ch <- probeResultMsg{gen: gen, r: r, ch: ch}:
@@ -156,7 +157,9 @@ func (m *model) updateProbes(msg tea.Msg) tea.Cmd {
 		if msg.err != nil && m.ctx.Err() == nil && !isCanceled(msg.err) {
 			m.probes.err = msg.err
 		}
+		cmd := m.syncFixes()
 		m.refreshReview()
+		return cmd
 	}
 	return nil
 }
@@ -203,18 +206,24 @@ type checklist struct {
 	disabled bool // no Probe configured
 	// prefixes filters results by id prefix (nil: all).
 	prefixes []string
+	// exclude leaves results out (nil: none); the review's "This host"
+	// block shows those.
+	exclude func(probe.Result) bool
 	// compact: one line per check, no hints.
 	compact bool
 	// max lines (0: no limit).
 	max int
 }
 
-func (c checklist) match(id string) bool {
+func (c checklist) match(r probe.Result) bool {
+	if c.exclude != nil && c.exclude(r) {
+		return false
+	}
 	if c.prefixes == nil {
 		return true
 	}
 	for _, p := range c.prefixes {
-		if strings.HasPrefix(id, p) {
+		if strings.HasPrefix(r.ID, p) {
 			return true
 		}
 	}
@@ -228,7 +237,7 @@ func (c checklist) Render(st *Styles, width int) string {
 		return st.Warn.Render("!") + " " + st.Muted.Render("probes unavailable: live checks are not part of this run")
 	}
 	for _, r := range c.results {
-		if !c.match(r.ID) {
+		if !c.match(r) {
 			continue
 		}
 		var icon string
@@ -247,11 +256,28 @@ func (c checklist) Render(st *Styles, width int) string {
 			title = r.ID
 		}
 		line := icon + " " + title
-		if r.Detail != "" {
-			line += st.Muted.Render(" — " + r.Detail)
+		problem := r.Status == probe.Warn || r.Status == probe.Fail
+		switch {
+		case !c.compact && problem:
+			// What is wrong is read in full: wrapped, not cut.
+			text := title
+			if r.Detail != "" {
+				text += " — " + r.Detail
+			}
+			for i, l := range wrapText(text, width-2) {
+				if i == 0 {
+					lines = append(lines, icon+" "+l)
+				} else {
+					lines = append(lines, "  "+l)
+				}
+			}
+		default:
+			if r.Detail != "" {
+				line += st.Muted.Render(" — " + r.Detail)
+			}
+			lines = append(lines, ansi.Truncate(line, width, "…"))
 		}
-		lines = append(lines, ansi.Truncate(line, width, "…"))
-		if !c.compact && r.Hint != "" && (r.Status == probe.Warn || r.Status == probe.Fail) {
+		if !c.compact && r.Hint != "" && problem {
 			for _, hl := range wrapText("hint: "+r.Hint, width-4) {
 				lines = append(lines, "    "+st.Hint.Render(hl))
 			}

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/viewport"
@@ -11,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -30,6 +32,11 @@ type reviewState struct {
 	// pathsForm edits the target paths.
 	pathsForm *huh.Form
 	pathVals  *pathValues
+	// prune and freshID are the user's consent to the fixes the checks
+	// offer (x, n); off by default. used are the fixes of the last dry
+	// run: the write applies exactly those, as its diff showed.
+	prune, freshID bool
+	used           fixes
 }
 
 // reviewMsg is the result of a dry run.
@@ -73,8 +80,9 @@ func buildPathsForm(p wizard.Paths) (*huh.Form, *pathValues) {
 func (m *model) enterReview() tea.Cmd {
 	m.review.confirm = false
 	m.review.pathsForm = nil
+	m.review.prune, m.review.freshID = false, false
 	cmds := []tea.Cmd{m.dryRunCmd()}
-	if probeKey(m.answers) != m.probes.startedKey || (!m.probes.ran && !m.probes.running) {
+	if probeKey(m.answers, m.paths) != m.probes.startedKey || (!m.probes.ran && !m.probes.running) {
 		cmds = append(cmds, m.startProbeCmd())
 	}
 	m.refreshReview()
@@ -90,7 +98,8 @@ func (m *model) dryRunCmd() tea.Cmd {
 	m.review.final = m.o.finalAnswers(m.answers, m.paths)
 	m.review.saved, _ = wizard.Encode(m.review.final, false)
 	final, o, ctx := m.review.final.Clone(), m.o, m.ctx
-	opts := o.applyOptions(m.paths, true, true)
+	m.review.used = m.chosenFixes()
+	opts := o.applyOptions(m.paths, true, true, m.review.used)
 	return tea.Batch(func() tea.Msg {
 		p, err := o.prepare(final)
 		if err != nil {
@@ -108,6 +117,43 @@ func (m *model) onReview(msg reviewMsg) tea.Cmd {
 	m.review.running = false
 	m.review.prepared, m.review.res, m.review.err = msg.prepared, msg.res, msg.err
 	m.refreshReview()
+	return nil
+}
+
+// reviewResults are the checks whose findings the review offers to fix:
+// the live ones (the dry run skips the checks that find stale entries).
+func (m *model) reviewResults() []probe.Result { return m.probes.results }
+
+// chosenFixes are the fixes the user turned on that the checks still
+// offer.
+func (m *model) chosenFixes() fixes {
+	var fx fixes
+	rs := m.reviewResults()
+	if m.review.prune {
+		fx.prune = fleet.StaleRunners(rs)
+	}
+	fx.freshID = m.review.freshID && freshIDReason(rs) != ""
+	return fx
+}
+
+// syncFixes follows new check results: consent given for other stale
+// entries than the checks now report is withdrawn (the user decides
+// again), an offer that went away is dropped, and when the fixes changed
+// the dry run runs again so the diff shows what the write will do.
+func (m *model) syncFixes() tea.Cmd {
+	if m.step != stepReview {
+		return nil
+	}
+	rs := m.reviewResults()
+	if m.review.prune && !sameRunners(fleet.StaleRunners(rs), m.review.used.prune) {
+		m.review.prune = false
+	}
+	if m.review.freshID && freshIDReason(rs) == "" {
+		m.review.freshID = false
+	}
+	if !m.chosenFixes().equal(m.review.used) {
+		return m.dryRunCmd()
+	}
 	return nil
 }
 
@@ -134,8 +180,14 @@ func (m *model) updateReview(msg tea.Msg) tea.Cmd {
 				DockerConfigDir: strings.TrimSpace(m.review.pathVals.DockerConfigDir),
 			}
 			m.review.pathsForm = nil
+			// The checks were about the other files: consent starts over.
+			m.review.prune, m.review.freshID = false, false
 			m.resize()
-			return tea.Batch(cmd, m.dryRunCmd())
+			cmds := []tea.Cmd{cmd, m.dryRunCmd()}
+			if probeKey(m.answers, m.paths) != m.probes.startedKey {
+				cmds = append(cmds, m.startProbeCmd())
+			}
+			return tea.Batch(cmds...)
 		}
 		return cmd
 	}
@@ -167,6 +219,18 @@ func (m *model) updateReview(msg tea.Msg) tea.Cmd {
 		}
 		m.write.force = false
 		return m.startWrite()
+	case "x":
+		if len(fleet.StaleRunners(m.reviewResults())) == 0 {
+			return nil
+		}
+		m.review.prune = !m.review.prune
+		return m.dryRunCmd()
+	case "n":
+		if freshIDReason(m.reviewResults()) == "" {
+			return nil
+		}
+		m.review.freshID = !m.review.freshID
+		return m.dryRunCmd()
 	case "p":
 		m.review.pathsForm, m.review.pathVals = buildPathsForm(m.paths)
 		m.resize()
@@ -210,8 +274,15 @@ func (m *model) viewReview(w int) (string, string) {
 		if m.canWrite() {
 			pairs = append(pairs, [2]string{"w", "write"})
 		}
+		rs := m.reviewResults()
+		if len(fleet.StaleRunners(rs)) > 0 {
+			pairs = append(pairs, [2]string{"x", "remove stale"})
+		}
+		if freshIDReason(rs) != "" {
+			pairs = append(pairs, [2]string{"n", "new system id"})
+		}
 		pairs = append(pairs, [2]string{"p", "paths"}, [2]string{"r", "recheck"}, [2]string{"esc", "back"}, [2]string{"ctrl+c", "quit"})
-		help = m.helpLine(pairs)
+		help = m.fitHelp(pairs, w, "ctrl+c", "↑/↓")
 	}
 	m.review.vp.SetHeight(max(m.height-2-2-1, 3))
 	return title + "\n" + m.review.vp.View(), help
@@ -223,10 +294,16 @@ func (m *model) reviewContent(w int) string {
 	var b strings.Builder
 	section := func(s string) { b.WriteString("\n" + st.Section.Render(s) + "\n") }
 
-	section("Checks")
+	if host := m.hostView(w); host != "" {
+		// Right above the checks, no blank line: on 80×24 the checks
+		// keep the room they had without it.
+		b.WriteString(host + st.Section.Render("Checks") + "\n")
+	} else {
+		section("Checks")
+	}
 	cl := checklist{
 		results: m.probes.results, running: m.probes.running, spinner: m.spin.View(),
-		err: m.probes.err, disabled: m.o.Probe == nil,
+		err: m.probes.err, disabled: m.o.Probe == nil, exclude: ownsResult,
 	}
 	if out := cl.Render(st, w); out != "" {
 		b.WriteString(out + "\n")
@@ -262,10 +339,14 @@ func (m *model) reviewContent(w int) string {
 				warns = append(warns, wf)
 			}
 		}
-		if len(warns) > 0 {
+		extra := m.o.dryRunWarnings(res)
+		if len(warns) > 0 || len(extra) > 0 {
 			section("Warnings")
 			for _, wf := range warns {
 				b.WriteString(markLines(st.Warn.Render("! "), wf.String(), w))
+			}
+			if len(extra) > 0 {
+				b.WriteString(checklist{results: extra}.Render(st, w) + "\n")
 			}
 		}
 		section("config.toml")
@@ -395,4 +476,72 @@ func markLines(mark, text string, w int) string {
 		}
 	}
 	return b.String()
+}
+
+// hostView is the review's top: the gitlab-runner service of this host
+// and what is wrong with it, then the fixes the checks offer with their
+// keys and whether the user turned them on.
+func (m *model) hostView(w int) string {
+	st := m.st
+	var b strings.Builder
+	rs := m.reviewResults()
+	if h := m.o.host(m.paths, rs, "p changes the paths"); h.ok {
+		// Kept short so that it shows without scrolling: the summary on
+		// two lines at most (one when a warning follows: it names the
+		// paths), each warning with its hint as one paragraph.
+		const label = "This host  "
+		summary := wrapText(h.summary, w-len(label))
+		if len(h.notes) > 0 && len(summary) > 1 {
+			summary = []string{ansi.Truncate(h.summary, w-len(label), "…")}
+		}
+		for i, l := range summary {
+			switch i {
+			case 0:
+				b.WriteString(st.Section.Render(strings.TrimSpace(label)) + "  " + l + "\n")
+			case 1:
+				b.WriteString(strings.Repeat(" ", len(label)) + ansi.Truncate(l, w-len(label), "…") + "\n")
+			}
+		}
+		for _, n := range h.notes {
+			text := n.text
+			if n.hint != "" {
+				text += " — " + n.hint
+			}
+			b.WriteString(markLines(st.Warn.Render("! "), text, w))
+		}
+	}
+	offer := func(on bool, key, text string) {
+		box := "[ ]"
+		if on {
+			box = st.Pass.Render("[x]")
+		}
+		for i, l := range wrapText(text, w-7) {
+			if i == 0 {
+				b.WriteString(box + " " + st.HelpKey.Render(key) + "  " + l + "\n")
+			} else {
+				b.WriteString("       " + l + "\n")
+			}
+		}
+	}
+	if stale := fleet.StaleRunners(rs); len(stale) > 0 {
+		offer(m.review.prune, "x", pruneOffer(stale))
+	}
+	if reason := freshIDReason(rs); reason != "" {
+		offer(m.review.freshID, "n", freshIDOffer(reason))
+	}
+	return b.String()
+}
+
+// fitHelp is helpLine with the pairs whose keys are in drop (in that
+// order) left out until the line fits the width.
+func (m *model) fitHelp(pairs [][2]string, w int, drop ...string) string {
+	line := m.helpLine(pairs)
+	for _, k := range drop {
+		if ansi.StringWidth(line) <= w {
+			break
+		}
+		pairs = slices.DeleteFunc(pairs, func(p [2]string) bool { return p[0] == k })
+		line = m.helpLine(pairs)
+	}
+	return line
 }

@@ -94,7 +94,7 @@ func (m *model) startWrite() tea.Cmd {
 	m.write = writeState{running: true, force: m.write.force}
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.write.cancel = cancel
-	p, o, opts := m.review.prepared, m.o, m.o.applyOptions(m.paths, false, m.write.force)
+	p, o, opts := m.review.prepared, m.o, m.o.applyOptions(m.paths, false, m.write.force, m.review.used)
 	return tea.Batch(func() tea.Msg {
 		res, err := o.Apply(ctx, p, opts)
 		return applyDoneMsg{res: res, err: err}
@@ -267,8 +267,13 @@ func (m *model) writtenLines(w int) []string {
 			out = append(out, "  wrote "+f.Path)
 		}
 	}
+	out = append(out, prunedLines(res)...)
 	if res.SystemID != nil && res.Changed {
-		out = append(out, "  wrote "+res.SystemID.Path)
+		line := "  wrote " + res.SystemID.Path
+		if r.SystemID != "" {
+			line += st.Muted.Render(" (system id " + r.SystemID + ")")
+		}
+		out = append(out, line)
 	}
 	for i, l := range out {
 		out[i] = wrapIndented(l, w)
@@ -276,25 +281,25 @@ func (m *model) writtenLines(w int) []string {
 	return out
 }
 
-// nextSteps are the plain lines printed after the write: how to start
-// the runner, and how to replay the answers.
-func nextSteps(res *wizard.ApplyResult, configPath, savedPath string, envVars map[string]string, secretsSaved bool) []string {
+// nextSteps are the plain lines printed after the write: what apply says
+// to do for the service it found (start, restart, point it at the file),
+// and how to replay the answers.
+func nextSteps(res *wizard.ApplyResult, savedPath string, envVars map[string]string, secretsSaved bool) []string {
 	out := []string{"Next steps"}
-	if strings.HasPrefix(configPath, "/etc/gitlab-runner/") {
-		out = append(out,
-			"  1. Start the runner (a running one reloads config.toml within 3 s):",
-			"       sudo gitlab-runner start      (or: sudo systemctl restart gitlab-runner)")
-	} else {
-		out = append(out,
-			"  1. Start the runner (a running one reloads config.toml within 3 s):",
-			"       gitlab-runner run --config "+configPath)
+	n := 0
+	if res != nil {
+		for _, s := range res.NextSteps {
+			n++
+			out = append(out, fmt.Sprintf("  %d. %s", n, s))
+		}
 	}
+	n++
 	if savedPath == "" {
-		out = append(out, "  2. Set up the next runner the same way from saved answers:",
+		out = append(out, fmt.Sprintf("  %d. Set up the next runner the same way from saved answers:", n),
 			"       runnerup apply --answers FILE")
 		return out
 	}
-	out = append(out, "  2. Replay the answers (here again, or on another machine):")
+	out = append(out, fmt.Sprintf("  %d. Replay the answers (here again, or on another machine):", n))
 	if !secretsSaved {
 		names := make([]string, 0, len(envVars))
 		for n := range envVars {
@@ -327,7 +332,7 @@ func (m *model) viewDone(w int) string {
 		b.WriteString(st.Pass.Render("✓ ") + wrapIndented("answers saved to "+m.write.savedPath+note, w-2) + "\n")
 	}
 	b.WriteString("\n")
-	for i, l := range nextSteps(m.write.res, m.paths.ConfigTOML, m.write.savedPath, m.write.envVars, m.write.secrets) {
+	for i, l := range nextSteps(m.write.res, m.write.savedPath, m.write.envVars, m.write.secrets) {
 		if i == 0 {
 			b.WriteString(st.Section.Render(l) + "\n")
 			continue
@@ -345,12 +350,23 @@ func wrapIndented(l string, w int) string {
 		return l
 	}
 	indent := l[:len(l)-len(strings.TrimLeft(l, " "))]
-	if len(indent) > w/2 {
-		indent = ""
+	text := strings.TrimLeft(l, " ")
+	// A numbered item ("1. …") continues under its text.
+	number := ""
+	if digits := strings.TrimLeft(text, "0123456789"); len(digits) < len(text) && strings.HasPrefix(digits, ". ") {
+		number = text[:len(text)-len(digits)+2]
+		text = text[len(number):]
 	}
-	wrapped := strings.Split(ansi.Wrap(strings.TrimLeft(l, " "), w-len(indent), " "), "\n")
+	if len(indent)+len(number) > w/2 {
+		indent, text, number = "", strings.TrimLeft(l, " "), ""
+	}
+	wrapped := strings.Split(ansi.Wrap(text, w-len(indent)-len(number), " "), "\n")
 	for i := range wrapped {
-		wrapped[i] = indent + wrapped[i]
+		if i == 0 {
+			wrapped[i] = indent + number + wrapped[i]
+		} else {
+			wrapped[i] = indent + strings.Repeat(" ", len(number)) + wrapped[i]
+		}
 	}
 	return strings.Join(wrapped, "\n")
 }

@@ -236,10 +236,13 @@ func (o Options) resolver() wizard.Resolver {
 // applyOptions are the options for one Apply call. The review's dry run
 // skips apply's own live checks: it is there for the diffs, and the
 // checklist comes from Options.Probe. skipProbes also skips them on the
-// write, when the user chose to write although checks failed.
-func (o Options) applyOptions(paths wizard.Paths, dryRun, skipProbes bool) wizard.ApplyOptions {
+// write, when the user chose to write although checks failed. fx are the
+// fixes the user chose on the review; the dry run and the write get the
+// same ones, so the write does what the diff showed.
+func (o Options) applyOptions(paths wizard.Paths, dryRun, skipProbes bool, fx fixes) wizard.ApplyOptions {
 	ao := o.ApplyOptions
 	ao.ConfigPath, ao.DockerConfigDir, ao.DryRun = paths.ConfigTOML, paths.DockerConfigDir, dryRun
+	fx.set(&ao)
 	if dryRun || skipProbes {
 		ao.SkipProbes = true
 	}
@@ -261,10 +264,12 @@ func (o Options) prepare(final *wizard.Answers) (*wizard.Prepared, error) {
 }
 
 // probeAnswers are the answers handed to Probe: references resolved when
-// they can be, hidden questions cleared.
-func (o Options) probeAnswers(a *wizard.Answers) *wizard.Answers {
+// they can be, hidden questions cleared, and [output] set to the paths
+// about to be written, so the host checks read that config.toml.
+func (o Options) probeAnswers(a *wizard.Answers, paths wizard.Paths) *wizard.Answers {
 	f := a.Clone()
 	wizard.PruneHidden(f)
+	f.Output = wizard.Output{ConfigTOML: paths.ConfigTOML, DockerConfig: paths.DockerConfigDir}
 	if r, problems := o.resolver().Resolve(f); len(problems) == 0 {
 		f = r
 	}

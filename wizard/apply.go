@@ -327,7 +327,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	}
 	stale := opts.Prune
 	if opts.PruneStale {
-		stale = append(stale, staleEntries(res.Checks)...)
+		stale = append(stale, fleet.StaleRunners(res.Checks)...)
 	}
 	if register {
 		placeholder := &render.Credentials{Token: "<issued by GitLab at registration>", ObtainedAt: opts.Now()}
@@ -538,6 +538,8 @@ func readExisting(path string) ([]byte, error) {
 		return data, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil
+	case errors.Is(err, fs.ErrPermission):
+		return nil, &InputError{Err: fmt.Errorf("reading %s: %w: run runnerup as the user that owns it (sudo for /etc/gitlab-runner), or pass --config/--docker-config to use other files (a service reading this one will not see them)", path, unwrapPathError(err))}
 	default:
 		return nil, &InputError{Err: fmt.Errorf("reading %s: %w", path, unwrapPathError(err))}
 	}

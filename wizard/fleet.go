@@ -122,17 +122,6 @@ func entryVerifier(opts ApplyOptions) func(context.Context, fleet.Runner) error 
 	}
 }
 
-// staleEntries lists the entries the checks found stale.
-func staleEntries(results []probe.Result) []fleet.Runner {
-	var out []fleet.Runner
-	for _, r := range results {
-		if s, ok := r.Data.(fleet.Stale); ok {
-			out = append(out, s.Runner)
-		}
-	}
-	return out
-}
-
 // pruneStale removes the stale entries from data, matching each by token
 // and url again (data may be newer than what the checks read); the entry
 // apply is writing (index keep) is never removed.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/diagnose"
+	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/render"
 	"github.com/runnerup/runnerup/wizard"
 )
@@ -42,6 +43,8 @@ type DiagnoseOptions struct {
 	// Tweak adjusts the diagnosis options before the run (tests: helper
 	// PATH, certs.d, StatFS).
 	Tweak func(*diagnose.Options)
+
+	detect wizard.DetectFunc
 }
 
 // maxLogBytes bounds how much of a job log is read (the tail is kept:
@@ -50,7 +53,7 @@ const maxLogBytes = 32 << 20
 
 // NewCmdDiagnose builds `runnerup diagnose`.
 func NewCmdDiagnose(d *Deps, runF func(context.Context, *DiagnoseOptions) error) *cobra.Command {
-	opts := &DiagnoseOptions{IO: d.IO}
+	opts := &DiagnoseOptions{IO: d.IO, detect: d.DetectService}
 	cmd := &cobra.Command{
 		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--platform os/arch] [-o json]",
 		Short: `Name the root cause of "failed to pull image" for one image, and the fix`,
@@ -148,6 +151,19 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if opts.Paths.Env == nil {
 		opts.Paths = wizard.DefaultPathEnv()
 	}
+	if opts.detect != nil && (opts.ConfigPath == "" || opts.DockerConfigDir == "") {
+		// Diagnose what the service sees: its config.toml and its user's
+		// config.json, not this shell's.
+		dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		installs, _ := opts.detect(dctx, "")
+		cancel()
+		if primary, ok := service.Primary(installs); ok {
+			opts.Paths.Service = &primary
+			if opts.Output == "text" {
+				fmt.Fprintf(opts.IO.ErrOut, "service: %s\n", primary.Summary())
+			}
+		}
+	}
 	dopts, err := diagnoseInputs(opts)
 	if err != nil {
 		return reportError(opts.IO, opts.Output, err)
@@ -220,6 +236,8 @@ func diagnoseInputs(opts *DiagnoseOptions) (*diagnose.Options, error) {
 	d.Runner = runner
 
 	switch dir := opts.DockerConfigDir; {
+	case dir == "" && opts.Paths.Service != nil && opts.Paths.Service.DockerConfigPath != "":
+		d.HomeDir = filepath.Dir(filepath.Dir(opts.Paths.Service.DockerConfigPath))
 	case dir == "":
 		d.HomeDir = opts.Paths.Home
 		if runner != nil && opts.Paths.Euid != 0 && strings.HasPrefix(runner.ConfigPath, "/etc/gitlab-runner/") {
@@ -310,7 +328,8 @@ type runnerDoc struct {
 func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 	path := opts.ConfigPath
 	if path == "" {
-		path = wizard.DefaultConfigPath(opts.Paths)
+		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", opts.Paths)
+		path = paths.ConfigTOML
 	}
 	data, err := userfile.Read(path, 0)
 	switch {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/testenv"
 	"github.com/runnerup/runnerup/probe/diagnose"
+	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -218,6 +219,31 @@ func TestDiagnoseCommandIntegration(t *testing.T) {
 			if !strings.Contains(joined, want) {
 				t.Errorf("cause lacks %q:\n%s", want, joined)
 			}
+		}
+	})
+	t.Run("without flags it diagnoses what the service reads", func(t *testing.T) {
+		// The service runs as root with its own home; this shell's home has
+		// no credentials. Detection points diagnose at the service's files.
+		svcHome := t.TempDir()
+		writeFile(t, filepath.Join(svcHome, ".docker", "config.json"), fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, reg.Host, good), 0o600)
+		svcConfig := filepath.Join(t.TempDir(), "config.toml")
+		writeFile(t, svcConfig, fmt.Sprintf("[[runners]]\n  name = \"svc\"\n  url = \"https://gitlab.example.com\"\n  token = %q\n  executor = \"docker\"\n  [runners.docker]\n    host = %q\n    image = \"alpine:3.20\"\n    pull_policy = \"always\"\n", runnerToken, d.Host), 0o600)
+		unit := service.Install{Kind: service.Systemd, Name: "gitlab-runner.service", ConfigPath: svcConfig, User: "root", Home: svcHome,
+			DockerConfigPath: filepath.Join(svcHome, ".docker", "config.json"), State: "active", Running: true}
+		var out, errOut bytes.Buffer
+		dp := &Deps{IO: &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+			DetectService: func(context.Context, string) ([]service.Install, error) { return []service.Install{unit}, nil }}
+		cmd := NewCmdDiagnose(dp, func(ctx context.Context, o *DiagnoseOptions) error {
+			o.Paths = wizard.PathEnv{Euid: 1000, Home: t.TempDir(), Env: env{}.lookup}
+			o.LookupEnv, o.Tweak = env{}.lookup, tweak
+			return diagnoseRun(ctx, o)
+		})
+		cmd.SetArgs([]string{image})
+		err := cmd.ExecuteContext(context.Background())
+		res := result{stdout: out.String(), stderr: errOut.String(), code: ExitCode(err)}
+		scan(t, res)
+		if res.code != ExitOK || !strings.Contains(res.stdout, filepath.Join(svcHome, ".docker", "config.json")) || !strings.Contains(res.stderr, "service: ") {
+			t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
 		}
 	})
 	t.Run("--auth-config (a CI/CD variable) beats the runner environment", func(t *testing.T) {

@@ -81,7 +81,7 @@ func TestWizardInTmux(t *testing.T) {
 	script := filepath.Join(dir, "run.sh")
 	writeFile(t, script, fmt.Sprintf("#!/bin/sh\nexport HOME=%s DOCKER_HOST=%s TERM=xterm-256color NO_COLOR=1\n%s --config %s --docker-config %s --timeout 3s\necho \"EXIT=$?\"\nsleep 600\n",
 		home, d.Host, bin, configPath, dockerDir), 0o755)
-	if out, err := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", dir, script).CombinedOutput(); err != nil {
+	if out, err := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "30", "-c", dir, script).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", name).Run() })

@@ -86,6 +86,14 @@ func wizardRun(ctx context.Context, opts *WizardOptions) error {
 	o.Probe = func(ctx context.Context, a *wizard.Answers, onResult func(probe.Result)) ([]probe.Result, error) {
 		po := base
 		po.Probe.OnResult = onResult
+		// The review passes the paths chosen there as [output]; they win
+		// over the flags the wizard started with.
+		if a.Output.ConfigTOML != "" {
+			po.ConfigPath = ""
+		}
+		if a.Output.DockerConfig != "" {
+			po.DockerConfigDir = ""
+		}
 		return wizard.ProbeAnswers(ctx, a, po)
 	}
 	if opts.AnswersPath != "" {

@@ -35,6 +35,18 @@ type Stale struct {
 	Runner Runner
 }
 
+// StaleRunners lists the entries results found stale: what apply
+// --prune-stale, or the user in the wizard's review, removes.
+func StaleRunners(results []probe.Result) []Runner {
+	var out []Runner
+	for _, r := range results {
+		if s, ok := r.Data.(Stale); ok {
+			out = append(out, s.Runner)
+		}
+	}
+	return out
+}
+
 // Runners decodes the entries of a config.toml.
 func Runners(data []byte) ([]Runner, error) {
 	var doc struct {
