@@ -54,6 +54,23 @@ func TestStaleCheckVersusCurlLoop(t *testing.T) {
 	}
 	bin := t.TempDir()
 	build(t, filepath.Join(bin, "runnerup"), ".")
+	// What is timed must find what it is timed for: the two stale entries.
+	js, _ := exec.Command(filepath.Join(bin, "runnerup"), "probe", "--config", config, "-o", "json").Output()
+	var res struct {
+		Checks []struct{ ID, Finding string }
+	}
+	if err := json.Unmarshal(js, &res); err != nil {
+		t.Fatalf("probe --config: %v\n%s", err, js)
+	}
+	stale := 0
+	for _, c := range res.Checks {
+		if c.Finding == "runner.stale" {
+			stale++
+		}
+	}
+	if stale != 2 {
+		t.Fatalf("probe --config found %d stale entries, want 2:\n%s", stale, js)
+	}
 	loop := "for t in " + strings.Join(tokens, " ") + "; do curl -s -o /dev/null -w '%{http_code} ' -X POST " + slow.URL + "/api/v4/runners/verify -d token=$t; done"
 	jsonOut := filepath.Join(bin, "h.json")
 	out, err := exec.Command("hyperfine", "--warmup", "2", "--runs", "10", "-i", "--export-json", jsonOut,

@@ -32,7 +32,11 @@ func (p checklistPrinter) print(r probe.Result) {
 	if r.Detail != "" {
 		line += ": " + r.Detail
 	}
-	line += fmt.Sprintf("  [%s, %dms]", r.ID, r.DurationMS)
+	id := r.ID
+	if r.Finding != "" {
+		id += " " + r.Finding
+	}
+	line += fmt.Sprintf("  [%s, %dms]", id, r.DurationMS)
 	fmt.Fprintln(p.w, line)
 	if r.Hint != "" && (r.Status == probe.Fail || r.Status == probe.Warn) {
 		fmt.Fprintln(p.w, "    fix: "+r.Hint)

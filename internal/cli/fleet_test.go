@@ -331,6 +331,10 @@ func TestDuplicateEntriesAreFindings(t *testing.T) {
 	if !found || out.has("config.duplicates") {
 		t.Errorf("check should report duplicates once, as the linter's runner.token.duplicate: %+v", out)
 	}
+	// A lint error is no reason to skip the host checks.
+	if !out.has("proxy.paths") {
+		t.Errorf("host checks missing beside lint errors: %+v", out.Checks)
+	}
 }
 
 func TestRotatedTokenIsKeptAndReported(t *testing.T) {
