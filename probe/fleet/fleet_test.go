@@ -283,6 +283,10 @@ func TestProxyPaths(t *testing.T) {
 			o:      Options{ShellEnv: noEnv, RegistryHosts: []string{"registry.corp:5000"}, DaemonProxy: true},
 			daemon: &daemon.ProxySettings{HTTPSProxy: "http://proxy.corp:3128", NoProxy: ".corp"},
 			status: probe.Pass, mentions: []string{"registry.corp:5000: daemon direct"}},
+		{name: "shell goes through a proxy, the daemon pulls directly",
+			o:      Options{ShellEnv: env("HTTPS_PROXY", "http://proxy.corp:3128"), RegistryHosts: []string{"registry.gitlab.com"}, DaemonProxy: true},
+			daemon: &daemon.ProxySettings{},
+			status: probe.Warn, finding: FindingProxyRegistryDiffers, mentions: []string{"registry.gitlab.com via http://proxy.corp:3128 from this shell", "pulls direct"}},
 		{name: "no proxies anywhere", o: Options{ShellEnv: noEnv, Installs: unit(), GitLabURL: "https://gitlab.example.com"}, status: probe.Pass, mentions: []string{"shell: no proxy"}},
 	}
 	for _, tt := range tests {

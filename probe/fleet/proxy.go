@@ -65,10 +65,17 @@ func proxyCheck(o Options) probe.Check {
 				u := "https://" + h + "/v2/"
 				route := dmn.route(u)
 				parts = append(parts, fmt.Sprintf("%s: daemon %s", h, route))
-				if route != "direct" && internalHost(h) {
+				switch shellRoute := shell.route(u); {
+				case route != "direct" && internalHost(h):
 					warnings = append(warnings, fmt.Sprintf("the Docker daemon pulls from %s %s, but %s looks internal and a proxy usually cannot reach it", h, route, h))
 					hints = append(hints, fmt.Sprintf("add %s to the Docker daemon's NO_PROXY (a drop-in for docker.service with Environment=NO_PROXY=…, or \"proxies\" in /etc/docker/daemon.json), then restart docker", hostOnly(h)))
 					findings = append(findings, FindingProxyRegistryViaProxy)
+				case route != shellRoute:
+					// runnerup's registry checks use this shell's proxy;
+					// the pull that matters is the daemon's.
+					warnings = append(warnings, fmt.Sprintf("runnerup's registry checks reached %s %s from this shell, but the Docker daemon pulls %s: a registry check that passes here does not prove the daemon can pull", h, shellRoute, route))
+					hints = append(hints, "give the daemon and this shell the same proxy settings (docker.service drop-in or \"proxies\" in /etc/docker/daemon.json), or run runnerup with the daemon's HTTPS_PROXY/NO_PROXY")
+					findings = append(findings, FindingProxyRegistryDiffers)
 				}
 			}
 		}
