@@ -128,8 +128,24 @@ func TestWizardInTmux(t *testing.T) {
 	s.expect("Review")
 	s.expect("credentials accepted")
 	t.Logf("review step:\n%s", s.screen())
+	// The host checks come last and may still run: the review then asks
+	// "Write anyway?"; say no and press w again once they are done.
 	s.send("w")
-	s.expect("Save the answers file?")
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		screen := s.screen()
+		if strings.Contains(screen, "Save the answers file?") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("screen never showed %q; it shows:\n%s", "Save the answers file?", screen)
+		}
+		if strings.Contains(screen, "Write anyway?") {
+			s.send("n")
+			time.Sleep(300 * time.Millisecond)
+			s.send("w")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	s.send("key:Enter") // Yes
 	s.expect("Answers file")
 	s.send("key:C-u", answersPath, "key:Enter")
