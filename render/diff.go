@@ -12,10 +12,14 @@ import (
 // Secret-bearing keys, matched per line so that secrets runnerup was never
 // told about (other runners' tokens, S3 keys, existing auths) are hidden too.
 var (
-	tomlTokenRE  = regexp.MustCompile(`^(\s*token\s*=\s*)"((?:\\.|[^"\\])*)"`)
-	tomlSecretRE = regexp.MustCompile(`^(\s*(?:SecretKey|SessionToken|AccessKey|password|docker_auth_config)\s*=\s*)"((?:\\.|[^"\\])*)"`)
+	tomlTokenRE  = regexp.MustCompile(`^(\s*token\s*=\s*)(?:"((?:\\.|[^"\\])*)"|'([^']*)')`)
+	tomlSecretRE = regexp.MustCompile(`^(\s*(?:SecretKey|SessionToken|AccessKey|AccountKey|PrivateKey|password|docker_auth_config)\s*=\s*)(?:"((?:\\.|[^"\\])*)"|'([^']*)')`)
 	jsonSecretRE = regexp.MustCompile(`("(?i:auth|password|identitytoken|registrytoken)"\s*:\s*)"((?:\\.|[^"\\])*)"`)
 	authConfigRE = regexp.MustCompile(`(DOCKER_AUTH_CONFIG=)((?:\\.|[^"\\])*)`)
+	// environment entries whose name says secret: "DEPLOY_KEY=…".
+	envSecretRE = regexp.MustCompile(`(["'][A-Za-z_][A-Za-z0-9_]*(?i:token|passw|secret|key|auth|credential)[A-Za-z0-9_]*=)((?:\\.|[^"'\\])*)`)
+	// user:password@ in URLs (proxies, registry mirrors).
+	userinfoRE = regexp.MustCompile(`(://)[^/@"'\s]+@`)
 )
 
 // RedactText hides every secret in a config.toml or config.json text: the
@@ -25,12 +29,20 @@ func RedactText(text string, r *secret.Redactor) string {
 	for i, l := range lines {
 		l = tomlTokenRE.ReplaceAllStringFunc(l, func(m string) string {
 			sub := tomlTokenRE.FindStringSubmatch(m)
-			return sub[1] + `"` + secret.Token(sub[2]) + `"`
+			return sub[1] + `"` + secret.Token(sub[2]+sub[3]) + `"`
 		})
 		l = tomlSecretRE.ReplaceAllStringFunc(l, func(m string) string {
 			sub := tomlSecretRE.FindStringSubmatch(m)
-			return sub[1] + `"` + secret.Mask(sub[2]) + `"`
+			return sub[1] + `"` + secret.Mask(sub[2]+sub[3]) + `"`
 		})
+		l = envSecretRE.ReplaceAllStringFunc(l, func(m string) string {
+			sub := envSecretRE.FindStringSubmatch(m)
+			if strings.HasPrefix(sub[1][1:], "DOCKER_AUTH_CONFIG=") {
+				return m // authConfigRE below
+			}
+			return sub[1] + secret.Mask(sub[2])
+		})
+		l = userinfoRE.ReplaceAllString(l, "${1}***@")
 		l = jsonSecretRE.ReplaceAllStringFunc(l, func(m string) string {
 			sub := jsonSecretRE.FindStringSubmatch(m)
 			return sub[1] + `"` + secret.Mask(sub[2]) + `"`

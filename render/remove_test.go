@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/internal/testenv"
 )
 
@@ -108,5 +109,43 @@ func TestRemoveRunnersOracle(t *testing.T) {
 	res := testenv.CheckRunnerConfig(t, out)
 	if len(res.Runners) != 1 || res.Runners[0].Name != "b" {
 		t.Fatalf("runner-oracle read %+v, want only runner b", res.Runners)
+	}
+}
+
+// The diff of a removal shows whole blocks: every secret in them must be
+// hidden, including ones runnerup was never told about.
+func TestRemovedBlockDiffIsRedacted(t *testing.T) {
+	old := []byte(`[[runners]]
+  name = "gone"
+  url = "https://gitlab.example.com"
+  token = 'glrt-GONEGONEGONEGONE0001'
+  environment = ["DEPLOY_KEY=supersecretvalue123", "HTTPS_PROXY=http://bob:pr0xyPw@proxy:3128", "GIT_DEPTH=10"]
+  executor = "docker"
+  [runners.cache.azure]
+    AccountName = "acct"
+    AccountKey = "AZUREKEYsecretAZUREKEY"
+  [runners.cache.gcs]
+    PrivateKey = '-----BEGIN PRIVATE KEY-----gcsgcs'
+
+[[runners]]
+  name = "kept"
+  url = "https://gitlab.example.com"
+  token = "glrt-KEPTKEPTKEPTKEPT0002"
+  executor = "shell"
+`)
+	out, err := RemoveRunners(old, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Diff("config.toml", old, out, &secret.Redactor{})
+	for _, s := range []string{"glrt-GONEGONEGONEGONE0001", "supersecretvalue123", "pr0xyPw", "AZUREKEYsecretAZUREKEY", "gcsgcs"} {
+		if strings.Contains(d, s) {
+			t.Errorf("diff shows %q:\n%s", s, d)
+		}
+	}
+	for _, s := range []string{`-  name = "gone"`, "GIT_DEPTH=10", "DEPLOY_KEY=", "AccountName"} {
+		if !strings.Contains(d, s) {
+			t.Errorf("diff lacks %q:\n%s", s, d)
+		}
 	}
 }

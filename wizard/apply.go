@@ -242,11 +242,15 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("reading %s: %w", filepath.Join(configDir, systemid.FileName), err)}
 	}
-	if opts.FreshSystemID {
-		sysID, sysIDFromFile = systemid.Random(), false
-	}
+	// Verify calls use the id the host has now: a fresh id reaches GitLab
+	// only once it is written and the runner restarts, so a dry run or a
+	// failed check never adds a runner manager for it.
 	opts.systemID = sysID
-	res.Runner = RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, SystemID: sysID}
+	writeID := sysID
+	if opts.FreshSystemID {
+		writeID = systemid.Random()
+	}
+	res.Runner = RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, SystemID: writeID}
 
 	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
 	var creds *render.Credentials
@@ -260,9 +264,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		res.Runner.Action, res.Runner.ID = "kept", existing.ID
 	case existing != nil && !opts.ReplaceToken:
 		res.Runner.Action, res.Runner.ID = "kept", existing.ID
-		rotated = &probe.Result{ID: RotatedID(existing.Name), Title: "Runner token on disk", Status: probe.Warn, Finding: FindingTokenRotated,
-			Detail: fmt.Sprintf("config.toml holds a different token (%s) for runner %q than the answers (%s); the runner probably rotated it, so it is kept and checked instead", secret.Token(existing.Token), existing.Name, secret.Token(a.GitLab.Token)),
-			Hint:   "pass --replace-token to write the answers' token on purpose; update the answers (or your config management) so they stop carrying the old token"}
+		rotated = rotatedResult(a, existing)
 	case kind == TokenRegistration:
 		register = true
 	default:
@@ -289,10 +291,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	// that cannot pull its image should stop apply, not the first pipeline.
 	fleetOpts := a.fleetOptions(paths, oldTOML, scan, opts, fleetApply)
 	if rotated != nil {
-		if opts.Probe.OnResult != nil {
-			opts.Probe.OnResult(*rotated)
-		}
-		res.Checks = append(res.Checks, *rotated)
+		res.Checks = append(res.Checks, reportNow(*rotated, opts.Probe))
 	}
 	if opts.SkipProbes {
 		res.Warnings = append(res.Warnings, FieldError{Field: "probes", Warning: true,
@@ -312,14 +311,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		}
 		in.systemID = sysID
 		in.fleet = fleetOpts
-		planned := a
-		if rotated != nil {
-			// The runner uses the token on disk: that is the one to check.
-			c := *a
-			c.GitLab.Token = existing.Token
-			planned = &c
-		}
-		checks, err := runProbes(ctx, planned.plan(in), opts.Probe)
+		checks, err := runProbes(ctx, a.withDiskToken(rotated, existing).plan(in), opts.Probe)
 		res.Checks = append(res.Checks, checks...)
 		if err != nil {
 			return res, err
@@ -422,7 +414,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 			data[jsonPath] = now.json
 		}
 		if res.SystemID != nil && (opts.FreshSystemID || cur[idPath] == nil && !bytes.Equal(curTOML, now.toml)) {
-			data[idPath] = []byte(sysID)
+			data[idPath] = []byte(writeID)
 		}
 		return data, nil
 	}

@@ -31,6 +31,46 @@ const FindingTokenRotated = "runner.token-rotated"
 // RotatedID is the check id of that finding.
 func RotatedID(name string) string { return "runner." + name + ".token-on-disk" }
 
+// rotatedResult is the finding for an entry whose token on disk is not
+// the answers' one.
+func rotatedResult(a *Answers, existing *render.ExistingRunner) *probe.Result {
+	return &probe.Result{ID: RotatedID(existing.Name), Title: "Runner token on disk", Status: probe.Warn, Finding: FindingTokenRotated,
+		Detail: fmt.Sprintf("config.toml holds a different token (%s) for runner %q than the answers (%s); the runner probably rotated it, so it is kept and checked instead", secret.Token(existing.Token), existing.Name, secret.Token(a.GitLab.Token)),
+		Hint:   "pass --replace-token to write the answers' token on purpose; update the answers (or your config management) so they stop carrying the old token"}
+}
+
+// rotatedFor is rotatedResult when apply, without --replace-token, would
+// keep the entry's own token: an authentication token in the answers
+// that differs from the one on disk.
+func rotatedFor(a *Answers, existing *render.ExistingRunner) *probe.Result {
+	if existing == nil || existing.Token == a.GitLab.Token {
+		return nil
+	}
+	if kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind); kind == TokenRegistration {
+		return nil
+	}
+	return rotatedResult(a, existing)
+}
+
+// withDiskToken is the answers to probe with when the token on disk is
+// kept: the runner uses that one, so that is the one to verify.
+func (a *Answers) withDiskToken(rotated *probe.Result, existing *render.ExistingRunner) *Answers {
+	if rotated == nil {
+		return a
+	}
+	c := *a
+	c.GitLab.Token = existing.Token
+	return &c
+}
+
+// reportNow streams a result made outside probe.Run, as Run would.
+func reportNow(r probe.Result, opts ProbeOptions) probe.Result {
+	if opts.OnResult != nil {
+		opts.OnResult(r)
+	}
+	return r
+}
+
 // serviceScan is what detection found.
 type serviceScan struct {
 	detected bool
@@ -79,7 +119,8 @@ func (a *Answers) fleetOptions(paths Paths, oldTOML []byte, scan serviceScan, op
 		f.DockerConfigPath = filepath.Join(paths.DockerConfigDir, "config.json")
 		f.RegistryHosts = registryHosts(a.Images())
 	}
-	f.Runners = fleet.RunnerOptions{Enabled: true, Skip: a.GitLab.Name, Now: opts.Now, StaleStatus: probe.Warn}
+	target, _, _ := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
+	f.Runners = fleet.RunnerOptions{Enabled: true, Skip: func(r fleet.Runner) bool { return r.Index == target }, Now: opts.Now, StaleStatus: probe.Warn}
 	if mode == fleetApply && (opts.PruneStale || opts.CheckStale) || mode == fleetInspect {
 		f.Runners.Verify = entryVerifier(opts)
 	}
@@ -176,6 +217,8 @@ func nextSteps(res *ApplyResult, svc *service.Install, detected bool) []string {
 		return []string{fmt.Sprintf("no gitlab-runner service was found: install one that reads %s (sudo gitlab-runner install --user gitlab-runner --working-directory /home/gitlab-runner --config %s && sudo gitlab-runner start), or run the gitlab/gitlab-runner image with -v %s:/etc/gitlab-runner", path, path, filepath.Dir(path))}
 	case svc.ConfigPath != "" && !fleet.SamePath(svc.ConfigPath, path):
 		return []string{fmt.Sprintf("%s reads %s, not %s: point its --config at this file, or apply again with --config %s", svc.Name, svc.ConfigPath, path, svc.ConfigPath)}
+	case !svc.Running && svc.State == "unknown":
+		return []string{fmt.Sprintf("if %s runs, it reloads config.toml within 3 s; otherwise start it with `%s`", svc.Name, svc.RestartCommand)}
 	case !svc.Running:
 		return []string{fmt.Sprintf("%s is not running: start it with `%s`", svc.Name, svc.RestartCommand)}
 	case res.SystemID != nil && !res.SystemID.Created:

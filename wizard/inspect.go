@@ -198,7 +198,8 @@ func WaitContact(ctx context.Context, res *ApplyResult, url, caFile, apiToken st
 	}
 	c, err := gitlab.New(url, gitlab.Options{CAFile: caFile, HTTPClient: opts.HTTPClient, UserAgent: "runnerup"})
 	if err != nil {
-		r.Status, r.Detail = probe.Fail, err.Error()
+		r.Status, r.Detail, r.Finding = probe.Fail, err.Error(), "gitlab.not-contacted"
+		r.Hint = "fix gitlab.url / gitlab.tls_ca_file in the answers"
 		return r
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
@@ -232,6 +233,10 @@ func WaitContact(ctx context.Context, res *ApplyResult, url, caFile, apiToken st
 		}
 	case errors.Is(err, gitlab.ErrAPITokenInvalid), errors.Is(err, gitlab.ErrAPIForbidden):
 		r.Hint = "set GITLAB_TOKEN to a personal, project or group access token with read_api from a Maintainer of the runner's project or group (or an admin)"
+	case errors.Is(err, gitlab.ErrRunnerNotFound):
+		r.Hint = "GitLab does not list runner #" + fmt.Sprint(res.Runner.ID) + " (deleted, or a GitLab older than 15.10 without the managers API); check Settings › CI/CD › Runners"
+	default:
+		r.Hint = "the files are written; GitLab's API could not be asked — check the network and run `runnerup probe --config` later"
 	}
 	return r
 }

@@ -104,7 +104,17 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 		mode = fleetInspect
 	}
 	in.fleet = a.fleetOptions(paths, in.configTOML, scan, opts, mode)
-	return runProbes(ctx, a.plan(in), opts.Probe)
+	// As apply: a token the runner rotated is kept, and verified instead.
+	_, existing, _ := render.FindRunner(in.configTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
+	rotated := rotatedFor(a, existing)
+	results, err := runProbes(ctx, a.withDiskToken(rotated, existing).plan(in), opts.Probe)
+	if rotated != nil {
+		results = append([]probe.Result{reportNow(*rotated, opts.Probe)}, results...)
+		if ce := (*CheckError)(nil); errors.As(err, &ce) {
+			ce.Results = results
+		}
+	}
+	return results, err
 }
 
 // inputsFor computes what the runner will read after apply. oldTOML may be

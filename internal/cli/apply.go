@@ -104,7 +104,7 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "deadline for each network call and live check")
 	f.BoolVar(&opts.PruneStale, "prune-stale", false, "remove [[runners]] entries whose token GitLab rejects (403: deleted runners); the previous file is kept as a backup")
 	f.BoolVar(&opts.FreshSystemID, "fresh-system-id", false, "write a new random r_ system id (for a cloned disk or image whose id other hosts share)")
-	f.DurationVar(&opts.WaitContact, "wait-contact", 0, "after writing, wait up to this long (60s when given without a value) until the running runner contacts GitLab; needs GITLAB_TOKEN with read_api")
+	f.DurationVar(&opts.WaitContact, "wait-contact", 0, "after writing, wait until the running runner contacts GitLab: --wait-contact (60s) or --wait-contact=DURATION, with the =; needs GITLAB_TOKEN with read_api")
 	f.Lookup("wait-contact").NoOptDefVal = "60s"
 	f.BoolVar(&opts.PrintRegisterCommand, "print-register-command", false, "print the equivalent 'gitlab-runner register' commands (secrets as shell variables) and exit; contacts nothing, writes nothing")
 	return cmd

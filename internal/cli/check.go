@@ -53,6 +53,9 @@ Exit codes: 0 no errors or warnings, 3 findings, 2 the file cannot be read.`,
 			if opts.Output != "text" && opts.Output != "json" {
 				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", opts.Output)}
 			}
+			if opts.Timeout <= 0 {
+				return &FlagError{Err: fmt.Errorf("--timeout must be positive")}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

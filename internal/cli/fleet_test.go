@@ -253,8 +253,8 @@ func TestStaleEntries(t *testing.T) {
 	}
 	expectFinding(t, decodeOut(t, r).check(t, "runner.gone.token"), "fail", "runner.stale")
 
-	// apply without --prune-stale: the stale entry is verified only on
-	// request, and nothing is removed.
+	// apply (live checks on) without --prune-stale removes nothing.
+	s.probes = true
 	r = s.apply(t, "--config", s.config, "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("apply: %d %s%s", r.code, r.stdout, r.stderr)
@@ -264,7 +264,6 @@ func TestStaleEntries(t *testing.T) {
 	}
 
 	// --prune-stale --dry-run shows the removal and writes nothing.
-	s.probes = true
 	r = s.apply(t, "--prune-stale", "--dry-run", "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("dry run: %d %s%s", r.code, r.stdout, r.stderr)
@@ -341,6 +340,10 @@ func TestRotatedTokenIsKeptAndReported(t *testing.T) {
 	s := newSetup(t, "")
 	writeFile(t, s.answers, strings.ReplaceAll(shellAnswers, "GITLAB_URL", s.gitlab.URL), 0o600)
 	s.gitlab.AddRunner("glrt-ROTATEDROTATEDROTATED", 4242)
+	// The answers still carry the token before rotation, which GitLab no
+	// longer accepts.
+	const oldToken = "glrt-BEFOREROTATION000001"
+	s.env["RUNNER_TOKEN"] = oldToken
 	cfg := "concurrent = 1\n\n[[runners]]\n  name = \"build-01\"\n  url = \"" + s.gitlab.URL + "\"\n  id = 4242\n  token = \"glrt-ROTATEDROTATEDROTATED\"\n  token_obtained_at = 2026-11-01T00:00:00Z\n  token_expires_at = 2026-11-27T00:00:00Z\n  executor = \"shell\"\n"
 	writeFile(t, s.config, cfg, 0o600)
 	s.probes = true
@@ -356,7 +359,17 @@ func TestRotatedTokenIsKeptAndReported(t *testing.T) {
 	if got, _ := os.ReadFile(s.config); string(got) != cfg {
 		t.Fatalf("rotated token overwritten:\n%s", got)
 	}
-	assertNoSecrets(t, "apply output", r.stdout+r.stderr, "glrt-ROTATEDROTATEDROTATED", testToken)
+	assertNoSecrets(t, "apply output", r.stdout+r.stderr, "glrt-ROTATEDROTATEDROTATED", oldToken)
+
+	// probe agrees with apply: the answers' old token is not what fails.
+	t.Setenv("RUNNER_TOKEN", oldToken) // probe reads the process environment
+	r = runCLI(t, filepath.Join(s.dir, "home"), s.env, "probe", "--answers", s.answers, "--config", s.config, "--docker-config", s.docker, "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("probe: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	out = decodeOut(t, r)
+	expectFinding(t, out.check(t, "runner.build-01.token-on-disk"), "warn", "runner.token-rotated")
+	expectFinding(t, out.check(t, "gitlab.token"), "pass", "")
 }
 
 func TestClonedSystemID(t *testing.T) {
@@ -385,6 +398,22 @@ func TestClonedSystemID(t *testing.T) {
 	expectFinding(t, decodeOut(t, r).check(t, "systemid"), "warn", "systemid.cloned")
 	if b, _ := os.ReadFile(filepath.Join(dir, systemid.FileName)); strings.TrimSpace(string(b)) != cloned {
 		t.Fatalf("system id changed without --fresh-system-id: %s", b)
+	}
+
+	// A dry run with live checks verifies with the current id: no runner
+	// manager appears in GitLab for an id that is never written.
+	writeFile(t, s.answers, strings.ReplaceAll(shellAnswers, "GITLAB_URL", s.gitlab.URL), 0o600)
+	r = runCLIDeps(t, deps, filepath.Join(s.dir, "home"), s.env, "apply", "--answers", s.answers, "--config", s.config, "--docker-config", s.docker, "--fresh-system-id", "--dry-run", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("apply --fresh-system-id --dry-run: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, m := range s.gitlab.Managers(testToken) {
+		if m != cloned {
+			t.Errorf("a dry run made GitLab record runner manager %s", m)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, systemid.FileName)); strings.TrimSpace(string(b)) != cloned {
+		t.Fatalf("--dry-run wrote the system id: %s", b)
 	}
 
 	// --fresh-system-id writes a random r_ id, used from then on.
@@ -430,7 +459,9 @@ func TestWaitContact(t *testing.T) {
 	assertNoSecrets(t, "output", r.stdout+r.stderr, "glpat-APIAPIAPIAPIAPI", testToken)
 
 	// The service picks it up: the runner manager with this host's id
-	// contacts GitLab after the write.
+	// contacts GitLab after the write. A fresh directory, so the id file
+	// (and with it the first contact) appears only with the write.
+	s.config = filepath.Join(s.dir, "srv", "config.toml")
 	idFile := filepath.Join(filepath.Dir(s.config), systemid.FileName)
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {

@@ -96,6 +96,18 @@ func TestVerify(t *testing.T) {
 			wantMsg:    "non-json response (text/html; charset=utf-8)",
 		},
 		{
+			name: "403 html from a proxy is not GitLab rejecting the token",
+			setup: func(s *fakegitlab.Server) {
+				s.Handle("POST /api/v4/runners/verify", func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "text/html")
+					w.WriteHeader(403)
+					_, _ = io.WriteString(w, "<html><body>Access denied by corporate proxy</body></html>")
+				})
+			},
+			wantErr:    gitlab.ErrNotGitLab,
+			wantStatus: 403,
+		},
+		{
 			name: "200 html login page",
 			setup: func(s *fakegitlab.Server) {
 				s.Handle("POST /api/v4/runners/verify", func(w http.ResponseWriter, r *http.Request) {

@@ -150,9 +150,10 @@ func apiError(endpoint, op string, r *response, secret string) *APIError {
 		Kind:     classify(op, r.status),
 		Message:  scrub(serverMessage(r), secret),
 	}
-	if e.Kind == KindRunnerNotFound && !isJSON(r.contentType) {
-		// GitLab's API answers a missing runner in JSON; an HTML 404 is the
-		// wrong host or sub-path.
+	if (e.Kind == KindRunnerNotFound || op == opVerify && (e.Kind == KindTokenInvalid || e.Kind == KindOrphaned)) && !isJSON(r.contentType) {
+		// GitLab's API answers these in JSON; an HTML 404 is the wrong host
+		// or sub-path, an HTML 403 a proxy or firewall, not GitLab saying
+		// the token is gone (which would make an entry look stale).
 		e.Kind = KindNotGitLab
 	}
 	if e.Kind == KindRateLimited || r.status == http.StatusServiceUnavailable {

@@ -33,6 +33,7 @@ const (
 	FindingServiceNotRunning     = "service.not-running"
 	FindingConfigPathDiffers     = "service.config-path-differs"
 	FindingConfigInContainer     = "service.config-in-container"
+	FindingConfigPathUnknown     = "service.config-path-unknown"
 	FindingDockerConfigDiffers   = "service.docker-config-differs"
 	FindingSystemIDCloned        = "systemid.cloned"
 	FindingSystemIDShared        = "systemid.shared"
@@ -84,8 +85,8 @@ type Options struct {
 type RunnerOptions struct {
 	// Enabled turns the per-entry and duplicate checks on.
 	Enabled bool
-	// Skip names the entry apply is writing: gitlab.token verifies it.
-	Skip string
+	// Skip picks the entry apply is writing: gitlab.token verifies it.
+	Skip func(Runner) bool
 	// Verify calls POST /runners/verify for an entry (nil: offline, no
 	// stale check). It returns ErrStale when GitLab no longer knows it.
 	Verify func(ctx context.Context, r Runner) error

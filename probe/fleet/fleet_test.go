@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,9 +126,12 @@ const fleetTOML = `concurrent = 4
 
 func TestRunnerEntries(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
 	var verified []string
 	verify := func(_ context.Context, r Runner) error {
+		mu.Lock()
 		verified = append(verified, r.Name)
+		mu.Unlock()
 		switch r.Token {
 		case "glrt-gone0000000000000000":
 			return ErrStale
@@ -150,15 +154,17 @@ func TestRunnerEntries(t *testing.T) {
 	}
 	expect(t, got, RunnerTokenID("copy"), probe.Pass, "")
 	expect(t, got, RunnerExpiryID("gone"), probe.Warn, FindingTokenExpiring, "2026-11-26")
-	// Two entries named "build": one check id, the first entry's.
-	expect(t, got, RunnerTokenID("build"), probe.Pass, "")
-	if len(verified) != 3 {
-		t.Errorf("verified %v, want one call per distinct check id (3)", verified)
+	// Two entries named "build": each is checked, told apart by position
+	// (the second one's GitLab is unreachable here).
+	expect(t, got, RunnerTokenID("build#1"), probe.Pass, "")
+	expect(t, got, RunnerTokenID("build#2"), probe.Warn, FindingUnverified)
+	if len(verified) != 4 {
+		t.Errorf("verified %v, want every entry (4)", verified)
 	}
 
 	// apply writes "copy": it is not checked again, and stale is a warning.
 	verified = nil
-	got = run(t, Options{ConfigTOML: []byte(fleetTOML), Runners: RunnerOptions{Enabled: true, Skip: "copy", Verify: verify, StaleStatus: probe.Warn, Now: func() time.Time { return now }}})
+	got = run(t, Options{ConfigTOML: []byte(fleetTOML), Runners: RunnerOptions{Enabled: true, Skip: func(r Runner) bool { return r.Index == 2 }, Verify: verify, StaleStatus: probe.Warn, Now: func() time.Time { return now }}})
 	if _, ok := got[RunnerTokenID("copy")]; ok {
 		t.Error("the entry apply writes was verified again")
 	}
@@ -197,6 +203,10 @@ func TestServicePaths(t *testing.T) {
 		RestartCommand: "sudo systemctl restart gitlab-runner.service"}
 	stopped := unit
 	stopped.Running, stopped.State = false, "inactive"
+	unknownState := unit
+	unknownState.Running, unknownState.State = false, "unknown"
+	wrapper := unit
+	wrapper.ConfigPath = ""
 	inContainer := service.Install{Kind: service.Container, Name: "gitlab-runner", State: "running", Running: true, RestartCommand: "docker restart gitlab-runner"}
 	home := filepath.Join(dir, "home", ".gitlab-runner", "config.toml")
 
@@ -213,6 +223,10 @@ func TestServicePaths(t *testing.T) {
 			want: map[string][2]string{IDServiceConfigPath: {"warn", FindingConfigPathDiffers}, IDServiceDockerConfig: {"warn", FindingDockerConfigDiffers}}},
 		{name: "service stopped", installs: []service.Install{stopped}, configPath: filepath.Join(etc, "config.toml"),
 			want: map[string][2]string{IDServiceInstall: {"warn", FindingServiceNotRunning}, IDServiceConfigPath: {"pass", ""}}},
+		{name: "systemd not running here: state unknown is not stopped", installs: []service.Install{unknownState}, configPath: filepath.Join(etc, "config.toml"),
+			want: map[string][2]string{IDServiceInstall: {"pass", ""}}},
+		{name: "unit starts a wrapper script", installs: []service.Install{wrapper}, configPath: home,
+			want: map[string][2]string{IDServiceConfigPath: {"warn", FindingConfigPathUnknown}}},
 		{name: "container without a mount", installs: []service.Install{inContainer}, configPath: home,
 			want: map[string][2]string{IDServiceConfigPath: {"warn", FindingConfigInContainer}}},
 		{name: "no service", installs: nil, configPath: home, dockerPath: "/x/config.json",

@@ -69,12 +69,26 @@ func (r Runner) label() string {
 	return fmt.Sprintf("#%d", r.Index+1)
 }
 
-// checkName is the entry's part of a check id.
-func (r Runner) checkName() string {
-	if r.Name != "" {
-		return r.Name
+// checkNames are the entries' parts of check ids: the name, with the
+// position added when several entries share it (re-registration leftovers
+// are exactly the ones to tell apart), or the position alone.
+func checkNames(runners []Runner) []string {
+	count := map[string]int{}
+	for _, r := range runners {
+		count[r.Name]++
 	}
-	return fmt.Sprintf("#%d", r.Index+1)
+	out := make([]string, len(runners))
+	for i, r := range runners {
+		switch {
+		case r.Name == "":
+			out[i] = fmt.Sprintf("#%d", r.Index+1)
+		case count[r.Name] > 1:
+			out[i] = fmt.Sprintf("%s#%d", r.Name, r.Index+1)
+		default:
+			out[i] = r.Name
+		}
+	}
+	return out
 }
 
 func runnerChecks(o Options) []probe.Check {
@@ -99,25 +113,17 @@ func runnerChecks(o Options) []probe.Check {
 			return duplicates(runners)
 		}})
 	}
-	seen := map[string]bool{IDDuplicates: true}
-	for _, r := range runners {
+	names := checkNames(runners)
+	for i, r := range runners {
 		if !r.ExpiresAt.IsZero() {
-			id := RunnerExpiryID(r.checkName())
-			if !seen[id] {
-				seen[id] = true
-				checks = append(checks, probe.Check{ID: id, Title: fmt.Sprintf("Runner %s token expiry", r.label()), Run: func(context.Context, probe.Deps) probe.Result {
-					return expiry(r, ro.Now(), ro.ExpiryWarning)
-				}})
-			}
+			checks = append(checks, probe.Check{ID: RunnerExpiryID(names[i]), Title: fmt.Sprintf("Runner %s token expiry", r.label()), Run: func(context.Context, probe.Deps) probe.Result {
+				return expiry(r, ro.Now(), ro.ExpiryWarning)
+			}})
 		}
-		if ro.Verify != nil && r.Token != "" && r.URL != "" && (ro.Skip == "" || r.Name != ro.Skip) {
-			id := RunnerTokenID(r.checkName())
-			if !seen[id] {
-				seen[id] = true
-				checks = append(checks, probe.Check{ID: id, Title: fmt.Sprintf("Runner %s token on GitLab", r.label()), Run: func(ctx context.Context, _ probe.Deps) probe.Result {
-					return verifyEntry(ctx, r, ro)
-				}})
-			}
+		if ro.Verify != nil && r.Token != "" && r.URL != "" && (ro.Skip == nil || !ro.Skip(r)) {
+			checks = append(checks, probe.Check{ID: RunnerTokenID(names[i]), Title: fmt.Sprintf("Runner %s token on GitLab", r.label()), Run: func(ctx context.Context, _ probe.Deps) probe.Result {
+				return verifyEntry(ctx, r, ro)
+			}})
 		}
 	}
 	return checks

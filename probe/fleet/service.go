@@ -27,6 +27,9 @@ func serviceChecks(o Options) []probe.Check {
 			}
 			detail += "; also found: " + strings.Join(others, "; ")
 		}
+		if primary.State == "unknown" {
+			return probe.Passf("%s; whether it runs cannot be told here (no systemd or daemon answer)", detail)
+		}
 		if !primary.Running {
 			r := probe.Warnf("start it: "+primary.RestartCommand, "%s; it is not running, so no job will run", detail)
 			r.Finding = FindingServiceNotRunning
@@ -41,6 +44,11 @@ func serviceChecks(o Options) []probe.Check {
 				switch {
 				case !found:
 					return probe.Skipf("no service found to compare with")
+				case primary.ConfigPath == "" && primary.Kind != service.Container:
+					r := probe.Warnf(fmt.Sprintf("look at how it starts (systemctl cat %s) and pass --config with the file it reads", primary.Name),
+						"%s starts GitLab Runner in a way that does not show which config.toml it reads (a wrapper script?), so whether it reads %s is unknown", primary.Name, o.ConfigPath)
+					r.Finding = FindingConfigPathUnknown
+					return r
 				case primary.ConfigPath == "":
 					r := probe.Warnf("mount a host directory at /etc/gitlab-runner (docker run -v /srv/gitlab-runner/config:/etc/gitlab-runner …) and pass --config for its config.toml",
 						"%s reads a config.toml inside the container that no host directory backs: %s is not what it reads, and whatever register writes there is lost with the container", primary.Name, o.ConfigPath)

@@ -17,7 +17,12 @@ import (
 const KnownSharedSystemID = "r_y3jEhmF8fN58"
 
 // freshIDFix is the remedy for an id other hosts share.
-const freshIDFix = "write a fresh random id: `runnerup apply --fresh-system-id` (or delete .runner_system_id after giving the host a new machine id: rm /etc/machine-id && systemd-machine-id-setup); restart the runner; GitLab then lists this host as a new runner manager"
+func freshIDFix(path string) string {
+	return "write a fresh random id: `runnerup apply --answers FILE --fresh-system-id`, or by hand: " +
+		"`tr -dc A-Za-z0-9 </dev/urandom | head -c 12 | sed 's/^/r_/' > " + path + "`; " +
+		"or give the host a new machine id (rm /etc/machine-id /var/lib/dbus/machine-id && systemd-machine-id-setup, then delete " + path + "); " +
+		"restart the runner: GitLab then lists this host as a new runner manager"
+}
 
 func checkSystemID(dir string, machineID func() (string, error)) probe.Result {
 	path := filepath.Join(dir, systemid.FileName)
@@ -37,11 +42,11 @@ func checkSystemID(dir string, machineID func() (string, error)) probe.Result {
 	id := strings.TrimSpace(string(raw))
 	switch {
 	case !systemid.Pattern.MatchString(id):
-		r := probe.Warnf(freshIDFix, "%s does not hold a valid system id (%s): the runner ignores it and makes a new one each start, and GitLab lists each as a new runner manager", path, systemid.Pattern)
+		r := probe.Warnf(freshIDFix(path), "%s does not hold a valid system id (%s): the runner ignores it and makes a new one, which GitLab lists as a new runner manager", path, systemid.Pattern)
 		r.Finding = FindingSystemIDInvalid
 		return r
 	case id == KnownSharedSystemID:
-		r := probe.Warnf(freshIDFix, "system id %s was baked into the gitlab-runner v15.8.2 image: every runner started from it shows up as one runner manager", id)
+		r := probe.Warnf(freshIDFix(path), "system id %s was baked into the gitlab-runner v15.8.2 image: every runner started from it shows up as one runner manager", id)
 		r.Finding = FindingSystemIDShared
 		return r
 	case strings.HasPrefix(id, "s_"):
@@ -50,7 +55,7 @@ func checkSystemID(dir string, machineID func() (string, error)) probe.Result {
 			return probe.Passf("system id %s (this host's machine id is unreadable, so whether it was derived here cannot be told)", id)
 		}
 		if want := systemid.FromMachineID(mid); want != id {
-			r := probe.Warnf(freshIDFix, "system id %s was derived from another host's machine id (this host's gives %s): the disk or image was probably cloned, and every clone shows up in GitLab as the same runner manager", id, want)
+			r := probe.Warnf(freshIDFix(path), "system id %s was derived from another host's machine id (this host's gives %s): the disk or image was probably cloned, and every clone shows up in GitLab as the same runner manager", id, want)
 			r.Finding = FindingSystemIDCloned
 			return r
 		}

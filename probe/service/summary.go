@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -92,4 +93,13 @@ func redactUserinfo(s string) string {
 		return prefix + user + ":***" + rest[at:]
 	}
 	return prefix + "***" + rest[at:]
+}
+
+// MarshalJSON writes the install with its environment redacted: -o json
+// output must not carry the proxy passwords and tokens a unit sets.
+func (i Install) MarshalJSON() ([]byte, error) {
+	type plain Install // no methods: no recursion
+	p := plain(i)
+	p.Environment = RedactedEnvironment(i.Environment)
+	return json.Marshal(p)
 }

@@ -1,0 +1,27 @@
+package service
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestInstallJSONRedactsEnvironment(t *testing.T) {
+	in := Install{Kind: Systemd, Name: "gitlab-runner.service", Environment: []string{
+		"HTTPS_PROXY=http://svc:S3cretPw@proxy.corp:3128", "SOME_TOKEN=glpat-abcdefabcdef", "NO_PROXY=.corp"}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"S3cretPw", "glpat-abcdefabcdef"} {
+		if strings.Contains(string(b), s) {
+			t.Errorf("JSON shows %q: %s", s, b)
+		}
+	}
+	if !strings.Contains(string(b), "NO_PROXY=.corp") || !strings.Contains(string(b), `"kind":"systemd"`) {
+		t.Errorf("JSON lost fields: %s", b)
+	}
+	if in.Environment[0] != "HTTPS_PROXY=http://svc:S3cretPw@proxy.corp:3128" {
+		t.Error("marshalling changed the install")
+	}
+}
