@@ -117,6 +117,7 @@ func (a *Answers) fleetOptions(paths Paths, oldTOML []byte, scan serviceScan, op
 	}
 	if UsesDocker(a.Runner.Executor) {
 		f.DockerConfigPath = filepath.Join(paths.DockerConfigDir, "config.json")
+		f.WritesDockerConfig = a.WritesDockerConfig()
 		f.RegistryHosts = registryHosts(a.Images())
 	}
 	target, _, _ := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))

@@ -30,23 +30,24 @@ func RunnerExpiryID(name string) string { return "runner." + name + ".expiry" }
 
 // Finding ids: what a warn or fail found (Result.Finding).
 const (
-	FindingServiceNotRunning     = "service.not-running"
-	FindingConfigPathDiffers     = "service.config-path-differs"
-	FindingConfigInContainer     = "service.config-in-container"
-	FindingConfigPathUnknown     = "service.config-path-unknown"
-	FindingDockerConfigDiffers   = "service.docker-config-differs"
-	FindingSystemIDCloned        = "systemid.cloned"
-	FindingSystemIDShared        = "systemid.shared"
-	FindingSystemIDInvalid       = "systemid.invalid"
-	FindingProxyGitLabDiffers    = "proxy.gitlab-path-differs"
-	FindingProxyRegistryDiffers  = "proxy.registry-path-differs"
-	FindingProxyRegistryViaProxy = "proxy.registry-via-proxy"
-	FindingDuplicateToken        = "config.duplicate-token"
-	FindingDuplicateName         = "config.duplicate-name"
-	FindingStale                 = "runner.stale"
-	FindingTokenExpiring         = "runner.token-expiring"
-	FindingTokenExpired          = "runner.token-expired"
-	FindingUnverified            = "runner.unverified"
+	FindingServiceNotRunning       = "service.not-running"
+	FindingConfigPathDiffers       = "service.config-path-differs"
+	FindingConfigInContainer       = "service.config-in-container"
+	FindingConfigPathUnknown       = "service.config-path-unknown"
+	FindingDockerConfigDiffers     = "service.docker-config-differs"
+	FindingDockerConfigInContainer = "service.docker-config-in-container"
+	FindingSystemIDCloned          = "systemid.cloned"
+	FindingSystemIDShared          = "systemid.shared"
+	FindingSystemIDInvalid         = "systemid.invalid"
+	FindingProxyGitLabDiffers      = "proxy.gitlab-path-differs"
+	FindingProxyRegistryDiffers    = "proxy.registry-path-differs"
+	FindingProxyRegistryViaProxy   = "proxy.registry-via-proxy"
+	FindingDuplicateToken          = "config.duplicate-token"
+	FindingDuplicateName           = "config.duplicate-name"
+	FindingStale                   = "runner.stale"
+	FindingTokenExpiring           = "runner.token-expiring"
+	FindingTokenExpired            = "runner.token-expired"
+	FindingUnverified              = "runner.unverified"
 )
 
 // Options say what to look at. Zero parts are not checked.
@@ -55,6 +56,9 @@ type Options struct {
 	// DockerConfigPath the config.json ("" when none is involved).
 	ConfigPath       string
 	DockerConfigPath string
+	// WritesDockerConfig says runnerup writes credentials into that file
+	// (not only reads it).
+	WritesDockerConfig bool
 	// ConfigTOML is that file's content (nil when absent).
 	ConfigTOML []byte
 

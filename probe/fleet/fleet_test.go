@@ -215,6 +215,7 @@ func TestServicePaths(t *testing.T) {
 		installs   []service.Install
 		configPath string
 		dockerPath string
+		writes     bool
 		want       map[string][2]string // id -> status, finding
 	}{
 		{name: "writes what the service reads", installs: []service.Install{unit}, configPath: filepath.Join(link, "config.toml"), dockerPath: "/root/.docker/config.json",
@@ -229,12 +230,16 @@ func TestServicePaths(t *testing.T) {
 			want: map[string][2]string{IDServiceConfigPath: {"warn", FindingConfigPathUnknown}}},
 		{name: "container without a mount", installs: []service.Install{inContainer}, configPath: home,
 			want: map[string][2]string{IDServiceConfigPath: {"warn", FindingConfigInContainer}}},
+		{name: "container without a /root/.docker mount, runnerup writes config.json", installs: []service.Install{inContainer}, configPath: home, dockerPath: "/home/u/.docker/config.json", writes: true,
+			want: map[string][2]string{IDServiceDockerConfig: {"warn", FindingDockerConfigInContainer}}},
+		{name: "same container, credentials go elsewhere", installs: []service.Install{inContainer}, configPath: home, dockerPath: "/home/u/.docker/config.json",
+			want: map[string][2]string{IDServiceDockerConfig: {"skip", ""}}},
 		{name: "no service", installs: nil, configPath: home, dockerPath: "/x/config.json",
 			want: map[string][2]string{IDServiceInstall: {"skip", ""}, IDServiceConfigPath: {"skip", ""}, IDServiceDockerConfig: {"skip", ""}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := run(t, Options{Detected: true, Installs: tt.installs, ConfigPath: tt.configPath, DockerConfigPath: tt.dockerPath})
+			got := run(t, Options{Detected: true, Installs: tt.installs, ConfigPath: tt.configPath, DockerConfigPath: tt.dockerPath, WritesDockerConfig: tt.writes})
 			for id, w := range tt.want {
 				expect(t, got, id, probe.Status(w[0]), w[1])
 			}

@@ -69,6 +69,11 @@ func serviceChecks(o Options) []probe.Check {
 				switch {
 				case !found:
 					return probe.Skipf("no service found to compare with")
+				case primary.DockerConfigPath == "" && primary.Kind == service.Container && o.WritesDockerConfig:
+					r := probe.Warnf("put the credentials in the runner's environment instead (registries target \"runner-env\": DOCKER_AUTH_CONFIG), or mount a host directory at /root/.docker and pass --docker-config with it",
+						"%s reads $HOME/.docker/config.json inside the container, which no host directory backs: the credentials written to %s never reach it", primary.Name, o.DockerConfigPath)
+					r.Finding = FindingDockerConfigInContainer
+					return r
 				case primary.DockerConfigPath == "":
 					return probe.Skipf("%s runs as %s, whose home is unknown here; GitLab Runner reads $HOME/.docker/config.json of that user", primary.Name, primary.User)
 				case SamePath(primary.DockerConfigPath, o.DockerConfigPath):
