@@ -540,6 +540,11 @@ func (u *plainUI) askServices(a *wizard.Answers) error {
 		}
 		kept = append(kept, ns)
 	}
+	if kept == nil && a.Docker.Services != nil {
+		// All removed: an empty list removes the runner's services; nil
+		// would keep them.
+		kept = []wizard.Service{}
+	}
 	a.Docker.Services = kept
 	return nil
 }

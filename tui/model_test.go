@@ -117,6 +117,15 @@ func TestBackNavigationKeepsValues(t *testing.T) {
 	if len(d.m.answers.Docker.Services) != 1 || d.m.answers.Docker.Services[0].Name != "postgres:16" {
 		t.Fatalf("services lost: %+v", d.m.answers.Docker.Services)
 	}
+	// Removing the last service leaves an empty list, which removes the
+	// runner's services on apply; nil would keep them.
+	d.keys("esc")
+	d.wantStep(stepServices)
+	d.m.svc.cursor = 0 // on the postgres row
+	d.keys("d")
+	if s := d.m.answers.Docker.Services; s == nil || len(s) != 0 {
+		t.Fatalf("after removing the last service: %#v, want an empty list", s)
+	}
 }
 
 func TestRegistrationFieldsOnlyForRegistrationToken(t *testing.T) {

@@ -87,7 +87,10 @@ func (m *model) updateServices(msg tea.Msg) tea.Cmd {
 			s := m.answers.Docker.Services
 			m.answers.Docker.Services = append(s[:m.svc.cursor:m.svc.cursor], s[m.svc.cursor+1:]...)
 			if len(m.answers.Docker.Services) == 0 {
-				m.answers.Docker.Services = nil
+				// Empty, not nil: removing the last service removes the
+				// runner's services; nil would keep them (services = []
+				// in the answers).
+				m.answers.Docker.Services = []wizard.Service{}
 			}
 			return m.scheduleProbeCmd()
 		}

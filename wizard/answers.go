@@ -64,7 +64,7 @@ type Docker struct {
 	Volumes    []string     `toml:"volumes,omitempty"`
 	PullPolicy StringOrList `toml:"pull_policy,omitempty"`
 	Host       string       `toml:"host,omitempty"`
-	Services   []Service    `toml:"services,omitempty"`
+	Services   []Service    `toml:"services"` // nil: keep the runner's; empty: remove them
 }
 
 // Service is one [[docker.services]] entry.

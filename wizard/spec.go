@@ -33,7 +33,7 @@ func (a *Answers) dockerEdit(target string) render.DockerConfigEdit {
 		if r.Target != target {
 			continue
 		}
-		key := imageref.AuthKey(r.Host)
+		key := imageref.RegistryKey(r.Host)
 		switch r.Method {
 		case MethodBasic:
 			e.Auths = append(e.Auths, render.DockerAuth{Key: key, Username: r.Username, Password: r.Password})

@@ -557,8 +557,8 @@ func (a *Answers) Images() []string {
 	return out
 }
 
-// RegistryKey is the config.json key for a registry host.
-func RegistryKey(host string) string { return imageref.AuthKey(host) }
+// RegistryKey is the config.json key for a registry host of the answers.
+func RegistryKey(host string) string { return imageref.RegistryKey(host) }
 
 // ImageRegistry is the registry host an image is pulled from.
 func ImageRegistry(ref string) (string, error) { return imageref.Host(ref) }

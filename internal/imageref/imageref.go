@@ -44,11 +44,26 @@ func IsDockerHub(host string) bool {
 	return false
 }
 
-// AuthKey is the config.json `auths`/`credHelpers` key Docker uses for a
-// registry host: DockerHubAuthKey for Docker Hub, host[:port] otherwise.
+// AuthKey is the config.json `auths`/`credHelpers` key Docker and GitLab
+// Runner look an image's credentials up under, for the image's registry
+// host: DockerHubAuthKey for docker.io (and index.docker.io, which
+// reference folds into it), host[:port] otherwise. Docker Hub's other
+// names (registry-1.docker.io, registry.hub.docker.com) are keys of their
+// own for images named with them.
 func AuthKey(host string) string {
+	switch h := strings.ToLower(host); h {
+	case DockerHub, "index.docker.io":
+		return DockerHubAuthKey
+	default:
+		return h
+	}
+}
+
+// RegistryKey is the key for a registry host a person typed: any of Docker
+// Hub's names means Docker Hub, whose images are named docker.io/….
+func RegistryKey(host string) string {
 	if IsDockerHub(host) {
 		return DockerHubAuthKey
 	}
-	return strings.ToLower(host)
+	return AuthKey(host)
 }

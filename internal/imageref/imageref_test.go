@@ -23,7 +23,12 @@ func TestHostAndAuthKey(t *testing.T) {
 	if _, err := Host("group/UPPER"); err == nil {
 		t.Errorf("an upper-case repository was accepted")
 	}
-	if AuthKey("Registry-1.Docker.IO") != DockerHubAuthKey {
-		t.Errorf("Docker Hub alias not normalised")
+	// An image named registry-1.docker.io/… is looked up under that name
+	// by Docker and the runner; a registry host typed as it means Hub.
+	if AuthKey("Registry-1.Docker.IO") != "registry-1.docker.io" || AuthKey("Index.Docker.IO") != DockerHubAuthKey {
+		t.Errorf("AuthKey must follow Docker's lookup: %q, %q", AuthKey("Registry-1.Docker.IO"), AuthKey("Index.Docker.IO"))
+	}
+	if RegistryKey("Registry-1.Docker.IO") != DockerHubAuthKey || RegistryKey("registry.hub.docker.com") != DockerHubAuthKey || RegistryKey("ghcr.io") != "ghcr.io" {
+		t.Errorf("RegistryKey must fold Docker Hub's names into its key")
 	}
 }

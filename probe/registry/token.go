@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -42,10 +43,43 @@ func ggcrAcceptsRealm(realm, registryHost string, insecure bool) bool {
 	host, _, _ := strings.Cut(u.Hostname(), "%")
 	a, err := netip.ParseAddr(host)
 	if err != nil {
-		return true
+		var ok bool
+		if a, ok = inetAton(host); !ok {
+			return true // a DNS name
+		}
 	}
 	a = a.Unmap()
 	return !(a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified())
+}
+
+// inetAton reads the old IPv4 spellings the Go dialer still connects to,
+// and which go-containerregistry's guard therefore reads too: "127.1",
+// "10.0.1", "0x0a000001", "167772161", octets with a leading 0 (octal).
+// Up to four dot-separated numbers (Go literal syntax, strconv base 0);
+// the last one fills the bytes left.
+func inetAton(host string) (netip.Addr, bool) {
+	parts := strings.Split(host, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var ip [4]byte
+	for i, p := range parts[:len(parts)-1] {
+		n, err := strconv.ParseUint(p, 0, 8)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		ip[i] = byte(n)
+	}
+	restBytes := 4 - (len(parts) - 1)
+	n, err := strconv.ParseUint(parts[len(parts)-1], 0, 8*restBytes)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	for i := 3; i >= len(parts)-1; i-- {
+		ip[i] = byte(n)
+		n >>= 8
+	}
+	return netip.AddrFrom4(ip), true
 }
 
 // exchangeToken is the token request of the distribution token spec, as
