@@ -7,11 +7,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/runnerup/runnerup/internal/userfile"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/runnerup/runnerup/internal/userfile"
 )
 
 // SchemaVersion is the answers-file version this build reads and writes.

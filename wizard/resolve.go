@@ -2,12 +2,13 @@ package wizard
 
 import (
 	"fmt"
-	"github.com/runnerup/runnerup/internal/userfile"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/userfile"
 )
 
 // Reference prefixes an answers-file string may use instead of a literal.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/runnerup/runnerup/internal/userfile"
 	"io"
 	"io/fs"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
 
+	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/service"

@@ -12,13 +12,14 @@ package lint
 import (
 	"errors"
 	"fmt"
-	"github.com/runnerup/runnerup/internal/userfile"
 	"os"
 	"runtime"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/runnerup/runnerup/internal/userfile"
 )
 
 // Severity of a finding.
