@@ -306,6 +306,9 @@ func TestProxyPaths(t *testing.T) {
 			o:      Options{ShellEnv: env("HTTPS_PROXY", "http://proxy.corp:3128"), RegistryHosts: []string{"registry.gitlab.com"}, DaemonProxy: true},
 			daemon: &daemon.ProxySettings{},
 			status: probe.Warn, finding: FindingProxyRegistryDiffers, mentions: []string{"registry.gitlab.com via http://proxy.corp:3128 from this shell", "pulls direct"}},
+		{name: "a Windows service's environment is not compared",
+			o:      Options{ShellEnv: env("HTTPS_PROXY", "http://proxy.corp:3128"), Installs: []service.Install{{Kind: service.Windows, Name: "gitlab-runner", Running: true, State: "running"}}, GitLabURL: "https://gitlab.example.com"},
+			status: probe.Pass, mentions: []string{"gitlab-runner: environment not readable here"}},
 		{name: "no proxies anywhere", o: Options{ShellEnv: noEnv, Installs: unit(), GitLabURL: "https://gitlab.example.com"}, status: probe.Pass, mentions: []string{"shell: no proxy"}},
 	}
 	for _, tt := range tests {

@@ -30,7 +30,13 @@ func proxyCheck(o Options) probe.Check {
 		parts = append(parts, "shell: "+shell.describe())
 		primary, haveService := service.Primary(o.Installs)
 		var svc proxyEnv
-		if haveService {
+		switch {
+		case haveService && primary.Kind == service.Windows:
+			// Its environment lives in the registry, which sc.exe does
+			// not show: nothing to compare.
+			parts = append(parts, primary.Name+": environment not readable here (Windows service)")
+			haveService = false
+		case haveService:
 			svc = envProxy(lookupIn(primary.Environment))
 			parts = append(parts, primary.Name+": "+svc.describe())
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/runnerup/runnerup/probe"
@@ -91,6 +92,10 @@ func serviceChecks(o Options) []probe.Check {
 // SamePath compares two paths as the filesystem sees them: symlinks
 // resolved where they exist.
 func SamePath(a, b string) bool {
+	if runtime.GOOS == "windows" {
+		// NTFS and the runner's own path handling ignore case.
+		return strings.EqualFold(canonical(a), canonical(b))
+	}
 	return canonical(a) == canonical(b)
 }
 

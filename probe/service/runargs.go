@@ -69,11 +69,26 @@ func runnerBinaryIndex(argv []string) int {
 		if w == "run" {
 			break
 		}
-		if !strings.HasPrefix(w, "-") && runnerBinaries[path.Base(w)] {
+		if !strings.HasPrefix(w, "-") && isRunnerBinary(w) {
 			found = i
 		}
 	}
 	return found
+}
+
+// isRunnerBinary reports whether a program path names the runner: its
+// file name is gitlab-runner (or the old gitlab-ci-multi-runner), or on
+// Windows gitlab-runner.exe in any case, after a / or \ separator
+// (C:\GitLab-Runner\gitlab-runner.exe).
+func isRunnerBinary(w string) bool {
+	base := path.Base(w)
+	if i := strings.LastIndexByte(base, '\\'); i >= 0 {
+		base = base[i+1:]
+	}
+	if len(base) > 4 && strings.EqualFold(base[len(base)-4:], ".exe") {
+		base = strings.ToLower(base[:len(base)-4])
+	}
+	return runnerBinaries[base]
 }
 
 func parseRunFlags(args []string) runArgs {

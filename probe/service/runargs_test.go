@@ -50,6 +50,16 @@ func TestParseRunArgv(t *testing.T) {
 			wantOK: true,
 		},
 		{
+			name:   "a Windows service's command line",
+			argv:   []string{`C:\Program Files\GitLab Runner\GitLab-Runner.exe`, "run", "--config", `C:\Program Files\GitLab Runner\config.toml`, "--working-directory", `C:\Program Files\GitLab Runner`, "--service", "gitlab-runner", "--syslog"},
+			want:   runArgs{config: `C:\Program Files\GitLab Runner\config.toml`, workDir: `C:\Program Files\GitLab Runner`, service: "gitlab-runner"},
+			wantOK: true,
+		},
+		{
+			name: "a named Windows binary followed by another command",
+			argv: []string{`C:\GitLab-Runner\gitlab-runner.exe`, "verify", "run"},
+		},
+		{
 			name: "register is not the service",
 			argv: []string{"/usr/bin/gitlab-runner", "register", "--config", "/etc/gitlab-runner/config.toml"},
 		},

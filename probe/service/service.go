@@ -22,17 +22,20 @@ const (
 	Systemd   Kind = "systemd"
 	Container Kind = "container"
 	Launchd   Kind = "launchd" // macOS: detected by plist file only, best effort
+	Windows   Kind = "windows-service"
 )
 
 // Install is one gitlab-runner service found on this host.
 type Install struct {
 	Kind Kind `json:"kind"`
 	// Name is the unit name ("gitlab-runner.service"), the container name
-	// ("gitlab-runner") or the launchd label.
+	// ("gitlab-runner"), the launchd label or the Windows service name
+	// ("gitlab-runner").
 	Name string `json:"name"`
 	// Source lists where the facts came from: the unit file, its drop-ins
 	// and the EnvironmentFiles read, then "systemctl show <unit>" when
-	// systemctl answered; "container <id12>"; or the plist file.
+	// systemctl answered; "container <id12>"; the plist file; or
+	// "sc.exe qc <name>" then "sc.exe query <name>" when that answered.
 	Source []string `json:"source"`
 	// ConfigPath is the host path of the config.toml the service reads, ""
 	// when unknown (a container with no mount behind /etc/gitlab-runner, an
@@ -43,13 +46,18 @@ type Install struct {
 	ConfigPathFromDefault bool `json:"config_path_from_default"`
 	// WorkingDirectory is --working-directory / -d, made absolute (for a
 	// container, the path inside it). The runner changes into it before it
-	// opens a relative --config.
+	// opens a relative --config. Paths of a Windows service are Windows
+	// paths (C:\GitLab-Runner\config.toml).
 	WorkingDirectory string `json:"working_directory,omitempty"`
 	// User runs the runner process: the unit's User= (default "root"), the
-	// container's Config.User (default "root"), the plist's UserName.
+	// container's Config.User (default "root"), the plist's UserName, the
+	// Windows service's account as sc.exe shows it ("LocalSystem",
+	// `.\ci`, `CORP\ci`).
 	User string `json:"user"`
 	// Home is that user's home on the host: HOME from the service's
-	// environment, else the passwd entry; "" when unknown and for
+	// environment, else the passwd entry; for a Windows service the
+	// account's profile (USERPROFILE: C:\Windows\System32\config\systemprofile
+	// for LocalSystem, else what LookupHome says); "" when unknown and for
 	// containers.
 	Home string `json:"home,omitempty"`
 	// DockerConfigPath is the host path of the config.json the runner reads
@@ -62,15 +70,20 @@ type Install struct {
 	BuildUser string `json:"build_user,omitempty"`
 	// Environment is what the service process gets, as KEY=VALUE: the
 	// unit's Environment= then its EnvironmentFile= values (which override,
-	// as in systemd), each key once; a container's Config.Env. Values are
-	// raw and may hold credentials: show them through RedactedEnvironment.
+	// as in systemd), each key once; a container's Config.Env; nil for a
+	// Windows service, whose environment is not read (a note says so).
+	// Values are raw and may hold credentials: show them through
+	// RedactedEnvironment.
 	Environment []string `json:"environment,omitempty"`
 	// State is systemd's ActiveState ("active", "inactive", "failed", ...),
-	// the container's State.Status ("running", "exited", "created"), or
-	// "unknown".
+	// the container's State.Status ("running", "exited", "created"), the
+	// Windows service's state ("running", "stopped", "start-pending",
+	// "stop-pending", "paused", ...), or "unknown".
 	State   string `json:"state"`
 	Running bool   `json:"running"`
-	// RestartCommand restarts the service so it reads changed files.
+	// RestartCommand restarts the service so it reads changed files. For a
+	// Windows service it is a PowerShell command (Restart-Service
+	// gitlab-runner), to run as an administrator.
 	RestartCommand string `json:"restart_command"`
 	// UserService marks a per-user service (a systemd --user unit, a
 	// launchd agent): it runs as the user and restarts without sudo.
@@ -98,21 +111,28 @@ type Options struct {
 	UserUnitDirs []string
 	// Units are the unit names to look for; nil means gitlab-runner.service
 	// plus any gitlab-runner*.service and gitlab-ci-multi-runner.service
-	// found in the unit directories.
+	// found in the unit directories. On Windows they are service names (a
+	// ".service" suffix is dropped); nil means gitlab-runner.
 	Units []string
 	// Systemctl is the path of systemctl; "" looks it up in PATH, "-" does
 	// not use it.
 	Systemctl string
+	// SC is the path of sc.exe, which reads Windows services; "" looks it
+	// up in PATH, "-" does not use it (no Windows services are found).
+	SC string
 	// Docker lists containers; nil skips container detection.
 	Docker ContainerAPI
-	// LookupHome returns a user's home directory (a name or a numeric uid);
-	// nil uses the passwd database through os/user.
+	// LookupHome returns a user's home directory (a name or a numeric uid;
+	// on Windows an account name, `.\` dropped); nil uses the passwd
+	// database through os/user (on Windows, the account's profile), and
+	// finds no Windows account when GOOS is "windows" on another OS.
 	LookupHome func(user string) (string, error)
 	// Euid decides whether RestartCommand needs sudo; callers pass
 	// os.Geteuid().
 	Euid int
 	// GOOS selects the service managers: systemd on linux, launchd on
-	// darwin; "" is runtime.GOOS. Containers are looked for everywhere.
+	// darwin, Windows services (through sc.exe) on windows; "" is
+	// runtime.GOOS. Containers are looked for everywhere.
 	GOOS string
 	// HomeDir is the current user's home, for systemd --user units and
 	// launchd agents; "" is os.UserHomeDir().
@@ -127,13 +147,18 @@ type Options struct {
 
 // withDefaults fills in the zero fields from the running process.
 func (o Options) withDefaults() Options {
-	if o.UnitDirs == nil {
+	defaultDirs := o.UnitDirs == nil
+	if defaultDirs {
 		o.UnitDirs = defaultUnitDirs
 	}
 	if o.GOOS == "" {
 		o.GOOS = runtime.GOOS
 	}
-	if o.LookupHome == nil {
+	switch {
+	case o.LookupHome != nil:
+	case o.GOOS == "windows" && runtime.GOOS != "windows":
+		o.LookupHome = lookupWindowsHomeElsewhere
+	default:
 		o.LookupHome = lookupHome
 	}
 	if o.HomeDir == "" {
@@ -150,11 +175,21 @@ func (o Options) withDefaults() Options {
 	if o.LaunchDaemonsDir == "" {
 		o.LaunchDaemonsDir = "/Library/LaunchDaemons"
 	}
-	switch o.Systemctl {
-	case "-":
+	switch {
+	case o.Systemctl == "-":
 		o.Systemctl = ""
-	case "":
+	case o.Systemctl == "" && defaultDirs && !systemdBooted():
+		// systemctl would only say "System has not been booted with
+		// systemd" (containers, WSL): the unit files answer alone, and
+		// apply does not pay for the exec.
+	case o.Systemctl == "":
 		o.Systemctl, _ = exec.LookPath("systemctl")
+	}
+	switch {
+	case o.SC == "-":
+		o.SC = ""
+	case o.SC == "" && o.GOOS == "windows":
+		o.SC, _ = exec.LookPath("sc.exe")
 	}
 	return o
 }
@@ -174,13 +209,15 @@ func lookupHome(name string) (string, error) {
 }
 
 // Detect returns every gitlab-runner install found on this host, running
-// ones first, then by Kind (systemd, container, launchd) and name.
+// ones first, then by Kind (systemd, container, launchd, Windows service)
+// and name.
 //
 // A missing service manager is not an error: no systemd, no systemctl, no
-// Docker daemon to connect to, or Docker nil just mean no installs of that
-// kind. Errors are for the unexpected (an unreadable unit directory, a
-// Docker API failure other than "cannot connect", a broken plist) and for
-// ctx ending before systemctl or Docker answered. Each kind is detected on
+// Docker daemon to connect to, Docker nil, or no sc.exe just mean no
+// installs of that kind. Errors are for the unexpected (an unreadable unit
+// directory, a Docker API failure other than "cannot connect", a broken
+// plist, sc.exe failing other than with "no such service") and for ctx
+// ending before systemctl, Docker or sc.exe answered. Each kind is detected on
 // its own, so the installs found are returned together with the joined
 // errors of the others: callers should use both.
 func Detect(ctx context.Context, o Options) ([]Install, error) {
@@ -202,6 +239,11 @@ func Detect(ctx context.Context, o Options) ([]Install, error) {
 		installs = append(installs, found...)
 		errs = append(errs, err)
 	}
+	if o.GOOS == "windows" {
+		found, err := detectWindows(ctx, o)
+		installs = append(installs, found...)
+		errs = append(errs, err)
+	}
 	sortInstalls(installs)
 	return installs, errors.Join(errs...)
 }
@@ -220,7 +262,7 @@ func Primary(installs []Install) (Install, bool) {
 	return installs[0], true
 }
 
-var kindOrder = map[Kind]int{Systemd: 0, Container: 1, Launchd: 2}
+var kindOrder = map[Kind]int{Systemd: 0, Container: 1, Launchd: 2, Windows: 3}
 
 func sortInstalls(installs []Install) {
 	sort.SliceStable(installs, func(i, j int) bool {
@@ -235,4 +277,11 @@ func sortInstalls(installs []Install) {
 		}
 		return a.Name < b.Name
 	})
+}
+
+// systemdBooted is sd_booted(3): systemd is the init system when
+// /run/systemd/system exists.
+func systemdBooted() bool {
+	st, err := os.Stat("/run/systemd/system")
+	return err == nil && st.IsDir()
 }

@@ -8,8 +8,10 @@ import (
 )
 
 // Summary is one line for humans, e.g. "systemd unit gitlab-runner.service
-// (active) runs as root, reads /etc/gitlab-runner/config.toml". It never
-// includes the environment, which may hold credentials.
+// (active) runs as root, reads /etc/gitlab-runner/config.toml" or "Windows
+// service gitlab-runner (running) runs as LocalSystem, reads
+// C:\GitLab-Runner\config.toml". It never includes the environment, which
+// may hold credentials.
 func (i Install) Summary() string {
 	var what string
 	switch {
@@ -21,6 +23,8 @@ func (i Install) Summary() string {
 		what = "launchd agent"
 	case i.Kind == Launchd:
 		what = "launchd daemon"
+	case i.Kind == Windows:
+		what = "Windows service"
 	default:
 		what = string(i.Kind)
 	}

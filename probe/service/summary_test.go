@@ -34,6 +34,14 @@ func TestSummary(t *testing.T) {
 			Install{Kind: Launchd, Name: "gitlab-runner", State: "unknown", User: "root", ConfigPath: "/etc/gitlab-runner/config.toml", ConfigPathFromDefault: true},
 			"launchd daemon gitlab-runner (unknown) runs as root, reads /etc/gitlab-runner/config.toml (the runner's default)",
 		},
+		{
+			Install{Kind: Windows, Name: "gitlab-runner", State: "running", User: "LocalSystem", ConfigPath: `C:\GitLab-Runner\config.toml`},
+			`Windows service gitlab-runner (running) runs as LocalSystem, reads C:\GitLab-Runner\config.toml`,
+		},
+		{
+			Install{Kind: Windows, Name: "gitlab-runner", State: "stopped", User: `.\ci`},
+			`Windows service gitlab-runner (stopped) runs as .\ci, config.toml location unknown`,
+		},
 	}
 	for _, tt := range tests {
 		got := tt.in.Summary()
@@ -143,9 +151,9 @@ func TestDetectOrder(t *testing.T) {
 		t.Errorf("Primary = %q, want the running container", p.Name)
 	}
 
-	installs := []Install{{Kind: Launchd, Name: "a"}, {Kind: Container, Name: "b"}, {Kind: Systemd, Name: "c"}}
+	installs := []Install{{Kind: Windows, Name: "0"}, {Kind: Launchd, Name: "a"}, {Kind: Container, Name: "b"}, {Kind: Systemd, Name: "c"}}
 	sortInstalls(installs)
-	if installs[0].Kind != Systemd || installs[1].Kind != Container || installs[2].Kind != Launchd {
-		t.Errorf("sortInstalls kinds = %v, %v, %v", installs[0].Kind, installs[1].Kind, installs[2].Kind)
+	if installs[0].Kind != Systemd || installs[1].Kind != Container || installs[2].Kind != Launchd || installs[3].Kind != Windows {
+		t.Errorf("sortInstalls kinds = %v, %v, %v, %v", installs[0].Kind, installs[1].Kind, installs[2].Kind, installs[3].Kind)
 	}
 }

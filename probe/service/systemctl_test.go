@@ -171,3 +171,20 @@ func TestDetectSystemctlDeadline(t *testing.T) {
 		t.Errorf("Detect = %+v, want the unit from its file with state unknown", got)
 	}
 }
+
+// With the real unit directories, systemctl is asked only when systemd is
+// the init system (sd_booted): in a container it could only fail, and apply
+// would pay for the exec every time.
+func TestSystemctlOnlyWhenBooted(t *testing.T) {
+	args := fakeSystemctl(t, "echo 'System has not been booted with systemd as init system (PID 1).' >&2; exit 1")
+	if _, err := Detect(context.Background(), Options{GOOS: "linux", UserUnitDirs: []string{}, Euid: 0}); err != nil && systemdBooted() {
+		t.Logf("Detect: %v", err)
+	}
+	_, statErr := os.Stat(args)
+	switch called := statErr == nil; {
+	case systemdBooted() && !called:
+		t.Error("systemd is running but systemctl was not asked")
+	case !systemdBooted() && called:
+		t.Error("systemctl was run although systemd is not the init system")
+	}
+}
