@@ -97,10 +97,11 @@ type ApplyOptions struct {
 	// one makes every copy one runner manager in GitLab).
 	FreshSystemID bool
 
-	// systemID is the id verify calls use, set once known.
-	systemID string
 	// ContactPoll is WaitContact's poll interval (0: the client's 2 s).
 	ContactPoll time.Duration
+
+	// systemID is the id verify calls use, set once known.
+	systemID string
 }
 
 // FileChange is one file apply looked at.

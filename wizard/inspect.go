@@ -34,8 +34,8 @@ type configRunner struct {
 	} `toml:"docker"`
 }
 
-// InspectOptions say what ProbeConfig and CheckHost look at.
-type InspectOptions struct {
+// inspectOptions say what ProbeConfig and CheckHost look at.
+type inspectOptions struct {
 	ApplyOptions
 	// Online verifies every entry's token (stale entries fail); ProbeConfig
 	// always does.
@@ -49,7 +49,7 @@ type InspectOptions struct {
 // fail), and the service, system id, proxies, the daemon and the entries'
 // images are checked.
 func ProbeConfig(ctx context.Context, opts ApplyOptions) (string, []probe.Result, error) {
-	return inspect(ctx, InspectOptions{ApplyOptions: opts, Online: true, Images: true})
+	return inspect(ctx, inspectOptions{ApplyOptions: opts, Online: true, Images: true})
 }
 
 // CheckHost runs the local host checks for `runnerup check`: the service
@@ -57,11 +57,11 @@ func ProbeConfig(ctx context.Context, opts ApplyOptions) (string, []probe.Result
 // Online each entry's token. Duplicates are left to the linter, which
 // names their lines.
 func CheckHost(ctx context.Context, opts ApplyOptions, online bool) (string, []probe.Result, error) {
-	return inspect(ctx, InspectOptions{ApplyOptions: opts, Online: online})
+	return inspect(ctx, inspectOptions{ApplyOptions: opts, Online: online})
 }
 
-func inspect(ctx context.Context, io InspectOptions) (string, []probe.Result, error) {
-	opts := io.ApplyOptions
+func inspect(ctx context.Context, what inspectOptions) (string, []probe.Result, error) {
+	opts := what.ApplyOptions
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -77,7 +77,7 @@ func inspect(ctx context.Context, io InspectOptions) (string, []probe.Result, er
 	if _, err := toml.Decode(string(data), &doc); err != nil {
 		return paths.ConfigTOML, nil, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
 	}
-	if io.Images && len(doc.Runners) == 0 {
+	if what.Images && len(doc.Runners) == 0 {
 		return paths.ConfigTOML, nil, &InputError{Err: fmt.Errorf("%s has no [[runners]] entry to probe; give --answers FILE to check a new one", paths.ConfigTOML)}
 	}
 	sysID, _, err := systemid.Resolve(filepath.Dir(paths.ConfigTOML))
@@ -93,10 +93,7 @@ func inspect(ctx context.Context, io InspectOptions) (string, []probe.Result, er
 		ShellEnv: opts.Env,
 		Runners:  fleet.RunnerOptions{Enabled: true, Now: opts.Now, StaleStatus: probe.Fail},
 	}
-	if opts.Env == nil {
-		f.ShellEnv = nil
-	}
-	if io.Online {
+	if what.Online {
 		f.Runners.Verify = entryVerifier(opts)
 	}
 	var docker []configRunner
@@ -112,7 +109,7 @@ func inspect(ctx context.Context, io InspectOptions) (string, []probe.Result, er
 	if len(docker) > 0 {
 		f.DockerConfigPath = filepath.Join(paths.DockerConfigDir, "config.json")
 	}
-	if io.Images && len(docker) > 0 {
+	if what.Images && len(docker) > 0 {
 		// The credentials of the first docker entry stand for all: entries
 		// with different DOCKER_AUTH_CONFIGs are probed alike (diagnose
 		// checks one image as one entry's jobs would pull it).
@@ -155,7 +152,7 @@ func inspect(ctx context.Context, io InspectOptions) (string, []probe.Result, er
 			ConfigJSON:        configJSON, ConfigJSONPath: jsonPath,
 		}
 	}
-	if !io.Images {
+	if !what.Images {
 		// check reports duplicates itself, with line numbers.
 		results, err := runChecks(ctx, withoutCheck(plan.Checks(), fleet.IDDuplicates), opts.Probe)
 		return paths.ConfigTOML, results, err
