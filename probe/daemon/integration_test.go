@@ -3,18 +3,14 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -130,19 +126,10 @@ func TestIntegrationPermissionDenied(t *testing.T) {
 	group := groupName(st.GID)
 	t.Logf("socket %s: uid %d, group %s, mode %04o", d.Socket, st.UID, group, st.Mode.Perm())
 
-	bin := copyTestBinary(t)
-	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Dir = filepath.Dir(bin)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + filepath.Dir(bin), helperEnv + "=checks", helperHostEnv + "=" + d.Host}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("helper as uid 65534: %v\nstderr: %s", err, stderr.String())
-	}
+	stdout := testenv.RunTestBinaryAsNobody(t, helperEnv+"=checks", helperHostEnv+"="+d.Host)
 	var list []probe.Result
-	if err := json.Unmarshal(stdout.Bytes(), &list); err != nil {
-		t.Fatalf("helper output: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal(stdout, &list); err != nil {
+		t.Fatalf("helper output: %v\n%s", err, stdout)
 	}
 	res := map[string]probe.Result{}
 	for _, r := range list {
@@ -170,42 +157,6 @@ func TestIntegrationPermissionDenied(t *testing.T) {
 			t.Errorf("%s = %s %q, want skip", id, r.Status, r.Detail)
 		}
 	}
-}
-
-// copyTestBinary copies the running test binary into a fresh 0755
-// directory: go test builds it under a 0700 directory nobody cannot enter.
-func copyTestBinary(t *testing.T) string {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "daemon-helper")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.Open(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	bin := filepath.Join(dir, "daemon.test")
-	dst, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return bin
 }
 
 func logResults(t *testing.T, res map[string]probe.Result) {

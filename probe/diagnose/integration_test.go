@@ -3,18 +3,14 @@
 package diagnose
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -459,62 +455,17 @@ func diagnoseAsNobody(t *testing.T, d *testenv.Dockerd, image string) *Report {
 	if err := os.Chmod(d.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := copyTestBinary(t)
-	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Dir = filepath.Dir(bin)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + filepath.Dir(bin), helperEnv + "=run", helperHostEnv + "=" + d.Host, helperImageEnv + "=" + image}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("helper as uid 65534: %v\nstderr: %s", err, stderr.String())
-	}
+	stdout := testenv.RunTestBinaryAsNobody(t, helperEnv+"=run", helperHostEnv+"="+d.Host, helperImageEnv+"="+image)
 	var rep Report
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("helper output: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal(stdout, &rep); err != nil {
+		t.Fatalf("helper output: %v\n%s", err, stdout)
 	}
 	t.Logf("as uid 65534: diagnosis in %dms (process %v)", rep.DurationMS, time.Since(start).Round(time.Millisecond))
 	record(t.Name(), time.Duration(rep.DurationMS)*time.Millisecond)
 	logReport(t, &rep)
 	assertNoSecrets(t, &rep)
 	return &rep
-}
-
-// copyTestBinary copies the running test binary into a fresh 0755
-// directory: go test builds it under a 0700 directory nobody cannot enter.
-func copyTestBinary(t *testing.T) string {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "diagnose-helper")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.Open(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	bin := filepath.Join(dir, "diagnose.test")
-	dst, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return bin
 }
 
 // pushImage writes img to the real registry with its basic auth.
