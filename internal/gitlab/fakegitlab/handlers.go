@@ -65,23 +65,34 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body map[string]a
 // verify: authenticate_runner! (which heartbeats the runner manager) then
 // present RunnerRegistrationDetails.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request, body map[string]any) {
+	run, tok, ok := s.authenticateRunner(w, r, body, nil)
+	if !ok {
+		return
+	}
+	resp := details(run.id, tok, run.expiresAt)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// authenticateRunner is Rails' authenticate_runner!: 400 without a token,
+// 403 for an unknown one, else the heartbeat of the runner manager named
+// by system_id. On success it returns with s.mu held; the caller unlocks.
+func (s *Server) authenticateRunner(w http.ResponseWriter, r *http.Request, body, info map[string]any) (*runner, string, bool) {
 	tok, ok := stringParam(body, "token")
 	if !ok {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "token is missing"})
-		return
+		return nil, "", false
 	}
 	s.mu.Lock()
 	run := s.runners[tok]
 	if run == nil {
 		s.mu.Unlock()
 		writeJSON(w, http.StatusForbidden, map[string]any{"message": "403 Forbidden"})
-		return
+		return nil, "", false
 	}
 	systemID, _ := stringParam(body, "system_id")
-	s.heartbeat(run, systemID, remoteIP(r), nil)
-	resp := details(run.id, tok, run.expiresAt)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, resp)
+	s.heartbeat(run, systemID, remoteIP(r), info)
+	return run, tok, true
 }
 
 var accessLevels = []string{"not_protected", "ref_protected"}

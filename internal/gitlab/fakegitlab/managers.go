@@ -104,21 +104,10 @@ func status(m Manager, now time.Time) string {
 // authenticate_runner! (400 without a token, 403 for an unknown one), the
 // manager heartbeat with the runner's info, then 204 No Content.
 func (s *Server) jobRequest(w http.ResponseWriter, r *http.Request, body map[string]any) {
-	tok, ok := stringParam(body, "token")
-	if !ok {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "token is missing"})
-		return
-	}
-	s.mu.Lock()
-	run := s.runners[tok]
-	if run == nil {
-		s.mu.Unlock()
-		writeJSON(w, http.StatusForbidden, map[string]any{"message": "403 Forbidden"})
-		return
-	}
-	systemID, _ := stringParam(body, "system_id")
 	info, _ := body["info"].(map[string]any)
-	s.heartbeat(run, systemID, remoteIP(r), info)
+	if _, _, ok := s.authenticateRunner(w, r, body, info); !ok {
+		return
+	}
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
