@@ -2,20 +2,15 @@ package diagnose
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -23,17 +18,15 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/system"
 	dockerclient "github.com/docker/docker/client"
-	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/runnerup/runnerup/internal/fakeregistry"
 )
 
 // Failures a real docker-registry cannot be made to show (429, 5xx, a
 // token server refusing credentials, a Docker-Hub-style denial) come from
-// a fake: go-containerregistry's in-memory registry behind middleware.
+// a fake: internal/fakeregistry, go-containerregistry's in-memory registry
+// behind middleware.
 // The daemon is faked too, so these run without root.
 
 // fakeDocker answers like Debian's dockerd 20.10 on linux/amd64, with the
@@ -102,148 +95,33 @@ func fakeRun(t *testing.T, o Options) *Report {
 	return diagnoseTimed(t, o)
 }
 
-// fakeRegistry is the in-memory registry with Basic or Bearer auth and
-// injected failures; push reaches the same storage without them.
-type fakeRegistry struct {
-	t    *testing.T
-	srv  *httptest.Server
-	push *httptest.Server
-	host string
-
-	mu      sync.Mutex
-	mode    string // "", "basic", "bearer"
-	user    string
-	pass    string
-	anonTok bool
-	deny    map[string]bool // bearer: repos anonymous tokens may not pull
-	tokens  map[string]bool // issued token → anonymous
-	inject  func(w http.ResponseWriter, r *http.Request) bool
-}
-
-func newFakeRegistry(t *testing.T) *fakeRegistry {
+// newFakeRegistry starts a fakeregistry.Registry that adds every secret it
+// accepts or hands out to secrets.
+func newFakeRegistry(t *testing.T) *fakeregistry.Registry {
 	t.Helper()
-	h := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
-	f := &fakeRegistry{t: t, deny: map[string]bool{}, tokens: map[string]bool{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		inject := f.inject
-		f.mu.Unlock()
-		if inject != nil && inject(w, r) {
-			return
-		}
-		if r.URL.Path == "/token" {
-			f.serveToken(w, r)
-			return
-		}
-		if f.authorized(w, r) {
-			h.ServeHTTP(w, r)
-		}
-	}))
-	f.push = httptest.NewServer(h)
-	t.Cleanup(f.srv.Close)
-	t.Cleanup(f.push.Close)
-	f.host = strings.TrimPrefix(f.srv.URL, "http://")
+	f := fakeregistry.New(t)
+	f.OnSecret(addSecret)
 	return f
 }
 
-func (f *fakeRegistry) authorized(w http.ResponseWriter, r *http.Request) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch f.mode {
-	case "basic":
-		if u, p, ok := r.BasicAuth(); ok && u == f.user && p == f.pass {
-			return true
-		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="fake"`)
-		writeErr(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
-		return false
-	case "bearer":
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		anon, issued := f.tokens[tok]
-		if !ok || !issued {
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="fake-registry"`, f.srv.URL))
-			writeErr(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
-			return false
-		}
-		if anon && f.deny[repoOf(r.URL.Path)] {
-			writeErr(w, http.StatusForbidden, "DENIED", "requested access to the resource is denied")
-			return false
-		}
-	}
-	return true
-}
-
-// serveToken is a Docker-Hub-style token endpoint.
-func (f *fakeRegistry) serveToken(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	u, p, hasAuth := r.BasicAuth()
-	w.Header().Set("Content-Type", "application/json")
-	switch {
-	case hasAuth && (u != f.user || p != f.pass):
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"details":"incorrect username or password"}`)
-		return
-	case !hasAuth && !f.anonTok:
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"details":"anonymous access is not allowed"}`)
-		return
-	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	tok := "tok-" + hex.EncodeToString(b)
-	f.tokens[tok] = !hasAuth
-	addSecret(tok)
-	_ = json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_in": 300})
-}
-
-func writeErr(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"errors":[{"code":%q,"message":%q,"detail":null}]}`, code, msg)
-}
-
-func repoOf(path string) string {
-	p := strings.TrimPrefix(path, "/v2/")
-	for _, sep := range []string{"/manifests/", "/blobs/", "/tags/"} {
-		if i := strings.Index(p, sep); i >= 0 {
-			return p[:i]
-		}
-	}
-	return ""
-}
-
-// pushRandom writes a random amd64 image to repo:tag and returns the
-// reference on the fake's public address.
-func (f *fakeRegistry) pushRandom(repo, tag string) string {
-	f.t.Helper()
-	img := platformImage(f.t, v1.Platform{OS: "linux", Architecture: "amd64"})
-	ref, err := name.NewTag(strings.TrimPrefix(f.push.URL, "http://")+"/"+repo+":"+tag, name.Insecure)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		f.t.Fatalf("push %s: %v", ref, err)
-	}
-	return f.host + "/" + repo + ":" + tag
-}
+// linuxAMD64 is the fake daemon's platform.
+var linuxAMD64 = v1.Platform{OS: "linux", Architecture: "amd64"}
 
 func TestFakeRegistryCauses(t *testing.T) {
 	t.Run("rate limited (429)", func(t *testing.T) {
 		t.Parallel()
 		f := newFakeRegistry(t)
-		ref := f.pushRandom("lib/app", "1")
-		f.inject = func(w http.ResponseWriter, r *http.Request) bool {
+		ref := f.PushImage("lib/app", "1", linuxAMD64)
+		f.SetInject(func(w http.ResponseWriter, r *http.Request) bool {
 			if !strings.Contains(r.URL.Path, "/manifests/") {
 				return false
 			}
 			w.Header().Set("Retry-After", "3600")
 			w.Header().Set("ratelimit-limit", "100;w=21600")
 			w.Header().Set("ratelimit-remaining", "0;w=21600")
-			writeErr(w, http.StatusTooManyRequests, "TOOMANYREQUESTS", "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit")
+			fakeregistry.WriteError(w, http.StatusTooManyRequests, "TOOMANYREQUESTS", "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit")
 			return true
-		}
+		})
 		rep := fakeRun(t, Options{Image: ref})
 		wantCauses(t, rep, "rate-limited")
 		wantText(t, rep.Causes[0], "429", "https://index.docker.io/v1/", "registry-mirrors")
@@ -251,22 +129,22 @@ func TestFakeRegistryCauses(t *testing.T) {
 	t.Run("registry server error (503)", func(t *testing.T) {
 		t.Parallel()
 		f := newFakeRegistry(t)
-		f.inject = func(w http.ResponseWriter, r *http.Request) bool {
+		f.SetInject(func(w http.ResponseWriter, r *http.Request) bool {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprint(w, "upstream connect error")
 			return true
-		}
-		rep := fakeRun(t, Options{Image: f.host + "/lib/app:1"})
+		})
+		rep := fakeRun(t, Options{Image: f.Host + "/lib/app:1"})
 		wantCauses(t, rep, "registry-server-error")
 		wantText(t, rep.Causes[0], "503")
 	})
 	t.Run("token server rejects the credentials", func(t *testing.T) {
 		t.Parallel()
 		f := newFakeRegistry(t)
-		ref := f.pushRandom("group/app", "1")
-		f.mode, f.user, f.pass = "bearer", "bob", "right-Mn5"
+		ref := f.PushImage("group/app", "1", linuxAMD64)
+		f.Bearer("bob", "right-Mn5", false)
 		addSecret("right-Mn5")
-		cfg := authsJSON(f.host, secretAuth("bob", "wrong-Mn6"))
+		cfg := authsJSON(f.Host, secretAuth("bob", "wrong-Mn6"))
 		rep := fakeRun(t, Options{Image: ref, ConfigJSON: []byte(cfg), ConfigJSONPath: "/home/runner/.docker/config.json"})
 		wantCauses(t, rep, "token-auth-rejected")
 		wantText(t, rep.Causes[0], "incorrect username or password", "/home/runner/.docker/config.json", `user "bob"`)
@@ -274,9 +152,8 @@ func TestFakeRegistryCauses(t *testing.T) {
 	t.Run("access denied to a private repository", func(t *testing.T) {
 		t.Parallel()
 		f := newFakeRegistry(t)
-		ref := f.pushRandom("group/private", "1")
-		f.mode, f.user, f.pass, f.anonTok = "bearer", "bob", "right-Mn7", true
-		f.deny["group/private"] = true
+		ref := f.PushImage("group/private", "1", linuxAMD64)
+		f.Bearer("bob", "right-Mn7", true, "group/private")
 		addSecret("right-Mn7")
 		rep := fakeRun(t, Options{Image: ref})
 		wantCauses(t, rep, "access-denied")
@@ -285,7 +162,7 @@ func TestFakeRegistryCauses(t *testing.T) {
 	t.Run("a stale log of a rate limit is not reproduced now", func(t *testing.T) {
 		t.Parallel()
 		f := newFakeRegistry(t)
-		ref := f.pushRandom("lib/app", "1")
+		ref := f.PushImage("lib/app", "1", linuxAMD64)
 		log := pullFail(ref, "Error response from daemon: toomanyrequests: You have reached your pull rate limit.")
 		rep := fakeRun(t, Options{Image: ref, Log: &log})
 		wantCauses(t, rep)
@@ -299,21 +176,21 @@ func TestFakeRegistryCauses(t *testing.T) {
 // redirected to a fake) denies a static auth pasted into config.json.
 func TestECRTokenExpired(t *testing.T) {
 	f := newFakeRegistry(t)
-	f.pushRandom("app", "1")
+	f.PushImage("app", "1", linuxAMD64)
 	const ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
-	f.inject = func(w http.ResponseWriter, r *http.Request) bool {
+	f.SetInject(func(w http.ResponseWriter, r *http.Request) bool {
 		switch {
 		case r.Header.Get("Authorization") == "":
 			w.Header().Set("WWW-Authenticate", `Basic realm="https://`+ecr+`/",service="ecr.amazonaws.com"`)
-			writeErr(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+			fakeregistry.WriteError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 			return true
 		case strings.Contains(r.URL.Path, "/manifests/"):
-			writeErr(w, http.StatusForbidden, "DENIED", "Your authorization token has expired. Reauthenticate and try again.")
+			fakeregistry.WriteError(w, http.StatusForbidden, "DENIED", "Your authorization token has expired. Reauthenticate and try again.")
 			return true
 		}
 		return false
-	}
-	srv := httptest.NewUnstartedServer(f.srv.Config.Handler)
+	})
+	srv := httptest.NewUnstartedServer(f.Handler())
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	pool := x509.NewCertPool()
@@ -336,9 +213,9 @@ func TestECRTokenExpired(t *testing.T) {
 // TestPolicy covers the pull policies against a fake daemon store.
 func TestPolicy(t *testing.T) {
 	f := newFakeRegistry(t)
-	f.mode, f.user, f.pass = "basic", "ci", "pw-Hq2"
+	f.Basic("ci", "pw-Hq2")
 	addSecret("pw-Hq2")
-	ref := f.pushRandom("lib/app", "1")
+	ref := f.PushImage("lib/app", "1", linuxAMD64)
 	tests := []struct {
 		name     string
 		policy   []string
@@ -385,7 +262,7 @@ func TestPolicy(t *testing.T) {
 func TestSchema1OnlyACauseOnNewDaemons(t *testing.T) {
 	f := newFakeRegistry(t)
 	body := []byte(`{"schemaVersion":1,"name":"old/app","tag":"2015","architecture":"amd64","fsLayers":[],"history":[],"signatures":[]}`)
-	f.inject = func(w http.ResponseWriter, r *http.Request) bool {
+	f.SetInject(func(w http.ResponseWriter, r *http.Request) bool {
 		if !strings.Contains(r.URL.Path, "/manifests/") {
 			return false
 		}
@@ -395,8 +272,8 @@ func TestSchema1OnlyACauseOnNewDaemons(t *testing.T) {
 			_, _ = w.Write(body)
 		}
 		return true
-	}
-	ref := f.host + "/old/app:2015"
+	})
+	ref := f.Host + "/old/app:2015"
 	old := fakeRun(t, Options{Image: ref, Docker: &fakeDocker{version: "20.10.24"}})
 	wantCauses(t, old)
 	if !strings.Contains(strings.Join(old.Notes, "\n"), "schema 1") {
@@ -447,10 +324,10 @@ func TestDaemonProxyRouting(t *testing.T) {
 // Authorization header, a config's auth value) never reach the report.
 func TestNoSecretsInLogOrErrors(t *testing.T) {
 	f := newFakeRegistry(t)
-	f.mode, f.user, f.pass = "basic", "ci", "pw-Rt8-secret"
-	ref := f.pushRandom("lib/app", "1")
+	f.Basic("ci", "pw-Rt8-secret")
+	ref := f.PushImage("lib/app", "1", linuxAMD64)
 	auth := secretAuth("ci", "pw-Rt8-secret")
-	malformed := fmt.Sprintf(`{"auths":{%q:{"auth":%q,"password":"pw-Rt8-secret"}},}`, f.host, auth)
+	malformed := fmt.Sprintf(`{"auths":{%q:{"auth":%q,"password":"pw-Rt8-secret"}},}`, f.Host, auth)
 	addSecret(malformed, "Zm9vYmFyYmF6cXV4MTIzNDU2")
 	addSecret("helper-secret-Qp0")
 	log := "Authorization: Basic Zm9vYmFyYmF6cXV4MTIzNDU2\n" +
@@ -468,24 +345,4 @@ func TestNoSecretsInLogOrErrors(t *testing.T) {
 	if !strings.Contains(strings.Join(rep.Log.Lines, "\n"), `"Secret":"***"`) {
 		t.Errorf("helper secret not masked in %q", rep.Log.Lines)
 	}
-}
-
-// platformImage is a random one-layer image whose config names p.
-func platformImage(t testing.TB, p v1.Platform) v1.Image {
-	t.Helper()
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
 }

@@ -19,12 +19,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/runnerup/runnerup/internal/fakeregistry"
 	"github.com/runnerup/runnerup/internal/testenv"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/registry"
@@ -107,7 +107,7 @@ func TestIntegrationDiagnose(t *testing.T) {
 	lb.goodUA = secretAuth(reg.Username, reg.Password)
 	lb.good = reg.PushImage(t, d, "diag/app", "v1")
 	multi := pushIndex(t, reg, "diag/multi:v1", v1.Platform{OS: "linux", Architecture: "arm64"}, v1.Platform{OS: "linux", Architecture: "s390x"})
-	arm := pushImage(t, reg, "diag/armonly:v1", platformImage(t, v1.Platform{OS: "linux", Architecture: "arm64"}))
+	arm := pushImage(t, reg, "diag/armonly:v1", fakeregistry.PlatformImage(t, v1.Platform{OS: "linux", Architecture: "arm64"}))
 	chart := pushImage(t, reg, "diag/chart:1.0", helmArtifact(t))
 	local := reg.PushImage(t, d, "diag/local", "v1")
 	plain := testenv.StartRegistry(t, testenv.RegistryOptions{Listen: "::1", Hostname: "diagnose.test"})
@@ -490,12 +490,7 @@ func pushIndex(t *testing.T, reg *testenv.Registry, repoTag string, platforms ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	var adds []mutate.IndexAddendum
-	for _, p := range platforms {
-		p := p
-		adds = append(adds, mutate.IndexAddendum{Add: platformImage(t, p), Descriptor: v1.Descriptor{Platform: &p}})
-	}
-	if err := remote.WriteIndex(tag, mutate.AppendManifests(empty.Index, adds...), remote.WithAuth(&authn.Basic{Username: reg.Username, Password: reg.Password})); err != nil {
+	if err := remote.WriteIndex(tag, fakeregistry.PlatformIndex(t, platforms...), remote.WithAuth(&authn.Basic{Username: reg.Username, Password: reg.Password})); err != nil {
 		t.Fatalf("push index %s: %v", ref, err)
 	}
 	return ref

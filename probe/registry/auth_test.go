@@ -6,6 +6,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/runnerup/runnerup/internal/fakeregistry"
 	"github.com/runnerup/runnerup/probe"
 )
 
@@ -13,17 +14,17 @@ var linuxAMD64 = v1.Platform{OS: "linux", Architecture: "amd64"}
 
 // imageRun runs the host and image checks for one image on the fake, with
 // the given credential (zero: none resolved).
-func imageRun(t *testing.T, f *fakeRegistry, ref string, cred Credential, opts Options) map[string]probe.Result {
+func imageRun(t *testing.T, f *fakeregistry.Registry, ref string, cred Credential, opts Options) map[string]probe.Result {
 	t.Helper()
 	opts = withCreds(opts)
 	creds := map[string]Credential{}
 	if cred != (Credential{}) {
-		creds[f.host] = cred
+		creds[f.Host] = cred
 	}
 	checks := Checks([]string{ref}, opts)
 	// The auth check Needs credentials.<host> even when nothing resolves.
 	if len(creds) == 0 {
-		checks = append(checks, probe.Check{ID: "credentials." + f.host, Run: func(ctx ctxT, _ probe.Deps) probe.Result {
+		checks = append(checks, probe.Check{ID: "credentials." + f.Host, Run: func(ctx ctxT, _ probe.Deps) probe.Result {
 			return probe.Passf("no credentials")
 		}})
 	}
@@ -33,9 +34,9 @@ func imageRun(t *testing.T, f *fakeRegistry, ref string, cred Credential, opts O
 func TestBasicAuth(t *testing.T) {
 	f := newFakeRegistry(t)
 	pass := randomSecret(t)
-	f.basic("ci", pass)
-	f.pushImage("group/app", "1", linuxAMD64)
-	ref := f.host + "/group/app:1"
+	f.Basic("ci", pass)
+	f.PushImage("group/app", "1", linuxAMD64)
+	ref := f.Host + "/group/app:1"
 	src := "/root/.docker/config.json"
 
 	tests := []struct {
@@ -50,13 +51,13 @@ func TestBasicAuth(t *testing.T) {
 		{"wrong password", Credential{Username: "ci", Password: randomSecret(t), Source: src}, probe.Fail, CauseAuthRejected,
 			[]string{"credentials from /root/.docker/config.json rejected", "unauthorized: authentication required"}},
 		{"no credentials", Credential{}, probe.Fail, CauseMissingCredentials,
-			[]string{`no credentials were resolved for "` + f.host + `"`, "no basic auth credentials", `"auths":{"` + f.host + `"`}},
+			[]string{`no credentials were resolved for "` + f.Host + `"`, "no basic auth credentials", `"auths":{"` + f.Host + `"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := imageRun(t, f, ref, tt.cred, Options{})
-			want(t, res, TLSID(f.host), probe.Pass, "", "plain HTTP", "127.0.0.0/8")
-			r := want(t, res, AuthID(f.host), tt.status, tt.cause, tt.fragments...)
+			want(t, res, TLSID(f.Host), probe.Pass, "", "plain HTTP", "127.0.0.0/8")
+			r := want(t, res, AuthID(f.Host), tt.status, tt.cause, tt.fragments...)
 			if tt.status == probe.Pass {
 				want(t, res, ManifestID(ref), probe.Pass, "", "single-platform image")
 				want(t, res, PlatformID(ref), probe.Pass, "", "linux/amd64")
@@ -76,15 +77,15 @@ func TestBasicAuth(t *testing.T) {
 func TestBearerAuth(t *testing.T) {
 	f := newFakeRegistry(t)
 	pass := randomSecret(t)
-	f.bearer("bob", pass, true, "private/app")
-	f.pushImage("group/app", "1", linuxAMD64)
-	f.pushImage("private/app", "1", linuxAMD64)
+	f.Bearer("bob", pass, true, "private/app")
+	f.PushImage("group/app", "1", linuxAMD64)
+	f.PushImage("private/app", "1", linuxAMD64)
 	src := "$DOCKER_AUTH_CONFIG"
 
 	t.Run("right credentials", func(t *testing.T) {
-		ref := f.host + "/group/app:1"
+		ref := f.Host + "/group/app:1"
 		res := imageRun(t, f, ref, Credential{Username: "bob", Password: pass, Source: src}, Options{})
-		r := want(t, res, AuthID(f.host), probe.Pass, "", "credentials accepted (from $DOCKER_AUTH_CONFIG)", "repository:group/app:pull", "/token")
+		r := want(t, res, AuthID(f.Host), probe.Pass, "", "credentials accepted (from $DOCKER_AUTH_CONFIG)", "repository:group/app:pull", "/token")
 		if a := r.Data.(Auth); a.Challenge != "Bearer" || a.Service != "fake-registry" || a.Anonymous {
 			t.Errorf("auth data = %+v", a)
 		}
@@ -92,26 +93,26 @@ func TestBearerAuth(t *testing.T) {
 		want(t, res, PlatformID(ref), probe.Pass, "")
 	})
 	t.Run("wrong credentials", func(t *testing.T) {
-		res := imageRun(t, f, f.host+"/group/app:1", Credential{Username: "bob", Password: randomSecret(t), Source: src}, Options{})
-		r := want(t, res, AuthID(f.host), probe.Fail, CauseTokenRejected, "rejected by the token server", "incorrect username or password")
+		res := imageRun(t, f, f.Host+"/group/app:1", Credential{Username: "bob", Password: randomSecret(t), Source: src}, Options{})
+		r := want(t, res, AuthID(f.Host), probe.Fail, CauseTokenRejected, "rejected by the token server", "incorrect username or password")
 		if fl := r.Data.(Failure); fl.Status != 401 || fl.CredentialSource != src {
 			t.Errorf("failure = %+v", fl)
 		}
 	})
 	t.Run("anonymous token then denied", func(t *testing.T) {
-		ref := f.host + "/private/app:1"
+		ref := f.Host + "/private/app:1"
 		res := imageRun(t, f, ref, Credential{}, Options{})
-		want(t, res, AuthID(f.host), probe.Pass, "", "anonymous token issued")
-		r := want(t, res, ManifestID(ref), probe.Fail, CauseAccessDenied, "denied: requested access to the resource is denied", "without credentials", `under "`+f.host+`"`)
+		want(t, res, AuthID(f.Host), probe.Pass, "", "anonymous token issued")
+		r := want(t, res, ManifestID(ref), probe.Fail, CauseAccessDenied, "denied: requested access to the resource is denied", "without credentials", `under "`+f.Host+`"`)
 		if fl := r.Data.(Failure); fl.Status != 403 || len(fl.Codes) == 0 || fl.Codes[0] != "DENIED" {
 			t.Errorf("failure = %+v", fl)
 		}
 	})
 	t.Run("anonymous token refused", func(t *testing.T) {
 		g := newFakeRegistry(t)
-		g.bearer("bob", randomSecret(t), false)
-		res := imageRun(t, g, g.host+"/group/app:1", Credential{}, Options{})
-		want(t, res, AuthID(g.host), probe.Fail, CauseMissingCredentials, "refused an anonymous token", "anonymous access is not allowed")
+		g.Bearer("bob", randomSecret(t), false)
+		res := imageRun(t, g, g.Host+"/group/app:1", Credential{}, Options{})
+		want(t, res, AuthID(g.Host), probe.Fail, CauseMissingCredentials, "refused an anonymous token", "anonymous access is not allowed")
 	})
 }
 
@@ -119,12 +120,12 @@ func TestBearerAuth(t *testing.T) {
 // drops the broken source and pulls anonymously.
 func TestFailedCredentialsCheckProbesAnonymously(t *testing.T) {
 	f := newFakeRegistry(t)
-	f.pushImage("group/app", "1", linuxAMD64)
+	f.PushImage("group/app", "1", linuxAMD64)
 	opts := withCreds(Options{})
-	res := results(t, 0, HostChecks(f.host, []string{"group/app"}, opts), []probe.Check{{
-		ID: "credentials." + f.host, Run: func(ctxT, probe.Deps) probe.Result { return probe.Failf("", "helper missing") },
+	res := results(t, 0, HostChecks(f.Host, []string{"group/app"}, opts), []probe.Check{{
+		ID: "credentials." + f.Host, Run: func(ctxT, probe.Deps) probe.Result { return probe.Failf("", "helper missing") },
 	}})
-	want(t, res, AuthID(f.host), probe.Pass, "", "anonymous access", "credentials."+f.host+" did not pass")
+	want(t, res, AuthID(f.Host), probe.Pass, "", "anonymous access", "credentials."+f.Host+" did not pass")
 }
 
 // A realm on another loopback port is refused by go-containerregistry's
@@ -133,31 +134,28 @@ func TestFailedCredentialsCheckProbesAnonymously(t *testing.T) {
 func TestBearerRealmOnPrivateAddress(t *testing.T) {
 	f := newFakeRegistry(t)
 	pass := randomSecret(t)
-	f.bearer("bob", pass, false)
-	f.mu.Lock()
-	f.realm = f.token.URL + "/token"
-	f.mu.Unlock()
-	f.pushImage("group/app", "1", linuxAMD64)
-	ref := f.host + "/group/app:1"
-	if ggcrAcceptsRealm(f.realm, f.host, true) {
-		t.Fatalf("go-containerregistry would accept %s; the test needs a refused realm", f.realm)
+	f.Bearer("bob", pass, false)
+	realm := f.TokenURL + "/token"
+	f.SetRealm(realm)
+	f.PushImage("group/app", "1", linuxAMD64)
+	ref := f.Host + "/group/app:1"
+	if ggcrAcceptsRealm(realm, f.Host, true) {
+		t.Fatalf("go-containerregistry would accept %s; the test needs a refused realm", realm)
 	}
 
 	res := imageRun(t, f, ref, Credential{Username: "bob", Password: pass, Source: "s"}, Options{})
-	want(t, res, AuthID(f.host), probe.Pass, "", "credentials accepted (from s): token issued by "+f.realm)
+	want(t, res, AuthID(f.Host), probe.Pass, "", "credentials accepted (from s): token issued by "+realm)
 	want(t, res, ManifestID(ref), probe.Pass, "")
 	want(t, res, PlatformID(ref), probe.Pass, "")
-	f.mu.Lock()
-	q := f.tokenQueries
-	f.mu.Unlock()
+	q := f.TokenQueries()
 	if len(q) != 1 || !strings.Contains(q[0], "account=bob") || !strings.Contains(q[0], "scope=repository%3Agroup%2Fapp%3Apull") || !strings.Contains(q[0], "service=fake-registry") {
 		t.Errorf("token requests = %q, want one as dockerd sends it", q)
 	}
 
 	res = imageRun(t, f, ref, Credential{Username: "bob", Password: randomSecret(t), Source: "s"}, Options{})
-	want(t, res, AuthID(f.host), probe.Fail, CauseTokenRejected, "incorrect username or password")
+	want(t, res, AuthID(f.Host), probe.Fail, CauseTokenRejected, "incorrect username or password")
 	res = imageRun(t, f, ref, Credential{}, Options{})
-	want(t, res, AuthID(f.host), probe.Fail, CauseMissingCredentials, "anonymous access is not allowed")
+	want(t, res, AuthID(f.Host), probe.Fail, CauseMissingCredentials, "anonymous access is not allowed")
 }
 
 func TestGGCRAcceptsRealm(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/runnerup/runnerup/internal/fakeregistry"
 	"github.com/runnerup/runnerup/internal/testenv"
 	"github.com/runnerup/runnerup/probe"
 )
@@ -23,7 +24,7 @@ func BenchmarkImageProbe(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := remote.Write(tag, platformImage(b, linuxAMD64), remote.WithAuth(&authn.Basic{Username: reg.Username, Password: reg.Password})); err != nil {
+	if err := remote.Write(tag, fakeregistry.PlatformImage(b, linuxAMD64), remote.WithAuth(&authn.Basic{Username: reg.Username, Password: reg.Password})); err != nil {
 		b.Fatalf("push %s: %v", ref, err)
 	}
 	creds := credChecks(map[string]Credential{reg.Host: {Username: reg.Username, Password: reg.Password, Source: "bench"}})

@@ -3,29 +3,18 @@ package registry
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
+	"github.com/runnerup/runnerup/internal/fakeregistry"
 	"github.com/runnerup/runnerup/probe"
 )
 
@@ -90,227 +79,13 @@ func assertNoSecrets(t testing.TB, results []probe.Result) {
 	}
 }
 
-// fakeRegistry is go-containerregistry's in-memory registry behind
-// middleware that adds Basic or Bearer auth and injected failures. push
-// reaches the same storage without the middleware.
-type fakeRegistry struct {
-	t     testing.TB
-	srv   *httptest.Server
-	push  *httptest.Server
-	token *httptest.Server // a token endpoint on its own port
-	realm string           // the realm the Bearer challenge names
-	host  string           // 127.0.0.1:PORT of srv
-
-	mu       sync.Mutex
-	mode     string // "", "basic", "bearer"
-	user     string
-	pass     string
-	anonTok  bool            // bearer: anonymous callers get a token
-	deny     map[string]bool // bearer: repos anonymous tokens may not pull
-	tokens   map[string]bool // issued token → anonymous
-	inject   func(w http.ResponseWriter, r *http.Request) bool
-	requests []string // "METHOD path" seen by srv
-
-	tokenQueries []string // query strings the token endpoint saw
-}
-
-func newFakeRegistry(t testing.TB) *fakeRegistry {
+// newFakeRegistry starts a fakeregistry.Registry that adds every secret it
+// accepts or hands out to secrets.
+func newFakeRegistry(t testing.TB) *fakeregistry.Registry {
 	t.Helper()
-	h := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
-	f := &fakeRegistry{t: t, tokens: map[string]bool{}, deny: map[string]bool{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
-		inject := f.inject
-		f.mu.Unlock()
-		if inject != nil && inject(w, r) {
-			return
-		}
-		if r.URL.Path == "/token" {
-			f.serveToken(w, r)
-			return
-		}
-		if !f.authorized(w, r) {
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	f.push = httptest.NewServer(h)
-	f.token = httptest.NewServer(http.HandlerFunc(f.serveToken))
-	t.Cleanup(f.srv.Close)
-	t.Cleanup(f.push.Close)
-	t.Cleanup(f.token.Close)
-	f.host = strings.TrimPrefix(f.srv.URL, "http://")
-	f.realm = f.srv.URL + "/token"
+	f := fakeregistry.New(t)
+	f.OnSecret(addSecret)
 	return f
-}
-
-func (f *fakeRegistry) basic(user, pass string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.mode, f.user, f.pass = "basic", user, pass
-	addSecret(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
-}
-
-func (f *fakeRegistry) bearer(user, pass string, anonymousTokens bool, deny ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.mode, f.user, f.pass, f.anonTok = "bearer", user, pass, anonymousTokens
-	for _, d := range deny {
-		f.deny[d] = true
-	}
-	addSecret(base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)))
-}
-
-func (f *fakeRegistry) setInject(fn func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = fn
-}
-
-func (f *fakeRegistry) seen() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.requests...)
-}
-
-// authorized enforces the auth mode the way distribution does.
-func (f *fakeRegistry) authorized(w http.ResponseWriter, r *http.Request) bool {
-	f.mu.Lock()
-	mode, user, pass, realm := f.mode, f.user, f.pass, f.realm
-	f.mu.Unlock()
-	switch mode {
-	case "basic":
-		if u, p, ok := r.BasicAuth(); ok && u == user && p == pass {
-			return true
-		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="fake-realm"`)
-		writeErr(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
-		return false
-	case "bearer":
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		f.mu.Lock()
-		anon, issued := f.tokens[tok]
-		f.mu.Unlock()
-		repo := repoOf(r.URL.Path)
-		if !ok || !issued {
-			scope := ""
-			if repo != "" {
-				scope = fmt.Sprintf(`,scope="repository:%s:pull"`, repo)
-			}
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q,service="fake-registry"%s`, realm, scope))
-			writeErr(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
-			return false
-		}
-		if anon && f.deny[repo] {
-			writeErr(w, http.StatusForbidden, "DENIED", "requested access to the resource is denied")
-			return false
-		}
-	}
-	return true
-}
-
-// serveToken is a Docker-Hub-style token endpoint.
-func (f *fakeRegistry) serveToken(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tokenQueries = append(f.tokenQueries, r.URL.RawQuery)
-	u, p, hasAuth := r.BasicAuth()
-	switch {
-	case hasAuth && (u != f.user || p != f.pass):
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"details":"incorrect username or password"}`)
-		return
-	case !hasAuth && !f.anonTok:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"details":"anonymous access is not allowed"}`)
-		return
-	}
-	b := make([]byte, 16)
-	rand.Read(b)
-	tok := "tok-" + hex.EncodeToString(b)
-	f.tokens[tok] = !hasAuth
-	addSecret(tok)
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_in": 300})
-}
-
-func writeErr(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"errors":[{"code":%q,"message":%q,"detail":null}]}`, code, msg)
-}
-
-// repoOf extracts NAME from /v2/NAME/{manifests,blobs,tags}/….
-func repoOf(path string) string {
-	p := strings.TrimPrefix(path, "/v2/")
-	for _, sep := range []string{"/manifests/", "/blobs/", "/tags/"} {
-		if i := strings.Index(p, sep); i >= 0 {
-			return p[:i]
-		}
-	}
-	return ""
-}
-
-// pushImage writes a random single-platform image to repo:tag.
-func (f *fakeRegistry) pushImage(repo, tag string, p v1.Platform) v1.Image {
-	f.t.Helper()
-	img := platformImage(f.t, p)
-	ref, err := name.NewTag(strings.TrimPrefix(f.push.URL, "http://")+"/"+repo+":"+tag, name.Insecure)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		f.t.Fatalf("push %s: %v", ref, err)
-	}
-	return img
-}
-
-// pushIndex writes an index of random images, one per platform.
-func (f *fakeRegistry) pushIndex(repo, tag string, platforms ...v1.Platform) {
-	f.t.Helper()
-	ref, err := name.NewTag(strings.TrimPrefix(f.push.URL, "http://")+"/"+repo+":"+tag, name.Insecure)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := remote.WriteIndex(ref, platformIndex(f.t, platforms...)); err != nil {
-		f.t.Fatalf("push index %s: %v", ref, err)
-	}
-}
-
-// platformImage is a random one-layer image whose config names p.
-func platformImage(t testing.TB, p v1.Platform) v1.Image {
-	t.Helper()
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
-	img, err = mutate.ConfigFile(img, cf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-// platformIndex builds an index with one image per platform, each entry's
-// descriptor carrying its platform as buildx writes it.
-func platformIndex(t testing.TB, platforms ...v1.Platform) v1.ImageIndex {
-	t.Helper()
-	var adds []mutate.IndexAddendum
-	for _, p := range platforms {
-		p := p
-		adds = append(adds, mutate.IndexAddendum{Add: platformImage(t, p), Descriptor: v1.Descriptor{Platform: &p}})
-	}
-	return mutate.AppendManifests(empty.Index, adds...)
 }
 
 // credsFor wires a fixed credential per host the way the suite wires the

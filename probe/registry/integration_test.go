@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/runnerup/runnerup/internal/fakeregistry"
 	"github.com/runnerup/runnerup/internal/testenv"
 	"github.com/runnerup/runnerup/probe"
 )
@@ -206,7 +207,7 @@ func pushTwoPlatformIndex(t testing.TB, reg *testenv.Registry, repoTag string) s
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := platformIndex(t, v1.Platform{OS: "linux", Architecture: "arm64"}, v1.Platform{OS: "linux", Architecture: "s390x"})
+	idx := fakeregistry.PlatformIndex(t, v1.Platform{OS: "linux", Architecture: "arm64"}, v1.Platform{OS: "linux", Architecture: "s390x"})
 	if err := remote.WriteIndex(tag, idx, remote.WithAuth(&authn.Basic{Username: reg.Username, Password: reg.Password})); err != nil {
 		t.Fatalf("push index %s: %v", ref, err)
 	}

@@ -9,20 +9,21 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/runnerup/runnerup/internal/fakeregistry"
 	"github.com/runnerup/runnerup/probe"
 )
 
 func TestManifestHeadThenGetWithAcceptTypes(t *testing.T) {
 	f := newFakeRegistry(t)
-	f.pushImage("group/app", "1", linuxAMD64)
+	f.PushImage("group/app", "1", linuxAMD64)
 	var accept []string
-	f.setInject(func(w http.ResponseWriter, r *http.Request) bool {
+	f.SetInject(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.Contains(r.URL.Path, "/manifests/") {
 			accept = append(accept, r.Method+" "+r.Header.Get("Accept"))
 		}
 		return false
 	})
-	ref := f.host + "/group/app:1"
+	ref := f.Host + "/group/app:1"
 	res := imageRun(t, f, ref, Credential{}, Options{})
 	r := want(t, res, ManifestID(ref), probe.Pass, "")
 	m := r.Data.(Manifest)
@@ -132,7 +133,7 @@ func TestManifestFailures(t *testing.T) {
 				if !strings.Contains(r.URL.Path, "/manifests/") {
 					return false
 				}
-				writeErr(w, http.StatusNotFound, "MANIFEST_UNKNOWN", "manifest unknown")
+				fakeregistry.WriteError(w, http.StatusNotFound, "MANIFEST_UNKNOWN", "manifest unknown")
 				return true
 			},
 			status: probe.Fail, cause: CauseRepoNotFound,
@@ -161,10 +162,10 @@ func TestManifestFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeRegistry(t)
 			for _, tag := range []string{"1.0", "1.1", "2.0", "1"} {
-				f.pushImage("group/app", tag, linuxAMD64)
+				f.PushImage("group/app", tag, linuxAMD64)
 			}
-			f.setInject(tt.inject)
-			ref := f.host + "/" + tt.ref
+			f.SetInject(tt.inject)
+			ref := f.Host + "/" + tt.ref
 			res := imageRun(t, f, ref, Credential{}, Options{})
 			r := want(t, res, ManifestID(ref), tt.status, tt.cause, tt.fragments...)
 			if tt.check != nil {
@@ -194,18 +195,18 @@ func TestV2EndpointFailures(t *testing.T) {
 		}, CauseServerError, []string{"503 Service Unavailable", "Retry-After: 120"}},
 		{"429 on /v2/", func(w http.ResponseWriter, r *http.Request) bool {
 			w.Header().Set("Retry-After", "30")
-			writeErr(w, http.StatusTooManyRequests, "TOOMANYREQUESTS", "slow down")
+			fakeregistry.WriteError(w, http.StatusTooManyRequests, "TOOMANYREQUESTS", "slow down")
 			return true
 		}, CauseRateLimited, []string{"toomanyrequests: slow down", "Retry-After: 30"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeRegistry(t)
-			f.setInject(tt.inject)
-			ref := f.host + "/group/app:1"
+			f.SetInject(tt.inject)
+			ref := f.Host + "/group/app:1"
 			res := imageRun(t, f, ref, Credential{}, Options{})
-			want(t, res, TLSID(f.host), probe.Fail, tt.cause, tt.fragments...)
-			want(t, res, AuthID(f.host), probe.Skip, "")
+			want(t, res, TLSID(f.Host), probe.Fail, tt.cause, tt.fragments...)
+			want(t, res, AuthID(f.Host), probe.Skip, "")
 			want(t, res, ManifestID(ref), probe.Skip, "")
 		})
 	}
@@ -213,15 +214,15 @@ func TestV2EndpointFailures(t *testing.T) {
 
 func TestIndexPlatforms(t *testing.T) {
 	f := newFakeRegistry(t)
-	f.pushIndex("multi/app", "1",
+	f.PushIndex("multi/app", "1",
 		v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"},
 		v1.Platform{OS: "linux", Architecture: "s390x"},
 		v1.Platform{OS: "unknown", Architecture: "unknown"}, // a BuildKit attestation entry
 	)
-	f.pushIndex("multi/both", "1", linuxAMD64, v1.Platform{OS: "linux", Architecture: "arm", Variant: "v6"})
+	f.PushIndex("multi/both", "1", linuxAMD64, v1.Platform{OS: "linux", Architecture: "arm", Variant: "v6"})
 
 	t.Run("daemon platform missing", func(t *testing.T) {
-		ref := f.host + "/multi/app:1"
+		ref := f.Host + "/multi/app:1"
 		res := imageRun(t, f, ref, Credential{}, Options{})
 		m := want(t, res, ManifestID(ref), probe.Pass, "", "index of linux/arm64/v8, linux/s390x").Data.(Manifest)
 		if !m.Index || len(m.Platforms) != 3 || m.MediaType != "application/vnd.oci.image.index.v1+json" {
@@ -237,17 +238,17 @@ func TestIndexPlatforms(t *testing.T) {
 		}
 	})
 	t.Run("daemon platform present", func(t *testing.T) {
-		ref := f.host + "/multi/both:1"
+		ref := f.Host + "/multi/both:1"
 		res := imageRun(t, f, ref, Credential{}, Options{})
 		want(t, res, PlatformID(ref), probe.Pass, "", "the daemon is linux/amd64: linux/amd64 → sha256:")
 	})
 	t.Run("fixed platform with arm variant fallback", func(t *testing.T) {
-		ref := f.host + "/multi/both:1"
+		ref := f.Host + "/multi/both:1"
 		res := imageRun(t, f, ref, Credential{}, Options{Platform: &probe.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}})
 		want(t, res, PlatformID(ref), probe.Pass, "", "the requested platform is linux/arm/v7: linux/arm/v6")
 	})
 	t.Run("fixed platform missing", func(t *testing.T) {
-		ref := f.host + "/multi/app:1"
+		ref := f.Host + "/multi/app:1"
 		res := imageRun(t, f, ref, Credential{}, Options{Platform: &probe.Platform{OS: "linux", Architecture: "ppc64le"}})
 		want(t, res, PlatformID(ref), probe.Fail, CausePlatformMissing, "no matching manifest for linux/ppc64le")
 	})
@@ -255,8 +256,8 @@ func TestIndexPlatforms(t *testing.T) {
 
 func TestSingleArchPlatform(t *testing.T) {
 	f := newFakeRegistry(t)
-	f.pushImage("arm/app", "1", v1.Platform{OS: "linux", Architecture: "arm64"})
-	ref := f.host + "/arm/app:1"
+	f.PushImage("arm/app", "1", v1.Platform{OS: "linux", Architecture: "arm64"})
+	ref := f.Host + "/arm/app:1"
 
 	res := imageRun(t, f, ref, Credential{}, Options{})
 	r := want(t, res, PlatformID(ref), probe.Warn, CauseWrongSingleArch,

@@ -174,10 +174,10 @@ func TestTLSCertsDirPitfall(t *testing.T) {
 
 func TestPlainHTTP(t *testing.T) {
 	f := newFakeRegistry(t)
-	f.basic("ci", randomSecret(t))
-	_, port, _ := net.SplitHostPort(f.host)
+	f.Basic("ci", randomSecret(t))
+	_, port, _ := net.SplitHostPort(f.Host)
 	host := "registry.test:" + port // a name outside 127.0.0.0/8 for the daemon
-	base := Options{Transport: dialTo(f.host), CertsDir: t.TempDir()}
+	base := Options{Transport: dialTo(f.Host), CertsDir: t.TempDir()}
 
 	t.Run("daemon treats it as secure", func(t *testing.T) {
 		o := base
@@ -201,10 +201,10 @@ func TestPlainHTTP(t *testing.T) {
 		failing := []probe.Check{{ID: probe.IDDaemonRegistries, Run: func(context.Context, probe.Deps) probe.Result {
 			return probe.Failf("", "daemon unreachable")
 		}}}
-		res := results(t, 0, hostChecks(f.host, Options{CertsDir: base.CertsDir}), failing)
+		res := results(t, 0, hostChecks(f.Host, Options{CertsDir: base.CertsDir}), failing)
 		// Loopback is insecure on every daemon, so its settings are not
 		// even awaited: the pass must not depend on them.
-		want(t, res, TLSID(f.host), probe.Pass, "", "127.0.0.0/8")
+		want(t, res, TLSID(f.Host), probe.Pass, "", "127.0.0.0/8")
 	})
 }
 
