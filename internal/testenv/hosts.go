@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 const (
@@ -29,7 +31,8 @@ const (
 // test runs packages in parallel processes) and each line carries the
 // owner's pid: lines left by a test binary that was killed are dropped the
 // next time. The file is rewritten in place because it may be a bind mount.
-// Clean-up removes the line. It needs root.
+// Clean-up removes the line. It returns once this process resolves the
+// name. It needs root.
 func AddHost(t testing.TB, ip, name string) {
 	t.Helper()
 	Need(t, true)
@@ -78,6 +81,22 @@ func AddHost(t testing.TB, ip, name string) {
 			t.Errorf("testenv: remove %q from %s: %v", line, hostsFile, err)
 		}
 	})
+	// Go's resolver caches /etc/hosts for up to 5 s: wait until this
+	// process resolves the name, or a lookup made just before the edit
+	// would miss it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		addrs, err := net.DefaultResolver.LookupHost(ctx, name)
+		cancel()
+		if err == nil && len(addrs) > 0 && addrs[0] == ip {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testenv: %s does not resolve to %s after editing %s: %v %v", name, ip, hostsFile, addrs, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // editHosts applies edit to the lines of /etc/hosts under an exclusive lock.

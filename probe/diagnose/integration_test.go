@@ -96,7 +96,7 @@ func TestIntegrationDiagnose(t *testing.T) {
 	testenv.Need(t, true, "dockerd", "docker", "docker-registry", "htpasswd", "openssl")
 	// Before any dockerd starts: Go programs (dockerd included) cache
 	// /etc/hosts for a few seconds.
-	addHost(t, "::1", "diagnose.test")
+	testenv.AddHost(t, "::1", "diagnose.test")
 	lb := &loopback{
 		d:     testenv.StartDockerd(t, testenv.DockerdOptions{}),
 		reg:   testenv.StartRegistry(t, testenv.RegistryOptions{Auth: true}),
@@ -505,24 +505,4 @@ func helmArtifact(t *testing.T) v1.Image {
 	}
 	img = mutate.MediaType(img, types.OCIManifestSchema1)
 	return mutate.ConfigMediaType(img, "application/vnd.cncf.helm.config.v1+json")
-}
-
-// addHost maps name to ip in /etc/hosts (testenv.AddHost) and waits until
-// this process resolves it (Go caches /etc/hosts for a few seconds).
-func addHost(t testing.TB, ip, host string) {
-	t.Helper()
-	testenv.AddHost(t, ip, host)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		addrs, err := net.DefaultResolver.LookupHost(ctx, host)
-		cancel()
-		if err == nil && len(addrs) > 0 && addrs[0] == ip {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s does not resolve to %s after editing /etc/hosts: %v %v", host, ip, addrs, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

@@ -1,16 +1,13 @@
 package registry
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -31,7 +28,7 @@ func TestIntegration(t *testing.T) {
 	// Before any dockerd starts: Go programs (dockerd included) cache
 	// /etc/hosts for a few seconds, so a daemon started earlier might not
 	// see the name yet.
-	addHost(t, "::1", "registry.test")
+	testenv.AddHost(t, "::1", "registry.test")
 	d := testenv.StartDockerd(t, testenv.DockerdOptions{})
 	facts, platform := daemonFacts(t, d)
 	if platform.String() != "linux/amd64" {
@@ -212,25 +209,4 @@ func pushTwoPlatformIndex(t testing.TB, reg *testenv.Registry, repoTag string) s
 		t.Fatalf("push index %s: %v", ref, err)
 	}
 	return ref
-}
-
-// addHost maps name to ip in /etc/hosts (testenv.AddHost) and waits until
-// this process resolves it: Go's resolver caches /etc/hosts for up to 5 s,
-// so a lookup made just before the edit could otherwise miss it.
-func addHost(t testing.TB, ip, host string) {
-	t.Helper()
-	testenv.AddHost(t, ip, host)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		addrs, err := net.DefaultResolver.LookupHost(ctx, host)
-		cancel()
-		if err == nil && len(addrs) > 0 && addrs[0] == ip {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s does not resolve to %s after editing /etc/hosts: %v %v", host, ip, addrs, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
