@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -158,7 +159,42 @@ func inspect(ctx context.Context, what inspectOptions) (string, []probe.Result, 
 		return paths.ConfigTOML, results, err
 	}
 	results, err := runProbes(ctx, plan, opts.Probe)
+	if r, ok := credentialScope(docker); ok {
+		results = append(results, reportNow(r, opts.Probe))
+	}
 	return paths.ConfigTOML, results, err
+}
+
+// IDCredentialScope says whose credentials the images were probed with
+// when entries disagree.
+const IDCredentialScope = "credentials.scope"
+
+// credentialScope is a note when docker entries set different
+// DOCKER_AUTH_CONFIGs: one probe run resolves credentials for one
+// environment, the first entry's.
+func credentialScope(docker []configRunner) (probe.Result, bool) {
+	if len(docker) < 2 {
+		return probe.Result{}, false
+	}
+	authOf := func(r configRunner) string {
+		for i := len(r.Environment) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(r.Environment[i], "DOCKER_AUTH_CONFIG="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	var others []string
+	for _, r := range docker[1:] {
+		if authOf(r) != authOf(docker[0]) {
+			others = append(others, fmt.Sprintf("%q", r.Name))
+		}
+	}
+	if len(others) == 0 {
+		return probe.Result{}, false
+	}
+	return probe.Result{ID: IDCredentialScope, Title: "Whose credentials the image checks used", Status: probe.Skip,
+		Detail: fmt.Sprintf("images were checked with the credentials of runner %q; runner(s) %s set another DOCKER_AUTH_CONFIG: check their images with `runnerup diagnose IMAGE --runner NAME`", docker[0].Name, strings.Join(others, ", "))}, true
 }
 
 func withoutCheck(checks []probe.Check, id string) []probe.Check {
