@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"time"
@@ -89,6 +91,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		path = paths.ConfigTOML
 	}
 	findings, err := lint.LintFile(path)
+	if errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" {
+		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
+	}
 	if err != nil {
 		return reportError(opts.IO, opts.Output, &wizard.InputError{Err: err})
 	}

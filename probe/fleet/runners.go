@@ -116,12 +116,12 @@ func runnerChecks(o Options) []probe.Check {
 	names := checkNames(runners)
 	for i, r := range runners {
 		if !r.ExpiresAt.IsZero() {
-			checks = append(checks, probe.Check{ID: RunnerExpiryID(names[i]), Title: fmt.Sprintf("Runner %s token expiry", r.label()), Run: func(context.Context, probe.Deps) probe.Result {
+			checks = append(checks, probe.Check{ID: RunnerExpiryID(names[i]), Title: fmt.Sprintf("Runner %q token expiry", names[i]), Run: func(context.Context, probe.Deps) probe.Result {
 				return expiry(r, ro.Now(), ro.ExpiryWarning)
 			}})
 		}
 		if ro.Verify != nil && r.Token != "" && r.URL != "" && (ro.Skip == nil || !ro.Skip(r)) {
-			checks = append(checks, probe.Check{ID: RunnerTokenID(names[i]), Title: fmt.Sprintf("Runner %s token on GitLab", r.label()), Run: func(ctx context.Context, _ probe.Deps) probe.Result {
+			checks = append(checks, probe.Check{ID: RunnerTokenID(names[i]), Title: fmt.Sprintf("Runner %q token on GitLab", names[i]), Run: func(ctx context.Context, _ probe.Deps) probe.Result {
 				return verifyEntry(ctx, r, ro)
 			}})
 		}
