@@ -429,6 +429,13 @@ func TestClonedSystemID(t *testing.T) {
 	}
 	r = runCLIDeps(t, deps, filepath.Join(s.dir, "home"), s.env, "check", "--config", s.config, "-o", "json")
 	expectFinding(t, decodeOut(t, r).check(t, "systemid"), "pass", "")
+
+	// --lint-only leaves this host out (a config.toml in a repository).
+	writeFile(t, filepath.Join(dir, systemid.FileName), cloned+"\n", 0o600)
+	r = runCLIDeps(t, deps, filepath.Join(s.dir, "home"), s.env, "check", "--config", s.config, "--lint-only", "-o", "json")
+	if out := decodeOut(t, r); r.code != 0 || len(out.Checks) != 0 {
+		t.Fatalf("--lint-only: exit %d, checks %+v", r.code, out.Checks)
+	}
 }
 
 func TestWaitContact(t *testing.T) {
