@@ -77,6 +77,15 @@ Exit codes: 0 no errors or warnings, 3 findings, 2 the file cannot be read.`,
 }
 
 func checkRun(ctx context.Context, opts *CheckOptions) error {
+	var installs []service.Install
+	if detect := firstNonNil(opts.Wizard.DetectService, opts.detect); detect != nil && (opts.ConfigPath == "" || !opts.LintOnly) {
+		// Once: the default path and the host checks both use it.
+		dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		found, derr := detect(dctx, "")
+		cancel()
+		installs = found
+		opts.Wizard.DetectService = func(context.Context, string) ([]service.Install, error) { return found, derr }
+	}
 	path := opts.ConfigPath
 	if path == "" {
 		// The file the service reads, else the runner's default.
@@ -84,13 +93,8 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		if pe.Env == nil {
 			pe = wizard.DefaultPathEnv()
 		}
-		if detect := firstNonNil(opts.Wizard.DetectService, opts.detect); detect != nil {
-			dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-			installs, _ := detect(dctx, "")
-			cancel()
-			if primary, ok := service.Primary(installs); ok {
-				pe.Service = &primary
-			}
+		if primary, ok := service.Primary(installs); ok {
+			pe.Service = &primary
 		}
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
 		path = paths.ConfigTOML
