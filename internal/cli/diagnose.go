@@ -73,7 +73,7 @@ one runner entry of config.toml:
     cause and says whether the live probes confirm it or it is not reproduced
     now.
 
-The output names each cause by its id (reference/pull-failures.md), the
+The output names each cause by its id (docs/pull-failures.md), the
 evidence and the fix as commands; secrets are never shown.
 
 IMAGE may be omitted with --log when the log names it ("failed to pull image").

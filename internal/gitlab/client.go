@@ -1,5 +1,5 @@
 // Package gitlab is a small client for the GitLab API endpoints GitLab Runner
-// uses to register and verify itself (reference/gitlab-runner.md §3).
+// uses to register and verify itself (docs/gitlab-runner.md §3).
 //
 // Runner tokens travel only in JSON bodies and API tokens only in the
 // PRIVATE-TOKEN header, never in URLs, and no token ever appears in an error

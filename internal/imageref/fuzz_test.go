@@ -8,7 +8,7 @@ import (
 )
 
 // runnerImageHost is GitLab Runner's normalizeImageRef host part
-// (reference/gitlab-runner.md §5.3): the first path segment is the
+// (docs/gitlab-runner.md §5.3): the first path segment is the
 // registry when it holds "." or ":" or is "localhost" (any case), else the
 // image is on Docker Hub; the host is lower-cased and index.docker.io is
 // docker.io.

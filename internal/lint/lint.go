@@ -4,7 +4,7 @@
 // or surprise at job time (removed executors, bad pull policies, Docker-in-
 // Docker wiring, duplicate runners, registration tokens, ...).
 //
-// Facts come from reference/gitlab-runner.md §1 and §3 and
+// Facts come from docs/gitlab-runner.md §1 and §3 and
 // reference/user-needs.md §6 and §10-§13. No finding ever shows the value of
 // a token, password or other secret.
 package lint

@@ -1062,7 +1062,7 @@ func TestClosest(t *testing.T) {
 }
 
 func TestSchemaCoversReference(t *testing.T) {
-	// Spot checks against reference/gitlab-runner.md §1.
+	// Spot checks against docs/gitlab-runner.md §1.
 	for table, keys := range map[string][]string{
 		"":                         {"concurrent", "check_interval", "log_level", "log_format", "listen_address", "shutdown_timeout", "connection_max_age", "sentry_dsn", "session_server", "labels"},
 		"session_server":           {"listen_address", "advertise_address", "session_timeout"},

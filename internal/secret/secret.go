@@ -13,7 +13,7 @@ import (
 )
 
 // tokenPrefixes are the token prefixes worth keeping on display
-// (reference/gitlab-runner.md §3.4); "glrt-tN_" comes before "glrt-" so the
+// (docs/gitlab-runner.md §3.4); "glrt-tN_" comes before "glrt-" so the
 // partition marker is kept too.
 var tokenPrefixes = []string{
 	"glrt-t1_", "glrt-t2_", "glrt-t3_",

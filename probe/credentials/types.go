@@ -21,7 +21,7 @@ const (
 	StatusEmpty    = "empty"    // present but contributes no credentials
 )
 
-// Cause ids from reference/pull-failures.md, so diagnose can map a report
+// Cause ids from docs/pull-failures.md, so diagnose can map a report
 // to its catalogue entry.
 const (
 	CauseMissing           = "auth-missing-credentials"

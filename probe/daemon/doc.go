@@ -5,7 +5,7 @@
 // whether privileged containers (Docker-in-Docker) will work.
 //
 // The daemon, not the runner, does every registry request of a pull
-// (reference/pull-failures.md §0.1), so these facts decide what the registry
+// (docs/pull-failures.md §0.1), so these facts decide what the registry
 // and image checks expect: daemon.platform's Data is the probe.Platform a
 // manifest must offer, daemon.registries' Data the probe.DaemonRegistries
 // that say whether a registry is reached over plain HTTP.

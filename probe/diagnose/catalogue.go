@@ -37,7 +37,7 @@ func (m Matcher) matches(lower string) bool {
 	return len(m.All) > 0
 }
 
-// Entry is one cause of reference/pull-failures.md: its stable id, a
+// Entry is one cause of docs/pull-failures.md: its stable id, a
 // one-line summary, the job-log texts that point at it and the causes the
 // same text can also mean (Then: what to check next, as the quick match
 // table says), plus how to fix it.
@@ -69,7 +69,7 @@ func any_(texts ...string) []Matcher {
 func all(texts ...string) Matcher { return Matcher{All: texts} }
 
 // Catalogue is every cause diagnose can name: the ids of
-// reference/pull-failures.md (a test checks the two agree) plus a few
+// docs/pull-failures.md (a test checks the two agree) plus a few
 // runnerup-specific ones (Extra). It is searched top to bottom by the log
 // matcher.
 var Catalogue = []Entry{

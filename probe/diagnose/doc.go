@@ -4,7 +4,7 @@
 // daemon will walk (probe/daemon, probe/registry through probe/suite), adds
 // the runner's pull policy against the daemon's local images, optionally
 // matches a job log's error text against the catalogue of
-// reference/pull-failures.md, and names the causes, most likely first, with
+// docs/pull-failures.md, and names the causes, most likely first, with
 // the evidence that proves each and the fix as concrete steps.
 //
 // The catalogue (ids, summaries, job-log matchers, fixes) is one table,

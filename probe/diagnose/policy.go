@@ -13,7 +13,7 @@ import (
 )
 
 // PolicyReport is how the runner's pull policy treats this image on this
-// daemon (reference/gitlab-runner.md §6.1).
+// daemon (docs/gitlab-runner.md §6.1).
 type PolicyReport struct {
 	Policies []string `json:"policies"`
 	// Source says where the policies come from, in the runner's words:

@@ -7,7 +7,7 @@ import (
 	"github.com/runnerup/runnerup/probe"
 )
 
-// Cause ids from reference/pull-failures.md that these checks emit.
+// Cause ids from docs/pull-failures.md that these checks emit.
 const (
 	CauseDNS                = "dns-no-such-host"
 	CauseConnectionRefused  = "connection-refused"
@@ -36,7 +36,7 @@ const (
 // Failure is the Data of every failed (and cause-carrying warned) result:
 // the cause id plus the evidence diagnose shows. It never holds a secret.
 type Failure struct {
-	// Cause is a cause id from reference/pull-failures.md ("" when the
+	// Cause is a cause id from docs/pull-failures.md ("" when the
 	// error fits none of them).
 	Cause string
 	// Host is the registry host (NormalizeHost form); Ref the image, if any.

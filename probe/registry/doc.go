@@ -1,6 +1,6 @@
 // Package registry holds runnerup's live checks of the registries an image
 // pull talks to, replaying what the Docker daemon does for a pull
-// (reference/pull-failures.md §0.3): GET /v2/ over HTTPS (or plain HTTP when
+// (docs/pull-failures.md §0.3): GET /v2/ over HTTPS (or plain HTTP when
 // the daemon treats the registry as insecure), the 401 challenge, the token
 // or Basic credentials, the manifest HEAD/GET with the OCI and Docker media
 // types, and the platform the daemon will pick from an index.
@@ -8,7 +8,7 @@
 // Per registry host there are two checks, registry.<host>.tls and
 // registry.<host>.auth (HostChecks); per image two more, image.<ref>.manifest
 // and image.<ref>.platform (ImageChecks). Each failing result records the
-// cause id of reference/pull-failures.md in its Data (read it with Cause), so
+// cause id of docs/pull-failures.md in its Data (read it with Cause), so
 // diagnose can name the cause without matching message text.
 //
 // The OCI flow itself (ping, challenge parsing, token exchange, manifest and

@@ -68,7 +68,7 @@ func getV2(ctx context.Context, rt http.RoundTripper, scheme, endpoint string) (
 // runTLS is registry.<host>.tls: reach GET /v2/ the way the daemon would.
 // A secure registry gets HTTPS with verification only; an insecure one
 // gets HTTPS without verification, then plain HTTP
-// (reference/pull-failures.md §0.2). HTTPS is always tried with
+// (docs/pull-failures.md §0.2). HTTPS is always tried with
 // verification first, so that the detail can say when an insecure
 // registry's certificate would not have verified.
 func (h hostProbe) runTLS(ctx context.Context, deps probe.Deps) probe.Result {
