@@ -239,7 +239,7 @@ func blockRange(t *testing.T, src []byte, idx int) (int, int) {
 }
 
 // runnerDoc mirrors the keys GitLab Runner documents for what runnerup
-// writes (reference/gitlab-runner.md §1); anything runnerup writes outside
+// writes (docs/gitlab-runner.md §1); anything runnerup writes outside
 // it would be a key the runner silently ignores.
 type runnerDoc struct {
 	Concurrent    int    `toml:"concurrent"`

@@ -14,7 +14,7 @@ import (
 )
 
 // Executors are exactly the names GitLab Runner 19.x accepts
-// (reference/gitlab-runner.md §1.5).
+// (docs/gitlab-runner.md §1.5).
 var Executors = []string{"shell", "ssh", "parallels", "virtualbox", "docker", "docker-windows",
 	"docker+machine", "docker-autoscaler", "instance", "kubernetes", "custom"}
 
