@@ -54,6 +54,18 @@ func key(s string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: 'a', Mod: tea.ModCtrl}
 	case "ctrl+k":
 		return tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl}
+	case "ctrl+o":
+		return tea.KeyPressMsg{Code: 'o', Mod: tea.ModCtrl}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+	case "home":
+		return tea.KeyPressMsg{Code: tea.KeyHome}
+	case "end":
+		return tea.KeyPressMsg{Code: tea.KeyEnd}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
 	}
 	r := []rune(s)
 	return tea.KeyPressMsg{Code: r[0], Text: s}
@@ -228,7 +240,7 @@ func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.Appl
 			Diff: "--- /dev/null\n+++ " + o.ConfigPath + "\n@@ -0,0 +1,3 @@\n" + removed + "+[[runners]]\n+  name = \"" + a.GitLab.Name + "\"\n+  token = \"glrt-…cdef\"\n",
 		},
 		Runner:    wizard.RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, ID: 42, Action: "verified", Token: "glrt-…cdef", SystemID: "s_0123456789ab"},
-		NextSteps: []string{"a running gitlab-runner reloads config.toml within 3 s; start it with `gitlab-runner start` if it is not running"},
+		NextSteps: []string{"a running gitlab-runner reloads config.toml within 3 s; if it is not running, start it: `gitlab-runner start` or `systemctl restart gitlab-runner`"},
 	}
 	for _, r := range o.Prune {
 		res.Pruned = append(res.Pruned, wizard.PrunedRunner{Name: r.Name, URL: r.URL, Token: "glrt-…" + r.Token[len(r.Token)-4:]})
