@@ -93,11 +93,11 @@ func scenarioLines(url string, save bool, savePath string) string {
 		"",      // TLS CA file
 		"",      // executor: docker (default)
 		scImage, // default image
-		"", // privileged: off
-		"", // volumes: /cache, a new runner's
-		"", // pull policy: default
-		"", // concurrent: 1, a new file's
-		"y", // add a service
+		"",      // privileged: off
+		"",      // volumes: /cache, a new runner's
+		"",      // pull policy: default
+		"",      // concurrent: 1, a new file's
+		"y",     // add a service
 		scService,
 		"db",
 		"",  // more options: no

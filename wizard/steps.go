@@ -508,9 +508,9 @@ func executorFields() []Field {
 				return nil
 			},
 			Checks: func(a *Answers) []string { return imageChecks(a.Docker.Image) },
-			Hide: noDocker,
-			Get:  func(a *Answers) string { return a.Docker.Image },
-			Set:  func(a *Answers, v string) { a.Docker.Image = strings.TrimSpace(v) },
+			Hide:   noDocker,
+			Get:    func(a *Answers) string { return a.Docker.Image },
+			Set:    func(a *Answers, v string) { a.Docker.Image = strings.TrimSpace(v) },
 		},
 		{
 			Key: "docker.privileged", Group: "docker-advanced", Kind: KindSelect, Advanced: true,
@@ -810,7 +810,7 @@ func RegistryFields(i int) []Field {
 			Checks: checks,
 			Hide:   func(a *Answers) bool { return method(a) != MethodBasic },
 			Get:    func(a *Answers) string { return get(a).Username },
-			Set:  func(a *Answers, v string) { reg(a).Username = strings.TrimSpace(v) },
+			Set:    func(a *Answers, v string) { reg(a).Username = strings.TrimSpace(v) },
 		},
 		{
 			Key: key("password"), Group: "basic", Kind: KindSecret,
@@ -824,7 +824,7 @@ func RegistryFields(i int) []Field {
 			Checks: checks,
 			Hide:   func(a *Answers) bool { return method(a) != MethodBasic },
 			Get:    func(a *Answers) string { return get(a).Password },
-			Set:  func(a *Answers, v string) { reg(a).Password = v },
+			Set:    func(a *Answers, v string) { reg(a).Password = v },
 		},
 		{
 			Key: key("helper"), Group: "helper", Kind: KindText,
