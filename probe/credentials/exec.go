@@ -37,16 +37,37 @@ func (r Resolver) lookPath() func(string) (string, error) {
 // program returns the Program in effect; the default runs the helper like
 // client.NewShellProgramFunc does, plus ctx (the runner has no deadline,
 // but a probe must not hang) and the injected LookPath and environment.
+// Every helper call, injected or real, goes through redactingProgram.
 func (r Resolver) program(ctx context.Context) func(name string) client.ProgramFunc {
-	if r.Program != nil {
-		return r.Program
-	}
-	look := r.lookPath()
-	return func(name string) client.ProgramFunc {
-		return func(args ...string) client.Program {
-			return &execProgram{ctx: ctx, name: name, args: args, look: look, env: r.HelperEnv}
+	inner := r.Program
+	if inner == nil {
+		look := r.lookPath()
+		inner = func(name string) client.ProgramFunc {
+			return func(args ...string) client.Program {
+				return &execProgram{ctx: ctx, name: name, args: args, look: look, env: r.HelperEnv}
+			}
 		}
 	}
+	return func(name string) client.ProgramFunc {
+		pf := inner(name)
+		return func(args ...string) client.Program { return redactingProgram{pf(args...)} }
+	}
+}
+
+// redactingProgram passes a helper's answer through untouched, but what a
+// failing helper printed (which docker-credential-helpers quotes in its
+// error, and which may hold a password) only through redactHelperOutput.
+type redactingProgram struct{ client.Program }
+
+func (p redactingProgram) Output() ([]byte, error) {
+	out, err := p.Program.Output()
+	if err == nil {
+		return out, nil
+	}
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok && len(ee.Stderr) > 0 {
+		ee.Stderr = redactHelperOutput(ee.Stderr)
+	}
+	return redactHelperOutput(out), err
 }
 
 // execProgram is client.Shell with a context and injectable lookup.
