@@ -16,6 +16,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/render"
@@ -151,23 +152,29 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if opts.Paths.Env == nil {
 		opts.Paths = wizard.DefaultPathEnv()
 	}
-	if opts.detect != nil && (opts.ConfigPath == "" || opts.DockerConfigDir == "") {
+	var process *credentials.Process
+	if opts.detect != nil {
 		// Diagnose what the service sees: its config.toml and its user's
-		// config.json, not this shell's.
+		// config.json (unless flags name others), and credential helpers
+		// run with its PATH, environment and user, not this shell's.
 		dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		installs, _ := opts.detect(dctx, "")
 		cancel()
+		var svc *service.Install
 		if primary, ok := service.Primary(installs); ok {
+			svc = &primary
 			opts.Paths.Service = &primary
 			if opts.Output == "text" {
 				fmt.Fprintf(opts.IO.ErrOut, "service: %s\n", primary.Summary())
 			}
 		}
+		process = credentials.RunnerProcess(svc, credentials.DefaultProcessOptions())
 	}
 	dopts, err := diagnoseInputs(opts)
 	if err != nil {
 		return reportError(opts.IO, opts.Output, err)
 	}
+	dopts.Process = process
 	if opts.Tweak != nil {
 		opts.Tweak(dopts)
 	}

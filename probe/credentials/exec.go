@@ -28,8 +28,9 @@ func (r Resolver) lookPath() func(string) (string, error) {
 	}
 	// lookPathIn has Unix rules; on Windows (PATHEXT, no mode bits) the
 	// standard lookup is the better approximation.
-	if p, ok := envValue(r.HelperEnv, "PATH"); ok && runtime.GOOS != "windows" {
-		return func(file string) (string, error) { return lookPathIn(file, p) }
+	if p, ok := envValue(r.env(), "PATH"); ok && runtime.GOOS != "windows" {
+		ra := r.runAs()
+		return func(file string) (string, error) { return lookPathIn(file, p, ra) }
 	}
 	return exec.LookPath
 }
@@ -44,7 +45,7 @@ func (r Resolver) program(ctx context.Context) func(name string) client.ProgramF
 		look := r.lookPath()
 		inner = func(name string) client.ProgramFunc {
 			return func(args ...string) client.Program {
-				return &execProgram{ctx: ctx, name: name, args: args, look: look, env: r.HelperEnv}
+				return &execProgram{ctx: ctx, name: name, args: args, look: look, env: r.env(), runAs: r.runAs()}
 			}
 		}
 	}
@@ -72,12 +73,13 @@ func (p redactingProgram) Output() ([]byte, error) {
 
 // execProgram is client.Shell with a context and injectable lookup.
 type execProgram struct {
-	ctx  context.Context
-	name string
-	args []string
-	look func(string) (string, error)
-	env  []string
-	in   io.Reader
+	ctx   context.Context
+	name  string
+	args  []string
+	look  func(string) (string, error)
+	env   []string
+	runAs *RunAs
+	in    io.Reader
 }
 
 func (p *execProgram) Input(in io.Reader) { p.in = in }
@@ -99,14 +101,16 @@ func (p *execProgram) Output() ([]byte, error) {
 	cmd.Stdin = p.in
 	cmd.Env = p.env
 	cmd.WaitDelay = helperWaitDelay
+	runAsUser(cmd, p.runAs)
 	return cmd.Output()
 }
 
 // lookPathIn is exec.LookPath over an explicit PATH value (Unix rules:
-// an empty element is the current directory, which yields exec.ErrDot).
-func lookPathIn(file, pathList string) (string, error) {
+// an empty element is the current directory, which yields exec.ErrDot),
+// as user ra would search it (nil: any execute bit counts).
+func lookPathIn(file, pathList string, ra *RunAs) (string, error) {
 	if strings.Contains(file, "/") {
-		if err := isExecutable(file); err != nil {
+		if err := isExecutable(file, ra); err != nil {
 			return "", &exec.Error{Name: file, Err: err}
 		}
 		return file, nil
@@ -116,7 +120,7 @@ func lookPathIn(file, pathList string) (string, error) {
 			dir = "."
 		}
 		p := filepath.Join(dir, file)
-		if isExecutable(p) == nil {
+		if isExecutable(p, ra) == nil {
 			if !filepath.IsAbs(p) {
 				return p, &exec.Error{Name: file, Err: exec.ErrDot}
 			}
@@ -126,13 +130,24 @@ func lookPathIn(file, pathList string) (string, error) {
 	return "", &exec.Error{Name: file, Err: exec.ErrNotFound}
 }
 
-func isExecutable(p string) error {
+func isExecutable(p string, ra *RunAs) error {
 	st, err := os.Stat(p)
 	if err != nil {
 		return err
 	}
-	if m := st.Mode(); m.IsDir() || m&0o111 == 0 {
+	if m := st.Mode(); m.IsDir() || m&0o111 == 0 || !executableBy(st, ra) {
 		return fs.ErrPermission
+	}
+	if ra != nil {
+		// The user must also be able to enter every directory on the way.
+		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+			if dst, err := os.Stat(d); err != nil || !executableBy(dst, ra) {
+				return fs.ErrPermission
+			}
+			if d == filepath.Dir(d) {
+				break
+			}
+		}
 	}
 	return nil
 }

@@ -140,14 +140,14 @@ func TestRealHelperDeadline(t *testing.T) {
 
 func TestLookPathIn(t *testing.T) {
 	dir := helperDir(t)
-	if p, err := lookPathIn("docker-credential-fake", "/nonexistent:"+dir); err != nil || p != filepath.Join(dir, "docker-credential-fake") {
+	if p, err := lookPathIn("docker-credential-fake", "/nonexistent:"+dir, nil); err != nil || p != filepath.Join(dir, "docker-credential-fake") {
 		t.Errorf("lookPathIn = %q, %v", p, err)
 	}
-	if _, err := lookPathIn("docker-credential-noexec", dir); err == nil || !strings.Contains(err.Error(), `exec: "docker-credential-noexec": executable file not found in $PATH`) {
+	if _, err := lookPathIn("docker-credential-noexec", dir, nil); err == nil || !strings.Contains(err.Error(), `exec: "docker-credential-noexec": executable file not found in $PATH`) {
 		t.Errorf("non-executable file: err = %v", err)
 	}
 	t.Chdir(dir)
-	if _, err := lookPathIn("docker-credential-fake", ":/nonexistent"); err == nil || !strings.Contains(err.Error(), "current directory") {
+	if _, err := lookPathIn("docker-credential-fake", ":/nonexistent", nil); err == nil || !strings.Contains(err.Error(), "current directory") {
 		t.Errorf("relative PATH entry: err = %v, want exec.ErrDot", err)
 	}
 }
