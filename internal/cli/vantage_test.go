@@ -13,6 +13,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/gitlab/fakegitlab"
 	"github.com/runnerup/runnerup/internal/testenv"
+	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/service"
 )
 
@@ -259,4 +260,77 @@ func TestBrokenHelperOutputNeverPrinted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPolicyConflictFromConfig: issue 13 defect 4, on a real dockerd and
+// registry where the image pulls fine. The runner allows only
+// if-not-present; a job asking for always is refused by the runner itself,
+// so the config proves it (exit 3) from the job log or --pull-policy.
+func TestPolicyConflictFromConfig(t *testing.T) {
+	home := testenv.Isolate(t)
+	d := testenv.StartDockerd(t, testenv.DockerdOptions{})
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	image := reg.PushImage(t, d, "ci/app", "1.0")
+	config := filepath.Join(home, "config.toml")
+	writeFile(t, config, fmt.Sprintf(`[[runners]]
+  name = "strict"
+  url = "https://gitlab.example.com"
+  token = "glrt-t1_StrictRunnerToken0123"
+  executor = "docker"
+  [runners.docker]
+    host = %q
+    image = "alpine:3.20"
+    pull_policy = ["if-not-present"]
+    allowed_pull_policies = ["if-not-present"]
+`, d.Host), 0o600)
+	log := "Using Docker executor with image " + image + " ...\n" +
+		`ERROR: Preparation failed: invalid pull policy for image "` + image + `": pull_policy ([always]) defined in GitLab pipeline config is not one of the allowed_pull_policies ([if-not-present]) (docker.go:120:0s)` + "\n" +
+		"Will be retried in 3s ...\n"
+	tweak := func(o *diagnose.Options) { o.CertsDir = t.TempDir(); o.HelperEnv = []string{"PATH=/nonexistent"} }
+	base := []string{image, "--config", config, "--docker-config", filepath.Join(home, "none"), "-o", "json"}
+	decode := func(t *testing.T, r result) diagnose.Report {
+		t.Helper()
+		var rep diagnose.Report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("json: %v\n%s%s", err, r.stdout, r.stderr)
+		}
+		return rep
+	}
+
+	t.Run("the job log names the job's always", func(t *testing.T) {
+		r := runDiagnose(t, home, env{}, log, tweak, append(base, "--log", "-")...)
+		rep := decode(t, r)
+		if r.code != ExitCheckFailed || len(rep.Causes) == 0 || rep.Causes[0].ID != "policy-not-allowed" || rep.Causes[0].Log != "confirmed" {
+			t.Fatalf("exit %d, causes %+v\n%s", r.code, rep.Causes, r.stderr)
+		}
+		if p := rep.Policy; p == nil || p.Source != "GitLab pipeline config" || p.JobFrom != "the job log" {
+			t.Errorf("policy = %+v", rep.Policy)
+		}
+	})
+	t.Run("--pull-policy always, no log", func(t *testing.T) {
+		r := runDiagnose(t, home, env{}, "", tweak, append(base, "--pull-policy", "always")...)
+		rep := decode(t, r)
+		if r.code != ExitCheckFailed || len(rep.Causes) == 0 || rep.Causes[0].ID != "policy-not-allowed" {
+			t.Fatalf("exit %d, causes %+v", r.code, rep.Causes)
+		}
+		r = runDiagnose(t, home, env{}, "", tweak, image, "--config", config, "--docker-config", filepath.Join(home, "none"), "--pull-policy", "always")
+		for _, want := range []string{"1. policy-not-allowed:", `pull_policy ([always]) defined in GitLab pipeline config is not one of the allowed_pull_policies ([if-not-present])`, "change the job's image:pull_policy to one of [if-not-present]"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("text lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	})
+	t.Run("--pull-policy if-not-present,always: the allowed one is used", func(t *testing.T) {
+		r := runDiagnose(t, home, env{}, "", tweak, append(base, "--pull-policy", "if-not-present,always")...)
+		rep := decode(t, r)
+		if r.code != ExitOK || rep.Policy == nil || strings.Join(rep.Policy.Effective, ",") != "if-not-present" {
+			t.Fatalf("exit %d, policy %+v, causes %+v", r.code, rep.Policy, rep.Causes)
+		}
+	})
+	t.Run("--pull-policy with a value GitLab refuses", func(t *testing.T) {
+		r := runDiagnose(t, home, env{}, "", tweak, image, "--pull-policy", "Always")
+		if r.code != ExitInput || !strings.Contains(r.stderr, `pull policy "Always"`) {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+	})
 }

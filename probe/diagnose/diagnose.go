@@ -80,6 +80,9 @@ type Options struct {
 	// Platform fixes the platform an index must offer (--platform); nil
 	// means the daemon's.
 	Platform *probe.Platform
+	// JobPullPolicy is the job's image:pull_policy (--pull-policy); nil:
+	// the job sets none, or the log says which it set.
+	JobPullPolicy []string
 	// Log is a job log (or a pasted error message) to match; nil: none.
 	Log *string
 	// Timeout is the per-check deadline (5 s when zero).
