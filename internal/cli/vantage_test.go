@@ -334,3 +334,57 @@ func TestPolicyConflictFromConfig(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckDinD: issue 13 defect 5 through `check`, with a real dockerd
+// that has an insecure registry (--insecure-registry, as daemon.json's
+// insecure-registries would): the DinD port/TLS disagreement is an error,
+// and the registry the DinD runner uses gets a note that the DinD daemon
+// needs the flag too. --lint-only asks no daemon.
+func TestCheckDinD(t *testing.T) {
+	d := testenv.StartDockerd(t, testenv.DockerdOptions{InsecureRegistries: []string{"registry.internal:5000"}})
+	t.Setenv("DOCKER_HOST", d.Host)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.toml")
+	writeFile(t, config, `concurrent = 1
+
+[[runners]]
+  name = "dind"
+  url = "https://gitlab.example.com"
+  token = "glrt-t1_DinDRunnerToken012345"
+  executor = "docker"
+  environment = ["DOCKER_HOST=tcp://docker:2375", "DOCKER_TLS_CERTDIR=/certs"]
+  [runners.docker]
+    image = "registry.internal:5000/ci/builder:1"
+    privileged = true
+    volumes = ["/certs/client", "/cache"]
+    [[runners.docker.services]]
+      name = "docker:27-dind"
+`, 0o600)
+	findings := func(t *testing.T, r result) map[string]string {
+		t.Helper()
+		var out struct {
+			Findings []struct{ ID, Severity, Message, Fix string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+			t.Fatalf("json: %v\n%s%s", err, r.stdout, r.stderr)
+		}
+		m := map[string]string{}
+		for _, f := range out.Findings {
+			m[f.ID] = f.Severity + ": " + f.Message + " | " + f.Fix
+		}
+		return m
+	}
+	r := runCLI(t, dir, env{}, "check", "--config", config, "-o", "json")
+	got := findings(t, r)
+	if r.code != ExitCheckFailed || !strings.HasPrefix(got["docker.dind.tls-port-mismatch"], "error: ") {
+		t.Errorf("exit %d, tls-port-mismatch = %q\n%s", r.code, got["docker.dind.tls-port-mismatch"], r.stdout)
+	}
+	if n := got["docker.dind.insecure-registry"]; !strings.HasPrefix(n, "info: ") || !strings.Contains(n, `command = ["--insecure-registry=registry.internal:5000"]`) {
+		t.Errorf("insecure-registry note = %q\n%s", n, r.stdout)
+	}
+	r = runCLI(t, dir, env{}, "check", "--config", config, "--lint-only", "-o", "json")
+	if _, ok := findings(t, r)["docker.dind.insecure-registry"]; ok {
+		t.Errorf("--lint-only asked the daemon:\n%s", r.stdout)
+	}
+	assertNoSecrets(t, "check", r.stdout+r.stderr, "glrt-t1_DinDRunnerToken012345")
+}
