@@ -221,7 +221,7 @@ func TestBuildExecutorForm(t *testing.T) {
 				at("runner.concurrent"), clearLine(), typeKeys("4"), enter(), // prefilled 1
 			},
 			runner: wizard.Runner{Executor: "docker", Concurrent: &four},
-			docker: wizard.Docker{Image: "registry.test:5000/ci/build:1", DinD: true, Volumes: []string{"/cache", "/srv/data:/data:ro"}, PullPolicy: wizard.StringOrList{"if-not-present"}},
+			docker: wizard.Docker{Image: "registry.test:5000/ci/build:1", DinD: new(true), Volumes: []string{"/cache", "/srv/data:/data:ro"}, PullPolicy: wizard.StringOrList{"if-not-present"}},
 		},
 		{
 			name: "shell executor asks the shell, no docker settings",
@@ -244,6 +244,8 @@ func TestBuildExecutorForm(t *testing.T) {
 				at("runner.concurrent"), enter(),
 			},
 			runner: wizard.Runner{Executor: "docker"},
+			// "off" kept as shown stays unset: a new runner gets false anyway,
+			// and saved answers do not pin it for an existing one.
 			docker: wizard.Docker{Image: "alpine:3"},
 		},
 	}
