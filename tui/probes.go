@@ -374,8 +374,10 @@ func (c checklist) renderCompact(st *Styles, width int) []string {
 	// order; a problem that does not fit is counted on the last line.
 	shown := min(len(problems), room)
 	more := 0
-	if len(problems) > room {
-		shown, more = max(room-1, 0), len(problems)-max(room-1, 0)
+	if len(problems) > room && room > 1 {
+		// The last line counts the rest (with one line only, a problem is
+		// worth more than its count).
+		shown, more = room-1, len(problems)-(room-1)
 	}
 	extra := room - shown
 	if more > 0 {

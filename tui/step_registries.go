@@ -98,8 +98,12 @@ func (m *model) suggestRegistryMethods() {
 		}
 		for _, res := range m.probes.results {
 			if res.ID == registry.AuthID(r.Host) && registry.Cause(res) == registry.CauseMissingCredentials {
+				status := 401
+				if f, ok := res.Data.(registry.Failure); ok && f.Status != 0 {
+					status = f.Status
+				}
 				r.Method = wizard.MethodBasic
-				m.regSuggested[key] = regSuggestion{r.Method, "the registry asks for credentials: " + res.Detail}
+				m.regSuggested[key] = regSuggestion{r.Method, fmt.Sprintf("%s answered %d to GET /v2/: it asks for a login, and none is set (%s)", r.Host, status, res.ID)}
 			}
 		}
 	}
@@ -117,7 +121,7 @@ func (m *model) registrySuggestionNote(focus string) string {
 	if !ok || s.method != r.Method {
 		return ""
 	}
-	return m.st.Emphasis.Render("→ ") + s.method + " pre-selected: " + s.why
+	return strings.Join(markLinesList(m.st.Emphasis.Render("→ "), s.method+" pre-selected: "+s.why, m.innerWidth()), "\n")
 }
 
 // suggestWhileAsked applies a suggestion that became possible while the

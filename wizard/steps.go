@@ -303,6 +303,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.url", Group: "gitlab", Kind: KindText,
 			Prompt:  "GitLab URL",
+			Label:   "GitLab URL",
 			Help:    "The instance's base URL, as in your browser's address bar.",
 			Example: "https://gitlab.example.com",
 			Checks: func(*Answers) []string {
@@ -320,6 +321,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.token", Group: "gitlab", Kind: KindSecret,
 			Prompt:  "Runner token",
+			Label:   "runner token",
 			Help:    "glrt-… from GitLab › Settings › CI/CD › Runners › New runner, or a legacy registration token.",
 			Example: "glrt-…",
 			Checks:  func(*Answers) []string { return []string{probe.IDGitLabToken} },
@@ -348,6 +350,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.description", Group: "registration", Kind: KindText,
 			Prompt: "Description",
+			Label:  "description",
 			Help:   "Shown in GitLab's runner list (default: the runner name).",
 			Hide:   registrationOnly,
 			Get:    func(a *Answers) string { return a.GitLab.Description },
@@ -356,6 +359,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.tags", Group: "registration", Kind: KindList,
 			Prompt:  "Tags",
+			Label:   "tags",
 			Help:    "Comma-separated job tags this runner picks up.",
 			Example: "docker, linux",
 			Hide:    registrationOnly,
@@ -365,6 +369,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.run_untagged", Group: "registration", Kind: KindConfirm,
 			Prompt: "Run untagged jobs?",
+			Label:  "run untagged",
 			Help:   "Without tags the runner always runs untagged jobs.",
 			Hide:   registrationOnly,
 			Get: func(a *Answers) string {
@@ -381,6 +386,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.locked", Group: "registration2", Kind: KindConfirm,
 			Prompt: "Lock to the current project?",
+			Label:  "locked",
 			Hide:   registrationOnly,
 			Get:    func(a *Answers) string { return strconv.FormatBool(a.GitLab.IsLocked()) },
 			Set: func(a *Answers, v string) {
@@ -408,6 +414,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.maintenance_note", Group: "registration2", Kind: KindText,
 			Prompt: "Maintenance note",
+			Label:  "maintenance note",
 			Help:   "Free text for other maintainers (optional).",
 			Hide:   registrationOnly,
 			Get:    func(a *Answers) string { return a.GitLab.MaintenanceNote },
@@ -482,6 +489,7 @@ func executorFields() []Field {
 		{
 			Key: "runner.executor", Group: "executor", Kind: KindSelect,
 			Prompt:  "Executor",
+			Label:   "executor",
 			Help:    "How the runner runs each job.",
 			Options: executors,
 			Default: "docker",
@@ -494,6 +502,7 @@ func executorFields() []Field {
 		{
 			Key: "runner.shell", Group: "shell", Kind: KindSelect,
 			Prompt:  "Shell",
+			Label:   "shell",
 			Help:    "The shell the job script runs in.",
 			Options: shells,
 			Default: "bash",
@@ -504,6 +513,7 @@ func executorFields() []Field {
 		{
 			Key: "docker.image", Group: "docker", Kind: KindText,
 			Prompt:  "Default image",
+			Label:   "default image",
 			Help:    "Used by jobs that do not name an image; checked live (manifest and platform).",
 			Example: "alpine:3.20",
 			Validate: func(s string) error {
@@ -686,6 +696,7 @@ func ServiceFields(i int) []Field {
 		{
 			Key: key("name"), Group: "service", Kind: KindText,
 			Prompt:  "Service image",
+			Label:   "image",
 			Help:    "Started next to every job; checked live like the job image.",
 			Example: "postgres:16",
 			Checks:  func(a *Answers) []string { return imageChecks(get(a).Name) },
@@ -721,6 +732,7 @@ func ServiceFields(i int) []Field {
 		{
 			Key: key("command"), Group: "service-advanced", Kind: KindList, Sep: " ", Advanced: true,
 			Prompt:  "Command (optional)",
+			Label:   "command",
 			Help:    "Arguments replacing the image's CMD, separated by spaces.",
 			Example: "--insecure-registry registry.local:5000",
 			Get:     func(a *Answers) string { return JoinList(get(a).Command, " ") },
@@ -729,6 +741,7 @@ func ServiceFields(i int) []Field {
 		{
 			Key: key("entrypoint"), Group: "service-advanced", Kind: KindList, Sep: " ", Advanced: true,
 			Prompt: "Entrypoint (optional)",
+			Label:  "entrypoint",
 			Help:   "Replaces the image's ENTRYPOINT, separated by spaces.",
 			Get:    func(a *Answers) string { return JoinList(get(a).Entrypoint, " ") },
 			Set:    func(a *Answers, v string) { svc(a).Entrypoint = SplitList(v, " ") },
@@ -809,6 +822,7 @@ func RegistryFields(i int) []Field {
 		{
 			Key: key("method"), Group: "method", Kind: KindSelect,
 			Prompt:  "Authentication",
+			Label:   "authentication",
 			Help:    "How pulls from this registry authenticate.",
 			Options: methods,
 			Default: MethodNone,
@@ -819,6 +833,7 @@ func RegistryFields(i int) []Field {
 		{
 			Key: key("username"), Group: "basic", Kind: KindText,
 			Prompt: "Username",
+			Label:  "username",
 			Validate: func(s string) error {
 				return firstProblem("Username", "registries[0].username", func(v *validator) {
 					v.registries(&Answers{Registries: []Registry{{Host: "registry.invalid", Method: MethodBasic, Username: s, Password: "x", Target: TargetDockerConfig}}})
@@ -832,6 +847,7 @@ func RegistryFields(i int) []Field {
 		{
 			Key: key("password"), Group: "basic", Kind: KindSecret,
 			Prompt: "Password or token",
+			Label:  "password",
 			Help:   "Checked live against the registry; saved answers get an env: reference instead.",
 			Validate: func(s string) error {
 				return firstProblem("Password", "registries[0].password", func(v *validator) {
@@ -846,6 +862,7 @@ func RegistryFields(i int) []Field {
 		{
 			Key: key("helper"), Group: "helper", Kind: KindText,
 			Prompt:  "Helper name",
+			Label:   "helper",
 			Help:    "NAME of docker-credential-NAME, installed on the PATH of the runner's service.",
 			Example: "ecr-login",
 			Checks: func(a *Answers) []string {
