@@ -960,6 +960,7 @@ func SyncRegistries(a *Answers) {
 func PruneHidden(a *Answers) (notes []string) {
 	// Decide what is hidden first: clearing one answer (token_kind) must
 	// not change which other questions count as asked.
+	image, services := a.Docker.Image, len(a.Docker.Services)
 	var clear []Field
 	servicesHidden, registriesHidden := false, false
 	for _, s := range Steps() {
@@ -981,15 +982,15 @@ func PruneHidden(a *Answers) (notes []string) {
 		f.Set(a, "")
 	}
 	exec := a.Runner.Executor
-	if servicesHidden && len(a.Docker.Services) > 0 {
-		notes = append(notes, fmt.Sprintf("%d service(s): the %s executor starts no service containers", len(a.Docker.Services), exec))
+	if servicesHidden && services > 0 {
+		notes = append(notes, fmt.Sprintf("%d service(s): the %s executor starts no service containers", services, exec))
 	}
 	if servicesHidden {
 		a.Docker.Services = nil
 	}
 	if !UsesDocker(exec) {
-		if a.Docker.Image != "" {
-			notes = append(notes, fmt.Sprintf("docker settings (image %s): the %s executor does not run jobs in containers", a.Docker.Image, exec))
+		if image != "" {
+			notes = append(notes, fmt.Sprintf("docker settings (image %s): the %s executor does not run jobs in containers", image, exec))
 		}
 		a.Docker = Docker{}
 	}
