@@ -223,6 +223,33 @@ func (s *tmuxSession) review() string {
 	return b.String()
 }
 
+// answer types text into the field titled title once it has the focus,
+// and moves on with Enter.
+func (s *tmuxSession) answer(title, text string) {
+	s.t.Helper()
+	s.focus(title)
+	s.typ(text)
+	s.key("Enter")
+}
+
+// toServices answers GitLab (the lab's URL and token), keeps the docker
+// executor and gives image, up to the services list.
+func (s *tmuxSession) toServices(lab *e2eLab, image string) {
+	s.t.Helper()
+	s.answer("GitLab URL", lab.gl.URL)
+	s.afterURL(lab, image)
+}
+
+// afterURL is toServices once the URL is answered.
+func (s *tmuxSession) afterURL(lab *e2eLab, image string) {
+	s.t.Helper()
+	s.answer("Runner token", lab.token)
+	s.expect("docker — jobs run in Docker")
+	s.key("Enter")
+	s.answer("Default image", image)
+	s.expect("Add a service")
+}
+
 // key sends navigation keys (tmux key names: Enter, Down, C-u, or a
 // letter that is a command such as "a" or "w"); each one is counted.
 func (s *tmuxSession) key(keys ...string) {
@@ -346,25 +373,10 @@ func (s *tmuxSession) checksDone() string {
 // setting left as it is. It stops on the review once the checks are done.
 func goalWalk(s *tmuxSession, lab *e2eLab) string {
 	s.t.Helper()
-	s.focus("GitLab URL")
-	s.typ(lab.gl.URL)
-	s.key("Enter")
-	s.focus("Runner token")
-	s.typ(lab.token)
-	s.key("Enter")
-	s.expect("docker — jobs run in Docker")
-	s.key("Enter")
-	s.focus("Default image")
-	s.typ(lab.image)
-	s.key("Enter")
-	s.expect("Add a service")
+	s.toServices(lab, lab.image)
 	s.key("a")
-	s.focus("Service image")
-	s.typ(lab.service)
-	s.key("Enter")
-	s.focus("Alias")
-	s.typ("db")
-	s.key("Enter")
+	s.answer("Service image", lab.service)
+	s.answer("Alias", "db")
 	s.expect("Continue →")
 	// The registry's check decides the suggested method: wait for it.
 	s.checksSettled()
@@ -372,12 +384,8 @@ func goalWalk(s *tmuxSession, lab *e2eLab) string {
 	s.expect("Registry 1 of 1: " + lab.reg.Host)
 	s.expectRE(`> basic`)
 	s.key("Enter")
-	s.focus("Username")
-	s.typ(lab.reg.Username)
-	s.key("Enter")
-	s.focus("Password or token")
-	s.typ(lab.reg.Password)
-	s.key("Enter")
+	s.answer("Username", lab.reg.Username)
+	s.answer("Password or token", lab.reg.Password)
 	return s.checksDone()
 }
 
@@ -516,12 +524,8 @@ func TestWizardAdvancedToggle(t *testing.T) {
 	eachSize(t, func(t *testing.T, w, h int) {
 		world := newWorld(t, lab.d.Host)
 		s := startWizard(t, w, h, world)
-		s.focus("GitLab URL")
-		s.typ(lab.gl.URL)
-		s.key("Enter")
-		s.focus("Runner token")
-		s.typ(lab.token)
-		s.key("Enter")
+		s.answer("GitLab URL", lab.gl.URL)
+		s.answer("Runner token", lab.token)
 		s.expect("docker — jobs run in Docker")
 		sc := s.screen()
 		if strings.Contains(sc, "Privileged containers") {
@@ -529,9 +533,7 @@ func TestWizardAdvancedToggle(t *testing.T) {
 		}
 		s.key("C-o")
 		s.key("Enter")
-		s.focus("Default image")
-		s.typ(lab.image)
-		s.key("Enter")
+		s.answer("Default image", lab.image)
 		s.expect("Privileged containers")
 		s.key("Down", "Down") // privileged
 		s.key("Enter")
@@ -558,12 +560,8 @@ func TestWizardAdvancedToggle(t *testing.T) {
 		s.key("n")
 		s.expect("Registry 1 of 1")
 		s.key("Enter")
-		s.focus("Username")
-		s.typ(lab.reg.Username)
-		s.key("Enter")
-		s.focus("Password or token")
-		s.typ(lab.reg.Password)
-		s.key("Enter")
+		s.answer("Username", lab.reg.Username)
+		s.answer("Password or token", lab.reg.Password)
 		s.checksDone()
 		if got := s.review(); !regexp.MustCompile(`privileged\s+privileged`).MatchString(got) {
 			t.Errorf("the review does not show privileged = privileged, chosen behind Advanced:\n%s", got)
@@ -579,9 +577,7 @@ func TestWizardFailuresShowFirst(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		eachSize(t, func(t *testing.T, w, h int) {
 			s := startWizard(t, w, h, newWorld(t, lab.d.Host))
-			s.focus("GitLab URL")
-			s.typ("http://127.0.0.1:1")
-			s.key("Enter")
+			s.answer("GitLab URL", "http://127.0.0.1:1")
 			s.expect("Runner token")
 			sc := s.expectRE(`✗ gitlab\.tcp`)
 			if !regexp.MustCompile(countRE).MatchString(sc) {
@@ -595,9 +591,7 @@ func TestWizardFailuresShowFirst(t *testing.T) {
 	t.Run("revoked token", func(t *testing.T) {
 		eachSize(t, func(t *testing.T, w, h int) {
 			s := startWizard(t, w, h, newWorld(t, lab.d.Host))
-			s.focus("GitLab URL")
-			s.typ(lab.gl.URL)
-			s.key("Enter")
+			s.answer("GitLab URL", lab.gl.URL)
 			s.focus("Runner token")
 			s.typ("glrt-REVOKEDREVOKEDREVOKED1")
 			sc := s.expectRE(`✗ gitlab\.token`)
@@ -630,9 +624,7 @@ func TestWizardPlaceholdersAreExamples(t *testing.T) {
 		}
 		s.typ(lab.gl.URL)
 		s.key("Enter")
-		s.focus("Runner token")
-		s.typ(lab.token)
-		s.key("Enter")
+		s.answer("Runner token", lab.token)
 		s.expect("docker — jobs run in Docker")
 		s.key("C-o")
 		s.key("Enter")
@@ -660,9 +652,7 @@ func TestWizardPlaceholdersAreExamples(t *testing.T) {
 		s.key("Enter")
 		s.expect("Add a service")
 		s.key("a")
-		s.focus("Service image")
-		s.typ(lab.service)
-		s.key("Enter")
+		s.answer("Service image", lab.service)
 		sc = s.focus("Alias")
 		if l := fieldValue(sc, "Alias"); !strings.Contains(l, "e.g. db") {
 			t.Errorf("the alias example does not read as one: %q\n%s", l, sc)
@@ -676,12 +666,8 @@ func TestWizardPlaceholdersAreExamples(t *testing.T) {
 		s.key("Enter")
 		s.expect("Registry 1 of 1")
 		s.key("Enter")
-		s.focus("Username")
-		s.typ(lab.reg.Username)
-		s.key("Enter")
-		s.focus("Password or token")
-		s.typ(lab.reg.Password)
-		s.key("Enter")
+		s.answer("Username", lab.reg.Username)
+		s.answer("Password or token", lab.reg.Password)
 		s.checksDone()
 		writeAndSave(s)
 		s.waitExit()
@@ -709,9 +695,7 @@ func TestWizardNoColorMarkers(t *testing.T) {
 		}
 		s.typ(lab.gl.URL)
 		s.key("Enter")
-		s.focus("Runner token")
-		s.typ(regToken)
-		s.key("Enter")
+		s.answer("Runner token", regToken)
 		s.expect("Description")
 		s.key("Enter")
 		s.expect("Tags")
@@ -723,30 +707,28 @@ func TestWizardNoColorMarkers(t *testing.T) {
 		s.key("Left") // Yes
 		sc = s.expect("[Yes]")
 		s.key("Enter")
-		sc = s.expect("Lock to the current project?")
-		if l := line(sc, "Yes"); !strings.Contains(l, "[Yes]") {
-			t.Errorf("Yes/No shows no selection without colour: %q\n%s", l, sc)
-		}
+		wantMark(t, s.expect("Lock to the current project?"), "Yes", "[Yes]", "Yes/No")
 		s.key("Enter")
 		// The select the user just left keeps its mark; the one in focus has it.
-		sc = s.expect("Access level")
-		if l := line(sc, "not_protected —"); !strings.Contains(l, "> not_protected") {
-			t.Errorf("the select shows no selection without colour: %q\n%s", l, sc)
-		}
+		wantMark(t, s.expect("Access level"), "not_protected —", "> not_protected", "the select in focus")
 		s.key("Down", "Enter")
-		sc = s.expect("Maintenance note")
-		if l := line(sc, "ref_protected —"); !strings.Contains(l, "> ref_protected") {
-			t.Errorf("a select out of focus shows no selection without colour: %q\n%s", l, sc)
-		}
+		wantMark(t, s.expect("Maintenance note"), "ref_protected —", "> ref_protected", "a select out of focus")
 		s.key("Enter")
 		sc = s.expect("docker — jobs run in Docker")
-		if l := line(sc, "docker — jobs run in Docker"); !strings.Contains(l, "> docker") {
-			t.Errorf("the executor select shows no selection without colour: %q", l)
-		}
+		wantMark(t, sc, "docker — jobs run in Docker", "> docker", "the executor select")
 		if !strings.Contains(line(sc, "runnerup"), "[Executor]") {
 			t.Errorf("the breadcrumb does not mark the current step: %q", line(sc, "runnerup"))
 		}
 	})
+}
+
+// wantMark checks that the screen line holding text also holds mark, a
+// selection marker that needs no colour.
+func wantMark(t *testing.T, screen, text, mark, what string) {
+	t.Helper()
+	if l := line(screen, text); !strings.Contains(l, mark) {
+		t.Errorf("%s shows no selection without colour: %q\n%s", what, l, screen)
+	}
 }
 
 // ---- item 4: nothing is cut: errors wrap, commands stay whole ----
@@ -756,36 +738,22 @@ func TestWizardTextIsNeverCut(t *testing.T) {
 	eachSize(t, func(t *testing.T, w, h int) {
 		world := newWorld(t, lab.d.Host)
 		s := startWizard(t, w, h, world)
-		s.focus("GitLab URL")
-		s.typ("ftp://gitlab.example.com")
-		s.key("Enter")
+		s.answer("GitLab URL", "ftp://gitlab.example.com")
 		// The whole message, wrapped on word boundaries, fix included.
 		s.expectFlat(`GitLab URL has scheme "ftp"; GitLab Runner accepts only http and https; use the instance's base URL, e.g. https://gitlab.example.com`)
 		s.key("C-u")
 		s.typ(lab.gl.URL)
 		s.key("Enter")
-		s.focus("Runner token")
-		s.typ(lab.token)
-		s.key("Enter")
-		s.expect("docker — jobs run in Docker")
-		s.key("Enter")
-		s.focus("Default image")
-		s.typ(lab.image)
-		s.key("Enter")
-		s.expect("Add a service")
+		s.afterURL(lab, lab.image)
 		s.toRegistries(lab, true)
 		s.key("Enter")
-		s.focus("Username")
-		s.typ(lab.reg.Username)
-		s.key("Enter")
+		s.answer("Username", lab.reg.Username)
 		s.focus("Password or token")
 		s.typ("wrong-password")
 		// The check's detail reads to its reason.
 		s.expectFlat("rejected: GET /v2/")
 		s.key("C-u")
-		s.focus("Password or token")
-		s.typ(lab.reg.Password)
-		s.key("Enter")
+		s.answer("Password or token", lab.reg.Password)
 		s.checksDone()
 		writeAndSave(s)
 		if code := s.waitExit(); !strings.Contains(code, "EXIT=0") {
@@ -849,18 +817,7 @@ func TestWizardRegistryAuthSuggested(t *testing.T) {
 // registry's check before entering the registry step.
 func toRegistryStep(s *tmuxSession, lab *e2eLab) {
 	s.t.Helper()
-	s.focus("GitLab URL")
-	s.typ(lab.gl.URL)
-	s.key("Enter")
-	s.focus("Runner token")
-	s.typ(lab.token)
-	s.key("Enter")
-	s.expect("docker — jobs run in Docker")
-	s.key("Enter")
-	s.focus("Default image")
-	s.typ(lab.image)
-	s.key("Enter")
-	s.expect("Add a service")
+	s.toServices(lab, lab.image)
 	s.checksSettled()
 	s.key("n")
 }
@@ -922,26 +879,11 @@ func TestWizardReviewFailuresOnTop(t *testing.T) {
 	eachSize(t, func(t *testing.T, w, h int) {
 		s := startWizard(t, w, h, newWorld(t, lab.d.Host))
 		missing := lab.reg.Host + "/ci/missing:1"
-		s.focus("GitLab URL")
-		s.typ(lab.gl.URL)
-		s.key("Enter")
-		s.focus("Runner token")
-		s.typ(lab.token)
-		s.key("Enter")
-		s.expect("docker — jobs run in Docker")
-		s.key("Enter")
-		s.focus("Default image")
-		s.typ(missing)
-		s.key("Enter")
-		s.expect("Add a service")
+		s.toServices(lab, missing)
 		s.toRegistries(lab, true)
 		s.key("Enter")
-		s.focus("Username")
-		s.typ(lab.reg.Username)
-		s.key("Enter")
-		s.focus("Password or token")
-		s.typ(lab.reg.Password)
-		s.key("Enter")
+		s.answer("Username", lab.reg.Username)
+		s.answer("Password or token", lab.reg.Password)
 		sc := s.checksDone()
 		// The first lines say what failed, with the check id and reason.
 		top := strings.Join(strings.Split(sc, "\n")[:6], "\n")
@@ -978,9 +920,7 @@ func TestWizardMessages(t *testing.T) {
 		world := newWorld(t, lab.d.Host)
 		world.dockerDir = filepath.Join(world.dir, "custom-docker")
 		s := startWizard(t, w, h, world)
-		s.focus("GitLab URL")
-		s.typ("gitlab example.com")
-		s.key("Enter")
+		s.answer("GitLab URL", "gitlab example.com")
 		sc := s.expectFlat("space")
 		if strings.Contains(flat(sc), "https://gitlab example.com") {
 			t.Errorf("the fix for a URL with a space keeps the space:\n%s", sc)
@@ -988,21 +928,11 @@ func TestWizardMessages(t *testing.T) {
 		s.key("C-u")
 		s.typ(lab.gl.URL)
 		s.key("Enter")
-		s.focus("Runner token")
-		s.typ(lab.token)
-		s.key("Enter")
-		s.expect("docker — jobs run in Docker")
-		s.key("Enter")
-		s.focus("Default image")
-		s.typ(lab.image)
-		s.key("Enter")
-		s.expect("Add a service")
+		s.afterURL(lab, lab.image)
 		s.toRegistries(lab, true)
 		s.key("C-o")
 		s.key("Enter")
-		s.focus("Username")
-		s.typ(lab.reg.Username)
-		s.key("Enter")
+		s.answer("Username", lab.reg.Username)
 		s.focus("Password or token")
 		s.typ("wrong-password")
 		sc = s.expectFlat("the password you entered")
@@ -1010,9 +940,7 @@ func TestWizardMessages(t *testing.T) {
 			t.Errorf("the hint points at a config.json that does not exist yet:\n%s", sc)
 		}
 		s.key("C-u")
-		s.focus("Password or token")
-		s.typ(lab.reg.Password)
-		s.key("Enter")
+		s.answer("Password or token", lab.reg.Password)
 		sc = s.expect("Where the credentials go")
 		if l := line(sc, "docker-config —"); !strings.Contains(flat(sc), world.dockerDir) || strings.Contains(l, "$HOME/.docker") {
 			t.Errorf("the docker-config option does not name %s: %q", world.dockerDir, l)
