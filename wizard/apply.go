@@ -132,6 +132,9 @@ type ApplyResult struct {
 	Service *service.Install `json:"service,omitempty"`
 	// NextSteps say what to do now, for the install kind found.
 	NextSteps []string `json:"next_steps"`
+	// ServiceAction is what NextSteps ask of the service, for automation:
+	// none, start, restart or manual (ServiceAction* constants).
+	ServiceAction string `json:"service_action"`
 }
 
 // PrunedRunner is a stale entry apply removed.
@@ -384,7 +387,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		files = append(files, safewrite.File{Path: idPath, Secret: true})
 	}
 	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || opts.FreshSystemID
-	res.NextSteps = nextSteps(res, opts.Paths.Service, scan.detected)
+	res.NextSteps, res.ServiceAction = nextSteps(res, opts.Paths.Service, scan.detected)
 	if opts.DryRun || !res.Changed {
 		return res, nil
 	}
@@ -440,7 +443,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		}
 	}
 	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || res.SystemID != nil
-	res.NextSteps = nextSteps(res, opts.Paths.Service, scan.detected)
+	res.NextSteps, res.ServiceAction = nextSteps(res, opts.Paths.Service, scan.detected)
 	return res, nil
 }
 
