@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 import re
@@ -236,6 +237,25 @@ def write_answers(answers, tmpdir):
     return path
 
 
+@contextlib.contextmanager
+def answers_file(module):
+    """The answers file of this run: the answers option, or answers_content
+    written to a 0600 file in the module's temporary directory and removed
+    afterwards. None when neither is set."""
+    content = module.params.get("answers_content")
+    if content is None:
+        yield module.params.get("answers")
+        return
+    try:
+        path = write_answers(content, module.tmpdir)
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    try:
+        yield path
+    finally:
+        os.unlink(path)
+
+
 # --- running runnerup -------------------------------------------------------
 
 def find_binary(module, binary):
@@ -246,6 +266,16 @@ def find_binary(module, binary):
                                  "set binary to its path" % binary)
         return binary
     return module.get_bin_path(binary, required=True)
+
+
+def path_flags(params):
+    """--config, --docker-config and --timeout for the options that are set
+    (a module without one of them simply has no such key)."""
+    argv = []
+    for flag, option in (("--config", "config"), ("--docker-config", "docker_config"), ("--timeout", "timeout")):
+        if params.get(option):
+            argv += [flag, params[option]]
+    return argv
 
 
 def secret_environment(module):
@@ -271,6 +301,13 @@ def run_json(module, argv):
     if not isinstance(data, dict):
         data = None
     return rc, data, stdout, stderr
+
+
+def finish(module, result):
+    """Ends the module with result: fail_json when it says failed."""
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 def failure_message(command, rc, data, stderr=""):

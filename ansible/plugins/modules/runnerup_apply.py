@@ -23,23 +23,10 @@ description:
 version_added: 1.0.0
 author:
   - runnerup maintainers
-requirements:
-  - the runnerup binary on the host (the C(runnerup.gitlab_runner.runner) role installs it)
+extends_documentation_fragment:
+  - runnerup.gitlab_runner.runnerup
+  - runnerup.gitlab_runner.runnerup.answers
 options:
-  answers:
-    description:
-      - Path on the host of an answers file (TOML; see the runnerup README for every key).
-      - Mutually exclusive with I(answers_content).
-    type: path
-  answers_content:
-    description:
-      - The answers as a mapping, written on the host to a C(0600) temporary TOML file for this run only.
-      - Secrets (C(gitlab.token), C(registries[].password), any key ending in C(token), C(password) or C(secret))
-        must be C(env:NAME) or C(file:PATH) references; a literal secret fails the task, because module options are
-        shown by C(-v) and kept in registered results. Put the values in I(environment).
-      - A key set to C(null) is left out, which leaves that setting of an existing runner as it is.
-      - C(file:) references must be absolute paths here.
-    type: dict
   config:
     description:
       - The C(config.toml) to write. Default as runnerup decides - the file the gitlab-runner service found on the host
@@ -50,11 +37,6 @@ options:
       - Directory of the C(config.json) to write. Default C(~/.docker) of the user the runner runs as (GitLab Runner
         ignores C(DOCKER_CONFIG)).
     type: path
-  binary:
-    description:
-      - The runnerup executable, a path or a name looked up on C(PATH).
-    type: str
-    default: runnerup
   prune_stale:
     description:
       - Remove C([[runners]]) entries whose token GitLab rejects (deleted runners); the previous file is kept as a backup.
@@ -83,10 +65,6 @@ options:
       - Write without the live checks of GitLab, the daemon and the registries (C(--offline)).
     type: bool
     default: false
-  timeout:
-    description:
-      - Deadline of each network call and live check, as a duration (C(10s)).
-    type: str
   environment:
     description:
       - Variables for runnerup's C(env:) references, e.g. C(RUNNER_TOKEN), C(REGISTRY_PASSWORD), C(GITLAB_TOKEN).
@@ -209,15 +187,15 @@ rc:
   type: int
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.runnerup.gitlab_runner.plugins.module_utils.runnerup import (
+    answers_file,
     apply_outcome,
     find_binary,
+    finish,
+    path_flags,
     run_json,
-    write_answers,
 )
 
 TRUE_WORDS = ("true", "yes", "on", "1")
@@ -226,13 +204,7 @@ FALSE_WORDS = ("", "false", "no", "off", "0")
 
 def build_argv(module, binary, answers_path):
     p = module.params
-    argv = [binary, "apply", "--answers", answers_path]
-    if p["config"]:
-        argv += ["--config", p["config"]]
-    if p["docker_config"]:
-        argv += ["--docker-config", p["docker_config"]]
-    if p["timeout"]:
-        argv += ["--timeout", p["timeout"]]
+    argv = [binary, "apply", "--answers", answers_path] + path_flags(p)
     for flag, option in (("--prune-stale", "prune_stale"), ("--fresh-system-id", "fresh_system_id"),
                          ("--replace-token", "replace_token"), ("--skip-probes", "skip_probes")):
         if p[option]:
@@ -270,22 +242,10 @@ def main():
         supports_check_mode=True,
     )
     binary = find_binary(module, module.params["binary"])
-    answers = module.params["answers"]
-    written = None
-    if module.params["answers_content"] is not None:
-        try:
-            written = answers = write_answers(module.params["answers_content"], module.tmpdir)
-        except ValueError as e:
-            module.fail_json(msg=str(e))
-    try:
+    with answers_file(module) as answers:
         rc, data, _, stderr = run_json(module, build_argv(module, binary, answers))
-    finally:
-        if written:
-            os.unlink(written)
     result = apply_outcome(rc, data, stderr, diff_mode=module._diff)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    finish(module, result)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ description:
 version_added: 1.0.0
 author:
   - runnerup maintainers
-requirements:
-  - the runnerup binary on the host
+extends_documentation_fragment:
+  - runnerup.gitlab_runner.runnerup
 options:
   config:
     description:
@@ -34,15 +34,6 @@ options:
       - Lint just the file, without the checks of this host (for a C(config.toml) kept in a repository).
     type: bool
     default: false
-  binary:
-    description:
-      - The runnerup executable, a path or a name looked up on C(PATH).
-    type: str
-    default: runnerup
-  timeout:
-    description:
-      - Deadline of each check, as a duration (C(5s)).
-    type: str
   fail_on_problems:
     description:
       - Fail the task on findings (errors or warnings) or failed or warning checks, as C(runnerup check) exits 3 for them.
@@ -113,6 +104,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.runnerup.gitlab_runner.plugins.module_utils.runnerup import (
     CHECK_KEYS,
     find_binary,
+    finish,
+    path_flags,
     readonly_outcome,
     run_json,
 )
@@ -133,20 +126,14 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    argv = [find_binary(module, p["binary"]), "check"]
-    if p["config"]:
-        argv += ["--config", p["config"]]
+    argv = [find_binary(module, p["binary"]), "check"] + path_flags(p)
     if p["online"]:
         argv.append("--online")
     if p["lint_only"]:
         argv.append("--lint-only")
-    if p["timeout"]:
-        argv += ["--timeout", p["timeout"]]
     rc, data, _, stderr = run_json(module, argv)
     result = readonly_outcome("check", rc, data, stderr, CHECK_KEYS, p["fail_on_problems"])
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    finish(module, result)
 
 
 if __name__ == "__main__":

@@ -19,18 +19,10 @@ description:
 version_added: 1.0.0
 author:
   - runnerup maintainers
-requirements:
-  - the runnerup binary on the host
+extends_documentation_fragment:
+  - runnerup.gitlab_runner.runnerup
+  - runnerup.gitlab_runner.runnerup.answers
 options:
-  answers:
-    description:
-      - Path on the host of an answers file. Mutually exclusive with I(answers_content) and I(images).
-    type: path
-  answers_content:
-    description:
-      - The answers as a mapping, written to a C(0600) temporary TOML file for this run. Secrets must be C(env:) or
-        C(file:) references, their values in I(environment).
-    type: dict
   images:
     description:
       - Image references to check with the current Docker config of the user (no GitLab, no answers).
@@ -44,15 +36,6 @@ options:
     description:
       - Directory of the C(config.json) to read. Default C(~/.docker) of the user.
     type: path
-  binary:
-    description:
-      - The runnerup executable, a path or a name looked up on C(PATH).
-    type: str
-    default: runnerup
-  timeout:
-    description:
-      - Deadline of each check, as a duration (C(5s)).
-    type: str
   fail_on_problems:
     description:
       - Fail the task when a check fails. With C(false) the task reports C(ok=false) and the failed checks in C(problems),
@@ -116,16 +99,16 @@ rc:
   type: int
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.runnerup.gitlab_runner.plugins.module_utils.runnerup import (
     PROBE_KEYS,
+    answers_file,
     find_binary,
+    finish,
+    path_flags,
     readonly_outcome,
     run_json,
-    write_answers,
 )
 
 
@@ -149,32 +132,15 @@ def main():
     p = module.params
     binary = find_binary(module, p["binary"])
     argv = [binary, "probe"]
-    written = None
-    if p["answers_content"] is not None:
-        try:
-            written = write_answers(p["answers_content"], module.tmpdir)
-        except ValueError as e:
-            module.fail_json(msg=str(e))
-        argv += ["--answers", written]
-    elif p["answers"]:
-        argv += ["--answers", p["answers"]]
     for image in p["images"] or []:
         argv += ["--image", image]
-    if p["config"]:
-        argv += ["--config", p["config"]]
-    if p["docker_config"]:
-        argv += ["--docker-config", p["docker_config"]]
-    if p["timeout"]:
-        argv += ["--timeout", p["timeout"]]
-    try:
+    argv += path_flags(p)
+    with answers_file(module) as answers:
+        if answers:
+            argv += ["--answers", answers]
         rc, data, _, stderr = run_json(module, argv)
-    finally:
-        if written:
-            os.unlink(written)
     result = readonly_outcome("probe", rc, data, stderr, PROBE_KEYS, p["fail_on_problems"])
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    finish(module, result)
 
 
 if __name__ == "__main__":
