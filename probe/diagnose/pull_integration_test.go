@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -147,6 +148,19 @@ func TestIntegrationDaemonPull(t *testing.T) {
 		}
 	})
 
+	t.Run("a docker:24 job with a docker:29-dind service, from the job log", func(t *testing.T) {
+		log := "Using Docker executor with image docker:24 ...\nStarting service docker:29-dind...\n$ docker build -t app .\n" +
+			"Error response from daemon: client version 1.43 is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version\n"
+		right := home(t, authsJSON(authReg.Host, secretAuth(authReg.Username, authReg.Password)))
+		o := Options{Image: private, HomeDir: right, Log: &log}
+		rep := run(t, o)
+		wantCauses(t, rep, "docker-api-too-old")
+		wantText(t, rep.Causes[0], "docker:24 (runner \"pull\"): its docker CLI (Docker 24) speaks API up to 1.43", "docker:29-dind", "DOCKER_API_VERSION=1.44", "image: docker:29")
+		if rep.Causes[0].Log != VerdictConfirmed || rep.Log.Matches[0].ID != "docker-api-too-old" {
+			t.Errorf("log verdict %q, matches %+v", rep.Causes[0].Log, rep.Log.Matches)
+		}
+	})
+
 	t.Run("X-Registry-Auth is what the runner sends", func(t *testing.T) {
 		// A daemon stand-in that records the header of POST /images/create.
 		var got string
@@ -221,4 +235,39 @@ func dockerClientFor(t *testing.T, host string) *dockerclient.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// TestDockerCLIAgainstDocker29: the real docker CLI (Debian's 20.10, API
+// 1.41) against a stand-in answering as Docker 29's version middleware
+// does prints the text the catalogue maps to docker-api-too-old. A real
+// Docker 29 daemon cannot run here; its refusal is one 400 with a fixed
+// message (moby daemon/server/middleware/version.go).
+func TestDockerCLIAgainstDocker29(t *testing.T) {
+	testenv.Need(t, false, "docker")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Api-Version", "1.52")
+		if r.URL.Path == "/_ping" {
+			fmt.Fprint(w, "OK")
+			return
+		}
+		v, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v"), "/")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"message":"client version %s is too old. Minimum supported API version is 1.44, please upgrade your client to a newer version"}`, v)
+	}))
+	defer srv.Close()
+	bin, err := testenv.Lookup("docker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-H", "tcp://"+strings.TrimPrefix(srv.URL, "http://"), "--config", t.TempDir(), "pull", "alpine:3.20")
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("docker pull succeeded against a Docker 29 stand-in:\n%s", out)
+	}
+	t.Logf("docker CLI: %s", out)
+	if got := ClassifyDaemonError(string(out)); got != "docker-api-too-old" {
+		t.Errorf("ClassifyDaemonError(%q) = %q, want docker-api-too-old", out, got)
+	}
 }
