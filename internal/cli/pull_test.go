@@ -97,6 +97,37 @@ func TestPullFlag(t *testing.T) {
 		assertNoSecrets(t, "probe --config --pull", r.stdout+r.stderr, append(secrets, testToken)...)
 	})
 
+	t.Run("probe --answers --pull: the credentials apply would write", func(t *testing.T) {
+		gl := fakegitlab.New(t)
+		gl.AddRunner(testToken, 8)
+		dir := t.TempDir()
+		answers := filepath.Join(dir, "answers.toml")
+		writeFile(t, answers, `version = 1
+[gitlab]
+url = "`+gl.URL+`"
+token = "env:RUNNER_TOKEN"
+name = "pull-answers"
+[runner]
+executor = "docker"
+[docker]
+image = "`+other+`"
+host = "`+d.Host+`"
+[[registries]]
+host = "`+reg.Host+`"
+username = "`+reg.Username+`"
+password = "env:REGISTRY_PASSWORD"
+target = "docker-config"
+`, 0o600)
+		// config.json does not exist yet: the pull uses what apply would write.
+		emptyDocker := filepath.Join(dir, "home", ".docker")
+		r := runBinary(t, home, append(env, "RUNNER_TOKEN="+testToken, "REGISTRY_PASSWORD="+pass), 2*time.Minute,
+			"probe", "--answers", answers, "--config", filepath.Join(dir, "config.toml"), "--docker-config", emptyDocker, "--pull", "-o", "json")
+		if c := pullCheck(t, r.stdout, other); c.Status != "pass" || !strings.Contains(c.Detail, "with the credentials from") {
+			t.Errorf("exit %d; pull check = %+v\n%s", r.code, c, r.stderr)
+		}
+		assertNoSecrets(t, "probe --answers --pull", r.stdout+r.stderr, append(secrets, testToken)...)
+	})
+
 	t.Run("diagnose --pull", func(t *testing.T) {
 		cfg := filepath.Join(t.TempDir(), "config.toml")
 		writeFile(t, cfg, "[[runners]]\n  name = \"pull\"\n  executor = \"docker\"\n  [runners.docker]\n    host = \""+d.Host+"\"\n", 0o600)
