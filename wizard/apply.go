@@ -183,11 +183,13 @@ func Prepare(path string, env Env, hostname string) (*Prepared, error) {
 }
 
 // PrepareAnswers is Prepare for answers already in memory (the TUI's).
+// Defaults and checks that depend on whether the runner is in config.toml
+// (the executor, a required image) wait for Apply and Probe, which know.
 func PrepareAnswers(raw *Answers, unknown []FieldError, r Resolver, hostname string) (*Prepared, error) {
 	resolved, refProblems := r.Resolve(raw)
-	resolved.ApplyDefaults(hostname)
+	resolved.applyCommonDefaults(hostname)
 	problems := append(append([]FieldError{}, unknown...), refProblems...)
-	problems = append(problems, resolved.Validate()...)
+	problems = append(problems, resolved.validateOwn()...)
 	if blocking := Blocking(problems); len(blocking) > 0 {
 		return nil, &ValidationError{Problems: blocking}
 	}
@@ -238,6 +240,15 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
 	}
+	// What depends on the runner (its executor, an image on disk) is
+	// checked now that it is known; the checks see the runner as apply
+	// leaves it (eff), the render only what the answers set (a).
+	targetProblems := a.ValidateFor(existing)
+	if blocking := Blocking(targetProblems); len(blocking) > 0 {
+		return nil, &ValidationError{Problems: blocking}
+	}
+	res.Warnings = append(res.Warnings, targetProblems...)
+	eff := a.ForRunner(existing)
 	configDir := filepath.Dir(paths.ConfigTOML)
 	sysID, sysIDFromFile, err := systemid.Resolve(configDir)
 	if err != nil {
@@ -284,13 +295,13 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		// Render once with a placeholder first: a config.toml runnerup
 		// cannot edit must fail before GitLab creates a runner.
 		placeholder := &render.Credentials{Token: "<issued by GitLab at registration>", ObtainedAt: opts.Now()}
-		if _, err := renderConfig(oldTOML, a, placeholder, existing == nil); err != nil {
+		if _, err := renderConfig(oldTOML, a, placeholder, existing); err != nil {
 			return nil, err
 		}
 	}
 	// Live checks run before anything is registered or written: a job
 	// that cannot pull its image should stop apply, not the first pipeline.
-	fleetOpts := a.fleetOptions(paths, oldTOML, scan, opts, fleetApply)
+	fleetOpts := eff.fleetOptions(paths, oldTOML, scan, opts, fleetApply)
 	if rotated != nil {
 		res.Checks = append(res.Checks, reportNow(*rotated, opts.Probe))
 	}
@@ -306,13 +317,13 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 			return res, err
 		}
 	} else {
-		in, err := inputsFor(a, paths, oldTOML)
+		in, err := inputsFor(eff, paths, oldTOML)
 		if err != nil {
 			return nil, err
 		}
 		in.systemID = sysID
 		in.fleet = fleetOpts
-		checks, err := runProbes(ctx, a.withDiskToken(rotated, existing).plan(in), opts.Probe)
+		checks, err := runProbes(ctx, eff.withDiskToken(rotated, existing).plan(in), opts.Probe)
 		res.Checks = append(res.Checks, checks...)
 		if err != nil {
 			return res, err
@@ -454,7 +465,7 @@ type renderedFiles struct {
 // renderFiles renders both files from their current bytes; json is only
 // rendered when the answers write config.json.
 func renderFiles(a *Answers, creds *render.Credentials, oldTOML, oldJSON []byte, jsonPath string, stale []fleet.Runner) (renderedFiles, error) {
-	idx, _, err := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
+	idx, existing, err := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
 	if err != nil {
 		return renderedFiles{}, &InputError{Err: err}
 	}
@@ -462,7 +473,7 @@ func renderFiles(a *Answers, creds *render.Credentials, oldTOML, oldJSON []byte,
 	if err != nil {
 		return renderedFiles{}, err
 	}
-	rendered, err := renderConfig(pruned, a, creds, idx < 0)
+	rendered, err := renderConfig(pruned, a, creds, existing)
 	if err != nil {
 		return renderedFiles{}, err
 	}
@@ -482,8 +493,8 @@ func matchToken(a *Answers) string {
 	return ""
 }
 
-func renderConfig(old []byte, a *Answers, creds *render.Credentials, isNew bool) (render.ConfigResult, error) {
-	edit, err := a.ConfigEdit(creds, isNew)
+func renderConfig(old []byte, a *Answers, creds *render.Credentials, existing *render.ExistingRunner) (render.ConfigResult, error) {
+	edit, err := a.ConfigEdit(creds, existing)
 	if err != nil {
 		return render.ConfigResult{}, err
 	}
@@ -575,7 +586,7 @@ func registerRunner(ctx context.Context, api RunnerAPI, a *Answers, timeout time
 	}
 	r, err := api.Register(ctx, gitlab.RegisterRequest{
 		Token: g.Token, Description: desc, MaintenanceNote: g.MaintenanceNote, Tags: g.Tags,
-		RunUntagged: g.RunUntagged || len(g.Tags) == 0, Locked: g.IsLocked(), AccessLevel: g.AccessLevel,
+		RunUntagged: g.RunUntagged != nil && *g.RunUntagged || len(g.Tags) == 0, Locked: g.IsLocked(), AccessLevel: g.AccessLevel,
 	})
 	if err != nil {
 		return r, gitlabCheckError("gitlab.register", err)

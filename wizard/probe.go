@@ -58,7 +58,7 @@ func (a *Answers) plan(in probeInputs) suite.Plan {
 	if a.Runner.Executor == "docker-windows" {
 		wantOS = "windows"
 	}
-	p.Daemon = &daemon.Options{Host: a.Docker.Host, WantOS: wantOS, WantPrivileged: a.Docker.Privileged || a.Docker.DinD}
+	p.Daemon = &daemon.Options{Host: a.Docker.Host, WantOS: wantOS, WantPrivileged: a.Docker.IsPrivileged()}
 	p.Images = a.Images()
 	p.Credentials = &credentials.Resolver{
 		RunnerEnvironment: in.runnerEnv,
@@ -101,7 +101,20 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 	a := p.Resolved
 	scan := scanService(ctx, &opts, a.Docker.Host)
 	paths, _ := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
-	in, err := inputsFor(a, paths, nil)
+	oldTOML, err := readExisting(paths.ConfigTOML)
+	if err != nil {
+		return nil, err
+	}
+	_, existing, err := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
+	if err != nil {
+		return nil, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
+	}
+	if blocking := Blocking(a.ValidateFor(existing)); len(blocking) > 0 {
+		return nil, &ValidationError{Problems: blocking}
+	}
+	rotated := rotatedFor(a, existing)
+	a = a.ForRunner(existing)
+	in, err := inputsFor(a, paths, oldTOML)
 	if err != nil {
 		return nil, err
 	}
@@ -112,8 +125,6 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 	}
 	in.fleet = a.fleetOptions(paths, in.configTOML, scan, opts, mode)
 	// As apply: a token the runner rotated is kept, and verified instead.
-	_, existing, _ := render.FindRunner(in.configTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
-	rotated := rotatedFor(a, existing)
 	results, err := runProbes(ctx, a.withDiskToken(rotated, existing).plan(in), opts.Probe)
 	if rotated != nil {
 		results = append([]probe.Result{reportNow(*rotated, opts.Probe)}, results...)
@@ -137,7 +148,7 @@ func inputsFor(a *Answers, paths Paths, oldTOML []byte) (probeInputs, error) {
 	if err != nil {
 		return probeInputs{}, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
 	}
-	env, err := a.runnerEnvironment()
+	env, err := a.runnerEnvironment(a.Runner.Executor)
 	if err != nil {
 		return probeInputs{}, err
 	}
