@@ -153,6 +153,9 @@ func (s *session) checkRunnerAPI(ctx context.Context, deps probe.Deps) probe.Res
 		speaks = fmt.Sprintf("always speaks Docker API %s (%s)", ra.API, ra.Client)
 	}
 	daemonRange := "accepts API " + orUnknown(vf.MinAPIVersion) + " to " + orUnknown(vf.APIVersion)
+	if vf.MinAPIVersion == "" {
+		daemonRange = "accepts API up to " + orUnknown(vf.APIVersion) + " (its minimum is not reported)"
+	}
 	engine := "Docker " + orUnknown(vf.Version)
 	switch {
 	case vf.MinAPIVersion != "" && apiLess(ra.API, vf.MinAPIVersion):
