@@ -78,6 +78,15 @@ type Options struct {
 	Platform *probe.Platform
 	// Log is a job log (or a pasted error message) to match; nil: none.
 	Log *string
+	// ConfigSearched is the config.toml looked for when Runner is nil
+	// because there is none ("" when the caller says nothing): no runner
+	// is configured here, so the live checks cannot be the runner's.
+	ConfigSearched string
+	// HostSystemID is this host's runner system id (.runner_system_id)
+	// and ConfigRunners the [[runners]] names of its config.toml: a log
+	// written by another runner manager is from another host.
+	HostSystemID  string
+	ConfigRunners []string
 	// Timeout is the per-check deadline (5 s when zero).
 	Timeout time.Duration
 	// OnResult streams each finished check (redacted).
@@ -118,11 +127,14 @@ type Report struct {
 	// Latent are registry problems that do not fail this pull because the
 	// runner uses the daemon's local copy (pull policy), but would on a
 	// host without it.
-	Latent []Cause        `json:"latent,omitempty"`
-	Log    *LogReport     `json:"log,omitempty"`
-	Notes  []string       `json:"notes,omitempty"`
-	Checks []probe.Result `json:"checks"`
-	OK     bool           `json:"ok"`
+	Latent []Cause `json:"latent,omitempty"`
+	// Verdict says, when a job log was given, whether the log or the live
+	// checks ranked the causes, and why.
+	Verdict *Verdict       `json:"verdict,omitempty"`
+	Log     *LogReport     `json:"log,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
+	Checks  []probe.Result `json:"checks"`
+	OK      bool           `json:"ok"`
 	// DurationMS is the wall-clock time of the diagnosis.
 	DurationMS int64 `json:"duration_ms"`
 }
@@ -135,6 +147,12 @@ type Cause struct {
 	Fix      []string `json:"fix"`
 	// Log is "confirmed" when a --log line points at this cause.
 	Log string `json:"log,omitempty"`
+	// From is where the cause was found: "live" (the checks), "log" (the
+	// job log alone), "log and live", or "input" (the image name or a
+	// DOCKER_AUTH_CONFIG value given, whatever host reads them).
+	From string `json:"from,omitempty"`
+	// LogLine is the job-log line (1-based, as given) that shows it.
+	LogLine int `json:"log_line,omitempty"`
 
 	covers []string // symptom ids folded into it, for log confirmation
 }
@@ -198,7 +216,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := d.analyse(results)
 	if opts.Log != nil {
 		lr := MatchLog(*opts.Log)
-		d.confirm(rep, &lr)
+		d.rank(rep, &lr)
 		rep.Log = &lr
 	}
 	rep.DurationMS = time.Since(start).Milliseconds()
