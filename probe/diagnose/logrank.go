@@ -118,6 +118,18 @@ func rankLog(lr LogReport) []logCause {
 // managerHelper: a helper missing on a docker+machine/autoscaler manager.
 func (c logCause) managerHelper() bool { return c.manager && c.id == "credstore-helper-missing" }
 
+// JobImage is the image the log is about: the one a "failed to pull
+// image" line names, else the only one the runner was pulling.
+func (lr LogReport) JobImage() string {
+	if lr.Image != "" || len(lr.facts.pulls) != 1 {
+		return lr.Image
+	}
+	for img := range lr.facts.pulls {
+		return img
+	}
+	return ""
+}
+
 // pulledBefore finds the "Pulling docker image" line of the image a "No
 // such image" line names (any pull line when it names none), before it.
 func (lr LogReport) pulledBefore(m LogMatch) (string, int, bool) {

@@ -239,7 +239,7 @@ func ClassifyLog(opts Options) (*Report, error) {
 	// "<aws-id>.dkr…"): only a name given as input is checked as one.
 	imageGiven := opts.Image != ""
 	if !imageGiven {
-		opts.Image = lr.Image
+		opts.Image = lr.JobImage()
 	}
 	runner := Runner{}
 	if opts.Runner != nil {
@@ -259,7 +259,7 @@ func ClassifyLog(opts Options) (*Report, error) {
 		}
 	}
 	rep.Causes = mergeByStage(given, d.logCauses(lr))
-	rep.Verdict = &Verdict{RankedBy: RankedByLog, Why: "--no-live: the job log alone decides; no live check ran"}
+	rep.Verdict = &Verdict{RankedBy: RankedByLog, Why: "the job log alone decides (--no-live: no live check ran)"}
 	rep.OK = len(rep.Causes) == 0
 	d.red.report(rep)
 	return rep, nil
