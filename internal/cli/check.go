@@ -99,7 +99,11 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
 		path = paths.ConfigTOML
 	}
-	findings, err := lint.LintFile(path)
+	lintFile := lint.LintFile
+	if opts.LintOnly {
+		lintFile = lint.LintFileContent // a repository's copy: its mode means nothing
+	}
+	findings, err := lintFile(path)
 	if errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" {
 		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
 	}

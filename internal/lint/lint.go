@@ -97,13 +97,20 @@ func Lint(data []byte, opts Options) []Finding {
 // LintFile lints the config.toml at path, with its file mode and the
 // runner's system id file beside it. The error is set only when the file
 // cannot be read; a file that is not valid TOML gives a toml.syntax finding.
-func LintFile(path string) ([]Finding, error) {
+func LintFile(path string) ([]Finding, error) { return lintFile(path, true) }
+
+// LintFileContent lints only the contents of the config.toml at path, not
+// its file mode: for a config.toml kept in a repository (check
+// --lint-only), where 0644 is normal.
+func LintFileContent(path string) ([]Finding, error) { return lintFile(path, false) }
+
+func lintFile(path string, mode bool) ([]Finding, error) {
 	data, err := userfile.Read(path, 0)
 	if err != nil {
 		return nil, err
 	}
 	var opts Options
-	if runtime.GOOS != "windows" { // no Unix permission bits there
+	if mode && runtime.GOOS != "windows" { // no Unix permission bits there
 		if st, err := os.Stat(path); err == nil {
 			opts = Options{Mode: st.Mode(), HaveMode: true}
 		}
