@@ -86,7 +86,7 @@ func Lint(data []byte, opts Options) []Finding {
 		l.syntax(err)
 	} else {
 		l.doc = doc
-		l.pos = locate(l.src)
+		l.pos, l.headers = locateAll(l.src)
 		l.red.addDoc(doc)
 		l.walkTable("", "", doc, "")
 		l.rules()
@@ -137,6 +137,7 @@ type linter struct {
 	src      string
 	doc      map[string]any
 	pos      map[string]position
+	headers  map[string]string // table path -> the header that opens it (locateAll)
 	red      *redactor
 	findings []Finding
 }
