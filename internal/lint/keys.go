@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,13 +155,35 @@ func (l *linter) unknownTable(schemaPath, key, p, runner, header string) {
 	}
 	f := Finding{ID: "key.unknown", Severity: Warning, Path: p, Runner: runner,
 		Message: fmt.Sprintf("unknown table %s: %s no key %q, so the runner ignores this table and everything in it", header, where, key)}
+	i := strings.Count(stripIndexes(p), ".")
 	if s := closest(key, sortedKeys(schema[schemaPath])); s != "" {
 		f.Fix = fmt.Sprintf("did you mean %q?", s)
-		if fixed, ok := fixHeader(header, strings.Count(stripIndexes(p), "."), s); ok {
+		if fixed, ok := fixHeader(header, i, s); ok {
 			f.Fix = "did you mean " + fixed + "?"
 		}
+	} else if fixed, ok := joinHeader(header, i); ok {
+		f.Fix = "did you mean " + fixed + "?" // [runners.kubernetes.dns.config] for dns_config
 	}
 	l.add(f, p)
+}
+
+// joinHeader joins segments i and i+1 of a written header with "_", when
+// the result is a table GitLab Runner knows.
+func joinHeader(header string, i int) (string, bool) {
+	open, close := "[", "]"
+	if strings.HasPrefix(header, "[[") {
+		open, close = "[[", "]]"
+	}
+	segs := strings.Split(strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(header, open), close)), ".")
+	if i+1 >= len(segs) {
+		return "", false
+	}
+	joined := append(append(slices.Clone(segs[:i]), segs[i]+"_"+segs[i+1]), segs[i+2:]...)
+	fixed := strings.Join(joined, ".")
+	if _, ok := schema[fixed]; !ok {
+		return "", false
+	}
+	return open + fixed + close, true
 }
 
 var indexRE = regexp.MustCompile(`\[\d+\]`)

@@ -117,3 +117,23 @@ func TestMisplacedTableHeader(t *testing.T) {
 		t.Errorf("message = %q", m)
 	}
 }
+
+// TestNFSVolumeKeys: [[runners.kubernetes.volumes.nfs]] is decoded by the
+// runner's own UnmarshalTOML, which reads six keys and drops the rest
+// without a trace in BurntSushi's undecoded keys; lint names them.
+func TestNFSVolumeKeys(t *testing.T) {
+	src := `[[runners]]
+  name = "k8s"
+  url = "https://gitlab.example.com"
+  token = "glrt-k8sk8sk8sk8sk8sk8s"
+  executor = "kubernetes"
+  [runners.kubernetes]
+    [[runners.kubernetes.volumes.nfs]]
+      name = "share"
+      mount_path = "/share"
+      server = "nfs.example.com"
+      path = "/export"
+      readonly = true
+`
+	checkFindings(t, Lint([]byte(src), Options{}), []want{{id: "key.unknown", sev: Warning, line: 12, fix: `did you mean "read_only"?`}})
+}
