@@ -170,13 +170,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
-	runner := Runner{}
-	if opts.Runner != nil {
-		runner = *opts.Runner
-	}
-	d := &diagnosis{opts: opts, runner: runner, im: parseImage(opts.Image)}
-	d.raw = loadRawSources(opts, runner)
-	d.red = newRedactor(d.raw)
+	d := newDiagnosis(opts)
+	runner := d.runner
 
 	api, closeAPI := d.dockerClient()
 	defer closeAPI()
@@ -222,6 +217,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.DurationMS = time.Since(start).Milliseconds()
 	d.red.report(rep)
 	return rep, ctx.Err()
+}
+
+// newDiagnosis starts one diagnosis: the runner entry (defaults when none),
+// the image as the checks name it, the raw credential sources and their
+// redactor.
+func newDiagnosis(opts Options) *diagnosis {
+	runner := Runner{}
+	if opts.Runner != nil {
+		runner = *opts.Runner
+	}
+	d := &diagnosis{opts: opts, runner: runner, im: parseImage(opts.Image)}
+	d.raw = loadRawSources(opts, runner)
+	d.red = newRedactor(d.raw)
+	return d
 }
 
 // diagnosis is the state of one Run.

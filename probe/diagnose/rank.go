@@ -241,14 +241,8 @@ func ClassifyLog(opts Options) (*Report, error) {
 	if !imageGiven {
 		opts.Image = lr.JobImage()
 	}
-	runner := Runner{}
-	if opts.Runner != nil {
-		runner = *opts.Runner
-	}
-	d := &diagnosis{opts: opts, runner: runner, im: parseImage(opts.Image)}
-	d.raw = loadRawSources(opts, runner)
-	d.red = newRedactor(d.raw)
-	rep := &Report{Image: opts.Image, Registry: d.im.host, Runner: runner.Name, CredentialSource: "none", Checks: []probe.Result{}, Log: &lr}
+	d := newDiagnosis(opts)
+	rep := &Report{Image: opts.Image, Registry: d.im.host, Runner: d.runner.Name, CredentialSource: "none", Checks: []probe.Result{}, Log: &lr}
 	var given []Cause
 	if imageGiven && d.im.err != nil {
 		given = append(given, d.inputCause("invalid-reference", d.im.err.Error()))
