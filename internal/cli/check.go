@@ -99,11 +99,12 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
 		path = paths.ConfigTOML
 	}
-	lintFile := lint.LintFile
-	if opts.LintOnly {
-		lintFile = lint.LintFileContent // a repository's copy: its mode means nothing
+	// --lint-only: a repository's copy, whose mode means nothing.
+	lopts := lint.Options{SkipMode: opts.LintOnly}
+	if !opts.LintOnly {
+		lopts.InsecureRegistries = hostInsecureRegistries(ctx, opts.Timeout)
 	}
-	findings, err := lintFile(path)
+	findings, err := lint.LintFileWith(path, lopts)
 	if errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" {
 		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/render"
@@ -34,6 +35,7 @@ type DiagnoseOptions struct {
 	AuthConfigSet   bool
 	LogPath         string
 	NoLive          bool
+	PullPolicy      []string
 	Platform        string
 	Output          string
 	Timeout         time.Duration
@@ -56,7 +58,7 @@ const maxLogBytes = 32 << 20
 func NewCmdDiagnose(d *Deps, runF func(context.Context, *DiagnoseOptions) error) *cobra.Command {
 	opts := &DiagnoseOptions{IO: d.IO, detect: d.DetectService}
 	cmd := &cobra.Command{
-		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--no-live] [--platform os/arch] [-o json]",
+		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--no-live] [--pull-policy POLICY[,…]] [--platform os/arch] [-o json]",
 		Short: `Name the root cause of "failed to pull image" for one image, and the fix`,
 		Long: `diagnose explains why a job's image pull fails (or would), for one image and
 one runner entry of config.toml:
@@ -67,8 +69,10 @@ one runner entry of config.toml:
     (--docker-config), then the job payload (GitLab registry), and says which
     source wins and why the others do not;
   - it probes the chain the Docker daemon walks: reference, DNS, TCP, TLS,
-    /v2/ challenge, credentials, token, manifest, platform; the runner's
-    pull_policy against the daemon's local images; the daemon itself
+    /v2/ challenge, credentials, token, manifest, platform; the job's
+    image:pull_policy (--pull-policy, or as the job log states it) and the
+    runner's pull_policy and allowed_pull_policies, combined as the runner
+    does, against the daemon's local images; the daemon itself
     (reachable, permission, proxy, insecure registries, certs.d, disk);
   - with --log FILE (or - for stdin) it matches the job log's error text to a
     cause and says whether the live probes confirm it or it is not reproduced
@@ -90,7 +94,8 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
   runnerup diagnose registry.example.com/ci/app:1.4 --runner build-01 --log job.log
   gitlab-runner ... | runnerup diagnose alpine:3.20 --log - -o json
   runnerup diagnose --log pasted-job.log --no-live
-  runnerup diagnose ghcr.io/acme/tool:2 --auth-config env:DOCKER_AUTH_CONFIG --platform linux/arm64`,
+  runnerup diagnose ghcr.io/acme/tool:2 --auth-config env:DOCKER_AUTH_CONFIG --platform linux/arm64
+  runnerup diagnose registry.example.com/ci/app:1.4 --pull-policy always`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return &FlagError{Err: fmt.Errorf("diagnose takes one image, got %d arguments", len(args))}
@@ -118,6 +123,9 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 					return &FlagError{Err: err}
 				}
 			}
+			if err := diagnose.ValidJobPolicies(opts.PullPolicy); err != nil {
+				return &FlagError{Err: fmt.Errorf("--pull-policy: %w", err)}
+			}
 			opts.AuthConfigSet = cmd.Flags().Changed("auth-config")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -132,6 +140,7 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	f.StringVar(&opts.AuthConfig, "auth-config", "", "DOCKER_AUTH_CONFIG value as the job sees it (JSON, env:NAME or file:PATH); beats the runner environment's")
 	f.StringVar(&opts.LogPath, "log", "", "job log to match (FILE, or - for stdin)")
 	f.BoolVar(&opts.NoLive, "no-live", false, "classify the --log alone: no check of this host's daemon, registries or credentials")
+	f.StringSliceVar(&opts.PullPolicy, "pull-policy", nil, "the job's image:pull_policy, POLICY[,…] (always, if-not-present, never): checked against allowed_pull_policies as the runner does")
 	f.StringVar(&opts.Platform, "platform", "", "platform the image must offer, os/arch[/variant] (default: the daemon's)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each check")
@@ -164,23 +173,29 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if opts.NoLive {
 		return diagnoseLogOnly(opts)
 	}
-	if opts.detect != nil && (opts.ConfigPath == "" || opts.DockerConfigDir == "") {
+	var process *credentials.Process
+	if opts.detect != nil {
 		// Diagnose what the service sees: its config.toml and its user's
-		// config.json, not this shell's.
+		// config.json (unless flags name others), and credential helpers
+		// run with its PATH, environment and user, not this shell's.
 		dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		installs, _ := opts.detect(dctx, "")
 		cancel()
+		var svc *service.Install
 		if primary, ok := service.Primary(installs); ok {
+			svc = &primary
 			opts.Paths.Service = &primary
 			if opts.Output == "text" {
 				fmt.Fprintf(opts.IO.ErrOut, "service: %s\n", primary.Summary())
 			}
 		}
+		process = credentials.RunnerProcess(svc, credentials.DefaultProcessOptions())
 	}
 	dopts, err := diagnoseInputs(opts)
 	if err != nil {
 		return reportError(opts.IO, opts.Output, err)
 	}
+	dopts.Process = process
 	if opts.Tweak != nil {
 		opts.Tweak(dopts)
 	}
@@ -215,7 +230,7 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 // config.toml, the docker config and DOCKER_AUTH_CONFIG. Every problem is
 // an input error (exit 2).
 func diagnoseInputs(opts *DiagnoseOptions) (*diagnose.Options, error) {
-	d := &diagnose.Options{Image: opts.Image, Timeout: opts.Timeout, LookupEnv: opts.LookupEnv}
+	d := &diagnose.Options{Image: opts.Image, Timeout: opts.Timeout, LookupEnv: opts.LookupEnv, JobPullPolicy: opts.PullPolicy}
 	if opts.LogPath != "" {
 		text, err := readLog(opts.LogPath, opts.IO.In)
 		if err != nil {
@@ -429,7 +444,9 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 			fmt.Fprintf(w, "  %d. %s: %s: %s\n", i+1, s.Name, s.Status, s.Reason)
 		}
 	}
-	if p := rep.Policy; p != nil {
+	if p := rep.Policy; p != nil && len(p.Effective) == 0 && len(p.Policies) > 0 {
+		fmt.Fprintf(w, "\nPull policy: [%s] (%s) is not in allowed_pull_policies [%s]\n", strings.Join(p.Policies, " "), p.Source, strings.Join(p.Allowed, " "))
+	} else if p != nil {
 		fmt.Fprintf(w, "\nPull policy: [%s] (%s), local image: %s", strings.Join(p.Effective, " "), p.Source, p.Local)
 		if p.UsesLocal {
 			fmt.Fprint(w, " (used even if the registry fails)")
