@@ -170,11 +170,7 @@ func (l *linter) unknownTable(schemaPath, key, p, runner, header string) {
 // joinHeader joins segments i and i+1 of a written header with "_", when
 // the result is a table GitLab Runner knows.
 func joinHeader(header string, i int) (string, bool) {
-	open, close := "[", "]"
-	if strings.HasPrefix(header, "[[") {
-		open, close = "[[", "]]"
-	}
-	segs := strings.Split(strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(header, open), close)), ".")
+	open, close, segs := splitHeader(header)
 	if i+1 >= len(segs) {
 		return "", false
 	}
@@ -190,19 +186,25 @@ var indexRE = regexp.MustCompile(`\[\d+\]`)
 
 func stripIndexes(p string) string { return indexRE.ReplaceAllString(p, "") }
 
-// fixHeader replaces segment i of a written header with name, when the
-// result is a table GitLab Runner knows.
-func fixHeader(header string, i int, name string) (string, bool) {
-	open, close := "[", "]"
+// splitHeader takes a written header apart: "[[a. b]]" → "[[", "]]", [a b].
+func splitHeader(header string) (open, close string, segs []string) {
+	open, close = "[", "]"
 	if strings.HasPrefix(header, "[[") {
 		open, close = "[[", "]]"
 	}
-	segs := strings.Split(strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(header, open), close)), ".")
-	if i >= len(segs) {
-		return "", false
-	}
+	segs = strings.Split(strings.TrimSuffix(strings.TrimPrefix(header, open), close), ".")
 	for j := range segs {
 		segs[j] = strings.TrimSpace(segs[j])
+	}
+	return open, close, segs
+}
+
+// fixHeader replaces segment i of a written header with name, when the
+// result is a table GitLab Runner knows.
+func fixHeader(header string, i int, name string) (string, bool) {
+	open, close, segs := splitHeader(header)
+	if i >= len(segs) {
+		return "", false
 	}
 	segs[i] = name
 	fixed := strings.Join(segs, ".")
