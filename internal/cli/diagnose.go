@@ -439,8 +439,8 @@ func runnerNames(doc runnerDoc) string {
 // printDiagnosis is the human report, after the live checklist (printed
 // here when a job log was given, where the verdict puts it).
 func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
-	if v := rep.Verdict; v != nil && v.RankedBy == diagnose.RankedByLive {
-		printChecks(w, rep.Checks, color)
+	if v := rep.Verdict; v != nil && v.RunnerHost {
+		printChecks(w, rep.Checks, color) // the runner's own checks, whoever ranks
 	}
 	paint := func(code, s string) string {
 		if !color {

@@ -178,8 +178,15 @@ type Cause struct {
 	From string `json:"from,omitempty"`
 	// LogLine is the job-log line (1-based, as given) that shows it.
 	LogLine int `json:"log_line,omitempty"`
+	// NotCheckable says why the live checks cannot test a cause the job
+	// log shows (it happened inside the job).
+	NotCheckable string `json:"not_checkable,omitempty"`
 
 	covers []string // symptom ids folded into it, for log confirmation
+	// matchID is the log match a cause from the log was read from (rankLog
+	// may have renamed it); inJob: that cause happened inside the job.
+	matchID string
+	inJob   bool
 }
 
 // Run diagnoses opts.Image. The error is for bad arguments only: every
