@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -12,27 +11,6 @@ import (
 // Issue 13, defect 8: entries with an empty token and url+token duplicates
 // are removed only with consent (--prune-empty, --prune-duplicates), byte
 // for byte, with a backup, and the diff shows an empty token as empty.
-
-type prunedOut struct {
-	Pruned []struct {
-		Name, URL, Token, Reason string
-	} `json:"pruned"`
-	ConfigTOML struct {
-		Backup, Diff string
-	} `json:"config_toml"`
-	Plan struct {
-		Prune []struct{ Name, Reason string } `json:"prune"`
-	} `json:"plan"`
-}
-
-func decodePruned(t *testing.T, r result) prunedOut {
-	t.Helper()
-	var out prunedOut
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-		t.Fatalf("-o json: %v\n%s%s", err, r.stdout, r.stderr)
-	}
-	return out
-}
 
 const liveToken = "glrt-LIVELIVELIVELIVELIVE1"
 
@@ -101,7 +79,7 @@ func TestPruneDuplicatesAndEmptyTokens(t *testing.T) {
 		t.Fatalf("dry run: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	assertNoSecrets(t, "dry run", r.stdout+r.stderr, secrets...)
-	out := decodePruned(t, r)
+	out := decodeOut(t, r)
 	var got []string
 	for _, p := range out.Pruned {
 		got = append(got, p.Name+":"+p.Reason+":"+p.Token)
@@ -134,7 +112,7 @@ func TestPruneDuplicatesAndEmptyTokens(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("--prune-duplicates: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	out = decodePruned(t, r)
+	out = decodeOut(t, r)
 	afterDup := strings.Replace(cfg, copyBlock, "", 1)
 	if b, _ := os.ReadFile(s.config); string(b) != afterDup {
 		t.Fatalf("after --prune-duplicates:\n%s\nwant:\n%s", b, afterDup)
@@ -182,7 +160,7 @@ func TestPruneDuplicatesKeepsTheAnswersEntry(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("apply: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	out := decodePruned(t, r)
+	out := decodeOut(t, r)
 	if len(out.Pruned) != 1 || out.Pruned[0].Name != "old-name" {
 		t.Fatalf("pruned = %+v, want old-name", out.Pruned)
 	}

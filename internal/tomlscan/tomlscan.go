@@ -183,20 +183,18 @@ func (s *scanner) keyPath(term byte) ([]string, error) {
 		s.skipSpace()
 		var part string
 		switch s.peek(0) {
-		case '"':
-			raw, err := s.basicString()
+		case '"', '\'':
+			quote := s.peek(0)
+			raw, err := s.oneLineString()
 			if err != nil {
 				return nil, err
 			}
-			if part, err = unescape(raw); err != nil {
-				return nil, s.errorf("key %s: %v", raw, err)
+			part = raw
+			if quote == '"' {
+				if part, err = unescape(raw); err != nil {
+					return nil, s.errorf("key %s: %v", raw, err)
+				}
 			}
-		case '\'':
-			str, err := s.literalString()
-			if err != nil {
-				return nil, err
-			}
-			part = str
 		default:
 			begin := s.pos
 			for s.pos < len(s.src) && isBareKeyChar(s.src[s.pos]) {
@@ -224,38 +222,23 @@ func isBareKeyChar(c byte) bool {
 	return c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-// basicString reads a one-line "..." and returns its text between the
-// quotes, escapes as written.
-func (s *scanner) basicString() (string, error) {
-	s.pos++ // "
-	begin := s.pos
-	for s.pos < len(s.src) {
-		switch s.src[s.pos] {
-		case '\\':
-			s.pos += 2
-			continue
-		case '"':
-			str := string(s.src[begin:s.pos])
-			s.pos++
-			return str, nil
-		case '\n':
-			return "", s.errorf("unterminated string")
-		}
-		s.pos++
-	}
-	return "", s.errorf("unterminated string")
-}
-
-func (s *scanner) literalString() (string, error) {
+// oneLineString reads a one-line "..." or '...' (the quote at s.pos) and
+// returns its text between the quotes, escapes as written; only "..."
+// has escapes.
+func (s *scanner) oneLineString() (string, error) {
+	quote := s.src[s.pos]
 	s.pos++
 	begin := s.pos
 	for s.pos < len(s.src) {
-		switch s.src[s.pos] {
-		case '\'':
+		switch c := s.src[s.pos]; {
+		case c == '\\' && quote == '"':
+			s.pos += 2
+			continue
+		case c == quote:
 			str := string(s.src[begin:s.pos])
 			s.pos++
 			return str, nil
-		case '\n':
+		case c == '\n':
 			return "", s.errorf("unterminated string")
 		}
 		s.pos++
@@ -290,17 +273,11 @@ func (s *scanner) value() (Value, error) {
 	v := Value{Start: s.pos}
 	var err error
 	switch s.peek(0) {
-	case '"':
-		if s.peek(1) == '"' && s.peek(2) == '"' {
-			err = s.multiline('"')
+	case '"', '\'':
+		if q := s.peek(0); s.peek(1) == q && s.peek(2) == q {
+			err = s.multiline(q)
 		} else {
-			_, err = s.basicString()
-		}
-	case '\'':
-		if s.peek(1) == '\'' && s.peek(2) == '\'' {
-			err = s.multiline('\'')
-		} else {
-			_, err = s.literalString()
+			_, err = s.oneLineString()
 		}
 	case '[', '{':
 		err = s.container(&v)

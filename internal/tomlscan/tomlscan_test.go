@@ -201,6 +201,53 @@ func checkValues(t *testing.T, src string, items []Item) {
 	}
 }
 
+// redefines reports whether the document gives one key two values (a value
+// and then keys under it, or two values), which TOML forbids but BurntSushi
+// lets through in some spellings ("0.0 = 1" then "0 = 0"): what it decodes
+// there is then not any one value's bytes, so values are not compared.
+func redefines(items []Item) bool {
+	arrays := map[string]int{}
+	var table string
+	var seen []string
+	var add func(prefix string, path []string, v Value)
+	add = func(prefix string, path []string, v Value) {
+		p := prefix
+		for _, seg := range path {
+			p += "\x00" + seg
+		}
+		seen = append(seen, p)
+		for _, f := range v.Fields {
+			add(p, f.Path, f.Value)
+		}
+	}
+	for _, it := range items {
+		switch it.Kind {
+		case Header:
+			cur := ""
+			for k, seg := range it.Path {
+				cur += "\x00" + seg
+				if it.Array && k == len(it.Path)-1 {
+					arrays[cur]++
+					cur += fmt.Sprintf("[%d]", arrays[cur])
+				} else if n, ok := arrays[cur]; ok {
+					cur += fmt.Sprintf("[%d]", n)
+				}
+			}
+			table = cur
+		case KeyValue:
+			add(table, it.Path, it.Value)
+		}
+	}
+	for i, a := range seen {
+		for _, b := range seen[i+1:] {
+			if a == b || strings.HasPrefix(b, a+"\x00") || strings.HasPrefix(a, b+"\x00") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // FuzzScan: on every document BurntSushi decodes, Scan succeeds, finds the
 // keys BurntSushi reports in the same order, and each value's bytes decode
 // to the value BurntSushi found there. On any input it terminates without
@@ -246,6 +293,8 @@ func FuzzScan(f *testing.F) {
 		if got := scannedKeys(items); !slices.Equal(got, want) {
 			t.Fatalf("keys found:\n%q\nBurntSushi's:\n%q\n--- document\n%q", got, want, src)
 		}
-		checkValues(t, src, items)
+		if !redefines(items) {
+			checkValues(t, src, items)
+		}
 	})
 }
