@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/runnerup/runnerup/internal/tomlscan"
 )
@@ -22,7 +23,15 @@ type position struct{ line, col int }
 // Arrays of tables and array elements carry their index; the element of an
 // array of tables maps to the position of its [[header]].
 func locate(src string) map[string]position {
-	l := &locator{pos: map[string]position{}, arrays: map[string]int{}, bodyStart: tomlscan.BodyStart([]byte(src))}
+	pos, _ := locateAll(src)
+	return pos
+}
+
+// locateAll is locate plus, for every table a header opens (and each table
+// on the header's way to it), the header as written: "runner" and
+// "runner.kubernetes" → "[[runner.kubernetes.volumes.pvc]]".
+func locateAll(src string) (map[string]position, map[string]string) {
+	l := &locator{pos: map[string]position{}, arrays: map[string]int{}, headers: map[string]string{}, bodyStart: tomlscan.BodyStart([]byte(src))}
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
 			l.lineStarts = append(l.lineStarts, i+1)
@@ -33,20 +42,28 @@ func locate(src string) map[string]position {
 	for _, it := range items {
 		switch it.Kind {
 		case tomlscan.Header:
-			table = l.resolve(it.Path, it.Array)
-			l.set(table, it.At())
+			var via []string
+			table, via = l.resolve(it.Path, it.Array)
+			header := headerText(src[it.At():it.End], it.Array)
+			for _, p := range append(via, table) {
+				l.set(p, it.At())
+				if _, ok := l.headers[p]; !ok {
+					l.headers[p] = header
+				}
+			}
 		case tomlscan.KeyValue:
 			l.keyValue(table, it.Path, it.At(), it.Value)
 		}
 	}
-	return l.pos
+	return l.pos, l.headers
 }
 
 type locator struct {
 	lineStarts []int // offsets of the second and later lines
 	bodyStart  int   // after a byte order mark, which editors do not show as a column
 	pos        map[string]position
-	arrays     map[string]int // array-of-tables path -> index of its last element
+	arrays     map[string]int    // array-of-tables path -> index of its last element
+	headers    map[string]string // table path -> the first header that opens it or a table under it
 }
 
 func (l *locator) position(off int) position {
@@ -64,11 +81,29 @@ func (l *locator) set(path string, off int) {
 	}
 }
 
+// headerText is a header line's header as written: "[[a.b]]".
+func headerText(line string, array bool) string {
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	closing := "]"
+	if array {
+		closing = "]]"
+	}
+	if i := strings.LastIndex(line, closing); i >= 0 {
+		line = line[:i+len(closing)]
+	}
+	return strings.TrimSpace(line)
+}
+
 // resolve turns a header's key path into a canonical path, giving every
-// array of tables on the way the index of its current element.
-func (l *locator) resolve(segs []string, array bool) string {
-	cur := ""
+// array of tables on the way the index of its current element; via are
+// the tables on the way.
+func (l *locator) resolve(segs []string, array bool) (cur string, via []string) {
 	for k, seg := range segs {
+		if k > 0 {
+			via = append(via, cur)
+		}
 		cur = joinKey(cur, seg)
 		if array && k == len(segs)-1 {
 			n, ok := l.arrays[cur]
@@ -81,7 +116,7 @@ func (l *locator) resolve(segs []string, array bool) string {
 			cur = indexPath(cur, n)
 		}
 	}
-	return cur
+	return cur, via
 }
 
 // keyValue records a (possibly dotted) key at its start, every prefix of
