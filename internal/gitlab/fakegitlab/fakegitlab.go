@@ -34,8 +34,8 @@ type Request struct {
 	// EscapedPath is Path as sent (projects/group%2Fapp), Query its query.
 	EscapedPath string
 	Query       string
-	Body   map[string]any
-	Header http.Header
+	Body        map[string]any
+	Header      http.Header
 }
 
 // Server is a fake GitLab. Zero value is not usable; use New or NewTLS.

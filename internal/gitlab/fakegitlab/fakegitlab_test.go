@@ -112,7 +112,7 @@ func TestEndpoints(t *testing.T) {
 			s.SetMember("dave", "g/app", Developer)
 			s.AddUserToken("glpat-d", "dave", "create_runner")
 		}, method: "POST", path: "/api/v4/user/runners", body: `{"runner_type":"project_type","project_id":101}`,
-			header: map[string]string{"PRIVATE-TOKEN": "glpat-d"},
+			header:     map[string]string{"PRIVATE-TOKEN": "glpat-d"},
 			wantStatus: 403, wantCT: "application/json", wantBody: `{"message":"403 Forbidden - Insufficient permissions"}`},
 		{name: "user runners unknown project", setup: func(s *Server) { s.AddUserToken("glpat-c", "alice", "create_runner") },
 			method: "POST", path: "/api/v4/user/runners", body: `{"runner_type":"project_type","project_id":999}`,
