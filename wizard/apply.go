@@ -185,6 +185,7 @@ func Prepare(path string, env Env, hostname string) (*Prepared, error) {
 // PrepareAnswers is Prepare for answers already in memory (the TUI's).
 func PrepareAnswers(raw *Answers, unknown []FieldError, r Resolver, hostname string) (*Prepared, error) {
 	resolved, refProblems := r.Resolve(raw)
+	resolveCreateToken(raw, resolved, r.LookupEnv)
 	resolved.ApplyDefaults(hostname)
 	problems := append(append([]FieldError{}, unknown...), refProblems...)
 	problems = append(problems, resolved.Validate()...)
@@ -495,7 +496,7 @@ func renderConfig(old []byte, a *Answers, creds *render.Credentials, isNew bool)
 		}
 		return render.ConfigResult{}, err
 	}
-	return out, nil
+	return renderExtra(out, a)
 }
 
 // redactorFor knows every secret of this run, so diffs hide them even where
@@ -506,6 +507,14 @@ func redactorFor(a *Answers, creds *render.Credentials) *secret.Redactor {
 	if creds != nil {
 		r.AddToken(creds.Token)
 	}
+	if a.GitLab.Create != nil {
+		r.AddToken(a.GitLab.Create.APIToken)
+	}
+	walkTree(cloneTree(a.Runner.Extra), "runner.extra", func(path string, s *string) {
+		if IsSecretField(path) && *s != "" {
+			r.AddMasked(*s)
+		}
+	})
 	for _, reg := range a.Registries {
 		if reg.Password != "" {
 			r.AddMasked(reg.Password)
