@@ -148,11 +148,18 @@ type RunnerResult struct {
 	ID   int64  `json:"id,omitempty"`
 	// Action: registered (new runner via registration token), verified (an
 	// authentication token checked and written), kept (entry existed; its
-	// credentials stay), would-register (dry run).
+	// credentials stay), would-register (dry run), created / would-create
+	// ([gitlab.create]).
 	Action   string `json:"action"`
 	Token    string `json:"token"` // redacted
 	Appended bool   `json:"appended"`
 	SystemID string `json:"system_id"`
+	// CreatedIn says where [gitlab.create] creates (or created) the
+	// runner: "project group/app (#42)".
+	CreatedIn string `json:"created_in,omitempty"`
+	// Server is the comparison of the runner's settings in GitLab with
+	// [gitlab.create] (an existing runner only).
+	Server *ServerSettings `json:"server,omitempty"`
 }
 
 // Prepared answers: loaded, resolved, defaulted and validated.
@@ -254,11 +261,22 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	}
 	res.Runner = RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, SystemID: writeID}
 
+	var cr *creation
+	if a.GitLab.Create != nil {
+		if cr, err = planCreation(a, existing, opts); err != nil {
+			return nil, err
+		}
+	}
 	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
 	var creds *render.Credentials
 	var register bool
 	var rotated *probe.Result
 	switch {
+	case cr != nil && existing != nil:
+		// Created before: the on-disk token is verified by the checks.
+		res.Runner.Action, res.Runner.ID = "kept", existing.ID
+	case cr != nil:
+		res.Runner.CreatedIn = a.GitLab.Create.Target()
 	case existing != nil && kind == TokenRegistration:
 		// Registered before: a registration token must not make a second runner.
 		res.Runner.Action, res.Runner.ID = "kept", existing.ID
@@ -281,7 +299,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		creds = &render.Credentials{ID: r.ID, Token: a.GitLab.Token, ObtainedAt: opts.Now(), ExpiresAt: r.TokenExpiresAt}
 		res.Runner.Action, res.Runner.ID = "verified", r.ID
 	}
-	if register {
+	if register || cr.creates() {
 		// Render once with a placeholder first: a config.toml runnerup
 		// cannot edit must fail before GitLab creates a runner.
 		placeholder := &render.Credentials{Token: "<issued by GitLab at registration>", ObtainedAt: opts.Now()}
@@ -294,6 +312,21 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	fleetOpts := a.fleetOptions(paths, oldTOML, scan, opts, fleetApply)
 	if rotated != nil {
 		res.Checks = append(res.Checks, reportNow(*rotated, opts.Probe))
+	}
+	if cr != nil {
+		checks, err := cr.preflight(ctx, opts.Probe)
+		res.Checks = append(res.Checks, checks...)
+		if err != nil {
+			return res, err
+		}
+		res.Runner.Server = cr.server
+		if cr.creates() {
+			for _, c := range checks {
+				if c.ID == IDCreateTarget && c.Detail != "" {
+					res.Runner.CreatedIn = c.Detail
+				}
+			}
+		}
 	}
 	if opts.SkipProbes {
 		res.Warnings = append(res.Warnings, FieldError{Field: "probes", Warning: true,
@@ -313,7 +346,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		}
 		in.systemID = sysID
 		in.fleet = fleetOpts
-		checks, err := runProbes(ctx, a.withDiskToken(rotated, existing).plan(in), opts.Probe)
+		checks, err := runProbes(ctx, a.forProbes(rotated, existing, cr).plan(in), opts.Probe)
 		res.Checks = append(res.Checks, checks...)
 		if err != nil {
 			return res, err
@@ -322,6 +355,20 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	stale := opts.Prune
 	if opts.PruneStale {
 		stale = append(stale, fleet.StaleRunners(res.Checks)...)
+	}
+	switch {
+	case cr.creates() && opts.DryRun:
+		creds = &render.Credentials{Token: "<created by GitLab at apply>", ObtainedAt: opts.Now()}
+		res.Runner.Action = "would-create"
+	case cr.creates():
+		if creds, res.Runner.ID, err = cr.create(ctx, opts.Now()); err != nil {
+			return res, err
+		}
+		res.Runner.Action = "created"
+	case cr != nil && !opts.DryRun:
+		if err := cr.reconcile(ctx); err != nil {
+			return res, err
+		}
 	}
 	if register {
 		placeholder := &render.Credentials{Token: "<issued by GitLab at registration>", ObtainedAt: opts.Now()}
@@ -363,6 +410,9 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	}
 	out, err := renderFiles(a, creds, oldTOML, oldJSON, jsonPath, stale)
 	if err != nil {
+		if res.Runner.Action == "created" {
+			return nil, cr.rollback(ctx, res.Runner.ID, err)
+		}
 		return nil, err
 	}
 	res.Runner.Appended = out.appended
@@ -386,7 +436,10 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	}
 	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || opts.FreshSystemID
 	res.NextSteps = nextSteps(res, opts.Paths.Service, scan.detected)
-	if opts.DryRun || !res.Changed {
+	if res.Runner.Server != nil && len(res.Runner.Server.Changes) > 0 {
+		res.Changed = true
+	}
+	if opts.DryRun || !res.Changed || !res.ConfigTOML.Changed && res.DockerConfig == nil && res.SystemID == nil {
 		return res, nil
 	}
 	update := func(cur map[string][]byte) (map[string][]byte, error) {
@@ -398,7 +451,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 			if err != nil {
 				return nil, &InputError{Err: fmt.Errorf("%s (changed while applying): %w", paths.ConfigTOML, err)}
 			}
-			if res.Runner.Action == "registered" && existing == nil && curExisting != nil {
+			if (res.Runner.Action == "registered" || res.Runner.Action == "created") && existing == nil && curExisting != nil {
 				return nil, fmt.Errorf("another process added runner %q to %s while this one was being registered", a.GitLab.Name, paths.ConfigTOML)
 			}
 			if now, err = renderFiles(a, creds, curTOML, curJSON, jsonPath, stale); err != nil {
@@ -421,6 +474,9 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		return data, nil
 	}
 	written, err := safewrite.Update(files, update, safewrite.Options{Now: opts.Now, LockTimeout: opts.LockTimeout})
+	if err != nil && res.Runner.Action == "created" {
+		return nil, cr.rollback(ctx, res.Runner.ID, err)
+	}
 	if err != nil {
 		if res.Runner.Action == "registered" {
 			return nil, fmt.Errorf("GitLab registered runner #%d but it could not be saved; remove it in GitLab (Settings › CI/CD › Runners) before retrying: %w", res.Runner.ID, err)
@@ -440,7 +496,8 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 			}
 		}
 	}
-	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || res.SystemID != nil
+	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || res.SystemID != nil ||
+		res.Runner.Server != nil && res.Runner.Server.Applied
 	res.NextSteps = nextSteps(res, opts.Paths.Service, scan.detected)
 	return res, nil
 }

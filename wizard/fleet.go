@@ -54,6 +54,17 @@ func rotatedFor(a *Answers, existing *render.ExistingRunner) *probe.Result {
 
 // withDiskToken is the answers to probe with when the token on disk is
 // kept: the runner uses that one, so that is the one to verify.
+// forProbes is withDiskToken for [gitlab.create] too: a created runner's
+// on-disk token is the one the checks verify.
+func (a *Answers) forProbes(rotated *probe.Result, existing *render.ExistingRunner, cr *creation) *Answers {
+	if cr != nil && existing != nil {
+		c := *a
+		c.GitLab.Token, c.GitLab.TokenKind = existing.Token, string(TokenAuthentication)
+		return &c
+	}
+	return a.withDiskToken(rotated, existing)
+}
+
 func (a *Answers) withDiskToken(rotated *probe.Result, existing *render.ExistingRunner) *Answers {
 	if rotated == nil {
 		return a

@@ -229,6 +229,9 @@ func walkStrings(v reflect.Value, path string, fn func(string, *string)) {
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
+			if !t.Field(i).IsExported() {
+				continue
+			}
 			name := strings.Split(t.Field(i).Tag.Get("toml"), ",")[0]
 			walkStrings(v.Field(i), joinField(path, name), fn)
 		}

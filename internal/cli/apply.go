@@ -83,9 +83,6 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 			if opts.WaitContact > 0 && opts.DryRun {
 				return &FlagError{Err: errors.New("--wait-contact waits for the runner to pick up written files; --dry-run writes nothing")}
 			}
-			if opts.WaitContact > 0 && apiToken() == "" {
-				return &FlagError{Err: errors.New("--wait-contact needs GITLAB_TOKEN: GitLab reports when a runner last contacted it only through its REST API (GET /runners/:id/managers), which the runner token cannot read; export GITLAB_TOKEN with a personal, project or group access token that has read_api")}
-			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -141,6 +138,23 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return reportError(opts.IO, opts.Output, err)
 	}
+	var contactToken string
+	if opts.WaitContact > 0 && !opts.DryRun {
+		// GITLAB_TOKEN is read like glab reads it; an injected environment
+		// (tests) falls back to the process's.
+		env := func(n string) (string, bool) {
+			if v, ok := w.Env(n); ok {
+				return v, ok
+			}
+			return os.LookupEnv(n)
+		}
+		if contactToken, err = wizard.ContactToken(prepared, env); err != nil {
+			return reportError(opts.IO, opts.Output, err)
+		}
+		if contactToken == "" {
+			return reportError(opts.IO, opts.Output, &FlagError{Err: errors.New("--wait-contact needs GITLAB_TOKEN: GitLab reports when a runner last contacted it only through its REST API (GET /runners/:id/managers), which the runner token cannot read; export GITLAB_TOKEN (or GITLAB_ACCESS_TOKEN) with a personal, project or group access token that has read_api")})
+		}
+	}
 	if opts.PrintRegisterCommand {
 		if err := printPreparedRegisterCommands(opts.IO.Out, prepared); err != nil {
 			return reportError(opts.IO, opts.Output, err)
@@ -158,7 +172,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "waiting up to %s for the runner to contact GitLab…\n", opts.WaitContact)
 		}
 		g := prepared.Resolved.GitLab
-		r := wizard.WaitContact(ctx, res, g.URL, g.TLSCAFile, apiToken(), time.Now(), opts.WaitContact, w)
+		r := wizard.WaitContact(ctx, res, g.URL, g.TLSCAFile, contactToken, time.Now(), opts.WaitContact, w)
 		contact = &r
 		res.Checks = append(res.Checks, r)
 		if printer != nil {
@@ -180,9 +194,6 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	return nil
 }
-
-// apiToken is the GitLab API token --wait-contact reads, as glab does.
-func apiToken() string { return os.Getenv("GITLAB_TOKEN") }
 
 // reportError prints an error in the chosen format and returns a
 // SilentError carrying its exit code.
@@ -229,6 +240,7 @@ func printApplyText(ios *IOStreams, res *wizard.ApplyResult) {
 		idText = fmt.Sprintf(", id %d", r.ID)
 	}
 	fmt.Fprintf(ios.Out, "runner %q (%s%s): %s; system id %s\n", r.Name, r.Token, idText, r.Action, r.SystemID)
+	printCreation(ios, res)
 	files := []*wizard.FileChange{&res.ConfigTOML}
 	if res.DockerConfig != nil {
 		files = append(files, res.DockerConfig)
