@@ -107,7 +107,7 @@ func (w *treeWriter) table(path []string, m map[string]any) error {
 			w.ed.replace(sec.header.start, sec.contentEnd(), "")
 		}
 		hdrIndent := w.indent + strings.Repeat("  ", depth+1)
-		for _, elem := range tableList(m[k]) {
+		for _, elem := range TableList(m[k]) {
 			var kvs []keyValue
 			for _, ek := range sortedTreeKeys(elem) {
 				if _, nested := elem[ek].(map[string]any); nested {
@@ -138,7 +138,8 @@ func allMaps(v []any) bool {
 	return true
 }
 
-func tableList(v any) []map[string]any {
+// TableList reads a decoded TOML array of tables.
+func TableList(v any) []map[string]any {
 	switch v := v.(type) {
 	case []map[string]any:
 		return v

@@ -108,6 +108,16 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 }
 
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
+	w, printer := applyWizardOptions(opts)
+	prepared, err := wizard.Prepare(opts.AnswersPath, w.Env, w.Hostname)
+	if err != nil {
+		return reportError(opts.IO, opts.Output, err)
+	}
+	return applyPrepared(ctx, opts, w, printer, prepared)
+}
+
+// applyWizardOptions fills wizard.Apply's options from the flags.
+func applyWizardOptions(opts *ApplyOptions) (wizard.ApplyOptions, *checklistPrinter) {
 	w := opts.Wizard
 	if w.Env == nil {
 		w.Env = os.LookupEnv
@@ -133,12 +143,14 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		printer = &checklistPrinter{w: opts.IO.ErrOut, color: opts.IO.ColorEnabled()}
 		w.Probe.OnResult = printer.print
 	}
+	return w, printer
+}
 
-	prepared, err := wizard.Prepare(opts.AnswersPath, w.Env, w.Hostname)
-	if err != nil {
-		return reportError(opts.IO, opts.Output, err)
-	}
+// applyPrepared is apply from validated answers on: `runnerup apply` and
+// `runnerup register` share it, with the same output and exit codes.
+func applyPrepared(ctx context.Context, opts *ApplyOptions, w wizard.ApplyOptions, printer *checklistPrinter, prepared *wizard.Prepared) error {
 	var contactToken string
+	var err error
 	if opts.WaitContact > 0 && !opts.DryRun {
 		// GITLAB_TOKEN is read like glab reads it; an injected environment
 		// (tests) falls back to the process's.
