@@ -173,6 +173,9 @@ func Parse(data []byte) (*Answers, []FieldError, error) {
 	}
 	var unknown []FieldError
 	for _, key := range md.Undecoded() {
+		if len(key) > 2 && key[0] == "runner" && key[1] == "extra" {
+			continue // decoded into the [runner.extra] tree, checked by validateExtra
+		}
 		unknown = append(unknown, unknownKeyError(key))
 	}
 	sort.Slice(unknown, func(i, j int) bool { return unknown[i].Field < unknown[j].Field })

@@ -242,3 +242,81 @@ func TestRegisterCorpus(t *testing.T) {
 		})
 	}
 }
+
+func TestRegisterBadInput(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     string
+		template string
+		want     string
+	}{
+		{"unhonourable flag", "--tls-cert-file /c.pem", "", "--tls-cert-file: runnerup cannot honour this flag (runnerup's GitLab checks do not present a client certificate"},
+		{"no services flag", "--docker-services postgres", "", "--docker-services: gitlab-runner register has no such flag (register has no flag for services: give them in --template-config"},
+		{"typo with did-you-mean", "--docker-imag alpine", "", `did you mean --docker-image?`},
+		{"flag runnerup cannot write", "--kubernetes-host_aliases x", "", "set kubernetes.host_aliases in --template-config"},
+		{"unknown template key", "--template-config TEMPLATE", "[[runners]]\n  [runners.docker]\n    netwrk_mode = \"host\"\n", `runners.docker.netwrk_mode: is not a key GitLab Runner knows (it would ignore it) (fix: did you mean "network_mode"?)`},
+		{"template with two runners", "--template-config TEMPLATE", "[[runners]]\n[[runners]]\n", "exactly one [[runners]] entry"},
+		{"server flags with --token", "--tag-list a,b --locked=false", "", "--locked=false, --tag-list: cannot be set when registering with an authentication token"},
+		{"bad access level", "--access-level public", "", `access level "public" is not valid`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, "")
+			writeFile(t, s.config, otherRunners, 0o600)
+			tmpl := filepath.Join(s.dir, "t.toml")
+			writeFile(t, tmpl, tt.template, 0o600)
+			before := snapshot(t, s.dir)
+			args := []string{"register", "--non-interactive", "--url", s.gitlab.URL, "--token", corpusRunnerToken, "--executor", "docker",
+				"--docker-image", "alpine", "--config", s.config, "--offline"}
+			args = append(args, strings.Fields(strings.ReplaceAll(tt.args, "TEMPLATE", tmpl))...)
+			r := runCLI(t, filepath.Join(s.dir, "home"), env{}, args...)
+			if r.code != ExitInput || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, want 2 and %q:\n%s", r.code, tt.want, r.stderr)
+			}
+			assertSameSnapshot(t, before, snapshot(t, s.dir))
+			assertNoSecrets(t, "output", r.stdout+r.stderr, corpusRunnerToken)
+		})
+	}
+	t.Run("without --non-interactive", func(t *testing.T) {
+		s := newSetup(t, "")
+		r := runCLI(t, filepath.Join(s.dir, "home"), env{}, "register", "--url", s.gitlab.URL, "--token", corpusRunnerToken, "--executor", "shell")
+		if r.code != ExitInput || !strings.Contains(r.stderr, "add --non-interactive") {
+			t.Errorf("exit %d:\n%s", r.code, r.stderr)
+		}
+	})
+}
+
+// --save-answers writes the equivalent answers file with secrets as env:
+// references; applying it reproduces the same config.toml.
+func TestRegisterSaveAnswers(t *testing.T) {
+	s := newSetup(t, "")
+	s.gitlab.AddRunner(corpusRunnerToken, 77)
+	saved := filepath.Join(s.dir, "runner.toml")
+	e := env{"CI_SERVER_TOKEN": corpusRunnerToken}
+	r := runCLI(t, filepath.Join(s.dir, "home"), e, "register", "--non-interactive", "--url", s.gitlab.URL, "--executor", "shell",
+		"--name", "saved", "--output-limit", "8192", "--cache-s3-secret-key", corpusS3Secret, "--config", s.config, "--offline", "--save-answers", saved)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`token = "env:CI_SERVER_TOKEN"`, "output_limit = 8192", `SecretKey = "env:RUNNER_EXTRA_CACHE_S3_SECRETKEY"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("saved answers lack %q:\n%s", want, data)
+		}
+	}
+	assertNoSecrets(t, "saved answers", string(data), corpusRunnerToken, corpusS3Secret)
+	assertNoSecrets(t, "output", r.stdout+r.stderr, corpusRunnerToken, corpusS3Secret)
+	first, _ := os.ReadFile(s.config)
+	e["RUNNER_EXTRA_CACHE_S3_SECRETKEY"] = corpusS3Secret
+	r = runCLI(t, filepath.Join(s.dir, "home"), e, "apply", "--answers", saved, "--skip-probes")
+	if r.code != 0 || !strings.Contains(r.stdout, "no changes") {
+		t.Errorf("replaying the saved answers (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if second, _ := os.ReadFile(s.config); string(second) != string(first) {
+		t.Errorf("replay changed config.toml:\n%s\n---\n%s", first, second)
+	}
+	testenv.CheckRunnerConfig(t, first)
+}
