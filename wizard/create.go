@@ -117,14 +117,6 @@ func (c *Create) clone() *Create {
 	return &out
 }
 
-func cloneBool(p *bool) *bool {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
-}
-
 // resolveCreateToken fills an absent api_token from glab's variables, as
 // the one default; an explicit reference was resolved like any other.
 func resolveCreateToken(raw, resolved *Answers, env Env) {
@@ -167,7 +159,7 @@ func (v *validator) create(g *GitLab) {
 		v.fail("gitlab.token_kind", "is set together with [gitlab.create]", "remove it")
 	}
 	legacy := map[string]bool{
-		"description": g.Description != "", "tags": len(g.Tags) > 0, "run_untagged": g.RunUntagged, "locked": g.Locked != nil,
+		"description": g.Description != "", "tags": len(g.Tags) > 0, "run_untagged": g.RunUntagged != nil, "locked": g.Locked != nil,
 		"access_level": g.AccessLevel != "", "maintenance_note": g.MaintenanceNote != "", "paused": g.Paused != nil,
 		"maximum_timeout": g.MaximumTimeout != nil,
 	}

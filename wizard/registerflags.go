@@ -298,7 +298,7 @@ func (m *regMapper) apply(s *setting) error {
 	case "runners.docker.privileged":
 		var b *bool
 		if b, err = boolean(); err == nil {
-			m.a.Docker.Privileged = *b
+			m.a.Docker.Privileged = b
 		}
 	case "runners.docker.volumes":
 		m.a.Docker.Volumes, m.volumesGiven = append(m.a.Docker.Volumes, s.values...), true
@@ -438,7 +438,7 @@ func (m *regMapper) finishToken() error {
 		}
 		g.Tags = splitTags(m.tagList)
 		// The legacy flow forces run-untagged when there are no tags.
-		g.RunUntagged = m.runUntagged != nil && *m.runUntagged || len(g.Tags) == 0
+		g.RunUntagged = new(m.runUntagged != nil && *m.runUntagged || len(g.Tags) == 0)
 		g.Locked = m.locked
 		g.AccessLevel, g.MaintenanceNote = m.accessLevel, m.maintNote
 		if m.paused != nil && *m.paused {
@@ -509,7 +509,7 @@ func (m *regMapper) finish() {
 					Problem: fmt.Sprintf("dropped: executor %q does not use [runners.%s] (gitlab-runner register drops it too)", exec, t)})
 			}
 		}
-		if !UsesDocker(exec) && (a.Docker.Image != "" || a.Docker.Privileged || a.Docker.Volumes != nil || a.Docker.PullPolicy != nil || a.Docker.Host != "" || a.Docker.Services != nil) {
+		if !UsesDocker(exec) && (a.Docker.Image != "" || a.Docker.Privileged != nil || a.Docker.Volumes != nil || a.Docker.PullPolicy != nil || a.Docker.Host != "" || a.Docker.Services != nil) {
 			a.Docker = Docker{}
 			m.in.Warnings = append(m.in.Warnings, FieldError{Field: "runners.docker", Warning: true,
 				Problem: fmt.Sprintf("dropped: executor %q does not use [runners.docker] (gitlab-runner register drops it too)", exec)})
@@ -572,7 +572,7 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 		a.Runner.Limit = &v
 	}
 	delete(tr, "limit")
-	if env := stringList(tr["environment"]); env != nil && a.Runner.Environment == nil {
+	if env := templateStringList(tr["environment"]); env != nil && a.Runner.Environment == nil {
 		a.Runner.Environment = env
 	}
 	delete(tr, "environment")
@@ -583,10 +583,10 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 		if v, ok := d["host"].(string); ok && a.Docker.Host == "" {
 			a.Docker.Host = v
 		}
-		if v, ok := d["privileged"].(bool); ok && !a.Docker.Privileged {
-			a.Docker.Privileged = v
+		if v, ok := d["privileged"].(bool); ok && a.Docker.Privileged == nil {
+			a.Docker.Privileged = &v
 		}
-		if v := stringList(d["volumes"]); v != nil && a.Docker.Volumes == nil {
+		if v := templateStringList(d["volumes"]); v != nil && a.Docker.Volumes == nil {
 			a.Docker.Volumes = v
 		}
 		switch pp := d["pull_policy"].(type) {
@@ -596,7 +596,7 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 			}
 		case []any:
 			if a.Docker.PullPolicy == nil {
-				a.Docker.PullPolicy = StringOrList(stringList(pp))
+				a.Docker.PullPolicy = StringOrList(templateStringList(pp))
 			}
 		}
 		if svcs, ok := d["services"]; ok && a.Docker.Services == nil {
@@ -613,7 +613,7 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 	return nil
 }
 
-func stringList(v any) []string {
+func templateStringList(v any) []string {
 	arr, ok := v.([]any)
 	if !ok {
 		return nil
@@ -630,7 +630,7 @@ func stringList(v any) []string {
 func templateServices(v any) []Service {
 	var out []Service
 	for _, e := range render.TableList(v) {
-		s := Service{Command: stringList(e["command"]), Entrypoint: stringList(e["entrypoint"]), Environment: stringList(e["environment"])}
+		s := Service{Command: templateStringList(e["command"]), Entrypoint: templateStringList(e["entrypoint"]), Environment: templateStringList(e["environment"])}
 		s.Name, _ = e["name"].(string)
 		s.Alias, _ = e["alias"].(string)
 		out = append(out, s)

@@ -99,7 +99,11 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
 		path = paths.ConfigTOML
 	}
-	findings, err := lint.LintFile(path)
+	var lopts lint.Options
+	if !opts.LintOnly {
+		lopts.InsecureRegistries = hostInsecureRegistries(ctx, opts.Timeout)
+	}
+	findings, err := lint.LintFileWith(path, lopts)
 	if errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" {
 		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/render"
@@ -33,6 +34,7 @@ type DiagnoseOptions struct {
 	AuthConfig      string
 	AuthConfigSet   bool
 	LogPath         string
+	PullPolicy      []string
 	Platform        string
 	Output          string
 	Timeout         time.Duration
@@ -55,7 +57,7 @@ const maxLogBytes = 32 << 20
 func NewCmdDiagnose(d *Deps, runF func(context.Context, *DiagnoseOptions) error) *cobra.Command {
 	opts := &DiagnoseOptions{IO: d.IO, detect: d.DetectService}
 	cmd := &cobra.Command{
-		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--platform os/arch] [-o json]",
+		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--pull-policy POLICY[,…]] [--platform os/arch] [-o json]",
 		Short: `Name the root cause of "failed to pull image" for one image, and the fix`,
 		Long: `diagnose explains why a job's image pull fails (or would), for one image and
 one runner entry of config.toml:
@@ -66,8 +68,10 @@ one runner entry of config.toml:
     (--docker-config), then the job payload (GitLab registry), and says which
     source wins and why the others do not;
   - it probes the chain the Docker daemon walks: reference, DNS, TCP, TLS,
-    /v2/ challenge, credentials, token, manifest, platform; the runner's
-    pull_policy against the daemon's local images; the daemon itself
+    /v2/ challenge, credentials, token, manifest, platform; the job's
+    image:pull_policy (--pull-policy, or as the job log states it) and the
+    runner's pull_policy and allowed_pull_policies, combined as the runner
+    does, against the daemon's local images; the daemon itself
     (reachable, permission, proxy, insecure registries, certs.d, disk);
   - with --log FILE (or - for stdin) it matches the job log's error text to a
     cause and says whether the live probes confirm it or it is not reproduced
@@ -84,7 +88,8 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 		Example: `  runnerup diagnose registry.example.com:5000/ci/app:1.4
   runnerup diagnose registry.example.com/ci/app:1.4 --runner build-01 --log job.log
   gitlab-runner ... | runnerup diagnose alpine:3.20 --log - -o json
-  runnerup diagnose ghcr.io/acme/tool:2 --auth-config env:DOCKER_AUTH_CONFIG --platform linux/arm64`,
+  runnerup diagnose ghcr.io/acme/tool:2 --auth-config env:DOCKER_AUTH_CONFIG --platform linux/arm64
+  runnerup diagnose registry.example.com/ci/app:1.4 --pull-policy always`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return &FlagError{Err: fmt.Errorf("diagnose takes one image, got %d arguments", len(args))}
@@ -109,6 +114,9 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 					return &FlagError{Err: err}
 				}
 			}
+			if err := diagnose.ValidJobPolicies(opts.PullPolicy); err != nil {
+				return &FlagError{Err: fmt.Errorf("--pull-policy: %w", err)}
+			}
 			opts.AuthConfigSet = cmd.Flags().Changed("auth-config")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -122,6 +130,7 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the runner user's config.json (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.StringVar(&opts.AuthConfig, "auth-config", "", "DOCKER_AUTH_CONFIG value as the job sees it (JSON, env:NAME or file:PATH); beats the runner environment's")
 	f.StringVar(&opts.LogPath, "log", "", "job log to match (FILE, or - for stdin)")
+	f.StringSliceVar(&opts.PullPolicy, "pull-policy", nil, "the job's image:pull_policy, POLICY[,…] (always, if-not-present, never): checked against allowed_pull_policies as the runner does")
 	f.StringVar(&opts.Platform, "platform", "", "platform the image must offer, os/arch[/variant] (default: the daemon's)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each check")
@@ -151,23 +160,29 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if opts.Paths.Env == nil {
 		opts.Paths = wizard.DefaultPathEnv()
 	}
-	if opts.detect != nil && (opts.ConfigPath == "" || opts.DockerConfigDir == "") {
+	var process *credentials.Process
+	if opts.detect != nil {
 		// Diagnose what the service sees: its config.toml and its user's
-		// config.json, not this shell's.
+		// config.json (unless flags name others), and credential helpers
+		// run with its PATH, environment and user, not this shell's.
 		dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		installs, _ := opts.detect(dctx, "")
 		cancel()
+		var svc *service.Install
 		if primary, ok := service.Primary(installs); ok {
+			svc = &primary
 			opts.Paths.Service = &primary
 			if opts.Output == "text" {
 				fmt.Fprintf(opts.IO.ErrOut, "service: %s\n", primary.Summary())
 			}
 		}
+		process = credentials.RunnerProcess(svc, credentials.DefaultProcessOptions())
 	}
 	dopts, err := diagnoseInputs(opts)
 	if err != nil {
 		return reportError(opts.IO, opts.Output, err)
 	}
+	dopts.Process = process
 	if opts.Tweak != nil {
 		opts.Tweak(dopts)
 	}
@@ -200,7 +215,7 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 // config.toml, the docker config and DOCKER_AUTH_CONFIG. Every problem is
 // an input error (exit 2).
 func diagnoseInputs(opts *DiagnoseOptions) (*diagnose.Options, error) {
-	d := &diagnose.Options{Image: opts.Image, Timeout: opts.Timeout, LookupEnv: opts.LookupEnv}
+	d := &diagnose.Options{Image: opts.Image, Timeout: opts.Timeout, LookupEnv: opts.LookupEnv, JobPullPolicy: opts.PullPolicy}
 	if opts.LogPath != "" {
 		text, err := readLog(opts.LogPath, opts.IO.In)
 		if err != nil {
@@ -405,7 +420,9 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 			fmt.Fprintf(w, "  %d. %s: %s: %s\n", i+1, s.Name, s.Status, s.Reason)
 		}
 	}
-	if p := rep.Policy; p != nil {
+	if p := rep.Policy; p != nil && len(p.Effective) == 0 && len(p.Policies) > 0 {
+		fmt.Fprintf(w, "\nPull policy: [%s] (%s) is not in allowed_pull_policies [%s]\n", strings.Join(p.Policies, " "), p.Source, strings.Join(p.Allowed, " "))
+	} else if p != nil {
 		fmt.Fprintf(w, "\nPull policy: [%s] (%s), local image: %s", strings.Join(p.Effective, " "), p.Source, p.Local)
 		if p.UsesLocal {
 			fmt.Fprint(w, " (used even if the registry fails)")

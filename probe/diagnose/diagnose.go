@@ -73,9 +73,16 @@ type Options struct {
 	HelperEnv []string
 	LookPath  func(string) (string, error)
 	Program   func(name string) client.ProgramFunc
+	// Process is the gitlab-runner process helpers run in: the detected
+	// service's PATH, environment and user (credentials.RunnerProcess);
+	// nil: runnerup's own. HelperEnv, when set, replaces its environment.
+	Process *credentials.Process
 	// Platform fixes the platform an index must offer (--platform); nil
 	// means the daemon's.
 	Platform *probe.Platform
+	// JobPullPolicy is the job's image:pull_policy (--pull-policy); nil:
+	// the job sets none, or the log says which it set.
+	JobPullPolicy []string
 	// Log is a job log (or a pasted error message) to match; nil: none.
 	Log *string
 	// Timeout is the per-check deadline (5 s when zero).
@@ -174,7 +181,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	resolver := credentials.Resolver{
 		RunnerEnvironment: runner.Environment, AuthConfig: opts.AuthConfig,
 		HomeDir: opts.HomeDir, ConfigJSON: opts.ConfigJSON, ConfigJSONPath: opts.ConfigJSONPath,
-		Program: opts.Program, LookPath: opts.LookPath, HelperEnv: opts.HelperEnv,
+		Program: opts.Program, LookPath: opts.LookPath, HelperEnv: opts.HelperEnv, Process: opts.Process,
 	}
 	dopts := &daemon.Options{Host: runner.DockerHost, StatFS: opts.StatFS}
 	if api != nil {
