@@ -28,13 +28,7 @@ type rendered struct {
 // What to write is decided from the file as load read it; the write stage
 // re-reads it under the lock and renders again if it changed.
 func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions, res *ApplyResult) (*rendered, error) {
-	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json")}
-	if plan.DockerConfig != "" {
-		var err error
-		if r.oldJSON, err = readExisting(plan.DockerConfig); err != nil {
-			return nil, err
-		}
-	}
+	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json"), oldJSON: l.oldJSON}
 	out, err := renderFiles(l.a, creds, l.target, l.oldTOML, r.oldJSON, r.jsonPath, plan.stale)
 	if err != nil {
 		return nil, err

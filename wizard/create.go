@@ -96,6 +96,19 @@ func (c *Create) Target() string {
 	}
 }
 
+// targetRef is the project's or group's path or id as given ("" for an
+// instance runner).
+func (c *Create) targetRef() string {
+	switch c.EffectiveRunnerType() {
+	case gitlab.GroupType:
+		return string(c.Group)
+	case gitlab.InstanceType:
+		return ""
+	default:
+		return string(c.Project)
+	}
+}
+
 // Kind is "project runner", "group runner" or "instance runner".
 func (c *Create) Kind() string {
 	return strings.TrimSuffix(c.EffectiveRunnerType(), "_type") + " runner"

@@ -25,8 +25,10 @@ type ApplyOptions struct {
 	DryRun          bool
 	ReplaceToken    bool
 	SkipProbes      bool
-	Output          string
-	Timeout         time.Duration
+	// Offline contacts nothing (no verify, register, create, live checks).
+	Offline bool
+	Output  string
+	Timeout time.Duration
 	// PrintRegisterCommand prints the gitlab-runner register equivalent of the answers and stops.
 	PrintRegisterCommand bool
 	PruneStale           bool
@@ -74,8 +76,11 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 			if opts.Timeout <= 0 {
 				return &FlagError{Err: fmt.Errorf("--timeout must be positive")}
 			}
-			if opts.PruneStale && opts.SkipProbes {
+			if opts.PruneStale && (opts.SkipProbes || opts.Offline) {
 				return &FlagError{Err: errors.New("--prune-stale asks GitLab which entries are stale; it cannot be combined with --skip-probes/--offline")}
+			}
+			if opts.WaitContact > 0 && opts.Offline {
+				return &FlagError{Err: errors.New("--wait-contact asks GitLab when the runner last contacted it; --offline contacts nothing")}
 			}
 			if opts.WaitContact < 0 {
 				return &FlagError{Err: errors.New("--wait-contact must be positive")}
@@ -95,8 +100,8 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the config.json to write (default: ~/.docker of this user; the runner ignores DOCKER_CONFIG)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "show the redacted diff and write nothing (never registers)")
 	f.BoolVar(&opts.ReplaceToken, "replace-token", false, "write the answers' token even when config.toml holds a different one (e.g. rotated)")
-	f.BoolVar(&opts.SkipProbes, "skip-probes", false, "write without the live checks of GitLab, the daemon and registries (warns)")
-	f.BoolVar(&opts.SkipProbes, "offline", false, "same as --skip-probes")
+	f.BoolVar(&opts.SkipProbes, "skip-probes", false, "write without the live checks of GitLab, the daemon and registries (warns); GitLab is still called to verify, register or create the runner")
+	f.BoolVar(&opts.Offline, "offline", false, "contact nothing: no verify, register, create or live checks (only local host checks); a new runner's authentication token is written unverified (warns); a registration token or [gitlab.create] for a runner not yet in config.toml is refused (exit 2)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "deadline for each network call and live check")
 	f.BoolVar(&opts.PruneStale, "prune-stale", false, "remove [[runners]] entries whose token GitLab rejects (403: deleted runners); the previous file is kept as a backup")
@@ -129,7 +134,7 @@ func applyWizardOptions(opts *ApplyOptions) (wizard.ApplyOptions, *checklistPrin
 		w.Paths = wizard.DefaultPathEnv()
 	}
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
-	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes
+	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes, w.Offline = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes, opts.Offline
 	w.PruneStale, w.FreshSystemID = opts.PruneStale, opts.FreshSystemID
 	if w.DetectService == nil {
 		w.DetectService = opts.detect

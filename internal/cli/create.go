@@ -16,21 +16,22 @@ func printCreation(ios *IOStreams, res *wizard.ApplyResult) {
 	case "would-create":
 		fmt.Fprintf(ios.Out, "will create the runner in GitLab: %s (not in --dry-run)\n", r.CreatedIn)
 	}
-	s := r.Server
-	if s == nil {
+	if res.Plan == nil || res.Plan.Create == nil || res.Plan.Action != wizard.ActionKeep {
 		return
 	}
-	if s.Skipped != "" {
-		fmt.Fprintln(ios.ErrOut, "note:", s.Skipped)
+	c := res.Plan.Create
+	if c.SettingsSkipped != "" {
+		fmt.Fprintln(ios.ErrOut, "note:", c.SettingsSkipped)
 		return
 	}
 	verb := "will update"
-	if s.Applied {
+	switch {
+	case r.SettingsUpdated:
 		verb = "updated"
-	} else if !res.DryRun && len(s.Changes) > 0 {
+	case !res.DryRun:
 		verb = "would update"
 	}
-	for _, c := range s.Changes {
-		fmt.Fprintf(ios.Out, "%s runner #%d in GitLab: %s\n", verb, r.ID, c)
+	for _, s := range c.Settings {
+		fmt.Fprintf(ios.Out, "%s runner #%d in GitLab: %s\n", verb, r.ID, s)
 	}
 }

@@ -80,7 +80,8 @@ func TestCreateRunnerTwoAppliesOnePost(t *testing.T) {
 
 	dry := s.apply(t, "--dry-run")
 	if dry.code != 0 || !strings.Contains(dry.stdout, "will create the runner in GitLab: project group/app (#101)") ||
-		!strings.Contains(dry.stdout, "would-create") {
+		!strings.Contains(dry.stdout, "would-create") ||
+		!strings.Contains(dry.stdout, `plan: create runner "build-01" (new, executor shell); token from gitlab; will create a project runner in group/app (#101)`) {
 		t.Fatalf("dry run (%d):\n%s%s", dry.code, dry.stdout, dry.stderr)
 	}
 	if n := countRequests(s.gitlab, "POST", "/api/v4/user/runners"); n != 0 {
@@ -157,7 +158,8 @@ func TestCreateReconcilesServerSettings(t *testing.T) {
 
 	dry := s.apply(t, "--dry-run")
 	if dry.code != 0 || !strings.Contains(dry.stdout, "will update runner #1001 in GitLab: locked: false → true") ||
-		!strings.Contains(dry.stdout, "tags: [docker] → [docker, linux]") {
+		!strings.Contains(dry.stdout, "tags: [docker] → [docker, linux]") ||
+		!strings.Contains(dry.stdout, "; will update runner #1001 in GitLab (PUT /runners/1001): locked: false → true, tags: [docker] → [docker, linux]") {
 		t.Fatalf("dry run (%d):\n%s%s", dry.code, dry.stdout, dry.stderr)
 	}
 	if n := countRequests(s.gitlab, "PUT", "/api/v4/runners/1001"); n != 0 {
@@ -192,6 +194,7 @@ func TestCreateBadCases(t *testing.T) {
 		name     string
 		answers  func(string) string
 		prep     func(*testSetup)
+		args     []string
 		wantCode int
 		want     []string
 	}{
@@ -199,7 +202,7 @@ func TestCreateBadCases(t *testing.T) {
 			want: []string{"export GITLAB_TOKEN"}},
 		{name: "GITLAB_HOST names another GitLab", prep: func(s *testSetup) { s.env["GITLAB_HOST"] = "gitlab.com" }, wantCode: ExitInput,
 			want: []string{"GITLAB_HOST=gitlab.com says the API token belongs to another GitLab"}},
-		{name: "offline cannot create", prep: func(s *testSetup) { s.probes = false }, wantCode: ExitInput, want: []string{"--offline"}},
+		{name: "offline cannot create", args: []string{"--offline"}, wantCode: ExitInput, want: []string{"gitlab.create", "--offline contacts nothing"}},
 		{name: "token and create together", answers: func(a string) string {
 			return strings.Replace(a, `name = "build-01"`, "name = \"build-01\"\ntoken = \"env:GITLAB_TOKEN\"", 1)
 		}, wantCode: ExitInput, want: []string{"gitlab.token: is set together with [gitlab.create]"}},
@@ -241,7 +244,7 @@ func TestCreateBadCases(t *testing.T) {
 				tt.prep(s)
 			}
 			before := snapshot(t, s.dir)
-			r := s.apply(t)
+			r := s.apply(t, tt.args...)
 			if r.code != tt.wantCode {
 				t.Fatalf("exit %d, want %d:\n%s%s", r.code, tt.wantCode, r.stdout, r.stderr)
 			}

@@ -56,8 +56,10 @@ A flag runnerup cannot honour is an error (exit 2) naming it and the alternative
 'runnerup' for the wizard).
 
 runnerup's own flags: --dry-run, -o/--output text|json, --docker-config DIR,
---timeout, --offline, --replace-token, --save-answers FILE (the equivalent
-answers file, secrets as env: references).
+--timeout, --skip-probes (no live checks; GitLab still verifies or registers),
+--offline (contacts nothing: a --token is written unverified, a
+--registration-token is refused), --replace-token, --save-answers FILE (the
+equivalent answers file, secrets as env: references).
 
 ` + exitCodesHelp,
 		Example: `  runnerup register --non-interactive --url https://gitlab.example.com \
@@ -102,7 +104,9 @@ func splitRegisterArgs(args []string, opts *RegisterOptions) error {
 		switch name {
 		case "dry-run":
 			a.DryRun = value != "false"
-		case "offline", "skip-probes":
+		case "offline":
+			a.Offline = value != "false"
+		case "skip-probes":
 			a.SkipProbes = value != "false"
 		case "replace-token":
 			a.ReplaceToken = value != "false"

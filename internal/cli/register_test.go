@@ -194,10 +194,15 @@ func TestRegisterCorpus(t *testing.T) {
 				"PROJECT_REGISTRATION_TOKEN": corpusRegToken, "TEMPLATE": tmpl, "CA_FILE": ca, "S3_ACCESS": "AKIACORPUS", "S3_SECRET": corpusS3Secret}
 			e := env{}
 			args := argsAfterRegister(t, shellWords(t, c.command, vars), e)
-			args = append(args, "--config", s.config, "--docker-config", s.docker, "--offline")
+			// --skip-probes: no daemon here; GitLab (the fake) still verifies
+			// the token or registers the runner, once.
+			args = append(args, "--config", s.config, "--docker-config", s.docker, "--skip-probes")
 			r := runCLI(t, filepath.Join(s.dir, "home"), e, append([]string{"register"}, args...)...)
 			if r.code != 0 {
 				t.Fatalf("%s\nexit %d:\n%s%s", c.command, r.code, r.stdout, r.stderr)
+			}
+			if n := countRequests(s.gitlab, "POST", "/api/v4/runners/verify") + countRequests(s.gitlab, "POST", "/api/v4/runners"); n != 1 {
+				t.Errorf("%d verify/register calls, want 1", n)
 			}
 			data, err := os.ReadFile(s.config)
 			if err != nil {
@@ -273,6 +278,9 @@ func TestRegisterBadInput(t *testing.T) {
 			if r.code != ExitInput || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("exit %d, want 2 and %q:\n%s", r.code, tt.want, r.stderr)
 			}
+			if n := len(s.gitlab.Requests()); n != 0 {
+				t.Errorf("bad input reached GitLab: %d request(s)", n)
+			}
 			assertSameSnapshot(t, before, snapshot(t, s.dir))
 			assertNoSecrets(t, "output", r.stdout+r.stderr, corpusRunnerToken)
 		})
@@ -294,7 +302,7 @@ func TestRegisterSaveAnswers(t *testing.T) {
 	saved := filepath.Join(s.dir, "runner.toml")
 	e := env{"CI_SERVER_TOKEN": corpusRunnerToken}
 	r := runCLI(t, filepath.Join(s.dir, "home"), e, "register", "--non-interactive", "--url", s.gitlab.URL, "--executor", "shell",
-		"--name", "saved", "--output-limit", "8192", "--cache-s3-secret-key", corpusS3Secret, "--config", s.config, "--offline", "--save-answers", saved)
+		"--name", "saved", "--output-limit", "8192", "--cache-s3-secret-key", corpusS3Secret, "--config", s.config, "--skip-probes", "--save-answers", saved)
 	if r.code != 0 {
 		t.Fatalf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/runnerup/runnerup/internal/gitlab"
@@ -11,10 +12,12 @@ import (
 	"github.com/runnerup/runnerup/render"
 )
 
-// Apply's part for [gitlab.create], kept apart so it moves with the
-// pipeline: plan (local: token, destination, offline), preflight (read-only
-// API calls, before the live checks), create or reconcile (only under
-// apply, never in a dry run), rollback when the write fails.
+// [gitlab.create] in apply's stages: plan (newCreation: the API token is
+// there and may go to gitlab.url; nothing contacted), checks (preflight:
+// the token's scopes and the project or group, or the settings of the
+// runner created before; read-only), credentials after the checks (create,
+// or reconcile with PUT; only under apply, never in a dry run), and undo
+// when render or write fails after the runner was created.
 
 // CreateAPI is the part of the GitLab API runner creation uses; the real
 // *gitlab.Client implements it.
@@ -35,55 +38,56 @@ const (
 	IDServerConfig = "gitlab.runner-settings"
 )
 
-// ServerSettings is what apply found of a created runner's server-side
-// settings and what it changed (or would).
-type ServerSettings struct {
-	Changes []SettingChange `json:"changes"`
-	Applied bool            `json:"applied"`
-	// Skipped says why they were not compared (no API token, …).
-	Skipped string `json:"skipped,omitempty"`
-}
-
-// creation is apply's plan for [gitlab.create].
+// creation carries out [gitlab.create]: the API client and token, and
+// what the checks found (the target's id, the settings to update).
 type creation struct {
 	c        *Create
 	name     string
 	url      string
 	token    gitlab.APIToken
-	api      CreateAPI
+	api      CreateAPI // nil: nothing is contacted (offline, or no API token)
 	existing *render.ExistingRunner
 	timeout  time.Duration
+	errs     gitlabErrors
 
+	plan               *PlanCreate
 	projectID, groupID int64
 	update             gitlab.RunnerUpdate
-	server             *ServerSettings
 }
 
-// planCreation decides locally what [gitlab.create] needs: creating needs
-// an API token that may go to gitlab.url and a network; a runner already in
-// config.toml needs neither (its token is verified; settings are compared
-// when a token is there).
-func planCreation(a *Answers, existing *render.ExistingRunner, opts ApplyOptions) (*creation, error) {
+// newCreation checks locally what [gitlab.create] needs: creating needs an
+// API token that may go to gitlab.url (--offline was refused by decide); a
+// runner already in config.toml needs neither: its token is verified, and
+// its settings in GitLab are compared when a token is there.
+func newCreation(a *Answers, existing *render.ExistingRunner, opts ApplyOptions) (*creation, error) {
 	c := a.GitLab.Create
 	cr := &creation{c: c, name: a.GitLab.Name, url: a.GitLab.URL, existing: existing, timeout: opts.Timeout,
-		token: gitlab.APIToken{Value: c.APIToken, Source: c.apiTokenSource}}
-	if existing == nil {
-		switch {
-		case opts.SkipProbes:
-			return nil, &InputError{Err: fmt.Errorf("[gitlab.create]: runner %q is not in config.toml yet, and creating it needs GitLab: --offline/--skip-probes contacts nothing", a.GitLab.Name)}
-		case cr.token.Value == "":
-			return nil, &InputError{Err: fmt.Errorf("gitlab.create needs an API token to create runner %q: export GITLAB_TOKEN with a personal, project or group access token that has the create_runner scope (or set gitlab.create.api_token)", a.GitLab.Name)}
-		}
+		token: gitlab.APIToken{Value: c.APIToken, Source: c.apiTokenSource}, errs: gitlabErrorsFor(a, opts)}
+	cr.plan = &PlanCreate{RunnerType: c.EffectiveRunnerType(), Target: c.targetRef()}
+	if cr.token.Value != "" {
+		cr.plan.APIToken = cr.token.Source
 	}
-	if cr.token.Value == "" || opts.SkipProbes {
-		cr.server = &ServerSettings{Skipped: "no API token (GITLAB_TOKEN): the runner's settings in GitLab were not compared with the answers"}
-		if opts.SkipProbes {
-			cr.server.Skipped = "offline: the runner's settings in GitLab were not compared with the answers"
-		}
+	switch {
+	case existing == nil && cr.token.Value == "":
+		return nil, &ValidationError{Problems: []FieldError{{Field: "gitlab.create.api_token",
+			Problem: fmt.Sprintf("is not set, and creating runner %q needs an API token", a.GitLab.Name),
+			Fix:     "export GITLAB_TOKEN with a personal, project or group access token that has the create_runner scope (or set gitlab.create.api_token)"}}}
+	case opts.Offline:
+		cr.plan.SettingsSkipped = "offline: the runner's settings in GitLab were not compared with the answers"
+		return cr, nil
+	case cr.token.Value == "":
+		cr.plan.SettingsSkipped = "no API token (GITLAB_TOKEN): the runner's settings in GitLab were not compared with the answers"
+		return cr, nil
+	case existing != nil && existing.ID == 0:
+		cr.plan.SettingsSkipped = "config.toml has no id for this runner, so its settings in GitLab cannot be read"
 		return cr, nil
 	}
 	if err := gitlab.CheckTokenDestination(a.GitLab.URL, gitlab.LookupEnv(opts.Env)); err != nil {
-		return nil, &InputError{Err: fmt.Errorf("gitlab.create: %w", err)}
+		fe := FieldError{Field: "gitlab.create.api_token", Problem: err.Error()}
+		if de := (*gitlab.TokenDestinationError)(nil); errors.As(err, &de) {
+			fe.Problem, fe.Fix = de.Reason, de.Fix
+		}
+		return nil, &ValidationError{Problems: []FieldError{fe}}
 	}
 	api, err := newGitLab(a, opts)
 	if err != nil {
@@ -97,6 +101,9 @@ func planCreation(a *Answers, existing *render.ExistingRunner, opts ApplyOptions
 	return cr, nil
 }
 
+// planned is the plan's view of the creation.
+func (cr *creation) planned() *PlanCreate { return cr.plan }
+
 // creates reports whether apply will create the runner.
 func (cr *creation) creates() bool { return cr != nil && cr.existing == nil }
 
@@ -104,9 +111,10 @@ func (cr *creation) ctx(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, cr.timeout)
 }
 
-// preflight runs the read-only calls before the live checks: the token's
-// scopes, the project or group, and for a runner already created, its
-// server-side settings against the answers.
+// preflight is [gitlab.create]'s part of the checks stage, read-only:
+// for a runner to create, the token's scopes and the project or group
+// (whose id POST /user/runners needs); for one created before, its
+// settings in GitLab against the answers, recorded in the plan.
 func (cr *creation) preflight(ctx context.Context, opts ProbeOptions) ([]probe.Result, error) {
 	if cr.api == nil {
 		return nil, nil
@@ -126,6 +134,8 @@ func (cr *creation) preflight(ctx context.Context, opts ProbeOptions) ([]probe.R
 		case err != nil && errors.Is(err, gitlab.ErrAPITokenInvalid):
 			r.Detail, r.Hint = fmt.Sprintf("GitLab rejected the %s (401): %v", cr.token, err), "create a new access token with the create_runner scope and export it as GITLAB_TOKEN"
 			return fail(r, err)
+		case err != nil && cr.errs.transport(err):
+			return fail(cr.errs.result(r, err), err)
 		case err != nil:
 			// Not every token can describe itself (OAuth tokens): creation
 			// itself will say what is missing.
@@ -142,12 +152,7 @@ func (cr *creation) preflight(ctx context.Context, opts ProbeOptions) ([]probe.R
 		if err != nil {
 			return fail(tr, err)
 		}
-		results = append(results, reportNow(tr, opts))
-		return results, nil
-	}
-	if cr.existing.ID == 0 {
-		cr.server = &ServerSettings{Skipped: "config.toml has no id for this runner, so its settings in GitLab cannot be read"}
-		return nil, nil
+		return append(results, reportNow(tr, opts)), nil
 	}
 	r := probe.Result{ID: IDServerConfig, Title: "Runner settings in GitLab"}
 	cctx, cancel := cr.ctx(ctx)
@@ -156,16 +161,15 @@ func (cr *creation) preflight(ctx context.Context, opts ProbeOptions) ([]probe.R
 	if err != nil {
 		// Reading is not the user's goal: a token that may only create
 		// runners still re-applies, with the reason shown.
-		cr.server = &ServerSettings{Skipped: fmt.Sprintf("could not read runner #%d: %v", cr.existing.ID, err)}
-		r.Status, r.Detail = probe.Warn, cr.server.Skipped
+		cr.plan.SettingsSkipped = fmt.Sprintf("could not read runner #%d: %v", cr.existing.ID, err)
+		r.Status, r.Detail = probe.Warn, cr.plan.SettingsSkipped
 		r.Hint = "give the token the manage_runner (or api) scope and Maintainer of the runner's project/group to keep its settings in step with the answers"
 		return append(results, reportNow(r, opts)), nil
 	}
-	changes, update := cr.c.settingsDiff(have)
-	cr.server, cr.update = &ServerSettings{Changes: changes}, update
+	cr.plan.Settings, cr.update = cr.c.settingsDiff(have)
 	r.Status, r.Detail = probe.Pass, fmt.Sprintf("runner #%d matches the answers", cr.existing.ID)
-	if len(changes) > 0 {
-		r.Detail = fmt.Sprintf("runner #%d differs from the answers: %d setting(s) to update", cr.existing.ID, len(changes))
+	if n := len(cr.plan.Settings); n > 0 {
+		r.Detail = fmt.Sprintf("runner #%d differs from the answers: %d setting(s) to update", cr.existing.ID, n)
 	}
 	return append(results, reportNow(r, opts)), nil
 }
@@ -185,7 +189,7 @@ func (cr *creation) resolveTarget(ctx context.Context) (probe.Result, error) {
 	}
 	if ref.IsID() {
 		n, _ := parseID(string(ref))
-		cr.projectID, cr.groupID = n, n
+		cr.projectID, cr.groupID, cr.plan.ID = n, n, n
 		r.Detail = fmt.Sprintf("%s #%d", rt[:len(rt)-5], n)
 		return r, nil
 	}
@@ -202,10 +206,13 @@ func (cr *creation) resolveTarget(ctx context.Context) (probe.Result, error) {
 		cr.projectID, r.Detail = p.ID, fmt.Sprintf("project %s (#%d)", p.PathWithNamespace, p.ID)
 	}
 	if err == nil {
+		cr.plan.ID = max(cr.projectID, cr.groupID)
 		return r, nil
 	}
 	r.Status = probe.Fail
 	switch {
+	case cr.errs.transport(err):
+		r = cr.errs.result(r, err)
 	case errors.Is(err, gitlab.ErrNotFound):
 		r.Detail = fmt.Sprintf("%s %q: GitLab has no such %s, or the token's user cannot see it (404)", field, string(ref), rt[:len(rt)-5])
 		r.Hint = "check the full path as GitLab shows it (group/sub/app) and that the token's user is a member"
@@ -232,6 +239,9 @@ func (cr *creation) create(ctx context.Context, now time.Time) (*render.Credenti
 	defer cancel()
 	run, err := cr.api.CreateRunner(cctx, cr.token.Value, cr.c.createRequest(cr.projectID, cr.groupID, cr.name))
 	if err != nil {
+		if cr.errs.transport(err) {
+			return nil, 0, cr.errs.checkError("gitlab.create", err)
+		}
 		ce := &CheckError{Check: "gitlab.create", Err: err, Problem: err.Error(), Hint: apiHint(err)}
 		if errors.Is(err, gitlab.ErrAPIForbidden) && !errors.Is(err, gitlab.ErrAPIScope) {
 			ce.Problem = fmt.Sprintf("GitLab refused to create a %s in %s (403): %v", cr.c.Kind(), cr.c.Target(), err)
@@ -241,19 +251,23 @@ func (cr *creation) create(ctx context.Context, now time.Time) (*render.Credenti
 	return &render.Credentials{ID: run.ID, Token: run.Token, ObtainedAt: now, ExpiresAt: run.TokenExpiresAt}, run.ID, nil
 }
 
-// reconcile sends the settings update planned by preflight.
-func (cr *creation) reconcile(ctx context.Context) error {
-	if cr.api == nil || cr.existing == nil || cr.server == nil || len(cr.server.Changes) == 0 {
-		return nil
+// reconcile sends the settings update the checks planned
+// (PUT /runners/:id); it reports whether it sent one.
+func (cr *creation) reconcile(ctx context.Context) (bool, error) {
+	if cr.api == nil || cr.existing == nil || len(cr.plan.Settings) == 0 {
+		return false, nil
 	}
 	cctx, cancel := cr.ctx(ctx)
 	defer cancel()
 	if _, err := cr.api.UpdateRunner(cctx, cr.token.Value, cr.existing.ID, cr.update); err != nil {
-		return &CheckError{Check: IDServerConfig, Err: err, Hint: apiHint(err),
+		hint := apiHint(err)
+		if errors.Is(err, gitlab.ErrAPIForbidden) {
+			hint = "updating a runner needs a token with the manage_runner (or api) scope of a Maintainer/Owner of its project or group"
+		}
+		return false, &CheckError{Check: IDServerConfig, Err: err, Hint: hint,
 			Problem: fmt.Sprintf("updating runner #%d's settings in GitLab failed: %v", cr.existing.ID, err)}
 	}
-	cr.server.Applied = true
-	return nil
+	return true, nil
 }
 
 // rollback deletes the runner just created when its token could not be
@@ -263,9 +277,14 @@ func (cr *creation) rollback(ctx context.Context, id int64, writeErr error) erro
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cr.timeout)
 	defer cancel()
 	if err := cr.api.DeleteRunner(cctx, cr.token.Value, id); err != nil {
-		return fmt.Errorf("runner #%d was created in GitLab but its token could not be saved, and deleting it failed (%v): remove it with\n"+
+		why := err.Error()
+		if errors.Is(err, gitlab.ErrAPIForbidden) {
+			// create_runner alone may create but not delete.
+			why += "; deleting needs the manage_runner or api scope"
+		}
+		return fmt.Errorf("runner #%d was created in GitLab but its token could not be saved, and deleting it failed (%s): remove it with\n"+
 			"  curl --request DELETE --header \"PRIVATE-TOKEN: $%s\" %s/api/v4/runners/%d\n"+
-			"or in GitLab (Settings › CI/CD › Runners); the write failed: %w", id, err, envOrGitLabToken(cr.token.Source), trimSlash(cr.url), id, writeErr)
+			"or in GitLab (Settings › CI/CD › Runners); the write failed: %w", id, why, envOrGitLabToken(cr.token.Source), strings.TrimRight(cr.url, "/"), id, writeErr)
 	}
 	return fmt.Errorf("runner #%d was created in GitLab but its token could not be saved, so it was deleted again: %w", id, writeErr)
 }
@@ -275,13 +294,6 @@ func envOrGitLabToken(source string) string {
 		return source
 	}
 	return "GITLAB_TOKEN"
-}
-
-func trimSlash(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '/' {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // apiHint is the fix for an API-token error.
