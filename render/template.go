@@ -3,8 +3,8 @@ package render
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -65,7 +65,7 @@ func (w *treeWriter) section(path []string, array bool) []*section {
 
 func (w *treeWriter) table(path []string, m map[string]any) error {
 	var scalars, tables, arrays []string
-	for _, k := range sortedTreeKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch v := m[k].(type) {
 		case map[string]any:
 			tables = append(tables, k)
@@ -109,7 +109,7 @@ func (w *treeWriter) table(path []string, m map[string]any) error {
 		hdrIndent := w.indent + strings.Repeat("  ", depth+1)
 		for _, elem := range TableList(m[k]) {
 			var kvs []keyValue
-			for _, ek := range sortedTreeKeys(elem) {
+			for _, ek := range slices.Sorted(maps.Keys(elem)) {
 				if _, nested := elem[ek].(map[string]any); nested {
 					return fmt.Errorf("setting %s: nested tables inside an array of tables are not supported; write them in config.toml directly", headerPath(sub))
 				}
@@ -151,15 +151,6 @@ func TableList(v any) []map[string]any {
 		return out
 	}
 	return nil
-}
-
-func sortedTreeKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ErrNotOneRunner: a --template-config must hold exactly one [[runners]].

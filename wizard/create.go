@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -176,7 +177,7 @@ func (v *validator) create(g *GitLab) {
 		"access_level": g.AccessLevel != "", "maintenance_note": g.MaintenanceNote != "", "paused": g.Paused != nil,
 		"maximum_timeout": g.MaximumTimeout != nil,
 	}
-	for _, k := range slices.Sorted(mapKeys(legacy)) {
+	for _, k := range slices.Sorted(maps.Keys(legacy)) {
 		if legacy[k] {
 			v.fail("gitlab."+k, "is a legacy registration field; with [gitlab.create] it belongs in the create table", "move it to gitlab.create."+k)
 		}
@@ -230,16 +231,6 @@ func (v *validator) create(g *GitLab) {
 	}
 	if strings.HasPrefix(c.APIToken, "glrt-") || strings.HasPrefix(c.APIToken, "GR1348941") {
 		v.fail("gitlab.create.api_token", "is a runner token, not an API token", "use a personal, project or group access token with the create_runner scope")
-	}
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 

@@ -2,7 +2,8 @@ package wizard
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,13 +58,13 @@ func validateExtra(extra map[string]any, executor string) []FieldError {
 		return nil
 	}
 	var out []FieldError
-	for _, k := range sortedTreeKeys(extra) {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		if field, ok := managedExtra[k]; ok {
 			out = append(out, FieldError{Field: "runner.extra." + k, Problem: "is managed by runnerup", Fix: "use " + field + " instead"})
 		}
 	}
 	if d, ok := extra["docker"].(map[string]any); ok {
-		for _, k := range sortedTreeKeys(d) {
+		for _, k := range slices.Sorted(maps.Keys(d)) {
 			if field, ok := managedExtra["docker."+k]; ok {
 				out = append(out, FieldError{Field: "runner.extra.docker." + k, Problem: "is managed by runnerup", Fix: "use " + field + " instead"})
 			}
@@ -88,15 +89,6 @@ func lintRunnerKeys(keys map[string]any, prefix string) []FieldError {
 		out = append(out, FieldError{Field: joinField(prefix, p.Path), Problem: p.Problem, Fix: p.Fix})
 	}
 	return out
-}
-
-func sortedTreeKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // cloneTree deep-copies a decoded TOML tree.
@@ -136,7 +128,7 @@ func cloneValue(v any) any {
 // walkTree calls fn for every string value of a tree, in key order, and
 // stores back what fn leaves.
 func walkTree(m map[string]any, path string, fn func(string, *string)) {
-	for _, k := range sortedTreeKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		p := joinField(path, k)
 		switch v := m[k].(type) {
 		case string:

@@ -103,12 +103,31 @@ func TestCreateRunnerTwoAppliesOnePost(t *testing.T) {
 	}
 	var out struct {
 		Runner struct {
-			Action string `json:"action"`
+			Action    string `json:"action"`
+			CreatedIn string `json:"created_in"`
 		} `json:"runner"`
+		Checks []struct {
+			ID, Status, Detail string
+		} `json:"checks"`
+		Plan struct {
+			Action string `json:"action"`
+			Create struct {
+				Target string `json:"target"`
+				ID     int64  `json:"target_id"`
+			} `json:"create"`
+		} `json:"plan"`
 	}
 	_ = json.Unmarshal([]byte(first.stdout), &out)
-	if out.Runner.Action != "created" {
-		t.Errorf("json runner.action = %q\n%s", out.Runner.Action, first.stdout)
+	if out.Runner.Action != "created" || out.Runner.CreatedIn != "project group/app (#101)" || out.Plan.Action != "create" ||
+		out.Plan.Create.Target != "group/app" || out.Plan.Create.ID != 101 {
+		t.Errorf("json runner/plan = %+v %+v\n%s", out.Runner, out.Plan, first.stdout)
+	}
+	// The runner token check says why it has nothing to verify yet (not
+	// "registration token").
+	for _, c := range out.Checks {
+		if c.ID == "gitlab.token" && (c.Status != "skip" || !strings.Contains(c.Detail, "[gitlab.create] creates it") || strings.Contains(c.Detail, "registration")) {
+			t.Errorf("gitlab.token check: %s %q", c.Status, c.Detail)
+		}
 	}
 	data, err := os.ReadFile(s.config)
 	if err != nil {
@@ -141,6 +160,24 @@ func TestCreateRunnerTwoAppliesOnePost(t *testing.T) {
 		if m := glrtRE.FindString(r.stdout + r.stderr); m != "" {
 			t.Errorf("output holds a runner token: %q", m)
 		}
+	}
+}
+
+// --skip-probes skips the live checks, not GitLab: the runner is still
+// created (after the API token and project checks).
+func TestCreateSkipProbesStillCreates(t *testing.T) {
+	s, _ := createSetup(t, createAnswers)
+	s.probes = false
+	r := s.apply(t)
+	if r.code != 0 || !strings.Contains(r.stdout, "created the runner in GitLab: project group/app (#101)") ||
+		!strings.Contains(r.stderr, "live checks skipped (--skip-probes)") {
+		t.Fatalf("apply --skip-probes (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := countRequests(s.gitlab, "POST", "/api/v4/user/runners"); n != 1 {
+		t.Errorf("%d POST /user/runners, want 1", n)
+	}
+	if n := countRequests(s.gitlab, "GET", "/api/v4/version"); n != 0 {
+		t.Errorf("--skip-probes ran the GitLab live checks (%d GET /version)", n)
 	}
 }
 
@@ -265,19 +302,36 @@ func TestCreateBadCases(t *testing.T) {
 // A write that fails after GitLab created the runner deletes it again; when
 // the delete fails too, the id and the command to remove it are printed.
 func TestCreateWriteFailureRollsBack(t *testing.T) {
-	for _, deleteFails := range []bool{false, true} {
-		name := map[bool]string{false: "deleted", true: "delete fails"}[deleteFails]
-		t.Run(name, func(t *testing.T) {
+	const createOnly = "glpat-SECRETcreateREADonly0001"
+	tests := []struct {
+		name string
+		prep func(s *testSetup)
+		// deleted: the runner was deleted again; else stderr names it,
+		// the command to remove it, and these
+		deleted bool
+		want    []string
+	}{
+		{name: "deleted", deleted: true, want: []string{"so it was deleted again"}},
+		{name: "delete fails", prep: func(s *testSetup) {
+			s.gitlab.Handle("DELETE /api/v4/runners/{id}", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write([]byte(`{"message":"500 Internal Server Error"}`))
+			})
+		}, want: []string{"500"}},
+		// create_runner (+ read_api) may create but not delete.
+		{name: "create_runner-only token cannot delete", prep: func(s *testSetup) {
+			s.gitlab.AddUserToken(createOnly, "alice", "create_runner", "read_api")
+			s.env["GITLAB_TOKEN"] = createOnly
+		}, want: []string{"deleting needs the manage_runner or api scope"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			s, _ := createSetup(t, createAnswers)
-			dir := filepath.Dir(s.config)
-			if deleteFails {
-				s.gitlab.Handle("DELETE /api/v4/runners/{id}", func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusInternalServerError)
-					_, _ = w.Write([]byte(`{"message":"500 Internal Server Error"}`))
-				})
+			if tt.prep != nil {
+				tt.prep(s)
 			}
-			readOnlyDir(t, dir)
+			readOnlyDir(t, filepath.Dir(s.config))
 			r := s.apply(t)
 			if r.code != ExitWriteFailed {
 				t.Fatalf("exit %d, want %d:\n%s%s", r.code, ExitWriteFailed, r.stdout, r.stderr)
@@ -286,17 +340,20 @@ func TestCreateWriteFailureRollsBack(t *testing.T) {
 			if len(created) != 1 {
 				t.Fatalf("created %v", created)
 			}
-			if !deleteFails {
-				if !created[0].Deleted || !strings.Contains(r.stderr, "so it was deleted again") {
-					t.Errorf("runner not deleted after the failed write: %v\n%s", created[0], r.stderr)
-				}
-			} else {
-				if created[0].Deleted || !strings.Contains(r.stderr, "runner #1001 was created") ||
-					!strings.Contains(r.stderr, `curl --request DELETE --header "PRIVATE-TOKEN: $GITLAB_TOKEN" `+s.gitlab.URL+"/api/v4/runners/1001") {
-					t.Errorf("stderr does not name the orphan and its removal:\n%s", r.stderr)
+			if created[0].Deleted != tt.deleted {
+				t.Errorf("runner deleted = %v, want %v\n%s", created[0].Deleted, tt.deleted, r.stderr)
+			}
+			want := tt.want
+			if !tt.deleted {
+				want = append(want, "runner #1001 was created",
+					`curl --request DELETE --header "PRIVATE-TOKEN: $GITLAB_TOKEN" `+s.gitlab.URL+"/api/v4/runners/1001")
+			}
+			for _, w := range want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
 				}
 			}
-			assertNoSecrets(t, "output", r.stdout+r.stderr, append(createdTokens(s.gitlab), createAPIToken)...)
+			assertNoSecrets(t, "output", r.stdout+r.stderr, append(createdTokens(s.gitlab), createAPIToken, createOnly)...)
 			if data, _ := os.ReadFile(s.config); string(data) != otherRunners {
 				t.Errorf("config.toml changed:\n%s", data)
 			}

@@ -23,9 +23,12 @@ const (
 	ProjectType  = "project_type"
 )
 
-// MaintainerAccess is GitLab's access level 40: Maintainer and above may
-// create project and group runners.
-const MaintainerAccess = 40
+// GitLab's access levels that may create runners: Maintainer (40) of a
+// project, Owner (50) of a group.
+const (
+	MaintainerAccess = 40
+	OwnerAccess      = 50
+)
 
 // CreateRunnerRequest is POST /api/v4/user/runners. Pointer and nil slice
 // fields are not sent, so GitLab's defaults apply (locked false,
@@ -123,13 +126,18 @@ type User struct {
 	WebURL   string `json:"web_url,omitempty"`
 }
 
+// getOne decodes the JSON object GET path answers.
+func getOne[T any](ctx context.Context, c *Client, apiToken, path string) (T, error) {
+	var v T
+	err := c.getJSON(ctx, apiToken, path, nil, &v)
+	return v, err
+}
+
 // CurrentUser asks who the token belongs to (GET /api/v4/user). It needs
 // read_user, read_api or api; a create_runner-only token gets ErrAPIScope,
 // so call TokenSelf first for its scopes.
 func (c *Client) CurrentUser(ctx context.Context, apiToken string) (User, error) {
-	var u User
-	err := c.getJSON(ctx, apiToken, "user", nil, &u)
-	return u, err
+	return getOne[User](ctx, c, apiToken, "user")
 }
 
 // TokenInfo is GET /api/v4/personal_access_tokens/self: any token may read
@@ -163,9 +171,7 @@ func (t TokenInfo) CanCreateRunners() bool { return t.HasScope("create_runner", 
 // TokenSelf describes the token itself (GET
 // /api/v4/personal_access_tokens/self): its scopes and expiry.
 func (c *Client) TokenSelf(ctx context.Context, apiToken string) (TokenInfo, error) {
-	var t TokenInfo
-	err := c.getJSON(ctx, apiToken, "personal_access_tokens/self", nil, &t)
-	return t, err
+	return getOne[TokenInfo](ctx, c, apiToken, "personal_access_tokens/self")
 }
 
 // Project is what runnerup needs of GET /api/v4/projects/:id.
@@ -188,16 +194,12 @@ type Group struct {
 // URL-encoded as GitLab wants it. ErrNotFound (404) covers both a project
 // that does not exist and one the token's user cannot see.
 func (c *Client) Project(ctx context.Context, apiToken, idOrPath string) (Project, error) {
-	var p Project
-	err := c.getJSON(ctx, apiToken, "projects/"+encodeID(idOrPath), nil, &p)
-	return p, err
+	return getOne[Project](ctx, c, apiToken, "projects/"+encodeID(idOrPath))
 }
 
 // Group finds a group by numeric id or full path.
 func (c *Client) Group(ctx context.Context, apiToken, idOrPath string) (Group, error) {
-	var g Group
-	err := c.getJSON(ctx, apiToken, "groups/"+encodeID(idOrPath), nil, &g)
-	return g, err
+	return getOne[Group](ctx, c, apiToken, "groups/"+encodeID(idOrPath))
 }
 
 // encodeID escapes a path for :id ("group/app" → "group%2Fapp"); the
@@ -241,11 +243,11 @@ func (c *Client) CreatableProjects(ctx context.Context, apiToken string, opts Li
 	return page, err
 }
 
-// CreatableGroups lists groups where the token's user is Maintainer or
-// more: GET /api/v4/groups?min_access_level=40.
+// CreatableGroups lists groups where the token's user can create runners,
+// which needs Owner: GET /api/v4/groups?min_access_level=50.
 func (c *Client) CreatableGroups(ctx context.Context, apiToken string, opts ListOptions) (GroupPage, error) {
 	q := listQuery(opts)
-	q.Set("min_access_level", strconv.Itoa(MaintainerAccess))
+	q.Set("min_access_level", strconv.Itoa(OwnerAccess))
 	q.Set("order_by", "path")
 	q.Set("sort", "asc")
 	var page GroupPage

@@ -205,6 +205,12 @@ func TestWizardFacingCalls(t *testing.T) {
 	if err != nil || len(pp.Projects) != 1 || pp.Projects[0].PathWithNamespace != "group/sub/app" || pp.NextPage != 0 {
 		t.Errorf("CreatableProjects(search app) = %+v, %v", pp, err)
 	}
+	// A group runner needs Owner of the group: a Maintainer's groups are
+	// not offered.
+	s.SetMember("alice", "group", fakegitlab.Maintainer)
+	if gp, err := c.CreatableGroups(ctx, full, gitlab.ListOptions{}); err != nil || len(gp.Groups) != 0 {
+		t.Errorf("CreatableGroups(Maintainer) = %+v, %v; want none", gp, err)
+	}
 	s.SetMember("alice", "group", fakegitlab.Owner)
 	gp, err := c.CreatableGroups(ctx, full, gitlab.ListOptions{})
 	if err != nil || len(gp.Groups) != 1 || gp.Groups[0].FullPath != "group" {

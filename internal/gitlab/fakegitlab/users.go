@@ -208,20 +208,15 @@ func (s *Server) SetRunnerSettings(id int64, st RunnerSettings) {
 
 // projectAccess is the user's level in p: its own membership or that of a
 // parent group, whichever is higher.
-func (s *Server) projectAccess(u *User, p *Project) int {
-	level := p.members[u.ID]
-	for _, g := range s.groups {
-		if strings.HasPrefix(p.Path, g.Path+"/") {
-			level = max(level, g.members[u.ID])
-		}
-	}
-	return level
-}
+func (s *Server) projectAccess(u *User, p *Project) int { return s.access(u, p.Path, p.members) }
 
-func (s *Server) groupAccess(u *User, g *Group) int {
-	level := g.members[u.ID]
+// groupAccess is projectAccess for a group (and its parent groups).
+func (s *Server) groupAccess(u *User, g *Group) int { return s.access(u, g.Path, g.members) }
+
+func (s *Server) access(u *User, path string, members map[int64]int) int {
+	level := members[u.ID]
 	for _, parent := range s.groups {
-		if strings.HasPrefix(g.Path, parent.Path+"/") {
+		if strings.HasPrefix(path, parent.Path+"/") {
 			level = max(level, parent.members[u.ID])
 		}
 	}
@@ -275,15 +270,15 @@ func (s *Server) routeUserAPI(w http.ResponseWriter, r *http.Request, body map[s
 	case path == "/api/v4/user/runners":
 		s.onlyMethods(w, r, map[string]func(){http.MethodPost: func() { s.createRunner(w, r, body) }})
 	case path == "/api/v4/projects":
-		s.onlyMethods(w, r, map[string]func(){http.MethodGet: func() { s.listProjects(w, r) }})
+		s.onlyMethods(w, r, map[string]func(){http.MethodGet: func() { s.listSpaces(w, r, true) }})
 	case path == "/api/v4/groups":
-		s.onlyMethods(w, r, map[string]func(){http.MethodGet: func() { s.listGroups(w, r) }})
+		s.onlyMethods(w, r, map[string]func(){http.MethodGet: func() { s.listSpaces(w, r, false) }})
 	case oneSegment(path, "/api/v4/projects/"):
 		id, _ := url.PathUnescape(strings.TrimPrefix(path, "/api/v4/projects/"))
-		s.onlyMethods(w, r, map[string]func(){http.MethodGet: func() { s.getProject(w, r, id) }})
+		s.onlyMethods(w, r, map[string]func(){http.MethodGet: func() { s.getSpace(w, r, id, true) }})
 	case oneSegment(path, "/api/v4/groups/"):
 		id, _ := url.PathUnescape(strings.TrimPrefix(path, "/api/v4/groups/"))
-		s.onlyMethods(w, r, map[string]func(){http.MethodGet: func() { s.getGroup(w, r, id) }})
+		s.onlyMethods(w, r, map[string]func(){http.MethodGet: func() { s.getSpace(w, r, id, false) }})
 	case oneSegment(path, "/api/v4/runners/") && !strings.HasSuffix(path, "/verify"):
 		id := strings.TrimPrefix(path, "/api/v4/runners/")
 		s.onlyMethods(w, r, map[string]func(){
@@ -335,24 +330,6 @@ func (s *Server) tokenSelf(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) findProject(id string) *Project {
-	for _, p := range s.projects {
-		if strconv.FormatInt(p.ID, 10) == id || strings.EqualFold(p.Path, id) {
-			return p
-		}
-	}
-	return nil
-}
-
-func (s *Server) findGroup(id string) *Group {
-	for _, g := range s.groups {
-		if strconv.FormatInt(g.ID, 10) == id || strings.EqualFold(g.Path, id) {
-			return g
-		}
-	}
-	return nil
-}
-
 func projectJSON(p *Project) map[string]any {
 	name := p.Path[strings.LastIndexByte(p.Path, '/')+1:]
 	return map[string]any{"id": p.ID, "name": name, "path": name, "path_with_namespace": p.Path,
@@ -364,43 +341,64 @@ func groupJSON(g *Group) map[string]any {
 	return map[string]any{"id": g.ID, "name": name, "path": name, "full_path": g.Path, "web_url": "http://gitlab.test/groups/" + g.Path}
 }
 
-// getProject: every project of the fake is private, so one the user is
-// no member of is a 404, as GitLab hides it.
-func (s *Server) getProject(w http.ResponseWriter, r *http.Request, id string) {
+// space is a project or a group as the lookup and list endpoints treat
+// both: found by id or full path, visible by the user's access level there.
+type space struct {
+	id    int64
+	path  string
+	level int // the user's access level, parent groups' included
+	json  map[string]any
+}
+
+// spaces are the projects (project true) or the groups, with u's access
+// level, ordered by path.
+func (s *Server) spaces(project bool, u *User) []space {
+	var out []space
+	if project {
+		for _, p := range s.projects {
+			out = append(out, space{id: p.ID, path: p.Path, level: s.projectAccess(u, p), json: projectJSON(p)})
+		}
+	} else {
+		for _, g := range s.groups {
+			out = append(out, space{id: g.ID, path: g.Path, level: s.groupAccess(u, g), json: groupJSON(g)})
+		}
+	}
+	slices.SortFunc(out, func(a, b space) int { return strings.Compare(a.path, b.path) })
+	return out
+}
+
+// findSpace finds a project or group by numeric id or full path.
+func (s *Server) findSpace(project bool, u *User, id string) *space {
+	for _, sp := range s.spaces(project, u) {
+		if strconv.FormatInt(sp.id, 10) == id || strings.EqualFold(sp.path, id) {
+			return &sp
+		}
+	}
+	return nil
+}
+
+// getSpace is GET /projects/:id and GET /groups/:id. Every project and
+// group of the fake is private, so one the user is no member of is a 404,
+// as GitLab hides it.
+func (s *Server) getSpace(w http.ResponseWriter, r *http.Request, id string, project bool) {
 	t, ok := s.authenticateAPI(w, r, "api", "read_api")
 	if !ok {
 		return
 	}
-	p := s.findProject(id)
-	if p == nil || !t.user.Admin && s.projectAccess(t.user, p) == 0 {
+	if sp := s.findSpace(project, t.user, id); sp != nil && (t.user.Admin || sp.level > 0) {
 		s.mu.Unlock()
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "404 Project Not Found"})
+		writeJSON(w, http.StatusOK, sp.json)
 		return
 	}
-	resp := projectJSON(p)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusNotFound, map[string]any{"message": "404 " + map[bool]string{true: "Project", false: "Group"}[project] + " Not Found"})
 }
 
-func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, id string) {
-	t, ok := s.authenticateAPI(w, r, "api", "read_api")
-	if !ok {
-		return
-	}
-	g := s.findGroup(id)
-	if g == nil || !t.user.Admin && s.groupAccess(t.user, g) == 0 {
-		s.mu.Unlock()
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "404 Group Not Found"})
-		return
-	}
-	resp := groupJSON(g)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, resp)
-}
-
-// listProjects is GET /projects with membership and min_access_level,
-// search, order_by=path and the offset pagination headers.
-func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) {
+// listSpaces is GET /projects (membership, min_access_level, search in the
+// name) and GET /groups (min_access_level, search in the path; without
+// min_access_level the groups the user belongs to, all for an admin),
+// ordered by path, with the offset pagination headers.
+func (s *Server) listSpaces(w http.ResponseWriter, r *http.Request, project bool) {
 	t, ok := s.authenticateAPI(w, r, "api", "read_api")
 	if !ok {
 		return
@@ -409,48 +407,19 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 	minLevel, _ := strconv.Atoi(q.Get("min_access_level"))
 	search := strings.ToLower(q.Get("search"))
 	var items []map[string]any
-	var paths []*Project
-	for _, p := range s.projects {
-		level := s.projectAccess(t.user, p)
-		if q.Get("membership") == "true" && level == 0 || minLevel > 0 && level < minLevel {
+	for _, sp := range s.spaces(project, t.user) {
+		name := sp.path
+		hidden := minLevel > 0 && sp.level < minLevel
+		if project {
+			name = sp.path[strings.LastIndexByte(sp.path, '/')+1:]
+			hidden = hidden || q.Get("membership") == "true" && sp.level == 0
+		} else {
+			hidden = hidden || minLevel == 0 && sp.level == 0 && !t.user.Admin
+		}
+		if hidden || search != "" && !strings.Contains(strings.ToLower(name), search) {
 			continue
 		}
-		if search != "" && !strings.Contains(strings.ToLower(p.Path[strings.LastIndexByte(p.Path, '/')+1:]), search) {
-			continue
-		}
-		paths = append(paths, p)
-	}
-	slices.SortFunc(paths, func(a, b *Project) int { return strings.Compare(a.Path, b.Path) })
-	for _, p := range paths {
-		items = append(items, projectJSON(p))
-	}
-	s.mu.Unlock()
-	writePage(w, q, items)
-}
-
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.authenticateAPI(w, r, "api", "read_api")
-	if !ok {
-		return
-	}
-	q := r.URL.Query()
-	minLevel, _ := strconv.Atoi(q.Get("min_access_level"))
-	search := strings.ToLower(q.Get("search"))
-	var gs []*Group
-	for _, g := range s.groups {
-		level := s.groupAccess(t.user, g)
-		if minLevel > 0 && level < minLevel || minLevel == 0 && level == 0 && !t.user.Admin {
-			continue
-		}
-		if search != "" && !strings.Contains(strings.ToLower(g.Path), search) {
-			continue
-		}
-		gs = append(gs, g)
-	}
-	slices.SortFunc(gs, func(a, b *Group) int { return strings.Compare(a.Path, b.Path) })
-	var items []map[string]any
-	for _, g := range gs {
-		items = append(items, groupJSON(g))
+		items = append(items, sp.json)
 	}
 	s.mu.Unlock()
 	writePage(w, q, items)
@@ -526,33 +495,28 @@ func (s *Server) createRunner(w http.ResponseWriter, r *http.Request, body map[s
 	}
 	run := &runner{runnerType: rt}
 	prefix := "glrt-t1_"
-	switch rt {
-	case "project_type":
-		p := s.findProject(scopeID)
-		if p == nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "400 Bad request - Missing/invalid project"})
-			return
-		}
-		if !t.user.Admin && s.projectAccess(t.user, p) < Maintainer {
-			writeJSON(w, http.StatusForbidden, map[string]any{"message": "403 Forbidden - Insufficient permissions"})
-			return
-		}
-		run.projectID, prefix = p.ID, "glrt-t3_"
-	case "group_type":
-		g := s.findGroup(scopeID)
-		if g == nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "400 Bad request - Missing/invalid group"})
-			return
-		}
-		if !t.user.Admin && s.groupAccess(t.user, g) < Owner {
-			writeJSON(w, http.StatusForbidden, map[string]any{"message": "403 Forbidden - Insufficient permissions"})
-			return
-		}
-		run.groupID, prefix = g.ID, "glrt-t2_"
-	default:
+	if rt == "instance_type" {
 		if !t.user.Admin {
 			writeJSON(w, http.StatusForbidden, map[string]any{"message": "403 Forbidden - Insufficient permissions"})
 			return
+		}
+	} else {
+		// A project runner needs Maintainer of the project, a group
+		// runner Owner of the group.
+		project := rt == "project_type"
+		sp := s.findSpace(project, t.user, scopeID)
+		if sp == nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "400 Bad request - Missing/invalid " + map[bool]string{true: "project", false: "group"}[project]})
+			return
+		}
+		if need := map[bool]int{true: Maintainer, false: Owner}[project]; !t.user.Admin && sp.level < need {
+			writeJSON(w, http.StatusForbidden, map[string]any{"message": "403 Forbidden - Insufficient permissions"})
+			return
+		}
+		if project {
+			run.projectID, prefix = sp.id, "glrt-t3_"
+		} else {
+			run.groupID, prefix = sp.id, "glrt-t2_"
 		}
 	}
 	if msg := validateSettings(st); msg != "" {
@@ -648,15 +612,9 @@ func (s *Server) runnerFor(w http.ResponseWriter, t *apiToken, rawID string) (*r
 			continue
 		}
 		allowed := t.user.Admin
-		switch {
-		case r.projectID != 0:
-			if p := s.findProject(strconv.FormatInt(r.projectID, 10)); p != nil && s.projectAccess(t.user, p) >= Maintainer {
-				allowed = true
-			}
-		case r.groupID != 0:
-			if g := s.findGroup(strconv.FormatInt(r.groupID, 10)); g != nil && s.groupAccess(t.user, g) >= Maintainer {
-				allowed = true
-			}
+		if r.projectID != 0 || r.groupID != 0 {
+			sp := s.findSpace(r.projectID != 0, t.user, strconv.FormatInt(max(r.projectID, r.groupID), 10))
+			allowed = allowed || sp != nil && sp.level >= Maintainer
 		}
 		if !allowed {
 			writeJSON(w, http.StatusForbidden, map[string]any{"message": "403 Forbidden"})
@@ -668,56 +626,48 @@ func (s *Server) runnerFor(w http.ResponseWriter, t *apiToken, rawID string) (*r
 	return nil, "", false
 }
 
-func (s *Server) runnerDetails(w http.ResponseWriter, r *http.Request, rawID string) {
-	t, ok := s.authenticateAPI(w, r, "api", "read_api", "manage_runner")
+// withRunner authenticates the API token with one of scopes, finds the
+// runner its user may manage (runnerFor) and calls fn with s.mu held.
+func (s *Server) withRunner(w http.ResponseWriter, r *http.Request, rawID string, scopes []string, fn func(run *runner, tok string)) {
+	t, ok := s.authenticateAPI(w, r, scopes...)
 	if !ok {
 		return
 	}
 	defer s.mu.Unlock()
-	run, _, ok := s.runnerFor(w, t, rawID)
-	if !ok {
-		return
+	if run, tok, ok := s.runnerFor(w, t, rawID); ok {
+		fn(run, tok)
 	}
-	writeJSON(w, http.StatusOK, runnerDetailsJSON(run))
+}
+
+func (s *Server) runnerDetails(w http.ResponseWriter, r *http.Request, rawID string) {
+	s.withRunner(w, r, rawID, []string{"api", "read_api", "manage_runner"}, func(run *runner, _ string) {
+		writeJSON(w, http.StatusOK, runnerDetailsJSON(run))
+	})
 }
 
 func (s *Server) updateRunner(w http.ResponseWriter, r *http.Request, rawID string, body map[string]any) {
-	t, ok := s.authenticateAPI(w, r, "api", "manage_runner")
-	if !ok {
-		return
-	}
-	defer s.mu.Unlock()
-	run, _, ok := s.runnerFor(w, t, rawID)
-	if !ok {
-		return
-	}
-	st, errMsg := settingsFromBody(run.settings, body)
-	if errMsg != "" {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": errMsg})
-		return
-	}
-	if msg := validateSettings(st); msg != "" {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "400 Bad request - " + msg})
-		return
-	}
-	run.settings = st
-	writeJSON(w, http.StatusOK, runnerDetailsJSON(run))
+	s.withRunner(w, r, rawID, []string{"api", "manage_runner"}, func(run *runner, _ string) {
+		st, errMsg := settingsFromBody(run.settings, body)
+		if errMsg != "" {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": errMsg})
+			return
+		}
+		if msg := validateSettings(st); msg != "" {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "400 Bad request - " + msg})
+			return
+		}
+		run.settings = st
+		writeJSON(w, http.StatusOK, runnerDetailsJSON(run))
+	})
 }
 
 func (s *Server) deleteRunner(w http.ResponseWriter, r *http.Request, rawID string) {
-	t, ok := s.authenticateAPI(w, r, "api", "manage_runner")
-	if !ok {
-		return
-	}
-	defer s.mu.Unlock()
-	run, tok, ok := s.runnerFor(w, t, rawID)
-	if !ok {
-		return
-	}
-	run.deleted = true
-	delete(s.runners, tok)
-	s.deletedRunners = append(s.deletedRunners, run)
-	w.WriteHeader(http.StatusNoContent)
+	s.withRunner(w, r, rawID, []string{"api", "manage_runner"}, func(run *runner, tok string) {
+		run.deleted = true
+		delete(s.runners, tok)
+		s.deletedRunners = append(s.deletedRunners, run)
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 // runnerDetailsJSON is Entities::Ci::RunnerDetails (the part runnerup reads).
