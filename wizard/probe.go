@@ -11,6 +11,7 @@ import (
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
+	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/probe/suite"
 	"github.com/runnerup/runnerup/render"
@@ -25,6 +26,8 @@ type ProbeOptions struct {
 	// Tweak adjusts the plan before it runs (tests inject transports,
 	// fake helpers, daemon hosts).
 	Tweak func(*suite.Plan)
+	// Pull lets the daemon itself pull every image (probe --pull).
+	Pull bool
 }
 
 // probeInputs are the files as they will be after apply: the runner
@@ -69,10 +72,14 @@ func (a *Answers) plan(in probeInputs) suite.Plan {
 
 // runProbes runs a plan and turns failures into a CheckError.
 func runProbes(ctx context.Context, p suite.Plan, opts ProbeOptions) ([]probe.Result, error) {
+	if opts.Pull {
+		diagnose.EnablePull(&p)
+	}
 	if opts.Tweak != nil {
 		opts.Tweak(&p)
 	}
 	results, err := probe.Run(ctx, p.Checks(), probe.Options{Timeout: opts.Timeout, OnResult: opts.OnResult})
+	results = daemon.DaemonWins(results)
 	if err != nil {
 		return results, err
 	}

@@ -38,6 +38,14 @@ type Runner struct {
 	AllowedPullPolicies []string // [runners.docker] allowed_pull_policies
 	// ConfigPath is the config.toml the entry came from (for fixes).
 	ConfigPath string
+
+	// Image and Services are [runners.docker] image and services' names:
+	// docker:NN clients beside docker:MM-dind services are compared
+	// (docker-api-too-old). HelperImage, HelperImageFlavor and Shell
+	// decide the helper image the runner uses.
+	Image                                 string
+	Services                              []string
+	HelperImage, HelperImageFlavor, Shell string
 }
 
 // DockerAPI is the part of the Docker Engine client diagnose uses: the
@@ -85,6 +93,15 @@ type Options struct {
 	JobPullPolicy []string
 	// Log is a job log (or a pasted error message) to match; nil: none.
 	Log *string
+	// ConfigSearched is the config.toml looked for when Runner is nil
+	// because there is none ("" when the caller says nothing): no runner
+	// is configured here, so the live checks cannot be the runner's.
+	ConfigSearched string
+	// HostSystemID is this host's runner system id (.runner_system_id)
+	// and ConfigRunners the [[runners]] names of its config.toml: a log
+	// written by another runner manager is from another host.
+	HostSystemID  string
+	ConfigRunners []string
 	// Timeout is the per-check deadline (5 s when zero).
 	Timeout time.Duration
 	// OnResult streams each finished check (redacted).
@@ -106,6 +123,14 @@ type Options struct {
 	// LookupEnv is runnerup's own environment (proxy and DOCKER_CONFIG
 	// notes); nil: os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+
+	// Pull asks the daemon itself to pull the image with the runner's
+	// X-Registry-Auth (--pull): it downloads layers and leaves the image
+	// in the daemon's store; its answer wins over the HTTP probe's.
+	Pull bool
+	// RunnerBinary says where the installed gitlab-runner is (the
+	// service's ExecStart, its environment); nil: gitlab-runner on PATH.
+	RunnerBinary *daemon.RunnerOptions
 }
 
 // Report is diagnose's answer.
@@ -125,11 +150,16 @@ type Report struct {
 	// Latent are registry problems that do not fail this pull because the
 	// runner uses the daemon's local copy (pull policy), but would on a
 	// host without it.
-	Latent []Cause        `json:"latent,omitempty"`
-	Log    *LogReport     `json:"log,omitempty"`
-	Notes  []string       `json:"notes,omitempty"`
-	Checks []probe.Result `json:"checks"`
-	OK     bool           `json:"ok"`
+	Latent []Cause `json:"latent,omitempty"`
+	// Verdict says, when a job log was given, whether the log or the live
+	// checks ranked the causes, and why.
+	Verdict *Verdict   `json:"verdict,omitempty"`
+	Log     *LogReport `json:"log,omitempty"`
+	// Pull is the daemon's own pull (--pull) beside the HTTP verdict.
+	Pull   *daemon.PullVerdict `json:"pull,omitempty"`
+	Notes  []string            `json:"notes,omitempty"`
+	Checks []probe.Result      `json:"checks"`
+	OK     bool                `json:"ok"`
 	// DurationMS is the wall-clock time of the diagnosis.
 	DurationMS int64 `json:"duration_ms"`
 }
@@ -142,6 +172,12 @@ type Cause struct {
 	Fix      []string `json:"fix"`
 	// Log is "confirmed" when a --log line points at this cause.
 	Log string `json:"log,omitempty"`
+	// From is where the cause was found: "live" (the checks), "log" (the
+	// job log alone), "log and live", or "input" (the image name or a
+	// DOCKER_AUTH_CONFIG value given, whatever host reads them).
+	From string `json:"from,omitempty"`
+	// LogLine is the job-log line (1-based, as given) that shows it.
+	LogLine int `json:"log_line,omitempty"`
 
 	covers []string // symptom ids folded into it, for log confirmation
 }
@@ -159,13 +195,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
-	runner := Runner{}
-	if opts.Runner != nil {
-		runner = *opts.Runner
-	}
-	d := &diagnosis{opts: opts, runner: runner, im: parseImage(opts.Image)}
-	d.raw = loadRawSources(opts, runner)
-	d.red = newRedactor(d.raw)
+	d := newDiagnosis(opts)
+	runner := d.runner
 
 	api, closeAPI := d.dockerClient()
 	defer closeAPI()
@@ -193,6 +224,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		Credentials: &resolver,
 		Registry:    registry.Options{Transport: transport, Platform: opts.Platform, CertsDir: opts.CertsDir, Insecure: opts.Insecure},
 	}
+	d.extendPlan(&plan)
 	checks := append(plan.Checks(), d.policyCheck(api))
 	onResult := opts.OnResult
 	if onResult != nil {
@@ -202,15 +234,29 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil && ctx.Err() == nil {
 		return nil, err
 	}
-	rep := d.analyse(results)
+	rep := d.analyse(daemon.DaemonWins(results))
 	if opts.Log != nil {
 		lr := MatchLog(*opts.Log)
-		d.confirm(rep, &lr)
+		d.rank(rep, &lr)
 		rep.Log = &lr
 	}
 	rep.DurationMS = time.Since(start).Milliseconds()
 	d.red.report(rep)
 	return rep, ctx.Err()
+}
+
+// newDiagnosis starts one diagnosis: the runner entry (defaults when none),
+// the image as the checks name it, the raw credential sources and their
+// redactor.
+func newDiagnosis(opts Options) *diagnosis {
+	runner := Runner{}
+	if opts.Runner != nil {
+		runner = *opts.Runner
+	}
+	d := &diagnosis{opts: opts, runner: runner, im: parseImage(opts.Image)}
+	d.raw = loadRawSources(opts, runner)
+	d.red = newRedactor(d.raw)
+	return d
 }
 
 // diagnosis is the state of one Run.
