@@ -163,6 +163,29 @@ func TestCreateRunnerTwoAppliesOnePost(t *testing.T) {
 	}
 }
 
+// probe --answers runs creation's read-only calls and the live checks, and
+// creates nothing; its token check says why there is no token yet.
+func TestProbeCreateAnswers(t *testing.T) {
+	s, _ := createSetup(t, createAnswers)
+	t.Setenv("GITLAB_TOKEN", createAPIToken) // probe reads the process environment
+	r := runCLI(t, filepath.Join(s.dir, "home"), s.env, "probe", "--answers", s.answers, "--config", s.config, "--docker-config", s.docker, "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("probe (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	out := decodeOut(t, r)
+	expectFinding(t, out.check(t, "gitlab.api-token"), "pass", "")
+	if c := out.check(t, "gitlab.create-target"); c.Status != "pass" || !strings.Contains(c.Detail, "project group/app (#101)") {
+		t.Errorf("gitlab.create-target = %+v", c)
+	}
+	if c := out.check(t, "gitlab.token"); c.Status != "skip" || !strings.Contains(c.Detail, "[gitlab.create]") {
+		t.Errorf("gitlab.token = %+v", c)
+	}
+	if n := countRequests(s.gitlab, "POST", "/api/v4/user/runners"); n != 0 {
+		t.Errorf("probe created %d runners", n)
+	}
+	assertNoSecrets(t, "output", r.stdout+r.stderr, createAPIToken)
+}
+
 // --skip-probes skips the live checks, not GitLab: the runner is still
 // created (after the API token and project checks).
 func TestCreateSkipProbesStillCreates(t *testing.T) {

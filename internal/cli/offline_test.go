@@ -166,3 +166,34 @@ func TestApplyOfflineFlagConflicts(t *testing.T) {
 		})
 	}
 }
+
+// runnerup register --offline is apply's --offline: a --token is written
+// unverified, a --registration-token is refused; GitLab hears nothing.
+func TestRegisterOffline(t *testing.T) {
+	const regToken = "GR1348941RegisterOfflineOf"
+	tests := []struct {
+		name  string
+		token []string
+		code  int
+		want  string
+	}{
+		{"--token: written unverified", []string{"--token", testToken}, 0, "not verified (--offline)"},
+		{"--registration-token: refused", []string{"--registration-token", regToken}, ExitInput, "gitlab.token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t, "")
+			s.gitlab.AddRegistrationToken(regToken)
+			args := append([]string{"register", "--non-interactive", "--url", s.gitlab.URL, "--executor", "shell", "--name", "off",
+				"--config", s.config, "--docker-config", s.docker, "--offline"}, tt.token...)
+			r := runCLI(t, filepath.Join(s.dir, "home"), env{}, args...)
+			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
+				t.Fatalf("exit %d, want %d and %q:\n%s%s", r.code, tt.code, tt.want, r.stdout, r.stderr)
+			}
+			if n := len(s.gitlab.Requests()); n != 0 {
+				t.Errorf("register --offline sent %d request(s)", n)
+			}
+			assertNoSecrets(t, "output", r.stdout+r.stderr, testToken, regToken)
+		})
+	}
+}
