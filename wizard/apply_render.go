@@ -27,13 +27,7 @@ type rendered struct {
 // What to write is decided from the file as load read it; the write stage
 // re-reads it under the lock and renders again if it changed.
 func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions, res *ApplyResult) (*rendered, error) {
-	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json")}
-	if plan.DockerConfig != "" {
-		var err error
-		if r.oldJSON, err = readExisting(plan.DockerConfig); err != nil {
-			return nil, err
-		}
-	}
+	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json"), oldJSON: l.oldJSON}
 	out, err := renderFiles(l.a, creds, l.target, l.oldTOML, r.oldJSON, r.jsonPath, plan.pruneSpec())
 	if err != nil {
 		return nil, err
@@ -104,7 +98,7 @@ func renderConfig(old []byte, a *Answers, creds *render.Credentials, existing *r
 		}
 		return render.ConfigResult{}, err
 	}
-	return out, nil
+	return renderExtra(out, a)
 }
 
 // redactorFor knows every secret of this run, so diffs hide them even where
@@ -115,6 +109,14 @@ func redactorFor(a *Answers, creds *render.Credentials) *secret.Redactor {
 	if creds != nil {
 		r.AddToken(creds.Token)
 	}
+	if a.GitLab.Create != nil {
+		r.AddToken(a.GitLab.Create.APIToken)
+	}
+	walkTree(cloneTree(a.Runner.Extra), "runner.extra", func(path string, s *string) {
+		if IsSecretField(path) && *s != "" {
+			r.AddMasked(*s)
+		}
+	})
 	for _, reg := range a.Registries {
 		if reg.Password != "" {
 			r.AddMasked(reg.Password)
