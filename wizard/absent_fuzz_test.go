@@ -380,6 +380,9 @@ func FuzzAbsentKeysUntouched(f *testing.F) {
 	f.Add([]byte{1, 1, 1, 1, 3, 2, 1, 0, 2, 1, 3, 2, 5, 3, 4, 0, 1, 0, 1, 1, 0, 1, 1, 2, 1}, uint16(0x1fff), uint8(2))
 	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11"), uint16(1<<1|1<<2|1<<3), uint8(3))
 	f.Add([]byte{4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4}, uint16(1<<4|1<<9|1<<10|1<<11|1<<12), uint8(9))
+	emptyLists := append(make([]byte, 36), 2, 2)    // the generated config, then [] for the lists
+	f.Add(emptyLists, uint16(1<<6|1<<9), uint8(2))  // a new runner with volumes = []
+	f.Add(emptyLists, uint16(1<<9|1<<10), uint8(0)) // pull_policy = [] on a runner on disk
 	f.Fuzz(func(t *testing.T, seed []byte, mask uint16, target uint8) {
 		s := &fuzzBytes{b: seed}
 		c := genVariedConfig(s)
@@ -396,15 +399,6 @@ func FuzzAbsentKeysUntouched(f *testing.F) {
 		}
 		answers, set := genAnswers(s, c, idx, mask&(1<<len(answerKeys)-1), caFile)
 		out, _, err := applyText(t, old, answers)
-		if err != nil {
-			// The one refusal allowed: a docker executor with no image in
-			// the answers nor on disk.
-			var ve *ValidationError
-			if errors.As(err, &ve) && !slices.ContainsFunc(ve.Problems, func(p FieldError) bool { return p.Field != "docker.image" }) {
-				return
-			}
-			t.Fatalf("apply refused: %v\n--- answers\n%s\n--- config.toml\n%s", err, answers, old)
-		}
 		newRunner := idx == len(c.runners)
 		executor := "docker" // a new runner's default
 		if !newRunner {
@@ -415,8 +409,27 @@ func FuzzAbsentKeysUntouched(f *testing.F) {
 		for _, k := range set {
 			sets[k.name] = true
 		}
+		switched := false
 		if sets["runner.executor"] {
-			executor = strings.Trim(strings.TrimPrefix(lineOf(answers, "executor = "), "executor = "), `"`)
+			asked := strings.Trim(strings.TrimPrefix(lineOf(answers, "executor = "), "executor = "), `"`)
+			switched, executor = asked != executor, asked
+		}
+		if err != nil {
+			// The refusals allowed: a new docker runner, or one switched
+			// to docker, with no image in the answers nor on disk; and
+			// pull_policy = [] (the runner's default, always).
+			var ve *ValidationError
+			allowed := func(p FieldError) bool {
+				return p.Field == "docker.image" && (newRunner || switched) ||
+					p.Field == "docker.pull_policy" && strings.Contains(answers, "pull_policy = []")
+			}
+			if errors.As(err, &ve) && !slices.ContainsFunc(ve.Problems, func(p FieldError) bool { return !allowed(p) }) {
+				return
+			}
+			t.Fatalf("apply refused: %v\n--- answers\n%s\n--- config.toml\n%s", err, answers, old)
+		}
+		if strings.Contains(answers, "pull_policy = []") && UsesDocker(executor) {
+			t.Fatalf("pull_policy = [] applied%s", "\n--- answers\n"+answers)
 		}
 		for _, k := range set {
 			if strings.HasPrefix(k.name, "docker.") && !UsesDocker(executor) {
@@ -547,15 +560,18 @@ func checkAskedValues(t *testing.T, answers string, sets map[string]bool, execut
 	if sets["docker.privileged"] && !dind {
 		want(d["privileged"] == strings.Contains(answers, "privileged = true"), "docker.privileged")
 	}
+	// slices.Equal takes a missing key (nil) for an empty list: an asked
+	// key must also be there.
+	present := func(key string) bool { _, ok := d[key]; return ok }
 	if sets["docker.volumes"] {
 		v := slices.Clone([]string(a.Docker.Volumes))
 		if dind && !slices.Contains(v, "/certs/client") {
 			v = append(v, "/certs/client")
 		}
-		want(slices.Equal(stringList(d["volumes"]), v), "docker.volumes")
+		want(present("volumes") && slices.Equal(stringList(d["volumes"]), v), "docker.volumes")
 	}
 	if sets["docker.pull_policy"] {
-		want(slices.Equal(stringList(d["pull_policy"]), a.Docker.PullPolicy), "docker.pull_policy")
+		want(present("pull_policy") && slices.Equal(stringList(d["pull_policy"]), a.Docker.PullPolicy), "docker.pull_policy")
 	}
 	if sets["docker.host"] {
 		want(d["host"] == a.Docker.Host, "docker.host")

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -154,7 +155,7 @@ func validEnvName(s string) bool {
 // Clone deep-copies the answers.
 func (a *Answers) Clone() *Answers {
 	c := *a
-	c.GitLab.Tags = cloneStrings(a.GitLab.Tags)
+	c.GitLab.Tags = slices.Clone(a.GitLab.Tags)
 	if a.GitLab.Locked != nil {
 		v := *a.GitLab.Locked
 		c.GitLab.Locked = &v
@@ -164,15 +165,15 @@ func (a *Answers) Clone() *Answers {
 	c.Docker.DinD = cloneBool(a.Docker.DinD)
 	c.Runner.Concurrent = cloneInt(a.Runner.Concurrent)
 	c.Runner.Limit = cloneInt(a.Runner.Limit)
-	c.Runner.Environment = cloneStrings(a.Runner.Environment)
-	c.Docker.Volumes = cloneStrings(a.Docker.Volumes)
-	c.Docker.PullPolicy = StringOrList(cloneStrings(a.Docker.PullPolicy))
+	c.Runner.Environment = slices.Clone(a.Runner.Environment)
+	c.Docker.Volumes = slices.Clone(a.Docker.Volumes)
+	c.Docker.PullPolicy = slices.Clone(a.Docker.PullPolicy)
 	if a.Docker.Services != nil {
 		c.Docker.Services = make([]Service, len(a.Docker.Services))
 		for i, s := range a.Docker.Services {
-			s.Command = cloneStrings(s.Command)
-			s.Entrypoint = cloneStrings(s.Entrypoint)
-			s.Environment = cloneStrings(s.Environment)
+			s.Command = slices.Clone(s.Command)
+			s.Entrypoint = slices.Clone(s.Entrypoint)
+			s.Environment = slices.Clone(s.Environment)
 			c.Docker.Services[i] = s
 		}
 	}
@@ -195,13 +196,6 @@ func cloneBool(p *bool) *bool {
 		return nil
 	}
 	return new(*p)
-}
-
-func cloneStrings(s []string) []string {
-	if s == nil {
-		return nil
-	}
-	return append([]string(nil), s...)
 }
 
 // eachString calls fn for every string (and string list element) in a,

@@ -132,8 +132,10 @@ func (a *Answers) validateOwn() []FieldError {
 
 // ValidateFor checks what depends on the runner the answers apply to
 // (existing; nil: a new runner): the executor that holds when the answers
-// name none, the docker settings under it, and docker.image, which a
-// docker executor needs in the answers or on disk.
+// name none, the docker settings under it, and docker.image, which a new
+// docker runner, or one the answers switch to a docker executor, needs in
+// the answers or on disk (a runner on disk without one only gets a warning:
+// the answers did not touch it).
 func (a *Answers) ValidateFor(existing *render.ExistingRunner) []FieldError {
 	v := &validator{}
 	executor := a.executorFor(existing)
@@ -146,7 +148,14 @@ func (a *Answers) ValidateFor(existing *render.ExistingRunner) []FieldError {
 	}
 	if UsesDocker(executor) && a.Docker.Image == "" && (existing == nil || existing.Docker == nil || existing.Docker.Image == "") {
 		_, fix := CheckImage("")
-		v.fail("docker.image", fmt.Sprintf("is required for the %s executor", executor), fix)
+		if existing == nil || a.Runner.Executor != "" && a.Runner.Executor != existing.Executor {
+			v.fail("docker.image", fmt.Sprintf("is required for the %s executor", executor), fix)
+		} else {
+			// GitLab Runner loads the runner as it is; only a job without
+			// its own image: fails ("no Docker image specified to run the
+			// build in", executors/docker/docker.go). Not this apply's doing.
+			v.warn("docker.image", fmt.Sprintf("runner %q in config.toml has no default image: jobs without image: in .gitlab-ci.yml fail with \"no Docker image specified to run the build in\"", a.GitLab.Name), fix)
+		}
 	}
 	return v.problems
 }
@@ -455,6 +464,12 @@ func (v *validator) docker(d *Docker, executor string) {
 				v.fail(fmt.Sprintf("docker.volumes[%d]", i), msg, `use "/path", "/host:/container[:ro|rw]" or "volume:/container"`)
 			}
 		}
+	}
+	if d.PullPolicy != nil && len(d.PullPolicy) == 0 {
+		// GitLab Runner reads an empty list as its default, always
+		// (common/config.go, DockerConfig.GetPullPolicies).
+		v.fail("docker.pull_policy", "is an empty list, which GitLab Runner reads as its default, always (it does not mean \"never pull\")",
+			`name the policies, e.g. ["if-not-present"] or ["never"]; leave the key out to keep the runner's current value`)
 	}
 	for i, p := range d.PullPolicy {
 		if !slices.Contains(PullPolicies, p) {

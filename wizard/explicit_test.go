@@ -1,0 +1,126 @@
+package wizard
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/runnerup/runnerup/render"
+)
+
+// answersHead is the merge key of an answers file for runner name.
+func answersHead(name, token string) string {
+	return "version = 1\n[gitlab]\nurl = \"https://gitlab.example.com\"\ntoken = \"" + token + "\"\nname = \"" + name + "\"\n"
+}
+
+// fieldProblem is the problem for field in err (a *ValidationError).
+func fieldProblem(err error, field string) (FieldError, bool) {
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		return FieldError{}, false
+	}
+	i := slices.IndexFunc(ve.Problems, func(p FieldError) bool { return p.Field == field })
+	if i < 0 {
+		return FieldError{}, false
+	}
+	return ve.Problems[i], true
+}
+
+// TestEmptyListIsAnAnswer: `volumes = []` says "no volumes", for a runner
+// on disk and for a new one (no /cache); it is not the same as leaving
+// the key out.
+func TestEmptyListIsAnAnswer(t *testing.T) {
+	t.Run("existing dind runner", func(t *testing.T) {
+		out, _, err := applyText(t, curatedConfig, answersHead("dind", "glrt-DINDDINDDINDDINDDIND")+"[docker]\nvolumes = []\n")
+		if err != nil {
+			t.Fatalf("apply refused: %v", err)
+		}
+		want := strings.Replace(curatedConfig, `    volumes = ["/cache", "/certs/client"]`, `    volumes = []`, 1)
+		if string(out) != want {
+			t.Errorf("volumes = [] is not written as asked:\n%s", render.Diff("config.toml", []byte(want), out, nil))
+		}
+	})
+	t.Run("new runner gets no /cache", func(t *testing.T) {
+		out, _, err := applyText(t, curatedConfig, answersHead("fresh", "glrt-FRESHFRESHFRESHFRESH")+"[docker]\nimage = \"alpine:3.20\"\nvolumes = []\n")
+		if err != nil {
+			t.Fatalf("apply refused: %v", err)
+		}
+		block := string(out[len(curatedConfig):])
+		if !strings.Contains(block, "volumes = []") || strings.Contains(block, "/cache") {
+			t.Errorf("new runner with volumes = []:\n%s", block)
+		}
+	})
+	t.Run("the resolved answers keep it", func(t *testing.T) {
+		raw, _, err := Parse([]byte(answersHead("dind", "glrt-DINDDINDDINDDINDDIND") + "[runner]\nenvironment = []\n[docker]\nvolumes = []\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := PrepareAnswers(raw, nil, Resolver{LookupEnv: func(string) (string, bool) { return "", false }}, "host")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, a := range map[string]*Answers{"Resolved": p.Resolved, "Clone": p.Resolved.Clone(), "ForRunner": p.Resolved.ForRunner(&render.ExistingRunner{Executor: "docker", Docker: &render.ExistingDocker{Volumes: []string{"/cache"}}})} {
+			if a.Docker.Volumes == nil || len(a.Docker.Volumes) != 0 {
+				t.Errorf("%s: volumes = %#v, want an empty list", name, a.Docker.Volumes)
+			}
+			if a.Runner.Environment == nil {
+				t.Errorf("%s: environment = nil, want an empty list", name)
+			}
+		}
+	})
+}
+
+// TestEmptyPullPolicyRefused: GitLab Runner reads an empty pull_policy as
+// its default, always (common/config.go GetPullPolicies: len == 0 →
+// PullPolicyAlways), so `pull_policy = []` would write a list that does
+// not say what it does; apply refuses it and names the field.
+func TestEmptyPullPolicyRefused(t *testing.T) {
+	_, _, err := applyText(t, curatedConfig, answersHead("dind", "glrt-DINDDINDDINDDINDDIND")+"[docker]\npull_policy = []\n")
+	p, ok := fieldProblem(err, "docker.pull_policy")
+	if !ok {
+		t.Fatalf("err = %v, want a docker.pull_policy problem", err)
+	}
+	if !strings.Contains(p.Problem, "always") || !strings.Contains(p.Fix, "leave") {
+		t.Errorf("problem = %s", p)
+	}
+}
+
+// TestExistingDockerRunnerWithoutImage: a docker runner on disk with no
+// [runners.docker] image loads in GitLab Runner (jobs then need image:);
+// answers that neither set the image nor switch the executor are applied
+// with a warning. A new runner, or a switch to docker, still needs one.
+const noImageConfig = `concurrent = 1
+[[runners]]
+  name = "noimg"
+  url = "https://gitlab.example.com"
+  token = "glrt-NOIMGNOIMGNOIMGNOIMG"
+  executor = "docker"
+  [runners.docker]
+    privileged = false
+    volumes = ["/cache"]
+`
+
+func TestExistingDockerRunnerWithoutImage(t *testing.T) {
+	out, res, err := applyText(t, noImageConfig, answersHead("noimg", "glrt-NOIMGNOIMGNOIMGNOIMG")+"[runner]\nlimit = 2\n")
+	if err != nil {
+		t.Fatalf("apply refused: %v", err)
+	}
+	want := strings.Replace(noImageConfig, "  executor = \"docker\"\n", "  executor = \"docker\"\n  limit = 2\n", 1)
+	if string(out) != want {
+		t.Errorf("output:\n%s", render.Diff("config.toml", []byte(want), out, nil))
+	}
+	if !slices.ContainsFunc(res.Warnings, func(p FieldError) bool { return p.Field == "docker.image" }) {
+		t.Errorf("no docker.image warning: %v", res.Warnings)
+	}
+	for name, tc := range map[string]struct{ config, answers string }{
+		"switch to docker": {curatedConfig, answersHead("sh", "glrt-SHELLSHELLSHELLSHELL") + "[runner]\nexecutor = \"docker\"\n"},
+		"new runner":       {curatedConfig, answersHead("fresh", "glrt-FRESHFRESHFRESHFRESH") + "[runner]\nlimit = 1\n"},
+	} {
+		if _, _, err := applyText(t, tc.config, tc.answers); err == nil {
+			t.Errorf("%s: applied without an image", name)
+		} else if _, ok := fieldProblem(err, "docker.image"); !ok {
+			t.Errorf("%s: err = %v, want a docker.image problem", name, err)
+		}
+	}
+}
