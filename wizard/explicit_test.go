@@ -124,3 +124,91 @@ func TestExistingDockerRunnerWithoutImage(t *testing.T) {
 		}
 	}
 }
+
+// TestDinDAnswersWarn: answers that leave a working DinD runner broken, or
+// ask for something apply does not do (dind = false removes nothing), are
+// applied as asked, with a warning naming what check would say.
+func TestDinDAnswersWarn(t *testing.T) {
+	dind := answersHead("dind", "glrt-DINDDINDDINDDINDDIND")
+	tests := []struct {
+		name    string
+		answers string
+		// replace is the change to the file (nil: none).
+		replace map[string]string
+		// warn: field -> words the warning must hold; noWarn: fields that
+		// must not be warned about.
+		warn   map[string][]string
+		noWarn []string
+	}{
+		{
+			name:    "dind = false on a DinD runner",
+			answers: dind + "[docker]\ndind = false\n",
+			warn:    map[string][]string{"docker.dind": {"privileged", "/certs/client", "DOCKER_TLS_CERTDIR", "privileged = false"}},
+			noWarn:  []string{"docker.dind.unprivileged"},
+		},
+		{
+			name:    "dind = false and privileged = false",
+			answers: dind + "[docker]\ndind = false\nprivileged = false\n",
+			replace: map[string]string{"privileged = true   # DinD needs it": "privileged = false   # DinD needs it"},
+			warn: map[string][]string{
+				"docker.dind":              {"/certs/client", "DOCKER_TLS_CERTDIR"},
+				"docker.dind.unprivileged": {"docker:27-dind", "privileged = false"},
+			},
+		},
+		{
+			name:    "privileged = false under a dind service",
+			answers: dind + "[docker]\nprivileged = false\n",
+			replace: map[string]string{"privileged = true   # DinD needs it": "privileged = false   # DinD needs it"},
+			warn:    map[string][]string{"docker.dind.unprivileged": {"docker:27-dind", "Cannot connect to the Docker daemon"}},
+			noWarn:  []string{"docker.dind"},
+		},
+		{
+			name:    "volumes = [] drops the certificates volume",
+			answers: dind + "[docker]\nvolumes = []\n",
+			replace: map[string]string{`volumes = ["/cache", "/certs/client"]`: `volumes = []`},
+			warn:    map[string][]string{"docker.dind.no-certs-volume": {"/certs/client"}},
+		},
+		{
+			name:    "an image change keeps DinD working: no warning",
+			answers: dind + "[docker]\nimage = \"docker:28\"\n",
+			replace: map[string]string{`image = "docker:27"`: `image = "docker:28"`},
+			noWarn:  []string{"docker.dind", "docker.dind.unprivileged", "docker.dind.no-certs-volume"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, res, err := applyText(t, curatedConfig, tt.answers)
+			if err != nil {
+				t.Fatalf("apply refused: %v", err)
+			}
+			want := curatedConfig
+			for o, n := range tt.replace {
+				want = strings.Replace(want, o, n, 1)
+			}
+			if string(out) != want {
+				t.Errorf("output:\n%s", render.Diff("config.toml", []byte(want), out, nil))
+			}
+			for field, words := range tt.warn {
+				i := slices.IndexFunc(res.Warnings, func(p FieldError) bool { return p.Field == field })
+				if i < 0 {
+					t.Errorf("no %s warning; warnings: %v", field, res.Warnings)
+					continue
+				}
+				w := res.Warnings[i]
+				if !w.Warning {
+					t.Errorf("%s is not marked a warning", field)
+				}
+				for _, word := range words {
+					if !strings.Contains(w.String(), word) {
+						t.Errorf("%s warning lacks %q: %s", field, word, w)
+					}
+				}
+			}
+			for _, field := range tt.noWarn {
+				if slices.ContainsFunc(res.Warnings, func(p FieldError) bool { return p.Field == field }) {
+					t.Errorf("unexpected %s warning: %v", field, res.Warnings)
+				}
+			}
+		})
+	}
+}

@@ -11,13 +11,13 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/runnerup/runnerup/internal/imageref"
+	"github.com/runnerup/runnerup/internal/runnerfacts"
 	"github.com/runnerup/runnerup/render"
 )
 
 // Executors are exactly the names GitLab Runner 19.x accepts
 // (docs/gitlab-runner.md §1.5).
-var Executors = []string{"shell", "ssh", "parallels", "virtualbox", "docker", "docker-windows",
-	"docker+machine", "docker-autoscaler", "instance", "kubernetes", "custom"}
+var Executors = runnerfacts.Executors
 
 // removedExecutors no longer load in any supported runner.
 var removedExecutors = map[string]string{
@@ -26,10 +26,10 @@ var removedExecutors = map[string]string{
 }
 
 // Shells the runner registers (cmd is gone).
-var Shells = []string{"bash", "sh", "pwsh", "powershell"}
+var Shells = runnerfacts.Shells
 
 // PullPolicies are the only values the runner accepts at job time.
-var PullPolicies = []string{"always", "if-not-present", "never"}
+var PullPolicies = runnerfacts.PullPolicies
 
 // AccessLevels for legacy registration.
 var AccessLevels = []string{"not_protected", "ref_protected"}
@@ -42,13 +42,7 @@ var (
 
 // UsesDocker reports whether the executor runs jobs in Docker containers
 // configured by [runners.docker].
-func UsesDocker(executor string) bool {
-	switch executor {
-	case "docker", "docker-windows", "docker+machine", "docker-autoscaler":
-		return true
-	}
-	return false
-}
+func UsesDocker(executor string) bool { return runnerfacts.UsesDocker(executor) }
 
 // ApplyDefaults fills what the user left out as `gitlab-runner register`
 // would for a new runner: name from the host name, docker executor (pwsh
