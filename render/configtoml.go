@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/runnerup/runnerup/internal/envlist"
 )
 
 // ConfigEdit is what runnerup wants config.toml to say. For a runner
@@ -518,27 +520,13 @@ func runnerKeys(r Runner, existing *ExistingRunner) []keyValue {
 }
 
 // MergeEnvironment replaces entries of old whose KEY is set in set, keeps
-// the others in place, and appends new KEYs in order.
+// the others in place, and appends new KEYs in order (envlist.Merge); an
+// empty result is an empty list, not nil.
 func MergeEnvironment(old, set []string) []string {
-	out := slices.Clone(old)
-	for _, e := range set {
-		key, _, _ := strings.Cut(e, "=")
-		replaced := false
-		for i, o := range out {
-			if k, _, _ := strings.Cut(o, "="); k == key {
-				out[i] = e
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			out = append(out, e)
-		}
+	if out := envlist.Merge(old, set...); out != nil {
+		return out
 	}
-	if out == nil {
-		out = []string{}
-	}
-	return out
+	return []string{}
 }
 
 func dockerKeys(d Docker, existingVolumes []string) []keyValue {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/runnerup/runnerup/internal/envlist"
 	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/probe/service"
 )
@@ -152,16 +153,6 @@ func runVersion(ctx context.Context, bin string) ([]byte, error) {
 	return out, nil
 }
 
-// envValue is the last KEY=VALUE of key in env.
-func envValue(env []string, key string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 // RunnerAPI is what the runner's Docker client asks the daemon for.
 type RunnerAPI struct {
 	API    string // highest version it asks for
@@ -185,7 +176,7 @@ func runnerAPI(version string, env []string) (RunnerAPI, bool) {
 	}
 	ra := RunnerAPI{API: row.api, Client: row.client, Fixed: row.fixed, MinNegotiate: row.minNegotiate}
 	if !row.fixed {
-		if e, ok := envValue(env, "DOCKER_API_VERSION"); ok && e != "" {
+		if e, ok := envlist.Value(env, "DOCKER_API_VERSION"); ok && e != "" {
 			ra.API, ra.Fixed = strings.TrimPrefix(e, "v"), true
 			ra.Client += ", fixed by DOCKER_API_VERSION=" + e + " in the service's environment"
 		}
