@@ -478,7 +478,12 @@ type keyValue struct {
 }
 
 func runnerKeys(r Runner, existing *ExistingRunner) []keyValue {
-	kvs := []keyValue{{key: "name", value: r.Name}, {key: "url", value: r.URL}}
+	url := r.URL
+	if existing != nil && sameURL(existing.URL, url) {
+		// The same GitLab, as FindRunner sees it: keep the file's spelling.
+		url = existing.URL
+	}
+	kvs := []keyValue{{key: "name", value: r.Name}, {key: "url", value: url}}
 	if c := r.Credentials; c != nil {
 		if c.ID != 0 {
 			kvs = append(kvs, keyValue{key: "id", value: c.ID})

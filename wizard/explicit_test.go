@@ -212,3 +212,23 @@ func TestDinDAnswersWarn(t *testing.T) {
 		})
 	}
 }
+
+// TestURLTrailingSlashKeepsBytes: FindRunner takes url with and without a
+// trailing slash for the same GitLab, so the runner's url line stays as
+// it is when that is the only difference.
+func TestURLTrailingSlashKeepsBytes(t *testing.T) {
+	for _, tc := range []struct{ config, answersURL string }{
+		{curatedConfig, "https://gitlab.example.com/"},
+		{strings.ReplaceAll(curatedConfig, `url = "https://gitlab.example.com"`, `url = "https://gitlab.example.com/"`), "https://gitlab.example.com"},
+	} {
+		answers := strings.Replace(answersHead("sh", "glrt-SHELLSHELLSHELLSHELL"), `url = "https://gitlab.example.com"`, `url = "`+tc.answersURL+`"`, 1) + "[runner]\nlimit = 2\n"
+		out, _, err := applyText(t, tc.config, answers)
+		if err != nil {
+			t.Fatalf("apply refused: %v", err)
+		}
+		want := strings.Replace(tc.config, "  shell = \"bash\"\n", "  shell = \"bash\"\n  limit = 2\n", 1)
+		if string(out) != want {
+			t.Errorf("answers url %s:\n%s", tc.answersURL, render.Diff("config.toml", []byte(want), out, nil))
+		}
+	}
+}
