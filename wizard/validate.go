@@ -121,6 +121,7 @@ func (a *Answers) validateOwn() []FieldError {
 	}
 	v.runnerSettings(&a.Runner)
 	v.registries(a)
+	v.problems = append(v.problems, validateExtra(a.Runner.Extra, a.Runner.Executor)...)
 	return v.problems
 }
 
@@ -216,6 +217,7 @@ func (v *validator) gitlab(g *GitLab) {
 		}
 	}
 	v.token(g)
+	v.create(g)
 	if g.Name == "" {
 		v.fail("gitlab.name", "is empty", "set a runner name (the [[runners]] name in config.toml)")
 	} else if strings.ContainsAny(g.Name, "\n\r") {
@@ -235,6 +237,9 @@ func (v *validator) token(g *GitLab) {
 	case "", string(TokenAuthentication), string(TokenRegistration):
 	default:
 		v.fail("gitlab.token_kind", fmt.Sprintf("unknown kind %q", g.TokenKind), `use "authentication" or "registration" (only needed for unprefixed tokens)`)
+	}
+	if g.Token == "" && g.Create != nil {
+		return // created by runnerup (create.go)
 	}
 	if g.Token == "" {
 		v.fail("gitlab.token", "is empty", `set the runner authentication token (glrt-…) from GitLab's "New runner" page, e.g. token = "env:RUNNER_TOKEN"`)
