@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -177,7 +178,7 @@ func (d *diagnosis) contradiction(id string, lr LogReport, byID map[string]probe
 	case e.Stage == StagePolicy:
 		tests = []string{PolicyCheckID(ref)}
 	case e.Stage == StageCredentials:
-		for cid := range byID {
+		for _, cid := range slices.Sorted(maps.Keys(byID)) {
 			if strings.HasPrefix(cid, "credentials.") {
 				tests = append(tests, cid)
 			}
