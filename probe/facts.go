@@ -19,6 +19,12 @@ type Platform struct {
 	Architecture string `json:"architecture"`
 	Variant      string `json:"variant,omitempty"`
 	OSVersion    string `json:"os_version,omitempty"`
+	// ExactIndexMatch is set for daemons older than Docker 23 (API < 1.42):
+	// they pull an index entry only for exactly this platform
+	// (platforms.NewMatcher in moby 20.10's distribution/pull_v2_unix.go).
+	// Newer ones take compatible entries too (platforms.Only since moby
+	// fcc42d5682): amd64 → 386, arm64 → arm/v8…v5.
+	ExactIndexMatch bool `json:"exact_index_match,omitempty"`
 }
 
 func (p Platform) String() string {

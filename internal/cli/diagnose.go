@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/containerd/platforms"
 	"github.com/spf13/cobra"
 
 	"github.com/runnerup/runnerup/internal/userfile"
@@ -128,16 +129,21 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	return cmd
 }
 
+// parsePlatform reads --platform as docker pull --platform does
+// (containerd's platforms.Parse: os[(version)]/arch[/variant], normalised),
+// but insists on os/arch: a bare "amd64" would take this host's OS, not the
+// daemon's.
 func parsePlatform(s string) (*probe.Platform, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || (len(parts) == 3 && parts[2] == "") {
-		return nil, fmt.Errorf("--platform %q: want os/arch or os/arch/variant, e.g. linux/amd64", s)
+	bad := fmt.Errorf("--platform %q: want os/arch or os/arch/variant, e.g. linux/amd64", s)
+	if n := strings.Count(s, "/"); n < 1 || n > 2 {
+		return nil, bad
 	}
-	p := &probe.Platform{OS: strings.ToLower(parts[0]), Architecture: strings.ToLower(parts[1])}
-	if len(parts) == 3 {
-		p.Variant = strings.ToLower(parts[2])
+	p, err := platforms.Parse(s)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return nil, bad
 	}
-	return p, nil
+	p = platforms.Normalize(p)
+	return &probe.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}, nil
 }
 
 func inputErr(format string, args ...any) error {

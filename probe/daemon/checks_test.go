@@ -33,11 +33,19 @@ func TestPlatform(t *testing.T) {
 	}{
 		{
 			name:       "linux amd64 from /version, not uname",
-			version:    types.Version{Os: "linux", Arch: "amd64", KernelVersion: "6.1.0"},
+			version:    types.Version{Os: "linux", Arch: "amd64", KernelVersion: "6.1.0", APIVersion: "1.51"},
 			info:       system.Info{OSType: "linux", Architecture: "x86_64"},
 			wantStatus: probe.Pass,
 			wantData:   probe.Platform{OS: "linux", Architecture: "amd64"},
 			wantDetail: "linux/amd64 (kernel 6.1.0)",
+		},
+		{
+			name:       "docker 20.10 picks only the exact platform from an index",
+			version:    types.Version{Os: "linux", Arch: "amd64", APIVersion: "1.41"},
+			info:       system.Info{OSType: "linux", Architecture: "x86_64"},
+			wantStatus: probe.Pass,
+			wantData:   probe.Platform{OS: "linux", Architecture: "amd64", ExactIndexMatch: true},
+			wantDetail: "linux/amd64",
 		},
 		{
 			name:       "arm64 has no variant",

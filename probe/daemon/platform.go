@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/api/types/versions"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -69,6 +70,8 @@ func platformOf(v types.Version, info *system.Info) probe.Platform {
 	if p.OS == "windows" {
 		p.OSVersion = windowsVersion(v.KernelVersion)
 	}
+	// Docker 23 (API 1.42) moved index selection to platforms.Only.
+	p.ExactIndexMatch = v.APIVersion != "" && versions.LessThan(v.APIVersion, "1.42")
 	return p
 }
 
