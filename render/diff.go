@@ -18,8 +18,6 @@ var (
 	authConfigRE = regexp.MustCompile(`(DOCKER_AUTH_CONFIG=)((?:\\.|[^"\\])*)`)
 	// environment entries whose name says secret: "DEPLOY_KEY=…".
 	envSecretRE = regexp.MustCompile(`(["'][A-Za-z_][A-Za-z0-9_]*(?i:token|passw|secret|key|auth|credential)[A-Za-z0-9_]*=)((?:\\.|[^"'\\])*)`)
-	// user:password@ in URLs (proxies, registry mirrors).
-	userinfoRE = regexp.MustCompile(`(://)[^/@"'\s]+@`)
 )
 
 // RedactText hides every secret in a config.toml or config.json text: the
@@ -42,7 +40,7 @@ func RedactText(text string, r *secret.Redactor) string {
 			}
 			return sub[1] + secret.Mask(sub[2])
 		})
-		l = userinfoRE.ReplaceAllString(l, "${1}***@")
+		l = secret.RedactURLsIn(l) // proxies, registry mirrors
 		l = jsonSecretRE.ReplaceAllStringFunc(l, func(m string) string {
 			sub := jsonSecretRE.FindStringSubmatch(m)
 			return sub[1] + `"` + secret.Mask(sub[2]) + `"`

@@ -235,25 +235,6 @@ func TestPrivileged(t *testing.T) {
 	})
 }
 
-func TestRedactURL(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"http://proxy.example:3128", "http://proxy.example:3128"},
-		{"http://user:s3cret@proxy.example:3128", "http://***@proxy.example:3128"},
-		{"http://user:p@ss@proxy.example:3128/path?q=1", "http://***@proxy.example:3128/path?q=1"},
-		{"user:s3cret@proxy.example:3128", "***@proxy.example:3128"},
-		{"socks5://token@proxy.example", "socks5://***@proxy.example"},
-		{"http://xxxxx:xxxxx@proxy.example:3128", "http://***@proxy.example:3128"},
-		{"http://proxy.example/a@b", "http://proxy.example/a@b"},
-		{"unix:///var/run/docker.sock", "unix:///var/run/docker.sock"},
-	}
-	for _, tt := range tests {
-		if got := redactURL(tt.in); got != tt.want {
-			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestProxy(t *testing.T) {
 	tests := []struct {
 		name            string
@@ -267,8 +248,8 @@ func TestProxy(t *testing.T) {
 		},
 		{
 			name: "credentials redacted", http: "http://ci:s3cret@proxy.example:3128", https: "http://ci:s3cret@proxy.example:3128", no: "localhost,127.0.0.1,.internal",
-			wantDetail: "the daemon pulls through HTTP_PROXY=http://***@proxy.example:3128 HTTPS_PROXY=http://***@proxy.example:3128 NO_PROXY=localhost,127.0.0.1,.internal",
-			wantData:   ProxySettings{HTTPProxy: "http://***@proxy.example:3128", HTTPSProxy: "http://***@proxy.example:3128", NoProxy: "localhost,127.0.0.1,.internal"},
+			wantDetail: "the daemon pulls through HTTP_PROXY=http://ci:xxxxx@proxy.example:3128 HTTPS_PROXY=http://ci:xxxxx@proxy.example:3128 NO_PROXY=localhost,127.0.0.1,.internal",
+			wantData:   ProxySettings{HTTPProxy: "http://ci:xxxxx@proxy.example:3128", HTTPSProxy: "http://ci:xxxxx@proxy.example:3128", NoProxy: "localhost,127.0.0.1,.internal"},
 		},
 		{
 			name: "https only", https: "http://proxy.example:3128",
@@ -429,7 +410,7 @@ func TestFactsOf(t *testing.T) {
 	}
 	want := Facts{
 		Host: localHost, OS: "linux", Arch: "amd64", KernelVersion: "6.1.0-18-amd64", ServerVersion: "20.10.24+dfsg1", APIVersion: "1.41",
-		RootDir: "/var/lib/docker", Driver: "overlay2", Rootless: true, HTTPSProxy: "http://***@proxy:3128",
+		RootDir: "/var/lib/docker", Driver: "overlay2", Rootless: true, HTTPSProxy: "http://u:xxxxx@proxy:3128",
 		Registries: probe.DaemonRegistries{InsecureCIDRs: []string{"127.0.0.0/8"}, Secure: map[string]bool{}},
 	}
 	if !reflect.DeepEqual(got, want) {

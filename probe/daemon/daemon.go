@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/client"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 )
 
@@ -168,7 +169,7 @@ func (s *session) serverVersion(ctx context.Context) (types.Version, error) {
 		}
 		v, err := api.ServerVersion(ctx)
 		if err != nil {
-			return v, fmt.Errorf("GET /version from %s: %w", redactURL(s.host()), err)
+			return v, fmt.Errorf("GET /version from %s: %w", secret.RedactURL(s.host()), err)
 		}
 		return v, nil
 	})
@@ -182,7 +183,7 @@ func (s *session) systemInfo(ctx context.Context) (system.Info, error) {
 		}
 		i, err := api.Info(ctx)
 		if err != nil {
-			return i, fmt.Errorf("GET /info from %s: %w", redactURL(s.host()), err)
+			return i, fmt.Errorf("GET /info from %s: %w", secret.RedactURL(s.host()), err)
 		}
 		return i, nil
 	})

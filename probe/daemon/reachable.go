@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/client"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 )
 
@@ -25,7 +26,7 @@ type reachability struct {
 
 func (s *session) checkReachable(ctx context.Context, _ probe.Deps) probe.Result {
 	api, err := s.client()
-	host := redactURL(s.host())
+	host := secret.RedactURL(s.host())
 	if err != nil {
 		r := probe.Failf("fix DOCKER_HOST (unix:///var/run/docker.sock, tcp://HOST:2376), DOCKER_CERT_PATH and DOCKER_TLS_VERIFY, or the runner's [runners.docker] host",
 			"cannot use the Docker host %s: %v", host, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/system"
 	dockerclient "github.com/docker/docker/client"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
@@ -301,13 +302,13 @@ func (d *diagnosis) daemonFacts(ctx context.Context, api DockerAPI) {
 // daemonHost is the address the runner's daemon is reached at, redacted.
 func (d *diagnosis) daemonHost() string {
 	if d.runner.DockerHost != "" {
-		return redactUserinfo(d.runner.DockerHost)
+		return secret.RedactURL(d.runner.DockerHost)
 	}
 	if d.apiHost != "" {
-		return redactUserinfo(d.apiHost)
+		return secret.RedactURL(d.apiHost)
 	}
 	if h, ok := d.opts.LookupEnv("DOCKER_HOST"); ok && h != "" {
-		return redactUserinfo(h)
+		return secret.RedactURL(h)
 	}
 	return dockerclient.DefaultDockerHost
 }

@@ -315,7 +315,7 @@ func TestDaemonProxyRouting(t *testing.T) {
 	if got := (daemonProxy{HTTPS: "proxy:3128"}).transport(); got.Proxy == nil {
 		t.Errorf("transport has no proxy func")
 	}
-	if envProxy([]string{"A=1", "HTTPS_PROXY=http://u:secret-x@p:1"}, nil) != "http://***@p:1" {
+	if envProxy([]string{"A=1", "HTTPS_PROXY=http://u:secret-x@p:1"}, nil) != "http://u:xxxxx@p:1" {
 		t.Errorf("envProxy does not redact")
 	}
 }

@@ -309,7 +309,7 @@ func TestIntegrationDiagnose(t *testing.T) {
 			rep := lb.run(t, Options{Image: "nosuch.invalid:5000/diag/app:v1", Runner: &Runner{Name: "px", Environment: []string{"HTTPS_PROXY=http://user:proxy-pw-Lk4@proxy.internal:3128"}}})
 			addSecret("proxy-pw-Lk4")
 			wantCauses(t, rep, "daemon-proxy-missing", "dns-no-such-host")
-			wantText(t, rep.Causes[0], "http://***@proxy.internal:3128", "docker.service.d/http-proxy.conf")
+			wantText(t, rep.Causes[0], "http://user:xxxxx@proxy.internal:3128", "docker.service.d/http-proxy.conf")
 		})
 		t.Run("connection refused", func(t *testing.T) {
 			t.Parallel()
