@@ -85,8 +85,13 @@ func Diff(path string, old, new []byte, r *secret.Redactor) string {
 	return out
 }
 
+// noEOL marks a last line without a newline, as diff(1) and git do, so a
+// change of the trailing newline alone is a visible change.
+const noEOL = "\n\\ No newline at end of file\n"
+
 // splitLines keeps line endings; unlike difflib.SplitLines, empty text has
-// no lines (a new file diffs as all additions).
+// no lines (a new file diffs as all additions), and a last line without a
+// newline carries noEOL.
 func splitLines(s string) []string {
 	if s == "" {
 		return nil
@@ -95,7 +100,7 @@ func splitLines(s string) []string {
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	} else {
-		lines[len(lines)-1] += "\n"
+		lines[len(lines)-1] += noEOL
 	}
 	return lines
 }

@@ -458,7 +458,7 @@ type templateService struct {
 }
 
 // template renders the --template-config file for the services: register
-// has no --docker-services flag (reference gitlab-runner.md §2.1).
+// has no --docker-services flag (docs/gitlab-runner.md §2.1).
 func (b *registerBuilder) template() (string, error) {
 	a := b.a
 	if !UsesDocker(a.Runner.Executor) || len(a.Docker.Services) == 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/runnerup/runnerup/internal/editdist"
 	"github.com/runnerup/runnerup/internal/imageref"
 )
 
@@ -269,7 +270,7 @@ func (v *validator) runner(r *Runner) {
 		v.fail("runner.executor", fmt.Sprintf("%q was %s", r.Executor, removedExecutors[r.Executor]), "choose one of: "+strings.Join(Executors, ", "))
 	default:
 		fix := "choose one of: " + strings.Join(Executors, ", ")
-		if s := closest(r.Executor, Executors); s != "" {
+		if s := editdist.Closest(r.Executor, Executors); s != "" {
 			fix = fmt.Sprintf("did you mean %q?", s)
 		}
 		v.fail("runner.executor", fmt.Sprintf("unknown executor %q", r.Executor), fix)
@@ -373,7 +374,7 @@ func (v *validator) docker(d *Docker, executor string) {
 	for i, p := range d.PullPolicy {
 		if !slices.Contains(PullPolicies, p) {
 			fix := "use always, if-not-present or never"
-			if s := closest(p, PullPolicies); s != "" {
+			if s := editdist.Closest(p, PullPolicies); s != "" {
 				fix = fmt.Sprintf("did you mean %q?", s)
 			}
 			v.fail(fmt.Sprintf("docker.pull_policy[%d]", i), fmt.Sprintf("unknown pull policy %q (the runner fails every job with it)", p), fix)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/runnerup/runnerup/internal/editdist"
 )
 
 // shape is what a key accepts (see schemaText).
@@ -124,7 +126,7 @@ func (l *linter) unknownKey(schemaPath, canon, key, p, runner string) {
 	f := Finding{ID: "key.unknown", Severity: Warning, Path: p, Runner: runner,
 		Message: fmt.Sprintf("unknown key %q in %s: the runner ignores it", key, tableLabel(schemaPath))}
 	fields := schema[schemaPath]
-	if s := closest(key, sortedKeys(fields)); s != "" {
+	if s := editdist.Closest(key, sortedKeys(fields)); s != "" {
 		f.Fix = fmt.Sprintf("did you mean %q?", s)
 	} else if other, ok := elsewhere(schemaPath, key); ok {
 		f.Fix = fmt.Sprintf("%q is a key of %s; move it there", key, tableLabel(other))

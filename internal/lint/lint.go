@@ -118,14 +118,6 @@ func LintFile(path string) ([]Finding, error) {
 	return fs, nil
 }
 
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 type linter struct {
 	src      string
 	doc      map[string]any
