@@ -287,7 +287,7 @@ func TestBadInputCorpus(t *testing.T) {
 			b.write(b.answers, badAnswers+badRegistry)
 			b.write(filepath.Join(b.dir, "notadir"), "x")
 			return []string{"apply", "--answers", b.answers, "--config", b.cfg, "--docker-config", filepath.Join(b.dir, "notadir"), "--skip-probes"}
-		}, code: 2, want: []string{"notadir/config.json", "not a directory"}},
+		}, code: 2, want: []string{"--docker-config takes the directory that holds config.json", "notadir is a file"}},
 		{name: "flags/probe --answers and --image", setup: args("probe", "--answers", "ANSWERS", "--image", "alpine"), code: 2, want: []string{"give one of --answers FILE, --image REF, or --config PATH"}},
 		{name: "flags/probe neither", setup: args("probe"), code: 2, want: []string{"give one of --answers FILE, --image REF, or --config PATH"}},
 		{name: "flags/probe -o xml", setup: args("probe", "--image", "alpine", "-o", "xml"), code: 2, want: []string{`--output must be text or json, not "xml"`}},

@@ -105,6 +105,9 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 			if opts.Timeout <= 0 {
 				return &FlagError{Err: errors.New("--timeout must be positive")}
 			}
+			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
+				return err
+			}
 			if opts.Platform != "" {
 				if _, err := parsePlatform(opts.Platform); err != nil {
 					return &FlagError{Err: err}
@@ -119,7 +122,7 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.RunnerName, "runner", "", "the [[runners]] name in config.toml (default: the only one)")
-	f.StringVar(&opts.ConfigPath, "config", "", "config.toml (default: the runner's own path)")
+	f.StringVarP(&opts.ConfigPath, "config", "c", "", "config.toml (default: the runner's own path)")
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the runner user's config.json (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.StringVar(&opts.AuthConfig, "auth-config", "", "DOCKER_AUTH_CONFIG value as the job sees it (JSON, env:NAME or file:PATH); beats the runner environment's")
 	f.StringVar(&opts.LogPath, "log", "", "job log to match (FILE, or - for stdin)")

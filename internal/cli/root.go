@@ -57,6 +57,8 @@ your registries on the way.
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version, as gh, glab, docker and gitlab-runner have it.
+		Version: versionLine(),
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
 			if noColor {
 				d.IO.SetColor(false)
@@ -77,6 +79,7 @@ your registries on the way.
 	root.SetOut(d.IO.Out)
 	root.SetErr(d.IO.ErrOut)
 	root.SetIn(d.IO.In)
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &FlagError{Err: err} })
 	root.AddCommand(NewCmdApply(d, nil), NewCmdProbe(d, nil), NewCmdCheck(d, nil), NewCmdDiagnose(d, nil), NewCmdWizard(d), NewCmdVersion(d))
 	return root
