@@ -1,5 +1,7 @@
 package probe
 
+import "github.com/docker/docker/api/types/versions"
+
 // Shared check ids and the facts they carry in Result.Data, so checks in
 // different sub-packages can depend on each other without importing one
 // another.
@@ -25,6 +27,12 @@ type Platform struct {
 	// Newer ones take compatible entries too (platforms.Only since moby
 	// fcc42d5682): amd64 → 386, arm64 → arm/v8…v5.
 	ExactIndexMatch bool `json:"exact_index_match,omitempty"`
+}
+
+// ExactIndexMatchFor is Platform.ExactIndexMatch for a daemon answering
+// with API version api ("" when unknown: assume a current daemon).
+func ExactIndexMatchFor(api string) bool {
+	return api != "" && versions.LessThan(api, "1.42")
 }
 
 func (p Platform) String() string {

@@ -15,9 +15,11 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// ConfigEdit is what runnerup wants config.toml to say. Zero values mean
-// "leave as it is" unless the field says otherwise, so keys the answers do
-// not manage keep their bytes.
+// ConfigEdit is what runnerup wants config.toml to say. For a runner
+// already in the file, zero values (empty strings, nil pointers, nil
+// slices) mean "leave as it is", so keys the edit does not set keep their
+// bytes; a new runner gets exactly the keys set (the caller supplies the
+// defaults a new runner needs).
 type ConfigEdit struct {
 	// Concurrent sets the global concurrent key when non-nil.
 	Concurrent *int
@@ -52,11 +54,13 @@ type Credentials struct {
 	ExpiresAt  time.Time
 }
 
-// Docker is the desired [runners.docker] table.
+// Docker is the desired [runners.docker] table. Empty strings and nil
+// pointers and slices leave a key as it is; an empty non-nil slice sets the
+// key to an empty list.
 type Docker struct {
 	Host       string
 	Image      string
-	Privileged bool
+	Privileged *bool
 	// Volumes nil keeps the existing list; EnsureVolumes are added to
 	// whatever the list becomes when missing (the DinD certs volume).
 	Volumes       []string
@@ -64,6 +68,12 @@ type Docker struct {
 	PullPolicy    []string
 	// Services nil keeps the existing services; non-nil sets exactly these.
 	Services []Service
+}
+
+// empty reports whether the edit sets no key of [runners.docker].
+func (d Docker) empty() bool {
+	return d.Host == "" && d.Image == "" && d.Privileged == nil && d.Volumes == nil &&
+		len(d.EnsureVolumes) == 0 && d.PullPolicy == nil && d.Services == nil
 }
 
 // Service is one [[runners.docker.services]] entry.
@@ -85,20 +95,56 @@ type ConfigResult struct {
 	Existing *ExistingRunner
 }
 
-// ExistingRunner is what the file said about the matched runner before.
+// ExistingRunner is what the file said about the matched runner before:
+// the keys runnerup manages, so that callers can tell what an edit leaves
+// as it is (the executor, the image an answers file does not name).
 type ExistingRunner struct {
-	Name            string    `toml:"name"`
-	URL             string    `toml:"url"`
-	ID              int64     `toml:"id"`
-	Token           string    `toml:"token"`
-	TokenObtainedAt time.Time `toml:"token_obtained_at"`
-	TokenExpiresAt  time.Time `toml:"token_expires_at"`
-	Executor        string    `toml:"executor"`
-	Environment     []string  `toml:"environment"`
-	Docker          *struct {
-		Volumes  []string  `toml:"volumes"`
-		Services []Service `toml:"services"`
-	} `toml:"docker"`
+	Name            string          `toml:"name"`
+	URL             string          `toml:"url"`
+	ID              int64           `toml:"id"`
+	Token           string          `toml:"token"`
+	TokenObtainedAt time.Time       `toml:"token_obtained_at"`
+	TokenExpiresAt  time.Time       `toml:"token_expires_at"`
+	TLSCAFile       string          `toml:"tls-ca-file"`
+	Executor        string          `toml:"executor"`
+	Shell           string          `toml:"shell"`
+	Environment     []string        `toml:"environment"`
+	Docker          *ExistingDocker `toml:"docker"`
+}
+
+// ExistingDocker is the matched runner's [runners.docker] as it was.
+type ExistingDocker struct {
+	Host       string       `toml:"host"`
+	Image      string       `toml:"image"`
+	Privileged bool         `toml:"privileged"`
+	Volumes    []string     `toml:"volumes"`
+	PullPolicy StringOrList `toml:"pull_policy"`
+	Services   []Service    `toml:"services"`
+}
+
+// StringOrList decodes a string or a list of strings, as GitLab Runner
+// reads pull_policy.
+type StringOrList []string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (s *StringOrList) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		*s = StringOrList{v}
+	case []any:
+		out := make(StringOrList, 0, len(v))
+		for i, e := range v {
+			str, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("element %d is %T, want a string", i, e)
+			}
+			out = append(out, str)
+		}
+		*s = out
+	default:
+		return fmt.Errorf("want a string or a list of strings, got %T", v)
+	}
+	return nil
 }
 
 // ConfigTOMLError is a problem with the existing config.toml (exit code 2).
@@ -364,7 +410,7 @@ func (ed *editor) editRunner(secs []section, b block, r Runner, existing *Existi
 		}
 		ed.setKey(root, kv.key, kv.value, at, "")
 	}
-	if r.Docker == nil {
+	if r.Docker == nil || r.Docker.empty() {
 		return nil
 	}
 	var dockerSec *section
@@ -503,7 +549,9 @@ func dockerKeys(d Docker, existingVolumes []string) []keyValue {
 	if d.Image != "" {
 		kvs = append(kvs, keyValue{key: "image", value: d.Image})
 	}
-	kvs = append(kvs, keyValue{key: "privileged", value: d.Privileged})
+	if d.Privileged != nil {
+		kvs = append(kvs, keyValue{key: "privileged", value: *d.Privileged})
+	}
 	vols := d.Volumes
 	if vols == nil {
 		vols = existingVolumes
@@ -520,7 +568,7 @@ func dockerKeys(d Docker, existingVolumes []string) []keyValue {
 		}
 		kvs = append(kvs, keyValue{key: "volumes", value: vols})
 	}
-	if len(d.PullPolicy) > 0 {
+	if d.PullPolicy != nil {
 		kvs = append(kvs, keyValue{key: "pull_policy", value: d.PullPolicy})
 	}
 	return kvs

@@ -22,8 +22,9 @@ func dockerRunner(name string) Runner {
 		URL:      "https://gitlab.example.com",
 		Executor: "docker",
 		Docker: &Docker{
-			Image:   "alpine:3.20",
-			Volumes: []string{"/cache"},
+			Image:      "alpine:3.20",
+			Privileged: new(false),
+			Volumes:    []string{"/cache"},
 		},
 	}
 }
@@ -85,7 +86,7 @@ func TestConfigTOMLGolden(t *testing.T) {
 			edit: func() ConfigEdit {
 				r := dockerRunner("build-01")
 				r.Docker.Image = "docker:27"
-				r.Docker.Privileged = true
+				r.Docker.Privileged = new(true)
 				r.Docker.Volumes = nil
 				r.Docker.EnsureVolumes = []string{"/certs/client"}
 				r.Environment = []string{"DOCKER_TLS_CERTDIR=/certs"}
@@ -135,7 +136,7 @@ func TestConfigTOMLGolden(t *testing.T) {
 			edit: func() ConfigEdit {
 				r := dockerRunner("build-01")
 				r.Credentials = newCreds()
-				r.Docker.Privileged = true
+				r.Docker.Privileged = new(true)
 				r.Docker.EnsureVolumes = []string{"/certs/client"}
 				r.Docker.PullPolicy = []string{"if-not-present"}
 				r.Docker.Services = []Service{{Name: "docker:27-dind", Alias: "docker"}}

@@ -192,7 +192,13 @@ func genEdit(s *byteSource, names []string, target int, image, value string) Con
 	if s.flag() {
 		r.Shell = "bash"
 	}
-	d := &Docker{Image: image, Privileged: s.flag()}
+	d := &Docker{Image: image}
+	switch s.pick(3) {
+	case 1:
+		d.Privileged = new(false)
+	case 2:
+		d.Privileged = new(true)
+	}
 	if s.flag() {
 		d.Volumes = []string{"/cache", value}
 	}
@@ -285,9 +291,9 @@ func checkSplice(t *testing.T, old []byte, e ConfigEdit, res ConfigResult) map[s
 	if c := e.Runner.Credentials; c != nil && got["token"] != c.Token {
 		t.Fatalf("token = %v, want %q", got["token"], c.Token)
 	}
-	if d := e.Runner.Docker; d != nil {
+	if d := e.Runner.Docker; d != nil && !d.empty() {
 		dm, _ := got["docker"].(map[string]any)
-		if dm == nil || (d.Image != "" && dm["image"] != d.Image) || dm["privileged"] != d.Privileged {
+		if dm == nil || (d.Image != "" && dm["image"] != d.Image) || (d.Privileged != nil && dm["privileged"] != *d.Privileged) {
 			t.Fatalf("target docker = %v, want image %q privileged %v", dm, d.Image, d.Privileged)
 		}
 		if !res.Appended {

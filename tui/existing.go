@@ -139,7 +139,7 @@ func prefillFromExisting(a *wizard.Answers, r existingRunner) *wizard.Answers {
 		if dind {
 			vols = slices.DeleteFunc(vols, func(v string) bool { return v == "/certs/client" })
 		}
-		out.Docker.DinD, out.Docker.Privileged = dind, d.Privileged && !dind
+		out.Docker.DinD, out.Docker.Privileged = new(dind), new(d.Privileged && !dind)
 		out.Docker.Volumes = vols
 		if len(vols) == 0 {
 			out.Docker.Volumes = nil

@@ -221,7 +221,7 @@ func TestBuildExecutorForm(t *testing.T) {
 				at("runner.concurrent"), typeKeys("4"), enter(),
 			},
 			runner: wizard.Runner{Executor: "docker", Concurrent: &four},
-			docker: wizard.Docker{Image: "registry.test:5000/ci/build:1", DinD: true, Volumes: []string{"/cache", "/srv/data:/data:ro"}, PullPolicy: wizard.StringOrList{"if-not-present"}},
+			docker: wizard.Docker{Image: "registry.test:5000/ci/build:1", DinD: new(true), Volumes: []string{"/cache", "/srv/data:/data:ro"}, PullPolicy: wizard.StringOrList{"if-not-present"}},
 		},
 		{
 			name: "shell executor asks the shell, no docker settings",
@@ -244,7 +244,7 @@ func TestBuildExecutorForm(t *testing.T) {
 				at("runner.concurrent"), enter(),
 			},
 			runner: wizard.Runner{Executor: "docker"},
-			docker: wizard.Docker{Image: "alpine:3"},
+			docker: wizard.Docker{Image: "alpine:3", Privileged: new(false)},
 		},
 	}
 	for _, tt := range tests {

@@ -95,7 +95,7 @@ func TestBackNavigationKeepsValues(t *testing.T) {
 	d.keys("enter")
 	d.wantFocus("docker.privileged")
 	contains(t, d.view(), "> Docker-in-Docker")
-	if a := d.m.answers; a.GitLab.Token != scToken || a.GitLab.Name != "ci-01" || a.Docker.Image != "alpine:3.20" || !a.Docker.DinD {
+	if a := d.m.answers; a.GitLab.Token != scToken || a.GitLab.Name != "ci-01" || a.Docker.Image != "alpine:3.20" || !a.Docker.IsDinD() {
 		t.Fatalf("answers changed by going back and forth: %+v", a)
 	}
 
@@ -356,7 +356,7 @@ func TestExistingRunnerIsOffered(t *testing.T) {
 		d.wantStep(stepGitLab)
 		a := d.m.answers
 		if a.GitLab.Name != "old-box" || a.GitLab.URL != "https://gitlab.example.com" || a.Runner.Executor != "docker" ||
-			a.Docker.Image != "alpine:3.19" || !a.Docker.DinD || a.Docker.Privileged ||
+			a.Docker.Image != "alpine:3.19" || !a.Docker.IsDinD() || a.Docker.Privileged != nil && *a.Docker.Privileged ||
 			strings.Join(a.Docker.Volumes, ",") != "/cache" || strings.Join(a.Docker.PullPolicy, ",") != "if-not-present" ||
 			len(a.Docker.Services) != 1 || a.Docker.Services[0].Alias != "docker" {
 			t.Fatalf("prefill: %+v", a)

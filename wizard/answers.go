@@ -14,6 +14,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/editdist"
 	"github.com/runnerup/runnerup/internal/userfile"
+	"github.com/runnerup/runnerup/render"
 )
 
 // SchemaVersion is the answers-file version this build reads and writes.
@@ -22,6 +23,12 @@ const SchemaVersion = 1
 // Answers is everything a user chooses, in the answers-file schema of
 // DESIGN.md (version 1). String fields may hold `env:NAME` or `file:PATH`
 // references until Resolve replaces them.
+//
+// Every field is "set or not": an empty string, a nil pointer or a nil
+// slice is absent, and for a runner already in config.toml an absent key
+// keeps its bytes there (DESIGN.md "Absent means untouched"). An empty
+// non-nil slice is set, to an empty list. Defaults apply only to a new
+// runner or file (ApplyDefaults, ConfigEdit).
 type Answers struct {
 	Version    int        `toml:"version"`
 	GitLab     GitLab     `toml:"gitlab,omitempty"`
@@ -43,30 +50,44 @@ type GitLab struct {
 	// created with an authentication token.
 	Description     string   `toml:"description,omitempty"`
 	Tags            []string `toml:"tags,omitempty"`
-	RunUntagged     bool     `toml:"run_untagged,omitempty"`
+	RunUntagged     *bool    `toml:"run_untagged,omitempty"`
 	Locked          *bool    `toml:"locked,omitempty"`
 	AccessLevel     string   `toml:"access_level,omitempty"`
 	MaintenanceNote string   `toml:"maintenance_note,omitempty"`
 }
 
-// Runner is the [runner] table: executor and global settings.
+// Runner is the [runner] table: executor and global settings. Lists have
+// no omitempty: nil is absent (not written) and an empty list is set.
 type Runner struct {
 	Executor    string   `toml:"executor,omitempty"`
 	Concurrent  *int     `toml:"concurrent,omitempty"`
 	Limit       *int     `toml:"limit,omitempty"`
 	Shell       string   `toml:"shell,omitempty"`
-	Environment []string `toml:"environment,omitempty"`
+	Environment []string `toml:"environment"`
 }
 
 // Docker is the [docker] table for the docker and docker-windows executors.
 type Docker struct {
 	Image      string       `toml:"image,omitempty"`
-	Privileged bool         `toml:"privileged,omitempty"`
-	DinD       bool         `toml:"dind,omitempty"`
-	Volumes    []string     `toml:"volumes,omitempty"`
-	PullPolicy StringOrList `toml:"pull_policy,omitempty"`
+	Privileged *bool        `toml:"privileged,omitempty"`
+	DinD       *bool        `toml:"dind,omitempty"`
+	Volumes    []string     `toml:"volumes"`     // nil: keep the runner's; empty: none
+	PullPolicy StringOrList `toml:"pull_policy"` // nil: keep the runner's
 	Host       string       `toml:"host,omitempty"`
 	Services   []Service    `toml:"services"` // nil: keep the runner's; empty: remove them
+}
+
+// IsDinD reports whether the answers ask for the Docker-in-Docker wiring.
+func (d Docker) IsDinD() bool { return d.DinD != nil && *d.DinD }
+
+// IsPrivileged reports whether job containers run privileged as far as
+// the answers say: privileged = true, or dind = true (which needs it).
+func (d Docker) IsPrivileged() bool { return d.IsDinD() || d.Privileged != nil && *d.Privileged }
+
+// setsAny reports whether the [docker] table sets any key.
+func (d Docker) setsAny() bool {
+	return d.Image != "" || d.Privileged != nil || d.DinD != nil || d.Volumes != nil ||
+		d.PullPolicy != nil || d.Host != "" || d.Services != nil
 }
 
 // Service is one [[docker.services]] entry.
@@ -106,29 +127,8 @@ const (
 )
 
 // StringOrList accepts `pull_policy = "always"` as well as a list, as the
-// runner itself does.
-type StringOrList []string
-
-// UnmarshalTOML implements toml.Unmarshaler.
-func (s *StringOrList) UnmarshalTOML(v any) error {
-	switch v := v.(type) {
-	case string:
-		*s = StringOrList{v}
-	case []any:
-		out := make(StringOrList, 0, len(v))
-		for i, e := range v {
-			str, ok := e.(string)
-			if !ok {
-				return fmt.Errorf("element %d is %T, want a string", i, e)
-			}
-			out = append(out, str)
-		}
-		*s = out
-	default:
-		return fmt.Errorf("want a string or a list of strings, got %T", v)
-	}
-	return nil
-}
+// runner itself does (one type with render's reading of config.toml).
+type StringOrList = render.StringOrList
 
 // LoadError is a problem reading or decoding an answers file (exit code 2).
 type LoadError struct {

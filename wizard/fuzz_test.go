@@ -175,11 +175,9 @@ func normalizeAnswers(a *Answers) {
 		}
 	}
 	nilIfEmpty(&a.GitLab.Tags)
-	nilIfEmpty(&a.Runner.Environment)
-	nilIfEmpty(&a.Docker.Volumes)
-	if len(a.Docker.PullPolicy) == 0 {
-		a.Docker.PullPolicy = nil
-	}
+	// runner.environment, docker.volumes and docker.pull_policy are not
+	// normalised: absent (nil) and empty ([]) mean different things, and
+	// Encode keeps the difference.
 	for i := range a.Docker.Services {
 		s := &a.Docker.Services[i]
 		nilIfEmpty(&s.Command)

@@ -17,6 +17,7 @@ import (
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
 	"github.com/runnerup/runnerup/probe/fleet"
+	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/probe/suite"
 )
 
@@ -151,11 +152,20 @@ func inspect(ctx context.Context, what inspectOptions) (string, []probe.Result, 
 			RunnerEnvironment: first.Environment,
 			HomeDir:           filepath.Dir(paths.DockerConfigDir),
 			ConfigJSON:        configJSON, ConfigJSONPath: jsonPath,
+			Process: helperProcess(scan),
 		}
 	}
 	if !what.Images {
 		// check reports duplicates itself, with line numbers.
-		results, err := runChecks(ctx, withoutCheck(plan.Checks(), fleet.IDDuplicates), opts.Probe)
+		checks := withoutCheck(plan.Checks(), fleet.IDDuplicates)
+		if len(docker) > 0 {
+			// Credential helpers are looked up where the runner looks, not run.
+			checks = append(checks, credentials.HelperChecks(credentials.Resolver{
+				RunnerEnvironment: docker[0].Environment, HomeDir: filepath.Dir(paths.DockerConfigDir),
+				ConfigJSONPath: filepath.Join(paths.DockerConfigDir, "config.json"), Process: helperProcess(scan), LookupOnly: true,
+			})...)
+		}
+		results, err := runChecks(ctx, checks, opts.Probe)
 		return paths.ConfigTOML, results, err
 	}
 	results, err := runProbes(ctx, plan, opts.Probe)
@@ -163,6 +173,20 @@ func inspect(ctx context.Context, what inspectOptions) (string, []probe.Result, 
 		results = append(results, reportNow(r, opts.Probe))
 	}
 	return paths.ConfigTOML, results, err
+}
+
+// helperProcess is the runner process credential helpers run in: the
+// service found (its PATH, environment and user), or the runner's default
+// when detection found none; nil when detection did not run.
+func helperProcess(scan serviceScan) *credentials.Process {
+	if !scan.detected {
+		return nil
+	}
+	var in *service.Install
+	if primary, ok := service.Primary(scan.installs); ok {
+		in = &primary
+	}
+	return credentials.RunnerProcess(in, credentials.DefaultProcessOptions())
 }
 
 // IDCredentialScope says whose credentials the images were probed with

@@ -91,6 +91,9 @@ func registerCommands(a, raw *Answers) (RegisterExport, error) {
 	if a == nil {
 		return RegisterExport{}, errors.New("no answers")
 	}
+	// register makes a new runner: its defaults apply.
+	a = a.Clone()
+	a.applyNewRunnerDefaults()
 	// The commands may run on another machine than this one (the docker
 	// form mounts the CA file from where docker runs), so a CA file missing
 	// here is register's problem there, not a reason to print nothing.
@@ -223,7 +226,7 @@ func (b *registerBuilder) gitlabFlags() []flagLine {
 		if len(g.Tags) > 0 {
 			flags = append(flags, flagLine{"--tag-list", shellQuote(strings.Join(g.Tags, ","))})
 		}
-		if g.RunUntagged {
+		if g.RunUntagged != nil && *g.RunUntagged {
 			flags = append(flags, flagLine{"--run-untagged", ""})
 		}
 		if !g.IsLocked() {
@@ -262,7 +265,7 @@ func (b *registerBuilder) runnerFlags() []flagLine {
 func (b *registerBuilder) dockerFlags() []flagLine {
 	d := b.a.Docker
 	flags := []flagLine{{"--docker-image", shellQuote(d.Image)}}
-	if d.Privileged || d.DinD {
+	if d.IsPrivileged() {
 		flags = append(flags, flagLine{"--docker-privileged", ""})
 	}
 	// register appends /cache unless a volume already targets it; runnerup
@@ -273,7 +276,7 @@ func (b *registerBuilder) dockerFlags() []flagLine {
 	} else if b.a.Runner.Executor != "docker-windows" && !slices.ContainsFunc(vols, targetsCache) {
 		b.notes = append(b.notes, "register appends a /cache volume to docker.volumes, which runnerup does not add to a list you give; remove it from config.toml afterwards if you do not want it")
 	}
-	if d.DinD && !slices.Contains(vols, dindCertsVolume) {
+	if d.IsDinD() && !slices.Contains(vols, dindCertsVolume) {
 		vols = append(vols, dindCertsVolume)
 	}
 	// One flag per volume: register does not split a value on commas.
@@ -316,7 +319,7 @@ func (b *registerBuilder) envFlags(exp *RegisterExport) []flagLine {
 			flags = append(flags, flagLine{"--env", shellQuote(e)})
 		}
 	}
-	if b.a.Docker.DinD && UsesDocker(b.a.Runner.Executor) {
+	if b.a.Docker.IsDinD() && UsesDocker(b.a.Runner.Executor) {
 		flags = append(flags, flagLine{"--env", shellQuote(dindCertDirEnv)})
 	}
 	if script := b.dockerAuthConfigScript(); script != "" {

@@ -53,7 +53,7 @@ func registerCases() map[string]*Answers {
 		"dind": {
 			GitLab: GitLab{URL: "https://gitlab.example.com", Token: regAuthToken, Name: "dind"},
 			Runner: Runner{Executor: "docker", Concurrent: regIntp(2)},
-			Docker: Docker{Image: "docker:27", DinD: true},
+			Docker: Docker{Image: "docker:27", DinD: new(true)},
 		},
 		"services": {
 			GitLab: GitLab{URL: "https://gitlab.example.com", Token: regAuthToken, Name: "svc"},
@@ -71,10 +71,10 @@ func registerCases() map[string]*Answers {
 		},
 		"legacy-tags": {
 			GitLab: GitLab{URL: "https://gitlab.example.com", Token: regLegacyTok, Name: "legacy-01",
-				Description: "Bob's build box", Tags: []string{"linux", "docker", "x86_64"}, RunUntagged: true,
+				Description: "Bob's build box", Tags: []string{"linux", "docker", "x86_64"}, RunUntagged: new(true),
 				Locked: regBoolp(false), AccessLevel: "ref_protected", MaintenanceNote: "call ops; don't `reboot`"},
 			Runner: Runner{Executor: "docker", Limit: regIntp(3)},
-			Docker: Docker{Image: "alpine:3.20", Privileged: true},
+			Docker: Docker{Image: "alpine:3.20", Privileged: new(true)},
 		},
 		"runner-env-auth": {
 			GitLab: GitLab{URL: "https://gitlab.example.com", Token: regAuthToken, Name: "env-auth"},

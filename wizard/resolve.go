@@ -159,6 +159,9 @@ func (a *Answers) Clone() *Answers {
 		v := *a.GitLab.Locked
 		c.GitLab.Locked = &v
 	}
+	c.GitLab.RunUntagged = cloneBool(a.GitLab.RunUntagged)
+	c.Docker.Privileged = cloneBool(a.Docker.Privileged)
+	c.Docker.DinD = cloneBool(a.Docker.DinD)
 	c.Runner.Concurrent = cloneInt(a.Runner.Concurrent)
 	c.Runner.Limit = cloneInt(a.Runner.Limit)
 	c.Runner.Environment = cloneStrings(a.Runner.Environment)
@@ -185,6 +188,13 @@ func cloneInt(p *int) *int {
 	}
 	v := *p
 	return &v
+}
+
+func cloneBool(p *bool) *bool {
+	if p == nil {
+		return nil
+	}
+	return new(*p)
 }
 
 func cloneStrings(s []string) []string {

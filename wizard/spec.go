@@ -52,12 +52,12 @@ func (a *Answers) WritesDockerConfig() bool {
 	return len(e.Auths) > 0 || e.CredsStore != ""
 }
 
-// runnerEnvironment is what the answers put in [[runners]] environment:
-// the user's entries, DinD wiring and DOCKER_AUTH_CONFIG for registries
-// whose target is the runner environment.
-func (a *Answers) runnerEnvironment() ([]string, error) {
+// runnerEnvironment is what the answers put in [[runners]] environment
+// under executor: the user's entries, DinD wiring and DOCKER_AUTH_CONFIG
+// for registries whose target is the runner environment.
+func (a *Answers) runnerEnvironment(executor string) ([]string, error) {
 	env := cloneStrings(a.Runner.Environment)
-	if a.Docker.DinD && UsesDocker(a.Runner.Executor) {
+	if a.Docker.IsDinD() && UsesDocker(executor) {
 		env = append(env, dindCertDirEnv)
 	}
 	if e := a.dockerEdit(TargetRunnerEnv); len(e.Auths) > 0 || e.CredsStore != "" {
@@ -71,10 +71,16 @@ func (a *Answers) runnerEnvironment() ([]string, error) {
 }
 
 // ConfigEdit is the config.toml change the answers ask for. creds are the
-// registration fields to write (nil keeps those on disk); isNew says the
-// runner is not in the file yet, which decides the /cache default.
-func (a *Answers) ConfigEdit(creds *render.Credentials, isNew bool) (render.ConfigEdit, error) {
-	env, err := a.runnerEnvironment()
+// registration fields to write (nil keeps those on disk); existing is the
+// runner as config.toml has it (nil: a new runner). For an existing runner
+// only the keys the answers set are in the edit, under the executor that
+// holds after apply (the answers', else the one on disk); a new runner
+// gets register's defaults: executor docker, pwsh for docker-windows,
+// privileged = false and the /cache volume.
+func (a *Answers) ConfigEdit(creds *render.Credentials, existing *render.ExistingRunner) (render.ConfigEdit, error) {
+	isNew := existing == nil
+	executor := a.executorFor(existing)
+	env, err := a.runnerEnvironment(executor)
 	if err != nil {
 		return render.ConfigEdit{}, err
 	}
@@ -88,20 +94,32 @@ func (a *Answers) ConfigEdit(creds *render.Credentials, isNew bool) (render.Conf
 		Limit:       a.Runner.Limit,
 		Environment: env,
 	}
-	if UsesDocker(a.Runner.Executor) {
+	if isNew {
+		n := Answers{Runner: Runner{Executor: executor, Shell: r.Shell}}
+		n.applyNewRunnerDefaults()
+		r.Executor, r.Shell = n.Runner.Executor, n.Runner.Shell
+	}
+	if UsesDocker(executor) {
 		d := a.Docker
 		vols := cloneStrings(d.Volumes)
 		if vols == nil && isNew {
-			vols = defaultVolumes(a.Runner.Executor)
+			vols = defaultVolumes(executor)
+		}
+		privileged := cloneBool(d.Privileged)
+		switch {
+		case d.IsDinD():
+			privileged = new(true)
+		case privileged == nil && isNew:
+			privileged = new(false)
 		}
 		rd := &render.Docker{
 			Host:       d.Host,
 			Image:      d.Image,
-			Privileged: d.Privileged || d.DinD,
+			Privileged: privileged,
 			Volumes:    vols,
 			PullPolicy: cloneStrings(d.PullPolicy),
 		}
-		if d.DinD {
+		if d.IsDinD() {
 			rd.EnsureVolumes = []string{dindCertsVolume}
 		}
 		if d.Services != nil {
@@ -119,4 +137,54 @@ func (a *Answers) ConfigEdit(creds *render.Credentials, isNew bool) (render.Conf
 		e.MatchToken = a.GitLab.Token
 	}
 	return e, nil
+}
+
+// ForRunner is the answers as they hold for the runner after apply, for
+// the checks (which image to probe, which executor, privileged or not):
+// keys the answers leave out are the runner's on disk (existing), or the
+// new-runner defaults when existing is nil. Rendering uses the answers
+// themselves, so that absent keys keep their bytes.
+func (a *Answers) ForRunner(existing *render.ExistingRunner) *Answers {
+	c := a.Clone()
+	if existing == nil {
+		c.applyNewRunnerDefaults()
+		return c
+	}
+	if c.Runner.Executor == "" {
+		c.Runner.Executor = existing.Executor
+	}
+	if c.Runner.Shell == "" {
+		c.Runner.Shell = existing.Shell
+	}
+	if c.GitLab.TLSCAFile == "" {
+		c.GitLab.TLSCAFile = existing.TLSCAFile
+	}
+	d := existing.Docker
+	if d == nil {
+		return c
+	}
+	if c.Docker.Image == "" {
+		c.Docker.Image = d.Image
+	}
+	if c.Docker.Host == "" {
+		c.Docker.Host = d.Host
+	}
+	if c.Docker.Privileged == nil {
+		c.Docker.Privileged = new(d.Privileged)
+	}
+	if c.Docker.Volumes == nil {
+		c.Docker.Volumes = cloneStrings(d.Volumes)
+	}
+	if c.Docker.PullPolicy == nil {
+		c.Docker.PullPolicy = StringOrList(cloneStrings(d.PullPolicy))
+	}
+	if c.Docker.Services == nil && d.Services != nil {
+		c.Docker.Services = make([]Service, 0, len(d.Services))
+		for _, s := range d.Services {
+			c.Docker.Services = append(c.Docker.Services, Service{
+				Name: s.Name, Alias: s.Alias, Command: cloneStrings(s.Command), Entrypoint: cloneStrings(s.Entrypoint), Environment: cloneStrings(s.Environment),
+			})
+		}
+	}
+	return c
 }

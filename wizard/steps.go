@@ -283,8 +283,16 @@ func gitlabFields() []Field {
 			Prompt: "Run untagged jobs?",
 			Help:   "Without tags the runner always runs untagged jobs.",
 			Hide:   registrationOnly,
-			Get:    func(a *Answers) string { return strconv.FormatBool(a.GitLab.RunUntagged) },
-			Set:    func(a *Answers, v string) { a.GitLab.RunUntagged = v == "true" },
+			Get: func(a *Answers) string {
+				return strconv.FormatBool(a.GitLab.RunUntagged != nil && *a.GitLab.RunUntagged)
+			},
+			Set: func(a *Answers, v string) {
+				// false is the default: keep it unset so answers stay minimal.
+				a.GitLab.RunUntagged = nil
+				if v == "true" {
+					a.GitLab.RunUntagged = new(true)
+				}
+			},
 		},
 		{
 			Key: "gitlab.locked", Group: "registration2", Kind: KindConfirm,
@@ -434,16 +442,25 @@ func executorFields() []Field {
 			Hide:    noDocker,
 			Get: func(a *Answers) string {
 				switch {
-				case a.Docker.DinD:
+				case a.Docker.IsDinD():
 					return PrivilegedDinD
-				case a.Docker.Privileged:
+				case a.Docker.IsPrivileged():
 					return PrivilegedOn
 				}
 				return ""
 			},
 			Set: func(a *Answers, v string) {
-				a.Docker.DinD = v == PrivilegedDinD
-				a.Docker.Privileged = v == PrivilegedOn
+				// A choice is explicit (off writes privileged = false over an
+				// existing runner's true); cleared ("") is absent.
+				a.Docker.DinD, a.Docker.Privileged = nil, nil
+				switch v {
+				case PrivilegedDinD:
+					a.Docker.DinD = new(true)
+				case PrivilegedOn:
+					a.Docker.Privileged = new(true)
+				case PrivilegedOff:
+					a.Docker.Privileged = new(false)
+				}
 			},
 		},
 		{

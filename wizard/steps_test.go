@@ -187,7 +187,7 @@ func TestPruneHidden(t *testing.T) {
 	a := &Answers{
 		Version: 1,
 		GitLab: GitLab{URL: "https://g.example", Token: "glrt-abcdefghijklmnopqrstu", TokenKind: "registration", Name: "n",
-			Description: "d", Tags: []string{"x"}, RunUntagged: true, Locked: &f, AccessLevel: "not_protected", MaintenanceNote: "m"},
+			Description: "d", Tags: []string{"x"}, RunUntagged: new(true), Locked: &f, AccessLevel: "not_protected", MaintenanceNote: "m"},
 		Runner: Runner{Executor: "docker", Shell: "bash"},
 		Docker: Docker{Image: "alpine:3.20"},
 		Registries: []Registry{

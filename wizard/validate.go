@@ -12,6 +12,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/runnerup/runnerup/internal/editdist"
 	"github.com/runnerup/runnerup/internal/imageref"
+	"github.com/runnerup/runnerup/render"
 )
 
 // Executors are exactly the names GitLab Runner 19.x accepts
@@ -50,23 +51,37 @@ func UsesDocker(executor string) bool {
 	return false
 }
 
-// ApplyDefaults fills what the user left out, as `gitlab-runner register`
-// would: name from the host name, docker executor, registry methods. The
-// /cache volume is added only to a new runner (see ConfigEdit), so an
-// answers file without volumes leaves an existing runner's list alone.
+// ApplyDefaults fills what the user left out as `gitlab-runner register`
+// would for a new runner: name from the host name, docker executor (pwsh
+// for docker-windows), registry methods. The wizard starts from these;
+// apply uses applyCommonDefaults and leaves the new-runner ones to
+// ForRunner and ConfigEdit, which know whether the runner exists.
 // hostname is injected so defaults are deterministic in tests.
 func (a *Answers) ApplyDefaults(hostname string) {
-	if a.Version == 0 {
-		a.Version = SchemaVersion
-	}
-	if a.GitLab.Name == "" {
-		a.GitLab.Name = hostname
-	}
+	a.applyCommonDefaults(hostname)
+	a.applyNewRunnerDefaults()
+}
+
+// applyNewRunnerDefaults are the defaults of a runner that is not in
+// config.toml yet: for an existing one the keys stay as they are on disk.
+func (a *Answers) applyNewRunnerDefaults() {
 	if a.Runner.Executor == "" {
 		a.Runner.Executor = "docker"
 	}
 	if a.Runner.Executor == "docker-windows" && a.Runner.Shell == "" {
 		a.Runner.Shell = "pwsh"
+	}
+}
+
+// applyCommonDefaults are the defaults that hold whether or not the runner
+// exists: none of them is a config.toml key of the runner (the name is the
+// merge key).
+func (a *Answers) applyCommonDefaults(hostname string) {
+	if a.Version == 0 {
+		a.Version = SchemaVersion
+	}
+	if a.GitLab.Name == "" {
+		a.GitLab.Name = hostname
 	}
 	for i := range a.Registries {
 		r := &a.Registries[i]
@@ -89,21 +104,74 @@ func (a *Answers) ApplyDefaults(hostname string) {
 // Locked is the effective locked flag (default true, as register).
 func (g GitLab) IsLocked() bool { return g.Locked == nil || *g.Locked }
 
-// Validate checks resolved answers and returns every problem at once;
-// entries with Warning set do not block. Values that are secrets never
-// appear in the messages.
+// Validate checks resolved answers for a new runner (the wizard's and
+// register's view: the new-runner defaults apply) and returns every
+// problem at once; entries with Warning set do not block. Values that are
+// secrets never appear in the messages.
 func (a *Answers) Validate() []FieldError {
+	c := a.Clone()
+	c.applyNewRunnerDefaults()
+	return append(c.validateOwn(), c.ValidateFor(nil)...)
+}
+
+// validateOwn checks what can be checked without config.toml. Whatever
+// depends on the executor waits for ValidateFor when the answers do not
+// name one (the runner on disk decides it), and whether docker.image is
+// required always does (an image on disk satisfies it).
+func (a *Answers) validateOwn() []FieldError {
 	v := &validator{}
 	v.version(a.Version)
 	v.gitlab(&a.GitLab)
-	v.runner(&a.Runner)
-	if UsesDocker(a.Runner.Executor) {
-		v.docker(&a.Docker, a.Runner.Executor)
-	} else if a.Docker.Image != "" || len(a.Docker.Services) > 0 {
-		v.warn("docker", fmt.Sprintf("ignored: executor %q does not use [runners.docker]", a.Runner.Executor), "remove the [docker] table or choose a docker executor")
+	if a.Runner.Executor != "" {
+		v.executor(a.Runner.Executor)
+		v.dockerFor(&a.Docker, a.Runner.Executor, "")
 	}
+	v.runnerSettings(&a.Runner)
 	v.registries(a)
 	return v.problems
+}
+
+// ValidateFor checks what depends on the runner the answers apply to
+// (existing; nil: a new runner): the executor that holds when the answers
+// name none, the docker settings under it, and docker.image, which a
+// docker executor needs in the answers or on disk.
+func (a *Answers) ValidateFor(existing *render.ExistingRunner) []FieldError {
+	v := &validator{}
+	executor := a.executorFor(existing)
+	if a.Runner.Executor == "" {
+		if executor == "" {
+			v.fail("runner.executor", fmt.Sprintf("is not set, and runner %q in config.toml has no executor either", a.GitLab.Name), "set runner.executor, e.g. executor = \"docker\"")
+			return v.problems
+		}
+		v.dockerFor(&a.Docker, executor, fmt.Sprintf(" (the executor of runner %q in config.toml)", a.GitLab.Name))
+	}
+	if UsesDocker(executor) && a.Docker.Image == "" && (existing == nil || existing.Docker == nil || existing.Docker.Image == "") {
+		_, fix := CheckImage("")
+		v.fail("docker.image", fmt.Sprintf("is required for the %s executor", executor), fix)
+	}
+	return v.problems
+}
+
+// executorFor is the executor that holds after apply: the answers', else
+// the runner's on disk, else (a new runner) docker.
+func (a *Answers) executorFor(existing *render.ExistingRunner) string {
+	switch {
+	case a.Runner.Executor != "":
+		return a.Runner.Executor
+	case existing != nil:
+		return existing.Executor
+	}
+	return "docker"
+}
+
+// dockerFor checks the [docker] table under executor, or warns that it is
+// ignored; where says where the executor comes from when not the answers.
+func (v *validator) dockerFor(d *Docker, executor, where string) {
+	if UsesDocker(executor) {
+		v.docker(d, executor)
+	} else if d.setsAny() {
+		v.warn("docker", fmt.Sprintf("ignored: executor %q%s does not use [runners.docker]", executor, where), "remove the [docker] table or choose a docker executor")
+	}
 }
 
 // Blocking filters out warnings.
@@ -196,7 +264,7 @@ func (v *validator) token(g *GitLab) {
 	if len(g.Tags) > 0 {
 		v.fail("gitlab.tags", why, "remove it and set the tags on the runner in GitLab")
 	}
-	if g.RunUntagged {
+	if g.RunUntagged != nil && *g.RunUntagged {
 		v.fail("gitlab.run_untagged", why, "remove it and set \"Run untagged jobs\" in GitLab")
 	}
 	if !g.IsLocked() {
@@ -261,20 +329,29 @@ func unwrapURLError(err error) error {
 }
 
 func (v *validator) runner(r *Runner) {
+	v.executor(r.Executor)
+	v.runnerSettings(r)
+}
+
+func (v *validator) executor(executor string) {
 	switch {
-	case slices.Contains(Executors, r.Executor):
-		if r.Executor == "docker+machine" {
+	case slices.Contains(Executors, executor):
+		if executor == "docker+machine" {
 			v.warn("runner.executor", "docker+machine is deprecated (removal planned for GitLab Runner 20.0)", "use docker-autoscaler")
 		}
-	case removedExecutors[r.Executor] != "":
-		v.fail("runner.executor", fmt.Sprintf("%q was %s", r.Executor, removedExecutors[r.Executor]), "choose one of: "+strings.Join(Executors, ", "))
+	case removedExecutors[executor] != "":
+		v.fail("runner.executor", fmt.Sprintf("%q was %s", executor, removedExecutors[executor]), "choose one of: "+strings.Join(Executors, ", "))
 	default:
 		fix := "choose one of: " + strings.Join(Executors, ", ")
-		if s := editdist.Closest(r.Executor, Executors); s != "" {
+		if s := editdist.Closest(executor, Executors); s != "" {
 			fix = fmt.Sprintf("did you mean %q?", s)
 		}
-		v.fail("runner.executor", fmt.Sprintf("unknown executor %q", r.Executor), fix)
+		v.fail("runner.executor", fmt.Sprintf("unknown executor %q", executor), fix)
 	}
+}
+
+// runnerSettings checks the [runner] keys but the executor.
+func (v *validator) runnerSettings(r *Runner) {
 	if r.Shell != "" && !slices.Contains(Shells, r.Shell) {
 		fix := "use one of: " + strings.Join(Shells, ", ")
 		if r.Shell == "cmd" {
@@ -357,12 +434,16 @@ func lowerRepo(ref string) string {
 
 var volumeModes = []string{"ro", "rw", "z", "Z", "shared", "rshared", "slave", "rslave", "private", "rprivate", "nocopy"}
 
+// docker checks the [docker] values the answers set; whether an image is
+// needed at all is ValidateFor's question.
 func (v *validator) docker(d *Docker, executor string) {
-	if msg, fix := CheckImage(d.Image); msg != "" {
-		if d.Image == "" {
-			msg = fmt.Sprintf("is required for the %s executor", executor)
+	if d.Image != "" {
+		if msg, fix := CheckImage(d.Image); msg != "" {
+			v.fail("docker.image", msg, fix)
 		}
-		v.fail("docker.image", msg, fix)
+	}
+	if d.IsDinD() && d.Privileged != nil && !*d.Privileged {
+		v.warn("docker.privileged", "is false, but dind = true makes the job containers privileged (Docker-in-Docker needs it)", "remove privileged, or set dind = false")
 	}
 	if executor != "docker-windows" {
 		for i, vol := range d.Volumes {

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/runnerup/runnerup/render"
 )
 
 func TestClassifyToken(t *testing.T) {
@@ -168,18 +170,18 @@ func TestConfigEditDinDAndRunnerEnv(t *testing.T) {
 		Version: 1,
 		GitLab:  GitLab{URL: "https://g.example", Token: "glrt-abcdefghijklmnopqrst", Name: "n"},
 		Runner:  Runner{Executor: "docker", Environment: []string{"A=1"}},
-		Docker:  Docker{Image: "docker:27", DinD: true},
+		Docker:  Docker{Image: "docker:27", DinD: new(true)},
 		Registries: []Registry{
 			{Host: "docker.io", Method: MethodBasic, Username: "u", Password: "p", Target: TargetRunnerEnv},
 			{Host: "r.example:5000", Method: MethodCredHelper, Helper: "ecr-login", Target: TargetDockerConfig},
 		},
 	}
-	e, err := a.ConfigEdit(nil, true)
+	e, err := a.ConfigEdit(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := e.Runner.Docker
-	if !d.Privileged || !reflect.DeepEqual(d.Volumes, []string{"/cache"}) || !reflect.DeepEqual(d.EnsureVolumes, []string{"/certs/client"}) {
+	if d.Privileged == nil || !*d.Privileged || !reflect.DeepEqual(d.Volumes, []string{"/cache"}) || !reflect.DeepEqual(d.EnsureVolumes, []string{"/certs/client"}) {
 		t.Errorf("docker = %+v", d)
 	}
 	wantEnv := []string{"A=1", "DOCKER_TLS_CERTDIR=/certs", `DOCKER_AUTH_CONFIG={"auths":{"https://index.docker.io/v1/":{"auth":"dTpw"}}}`}
@@ -194,7 +196,7 @@ func TestConfigEditDinDAndRunnerEnv(t *testing.T) {
 		t.Errorf("config.json edit = %+v", je)
 	}
 	// An existing runner keeps its volumes when the answers give none.
-	e, _ = a.ConfigEdit(nil, false)
+	e, _ = a.ConfigEdit(nil, &render.ExistingRunner{Name: "n", Executor: "docker"})
 	if e.Runner.Docker.Volumes != nil {
 		t.Errorf("existing runner volumes = %v, want nil (leave)", e.Runner.Docker.Volumes)
 	}

@@ -99,7 +99,11 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
 		path = paths.ConfigTOML
 	}
-	findings, err := lint.LintFile(path)
+	var lopts lint.Options
+	if !opts.LintOnly {
+		lopts.InsecureRegistries = hostInsecureRegistries(ctx, opts.Timeout)
+	}
+	findings, err := lint.LintFileWith(path, lopts)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" && pe.ConfigFileFromEnv() != "":
 		err = fmt.Errorf("no config.toml at %s, which %s names; pass --config PATH or fix %s", path, wizard.ConfigFileEnv, wizard.ConfigFileEnv)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/credentials"
+	"github.com/runnerup/runnerup/probe/daemon"
 	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/render"
@@ -34,9 +36,12 @@ type DiagnoseOptions struct {
 	AuthConfig      string
 	AuthConfigSet   bool
 	LogPath         string
+	PullPolicy      []string
 	Platform        string
 	Output          string
 	Timeout         time.Duration
+	// Pull asks the daemon itself to pull IMAGE (downloads layers).
+	Pull bool
 
 	// Paths and LookupEnv are the process's (tests inject them).
 	Paths     wizard.PathEnv
@@ -56,7 +61,7 @@ const maxLogBytes = 32 << 20
 func NewCmdDiagnose(d *Deps, runF func(context.Context, *DiagnoseOptions) error) *cobra.Command {
 	opts := &DiagnoseOptions{IO: d.IO, detect: d.DetectService}
 	cmd := &cobra.Command{
-		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--platform os/arch] [-o json]",
+		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--pull-policy POLICY[,…]] [--platform os/arch] [-o json]",
 		Short: `Name the root cause of "failed to pull image" for one image, and the fix`,
 		Long: `diagnose explains why a job's image pull fails (or would), for one image and
 one runner entry of config.toml:
@@ -67,12 +72,18 @@ one runner entry of config.toml:
     (--docker-config), then the job payload (GitLab registry), and says which
     source wins and why the others do not;
   - it probes the chain the Docker daemon walks: reference, DNS, TCP, TLS,
-    /v2/ challenge, credentials, token, manifest, platform; the runner's
-    pull_policy against the daemon's local images; the daemon itself
+    /v2/ challenge, credentials, token, manifest, platform; the job's
+    image:pull_policy (--pull-policy, or as the job log states it) and the
+    runner's pull_policy and allowed_pull_policies, combined as the runner
+    does, against the daemon's local images; the daemon itself
     (reachable, permission, proxy, insecure registries, certs.d, disk);
   - with --log FILE (or - for stdin) it matches the job log's error text to a
     cause and says whether the live probes confirm it or it is not reproduced
-    now.
+    now;
+  - with --pull the daemon itself pulls IMAGE with the X-Registry-Auth the
+    runner would send; its answer wins over runnerup's HTTP probe and any
+    difference is named. This downloads the layers and leaves the image in
+    the daemon's store, as a job's pull would.
 
 The output names each cause by its id (docs/pull-failures.md), the
 evidence and the fix as commands; secrets are never shown.
@@ -85,7 +96,9 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 		Example: `  runnerup diagnose registry.example.com:5000/ci/app:1.4
   runnerup diagnose registry.example.com/ci/app:1.4 --runner build-01 --log job.log
   gitlab-runner ... | runnerup diagnose alpine:3.20 --log - -o json
-  runnerup diagnose ghcr.io/acme/tool:2 --auth-config env:DOCKER_AUTH_CONFIG --platform linux/arm64`,
+  runnerup diagnose ghcr.io/acme/tool:2 --auth-config env:DOCKER_AUTH_CONFIG --platform linux/arm64
+  runnerup diagnose registry.example.com/ci/app:1.4 --pull-policy always
+  runnerup diagnose registry.example.com/ci/app:1.4 --pull`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return &FlagError{Err: fmt.Errorf("diagnose takes one image, got %d arguments", len(args))}
@@ -113,6 +126,9 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 					return &FlagError{Err: err}
 				}
 			}
+			if err := diagnose.ValidJobPolicies(opts.PullPolicy); err != nil {
+				return &FlagError{Err: fmt.Errorf("--pull-policy: %w", err)}
+			}
 			opts.AuthConfigSet = cmd.Flags().Changed("auth-config")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -126,9 +142,11 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the runner user's config.json (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.StringVar(&opts.AuthConfig, "auth-config", "", "DOCKER_AUTH_CONFIG value as the job sees it (JSON, env:NAME or file:PATH); beats the runner environment's")
 	f.StringVar(&opts.LogPath, "log", "", "job log to match (FILE, or - for stdin)")
+	f.StringSliceVar(&opts.PullPolicy, "pull-policy", nil, "the job's image:pull_policy, POLICY[,…] (always, if-not-present, never): checked against allowed_pull_policies as the runner does")
 	f.StringVar(&opts.Platform, "platform", "", "platform the image must offer, os/arch[/variant] (default: the daemon's)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each check")
+	f.BoolVar(&opts.Pull, "pull", false, "also let the Docker daemon pull IMAGE with the runner's credentials (downloads layers; the image stays, as after a job)")
 	return cmd
 }
 
@@ -160,23 +178,29 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if opts.Paths.Env == nil {
 		opts.Paths = wizard.DefaultPathEnv()
 	}
-	if opts.detect != nil && (opts.ConfigPath == "" || opts.DockerConfigDir == "") {
+	var process *credentials.Process
+	if opts.detect != nil {
 		// Diagnose what the service sees: its config.toml and its user's
-		// config.json, not this shell's.
+		// config.json (unless flags name others), and credential helpers
+		// run with its PATH, environment and user, not this shell's.
 		dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		installs, _ := opts.detect(dctx, "")
 		cancel()
+		var svc *service.Install
 		if primary, ok := service.Primary(installs); ok {
+			svc = &primary
 			opts.Paths.Service = &primary
 			if opts.Output == "text" {
 				fmt.Fprintf(opts.IO.ErrOut, "service: %s\n", primary.Summary())
 			}
 		}
+		process = credentials.RunnerProcess(svc, credentials.DefaultProcessOptions())
 	}
 	dopts, err := diagnoseInputs(opts)
 	if err != nil {
 		return reportError(opts.IO, opts.Output, err)
 	}
+	dopts.Process = process
 	if opts.Tweak != nil {
 		opts.Tweak(dopts)
 	}
@@ -209,7 +233,11 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 // config.toml, the docker config and DOCKER_AUTH_CONFIG. Every problem is
 // an input error (exit 2).
 func diagnoseInputs(opts *DiagnoseOptions) (*diagnose.Options, error) {
-	d := &diagnose.Options{Image: opts.Image, Timeout: opts.Timeout, LookupEnv: opts.LookupEnv}
+	d := &diagnose.Options{Image: opts.Image, Timeout: opts.Timeout, LookupEnv: opts.LookupEnv, JobPullPolicy: opts.PullPolicy, Pull: opts.Pull}
+	if s := opts.Paths.Service; s != nil {
+		ro := daemon.RunnerFromService(*s)
+		d.RunnerBinary = &ro
+	}
 	if opts.LogPath != "" {
 		text, err := readLog(opts.LogPath, opts.IO.In)
 		if err != nil {
@@ -323,10 +351,17 @@ type runnerDoc struct {
 		URL         string   `toml:"url"`
 		Executor    string   `toml:"executor"`
 		Environment []string `toml:"environment"`
+		Shell       string   `toml:"shell"`
 		Docker      *struct {
 			Host                string     `toml:"host"`
 			PullPolicy          stringList `toml:"pull_policy"`
 			AllowedPullPolicies stringList `toml:"allowed_pull_policies"`
+			Image               string     `toml:"image"`
+			HelperImage         string     `toml:"helper_image"`
+			HelperImageFlavor   string     `toml:"helper_image_flavor"`
+			Services            []struct {
+				Name string `toml:"name"`
+			} `toml:"services"`
 		} `toml:"docker"`
 	} `toml:"runners"`
 }
@@ -375,6 +410,10 @@ func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 	r := &diagnose.Runner{Name: e.Name, URL: e.URL, Executor: e.Executor, Environment: e.Environment, ConfigPath: path}
 	if e.Docker != nil {
 		r.DockerHost, r.PullPolicy, r.AllowedPullPolicies = e.Docker.Host, e.Docker.PullPolicy, e.Docker.AllowedPullPolicies
+		r.Image, r.HelperImage, r.HelperImageFlavor, r.Shell = e.Docker.Image, e.Docker.HelperImage, e.Docker.HelperImageFlavor, e.Shell
+		for _, svc := range e.Docker.Services {
+			r.Services = append(r.Services, svc.Name)
+		}
 	}
 	return r, nil
 }
@@ -414,7 +453,9 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 			fmt.Fprintf(w, "  %d. %s: %s: %s\n", i+1, s.Name, s.Status, s.Reason)
 		}
 	}
-	if p := rep.Policy; p != nil {
+	if p := rep.Policy; p != nil && len(p.Effective) == 0 && len(p.Policies) > 0 {
+		fmt.Fprintf(w, "\nPull policy: [%s] (%s) is not in allowed_pull_policies [%s]\n", strings.Join(p.Policies, " "), p.Source, strings.Join(p.Allowed, " "))
+	} else if p != nil {
 		fmt.Fprintf(w, "\nPull policy: [%s] (%s), local image: %s", strings.Join(p.Effective, " "), p.Source, p.Local)
 		if p.UsesLocal {
 			fmt.Fprint(w, " (used even if the registry fails)")
@@ -422,6 +463,9 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 		fmt.Fprintln(w)
 	}
 
+	if p := rep.Pull; p != nil {
+		printPull(w, p)
+	}
 	if len(rep.Causes) == 0 {
 		fmt.Fprintln(w, "\n"+paint("\x1b[32m", "✓ The image would pull: no cause found."))
 	} else {
@@ -482,5 +526,19 @@ func printCauses(w io.Writer, causes []diagnose.Cause, paint func(string, string
 				fmt.Fprintf(w, "     %d. %s\n", j+1, f)
 			}
 		}
+	}
+}
+
+// printPull is the daemon's own pull beside the HTTP verdict.
+func printPull(w io.Writer, p *daemon.PullVerdict) {
+	fmt.Fprintf(w, "\nDaemon pull (X-Registry-Auth from %s):\n", p.CredentialSource)
+	if p.Pulled {
+		fmt.Fprintln(w, "  pulled; the image stays in the daemon's store, as after a job's pull")
+	} else {
+		fmt.Fprintf(w, "  refused: %s\n", p.DaemonError)
+	}
+	fmt.Fprintf(w, "  runnerup's HTTP probe: %s\n", p.HTTP)
+	if !p.Agree {
+		fmt.Fprintf(w, "  the daemon's answer wins; the difference: %s\n", p.Difference)
 	}
 }

@@ -62,6 +62,8 @@ func Test_NewCmdDiagnose(t *testing.T) {
 		{name: "bad output", args: "alpine -o yaml", wantErr: `--output must be text or json, not "yaml"`},
 		{name: "bad platform", args: "alpine --platform amd64", wantErr: `--platform "amd64": want os/arch or os/arch/variant, e.g. linux/amd64`},
 		{name: "bad timeout", args: "alpine --timeout 0s", wantErr: "--timeout must be positive"},
+		{name: "the job's pull policies", args: "alpine --pull-policy if-not-present,always", want: DiagnoseOptions{Image: "alpine", PullPolicy: []string{"if-not-present", "always"}, Output: "text", Timeout: 5 * time.Second}},
+		{name: "a pull policy GitLab refuses", args: "alpine --pull-policy if_not_present", wantErr: `--pull-policy: pull policy "if_not_present": image:pull_policy takes always, if-not-present or never`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

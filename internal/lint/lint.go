@@ -63,6 +63,10 @@ func (f Finding) String() string {
 type Options struct {
 	Mode     os.FileMode // of config.toml, for the file.mode rule
 	HaveMode bool
+	// InsecureRegistries are the registries (host[:port]) the host's
+	// Docker daemon treats as insecure, when a daemon was asked (check
+	// without --lint-only): a DinD service's daemon does not share them.
+	InsecureRegistries []string
 }
 
 // HasErrors reports whether any finding is an error.
@@ -79,7 +83,7 @@ func HasErrors(fs []Finding) bool {
 // line, then id. A TOML syntax error is a finding (toml.syntax); the
 // checks that need the decoded document are then skipped.
 func Lint(data []byte, opts Options) []Finding {
-	l := &linter{src: string(data), red: harvestSecrets(string(data))}
+	l := &linter{src: string(data), red: harvestSecrets(string(data)), opts: opts}
 	l.fileMode(opts)
 	var doc map[string]any
 	if _, err := toml.Decode(l.src, &doc); err != nil {
@@ -97,15 +101,18 @@ func Lint(data []byte, opts Options) []Finding {
 // LintFile lints the config.toml at path, with its file mode and the
 // runner's system id file beside it. The error is set only when the file
 // cannot be read; a file that is not valid TOML gives a toml.syntax finding.
-func LintFile(path string) ([]Finding, error) {
+func LintFile(path string) ([]Finding, error) { return LintFileWith(path, Options{}) }
+
+// LintFileWith is LintFile with facts of this host (opts.Mode is read
+// from the file).
+func LintFileWith(path string, opts Options) ([]Finding, error) {
 	data, err := userfile.Read(path, 0)
 	if err != nil {
 		return nil, err
 	}
-	var opts Options
 	if runtime.GOOS != "windows" { // no Unix permission bits there
 		if st, err := os.Stat(path); err == nil {
-			opts = Options{Mode: st.Mode(), HaveMode: true}
+			opts.Mode, opts.HaveMode = st.Mode(), true
 		}
 	}
 	fs := Lint(data, opts)
@@ -119,6 +126,7 @@ func LintFile(path string) ([]Finding, error) {
 }
 
 type linter struct {
+	opts     Options
 	src      string
 	doc      map[string]any
 	pos      map[string]position

@@ -418,6 +418,8 @@ func (l *linter) dockerRules(r *runnerCtx) {
 	}
 	if len(dind) > 0 {
 		l.dindRules(r, services, dind)
+		l.dindPortRule(r, services, dind)
+		l.dindInsecureRule(r, services, dind)
 	}
 
 	// log_options accepts only env and labels (reference §1.3)

@@ -52,6 +52,14 @@ func Checks(r Resolver, images []string) []probe.Check {
 			},
 		})
 	}
+	return append(checks, HelperChecks(r)...)
+}
+
+// HelperChecks returns one helper.<name> check per credential helper the
+// DOCKER_AUTH_CONFIG or home config names: found where the runner looks
+// (Resolver.Process), executable, and (unless LookupOnly) answering.
+func HelperChecks(r Resolver) []probe.Check {
+	var checks []probe.Check
 	for _, hr := range r.helperRefs() {
 		checks = append(checks, probe.Check{
 			ID:    HelperCheckID(hr.name),

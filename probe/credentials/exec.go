@@ -28,8 +28,9 @@ func (r Resolver) lookPath() func(string) (string, error) {
 	}
 	// lookPathIn has Unix rules; on Windows (PATHEXT, no mode bits) the
 	// standard lookup is the better approximation.
-	if p, ok := envValue(r.HelperEnv, "PATH"); ok && runtime.GOOS != "windows" {
-		return func(file string) (string, error) { return lookPathIn(file, p) }
+	if p, ok := envValue(r.env(), "PATH"); ok && runtime.GOOS != "windows" {
+		ra := r.runAs()
+		return func(file string) (string, error) { return lookPathIn(file, p, ra) }
 	}
 	return exec.LookPath
 }
@@ -37,26 +38,48 @@ func (r Resolver) lookPath() func(string) (string, error) {
 // program returns the Program in effect; the default runs the helper like
 // client.NewShellProgramFunc does, plus ctx (the runner has no deadline,
 // but a probe must not hang) and the injected LookPath and environment.
+// Every helper call, injected or real, goes through redactingProgram.
 func (r Resolver) program(ctx context.Context) func(name string) client.ProgramFunc {
-	if r.Program != nil {
-		return r.Program
-	}
-	look := r.lookPath()
-	return func(name string) client.ProgramFunc {
-		return func(args ...string) client.Program {
-			return &execProgram{ctx: ctx, name: name, args: args, look: look, env: r.HelperEnv}
+	inner := r.Program
+	if inner == nil {
+		look := r.lookPath()
+		inner = func(name string) client.ProgramFunc {
+			return func(args ...string) client.Program {
+				return &execProgram{ctx: ctx, name: name, args: args, look: look, env: r.env(), runAs: r.runAs()}
+			}
 		}
 	}
+	return func(name string) client.ProgramFunc {
+		pf := inner(name)
+		return func(args ...string) client.Program { return redactingProgram{pf(args...)} }
+	}
+}
+
+// redactingProgram passes a helper's answer through untouched, but what a
+// failing helper printed (which docker-credential-helpers quotes in its
+// error, and which may hold a password) only through redactHelperOutput.
+type redactingProgram struct{ client.Program }
+
+func (p redactingProgram) Output() ([]byte, error) {
+	out, err := p.Program.Output()
+	if err == nil {
+		return out, nil
+	}
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok && len(ee.Stderr) > 0 {
+		ee.Stderr = redactHelperOutput(ee.Stderr)
+	}
+	return redactHelperOutput(out), err
 }
 
 // execProgram is client.Shell with a context and injectable lookup.
 type execProgram struct {
-	ctx  context.Context
-	name string
-	args []string
-	look func(string) (string, error)
-	env  []string
-	in   io.Reader
+	ctx   context.Context
+	name  string
+	args  []string
+	look  func(string) (string, error)
+	env   []string
+	runAs *RunAs
+	in    io.Reader
 }
 
 func (p *execProgram) Input(in io.Reader) { p.in = in }
@@ -78,14 +101,16 @@ func (p *execProgram) Output() ([]byte, error) {
 	cmd.Stdin = p.in
 	cmd.Env = p.env
 	cmd.WaitDelay = helperWaitDelay
+	runAsUser(cmd, p.runAs)
 	return cmd.Output()
 }
 
 // lookPathIn is exec.LookPath over an explicit PATH value (Unix rules:
-// an empty element is the current directory, which yields exec.ErrDot).
-func lookPathIn(file, pathList string) (string, error) {
+// an empty element is the current directory, which yields exec.ErrDot),
+// as user ra would search it (nil: any execute bit counts).
+func lookPathIn(file, pathList string, ra *RunAs) (string, error) {
 	if strings.Contains(file, "/") {
-		if err := isExecutable(file); err != nil {
+		if err := isExecutable(file, ra); err != nil {
 			return "", &exec.Error{Name: file, Err: err}
 		}
 		return file, nil
@@ -95,7 +120,7 @@ func lookPathIn(file, pathList string) (string, error) {
 			dir = "."
 		}
 		p := filepath.Join(dir, file)
-		if isExecutable(p) == nil {
+		if isExecutable(p, ra) == nil {
 			if !filepath.IsAbs(p) {
 				return p, &exec.Error{Name: file, Err: exec.ErrDot}
 			}
@@ -105,13 +130,24 @@ func lookPathIn(file, pathList string) (string, error) {
 	return "", &exec.Error{Name: file, Err: exec.ErrNotFound}
 }
 
-func isExecutable(p string) error {
+func isExecutable(p string, ra *RunAs) error {
 	st, err := os.Stat(p)
 	if err != nil {
 		return err
 	}
-	if m := st.Mode(); m.IsDir() || m&0o111 == 0 {
+	if m := st.Mode(); m.IsDir() || m&0o111 == 0 || !executableBy(st, ra) {
 		return fs.ErrPermission
+	}
+	if ra != nil {
+		// The user must also be able to enter every directory on the way.
+		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+			if dst, err := os.Stat(d); err != nil || !executableBy(dst, ra) {
+				return fs.ErrPermission
+			}
+			if d == filepath.Dir(d) {
+				break
+			}
+		}
 	}
 	return nil
 }

@@ -140,14 +140,76 @@ func TestRealHelperDeadline(t *testing.T) {
 
 func TestLookPathIn(t *testing.T) {
 	dir := helperDir(t)
-	if p, err := lookPathIn("docker-credential-fake", "/nonexistent:"+dir); err != nil || p != filepath.Join(dir, "docker-credential-fake") {
+	if p, err := lookPathIn("docker-credential-fake", "/nonexistent:"+dir, nil); err != nil || p != filepath.Join(dir, "docker-credential-fake") {
 		t.Errorf("lookPathIn = %q, %v", p, err)
 	}
-	if _, err := lookPathIn("docker-credential-noexec", dir); err == nil || !strings.Contains(err.Error(), `exec: "docker-credential-noexec": executable file not found in $PATH`) {
+	if _, err := lookPathIn("docker-credential-noexec", dir, nil); err == nil || !strings.Contains(err.Error(), `exec: "docker-credential-noexec": executable file not found in $PATH`) {
 		t.Errorf("non-executable file: err = %v", err)
 	}
 	t.Chdir(dir)
-	if _, err := lookPathIn("docker-credential-fake", ":/nonexistent"); err == nil || !strings.Contains(err.Error(), "current directory") {
+	if _, err := lookPathIn("docker-credential-fake", ":/nonexistent", nil); err == nil || !strings.Contains(err.Error(), "current directory") {
 		t.Errorf("relative PATH entry: err = %v, want exec.ErrDot", err)
+	}
+}
+
+// brokenHelpers are real docker-credential-<name> scripts that fail after
+// printing a password in some shape; the secrets all start with "hunter2".
+var brokenHelpers = map[string]string{
+	// a whole answer, then exit 1
+	"whole": `printf '{"ServerURL":"reg.example.com","Username":"u","Secret":"hunter2-whole-9f8e"}'; exit 1`,
+	// cut off inside the secret
+	"partial": `printf '{"ServerURL":"reg.example.com","Username":"u","Secret":"hunter2-partial-7d6c'; exit 1`,
+	// pretty-printed over several lines, other casings and fields
+	"multiline": `printf '{\n  "serverurl": "reg.example.com",\n  "username": "u",\n  "PASSWORD": "hunter2-multi-5b4a",\n  "identityToken": "hunter2-idtok-4c3d"\n}\n'; exit 1`,
+	// coloured
+	"ansi": `printf '\033[31merror:\033[0m {"ServerURL":"reg.example.com","Username":"u","Secret":"\033[1mhunter2-ansi-3c2b\033[0m"}\n'; exit 1`,
+	// JSON quoted inside a message
+	"escaped": `printf 'helper said: "{\\"Username\\":\\"u\\",\\"Secret\\":\\"hunter2-esc-2b1a\\"}"'; exit 1`,
+	// a docker config fragment
+	"auth": `printf 'bad config: {"auths":{"reg.example.com":{"Auth":"aHVudGVyMi1hdXRoLTFhMGY="}}}'; exit 1`,
+	// very long output with the secret in the middle and at the end
+	"long": `i=0; while [ $i -lt 3000 ]; do printf 'noise-%d ' $i; i=$((i+1)); done; printf '\n{"Secret":"hunter2-long-0f9e"}\n'; i=0; while [ $i -lt 3000 ]; do printf 'tail-%d ' $i; i=$((i+1)); done; printf '"Secret":"hunter2-longtail-8e7d'; exit 1`,
+	// on stderr only
+	"stderr": `printf '{"ServerURL":"reg.example.com","Username":"u","Secret":"hunter2-stderr-7d6c"}' >&2; printf 'see stderr'; exit 1`,
+}
+
+// TestBrokenHelperOutputRedacted: a helper that prints a password and then
+// fails must not put that password (or any credentials object) into a
+// report, whatever the shape of its output, and what it printed is capped.
+func TestBrokenHelperOutputRedacted(t *testing.T) {
+	dir := helperDir(t)
+	for name, body := range brokenHelpers {
+		if err := os.WriteFile(filepath.Join(dir, "docker-credential-"+name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name := range brokenHelpers {
+		t.Run(name, func(t *testing.T) {
+			r := Resolver{HomeDir: "/nonexistent", ConfigJSON: []byte(`{"credHelpers":{"reg.example.com":"` + name + `"}}`),
+				ConfigJSONPath: homeCfg, HelperEnv: []string{"PATH=" + dir}}
+			res, err := r.Resolve(context.Background(), "reg.example.com/app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := res.Sources[1]; s.Status != StatusDropped || s.Cause != CauseHelperFailed {
+				t.Fatalf("home source = %s %s: %s", s.Status, s.Cause, s.Reason)
+			}
+			texts := allTexts(res)
+			for _, c := range Checks(r, []string{"reg.example.com/app"}) {
+				out := c.Run(context.Background(), nil)
+				texts = append(texts, out.Detail, out.Hint)
+			}
+			for _, txt := range texts {
+				if strings.Contains(txt, "hunter2") || strings.Contains(txt, "aHVudGVyMi") {
+					t.Errorf("leaks the helper's secret: %q", txt)
+				}
+				if strings.Contains(txt, "\x1b") {
+					t.Errorf("passes terminal escapes through: %q", txt)
+				}
+				if len(txt) > 2*maxHelperOutput+512 {
+					t.Errorf("text of %d bytes: helper output is not capped", len(txt))
+				}
+			}
+		})
 	}
 }

@@ -73,7 +73,17 @@ func helperResult(ctx context.Context, r Resolver, hr helperRef) probe.Result {
 		if hr.store {
 			hint = fmt.Sprintf("credsStore %q with no %s discards the whole source, plain auths included: the runner drops every credential in %s (credstore-helper-missing); install the helper or remove credsStore (a Docker Desktop config copied to a server is the usual cause)", hr.name, bin, hr.source)
 		}
-		return probe.Failf(hint, "%s (%s) is not usable: %v", bin, where, err)
+		miss, how := r.missingHelper(bin)
+		switch {
+		case how != "" && hr.store:
+			hint = how + "; " + hint
+		case how != "":
+			hint = how + "; or remove the credHelpers entry"
+		}
+		return probe.Failf(hint, "%s (%s) is not usable: %v%s%s", bin, where, err, miss, r.processNotes())
+	}
+	if r.LookupOnly {
+		return probe.Passf("%s at %s (%s)%s%s; not run (check contacts nothing)", bin, path, where, r.asUser(), r.processNotes())
 	}
 
 	red := &secret.Redactor{}
@@ -104,7 +114,7 @@ func helperResult(ctx context.Context, r Resolver, hr helperRef) probe.Result {
 		answered = append(answered, fmt.Sprintf("%q (%s)", k, who))
 	}
 
-	detail := fmt.Sprintf("%s at %s (%s)", bin, path, where)
+	detail := fmt.Sprintf("%s at %s (%s)%s%s", bin, path, where, r.asUser(), r.processNotes())
 	if hr.store {
 		detail += fmt.Sprintf("; list: %d server(s)", len(keys)-len(hr.keys))
 	}

@@ -77,9 +77,20 @@ type Resolver struct {
 	// even when Program is faked.
 	LookPath func(file string) (string, error)
 	// HelperEnv is the runner process's environment for helpers
-	// (KEY=VALUE; nil inherits runnerup's). Its PATH decides whether a
-	// helper is found, as the service's PATH does for the runner.
+	// (KEY=VALUE; nil: Process's, else runnerup's). Its PATH decides
+	// whether a helper is found, as the service's PATH does for the
+	// runner.
 	HelperEnv []string
+	// Process is the gitlab-runner process the helpers run in: its
+	// environment (unless HelperEnv is set), where its PATH comes from and
+	// the user to run them as (RunnerProcess); nil: runnerup's own.
+	Process *Process
+	// ShellPATH is runnerup's own PATH ("" = $PATH): a helper the runner
+	// cannot find but this PATH has is named with its directory.
+	ShellPATH string
+	// LookupOnly makes the helper checks only look helpers up, without
+	// running them (`check`, which contacts nothing).
+	LookupOnly bool
 }
 
 // Credential is what the runner would send as X-Registry-Auth.

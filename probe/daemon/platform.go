@@ -8,7 +8,6 @@ import (
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/system"
-	"github.com/docker/docker/api/types/versions"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -71,7 +70,7 @@ func platformOf(v types.Version, info *system.Info) probe.Platform {
 		p.OSVersion = windowsVersion(v.KernelVersion)
 	}
 	// Docker 23 (API 1.42) moved index selection to platforms.Only.
-	p.ExactIndexMatch = v.APIVersion != "" && versions.LessThan(v.APIVersion, "1.42")
+	p.ExactIndexMatch = probe.ExactIndexMatchFor(v.APIVersion)
 	return p
 }
 

@@ -248,6 +248,9 @@ func (d *diagnosis) credentialFindings(res *credentials.Resolution, credR probe.
 			evs := []string{ev}
 			if r, ok := byID[credentials.HelperCheckID(fc.Helper)]; ok && r.Status != probe.Pass {
 				evs = append(evs, evidenceOf(r))
+				if s.Cause == credentials.CauseHelperMissing {
+					fc.Hint = r.Hint // where the runner looks, and how to put it there
+				}
 			}
 			id := s.Cause
 			if id == credentials.CauseHelperUnreachable {

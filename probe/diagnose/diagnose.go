@@ -39,6 +39,14 @@ type Runner struct {
 	AllowedPullPolicies []string // [runners.docker] allowed_pull_policies
 	// ConfigPath is the config.toml the entry came from (for fixes).
 	ConfigPath string
+
+	// Image and Services are [runners.docker] image and services' names:
+	// docker:NN clients beside docker:MM-dind services are compared
+	// (docker-api-too-old). HelperImage, HelperImageFlavor and Shell
+	// decide the helper image the runner uses.
+	Image                                 string
+	Services                              []string
+	HelperImage, HelperImageFlavor, Shell string
 }
 
 // DockerAPI is the part of the Docker Engine client diagnose uses: the
@@ -74,9 +82,16 @@ type Options struct {
 	HelperEnv []string
 	LookPath  func(string) (string, error)
 	Program   func(name string) client.ProgramFunc
+	// Process is the gitlab-runner process helpers run in: the detected
+	// service's PATH, environment and user (credentials.RunnerProcess);
+	// nil: runnerup's own. HelperEnv, when set, replaces its environment.
+	Process *credentials.Process
 	// Platform fixes the platform an index must offer (--platform); nil
 	// means the daemon's.
 	Platform *probe.Platform
+	// JobPullPolicy is the job's image:pull_policy (--pull-policy); nil:
+	// the job sets none, or the log says which it set.
+	JobPullPolicy []string
 	// Log is a job log (or a pasted error message) to match; nil: none.
 	Log *string
 	// Timeout is the per-check deadline (5 s when zero).
@@ -100,6 +115,14 @@ type Options struct {
 	// LookupEnv is runnerup's own environment (proxy and DOCKER_CONFIG
 	// notes); nil: os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+
+	// Pull asks the daemon itself to pull the image with the runner's
+	// X-Registry-Auth (--pull): it downloads layers and leaves the image
+	// in the daemon's store; its answer wins over the HTTP probe's.
+	Pull bool
+	// RunnerBinary says where the installed gitlab-runner is (the
+	// service's ExecStart, its environment); nil: gitlab-runner on PATH.
+	RunnerBinary *daemon.RunnerOptions
 }
 
 // Report is diagnose's answer.
@@ -119,11 +142,13 @@ type Report struct {
 	// Latent are registry problems that do not fail this pull because the
 	// runner uses the daemon's local copy (pull policy), but would on a
 	// host without it.
-	Latent []Cause        `json:"latent,omitempty"`
-	Log    *LogReport     `json:"log,omitempty"`
-	Notes  []string       `json:"notes,omitempty"`
-	Checks []probe.Result `json:"checks"`
-	OK     bool           `json:"ok"`
+	Latent []Cause    `json:"latent,omitempty"`
+	Log    *LogReport `json:"log,omitempty"`
+	// Pull is the daemon's own pull (--pull) beside the HTTP verdict.
+	Pull   *daemon.PullVerdict `json:"pull,omitempty"`
+	Notes  []string            `json:"notes,omitempty"`
+	Checks []probe.Result      `json:"checks"`
+	OK     bool                `json:"ok"`
 	// DurationMS is the wall-clock time of the diagnosis.
 	DurationMS int64 `json:"duration_ms"`
 }
@@ -175,7 +200,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	resolver := credentials.Resolver{
 		RunnerEnvironment: runner.Environment, AuthConfig: opts.AuthConfig,
 		HomeDir: opts.HomeDir, ConfigJSON: opts.ConfigJSON, ConfigJSONPath: opts.ConfigJSONPath,
-		Program: opts.Program, LookPath: opts.LookPath, HelperEnv: opts.HelperEnv,
+		Program: opts.Program, LookPath: opts.LookPath, HelperEnv: opts.HelperEnv, Process: opts.Process,
 	}
 	dopts := &daemon.Options{Host: runner.DockerHost, StatFS: opts.StatFS}
 	if api != nil {
@@ -187,6 +212,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		Credentials: &resolver,
 		Registry:    registry.Options{Transport: transport, Platform: opts.Platform, CertsDir: opts.CertsDir, Insecure: opts.Insecure},
 	}
+	d.extendPlan(&plan)
 	checks := append(plan.Checks(), d.policyCheck(api))
 	onResult := opts.OnResult
 	if onResult != nil {
@@ -196,7 +222,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil && ctx.Err() == nil {
 		return nil, err
 	}
-	rep := d.analyse(results)
+	rep := d.analyse(daemon.DaemonWins(results))
 	if opts.Log != nil {
 		lr := MatchLog(*opts.Log)
 		d.confirm(rep, &lr)

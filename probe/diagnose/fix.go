@@ -178,10 +178,13 @@ func fixBase64Invalid(fc fixContext) []string {
 
 func fixHelperMissing(fc fixContext) []string {
 	h := orDefault(fc.Helper, "NAME")
-	return []string{
-		fmt.Sprintf("install docker-credential-%s where the gitlab-runner service finds it (e.g. /usr/local/bin; the service's PATH, not your login shell's: systemctl show gitlab-runner -p Environment)", h),
-		fmt.Sprintf("or remove the credsStore/credHelpers entry for %q from %s (a Docker Desktop config copied to a server is the usual cause), and store the credential inline: %s", h, orDefault(fc.SourceName, fc.configJSON()), fc.configJSONSnippet()),
+	install := fmt.Sprintf("install docker-credential-%s where the gitlab-runner service finds it (e.g. /usr/local/bin; the service's PATH, not your login shell's: systemctl show gitlab-runner -p Environment)", h)
+	if fc.Hint != "" {
+		install = "" // the helper check's hint names the directories
 	}
+	return withHint(fc, install,
+		fmt.Sprintf("or remove the credsStore/credHelpers entry for %q from %s (a Docker Desktop config copied to a server is the usual cause), and store the credential inline: %s", h, orDefault(fc.SourceName, fc.configJSON()), fc.configJSONSnippet()),
+	)
 }
 
 func fixHelperFailed(fc fixContext) []string {

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"net/http"
@@ -18,7 +17,6 @@ import (
 	"github.com/runnerup/runnerup/internal/fakeregistry"
 	"github.com/runnerup/runnerup/internal/testenv"
 	"github.com/runnerup/runnerup/probe"
-	"github.com/runnerup/runnerup/probe/daemon"
 )
 
 // Integration tests against the real Debian docker-registry (distribution
@@ -180,24 +178,14 @@ func TestIntegration(t *testing.T) {
 	})
 }
 
-// daemonFacts reads the real daemon's platform through the daemon package's
-// own daemon.platform check, and its /info into a daemon.registries check.
+// daemonFacts reads the real daemon's /version and /info into
+// daemon.platform and daemon.registries checks.
 func daemonFacts(t testing.TB, d *testenv.Dockerd) ([]probe.Check, probe.Platform) {
 	t.Helper()
 	c := d.HTTPClient()
-	res, err := probe.Run(context.Background(), daemon.Checks(daemon.Options{Host: d.Host}), probe.Options{})
-	if err != nil {
-		t.Fatalf("daemon checks: %v", err)
-	}
-	var p probe.Platform
-	for _, r := range res {
-		if r.ID == probe.IDDaemonPlatform {
-			p, _ = r.Data.(probe.Platform)
-		}
-	}
-	if p.OS == "" {
-		t.Fatalf("daemon.platform gave no platform: %+v", res)
-	}
+	var version struct{ Os, Arch, ApiVersion string }
+	getJSON(t, c, "http://docker/version", &version)
+	p := probe.Platform{OS: version.Os, Architecture: version.Arch, ExactIndexMatch: probe.ExactIndexMatchFor(version.ApiVersion)}
 	var info struct {
 		RegistryConfig struct {
 			InsecureRegistryCIDRs []string
