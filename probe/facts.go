@@ -1,6 +1,6 @@
 package probe
 
-import "github.com/docker/docker/api/types/versions"
+import "github.com/moby/moby/client/pkg/versions"
 
 // Shared check ids and the facts they carry in Result.Data, so checks in
 // different sub-packages can depend on each other without importing one

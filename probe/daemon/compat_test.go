@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docker/docker/api/types/versions"
+	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/service"

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/system"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/client"
 
 	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
@@ -28,16 +27,14 @@ const (
 	IDPrivileged = "daemon.privileged"
 )
 
-// API is the part of the Docker Engine client the checks use;
-// *client.Client satisfies it. Tests fake it docker/cli-style, with a
-// struct of func fields.
+// API is the part of the Docker Engine client the checks use; Engine
+// satisfies it. Tests fake it docker/cli-style, with a struct of func
+// fields.
 type API interface {
-	Ping(ctx context.Context) (types.Ping, error)
-	ServerVersion(ctx context.Context) (types.Version, error)
+	Ping(ctx context.Context) (client.PingResult, error)
+	ServerVersion(ctx context.Context) (system.VersionResponse, error)
 	Info(ctx context.Context) (system.Info, error)
 }
-
-var _ API = (*client.Client)(nil)
 
 // Options say which daemon to check and what the runner will ask of it.
 type Options struct {
@@ -123,7 +120,7 @@ type session struct {
 	api    API
 	apiErr error
 
-	version memo[types.Version]
+	version memo[system.VersionResponse]
 	info    memo[system.Info]
 	runner  memo[RunnerInfo]
 }
@@ -146,12 +143,7 @@ func (s *session) client() (API, error) {
 			s.api = s.opts.Client
 			return
 		}
-		copts := []client.Opt{client.FromEnv}
-		if s.opts.Host != "" {
-			copts = append(copts, client.WithHost(s.opts.Host))
-		}
-		copts = append(copts, client.WithAPIVersionNegotiation())
-		c, err := client.NewClientWithOpts(copts...)
+		c, err := NewEngine(s.opts.Host)
 		if err != nil {
 			s.apiErr = fmt.Errorf("making the Docker client: %w", err)
 			return
@@ -187,11 +179,11 @@ func (s *session) socketPath() string {
 	return p
 }
 
-func (s *session) serverVersion(ctx context.Context) (types.Version, error) {
-	return s.version.get(ctx, func(ctx context.Context) (types.Version, error) {
+func (s *session) serverVersion(ctx context.Context) (system.VersionResponse, error) {
+	return s.version.get(ctx, func(ctx context.Context) (system.VersionResponse, error) {
 		api, err := s.client()
 		if err != nil {
-			return types.Version{}, err
+			return system.VersionResponse{}, err
 		}
 		v, err := api.ServerVersion(ctx)
 		if err != nil {

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/system"
+	"github.com/moby/moby/api/types/system"
 
 	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
@@ -41,7 +40,7 @@ func Gather(ctx context.Context, opts Options) (Facts, error) {
 	}
 	v, verr := s.serverVersion(ctx)
 	info, ierr := s.systemInfo(ctx)
-	var vp *types.Version
+	var vp *system.VersionResponse
 	if verr == nil {
 		vp = &v
 	}
@@ -53,7 +52,7 @@ func Gather(ctx context.Context, opts Options) (Facts, error) {
 }
 
 // factsOf fills Facts from whichever answers there are (nil: none).
-func factsOf(host string, v *types.Version, info *system.Info) Facts {
+func factsOf(host string, v *system.VersionResponse, info *system.Info) Facts {
 	f := Facts{Host: host}
 	if v != nil {
 		p := platformOf(*v, info)
