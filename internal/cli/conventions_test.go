@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runnerup/runnerup/internal/testenv"
+	"github.com/runnerup/runnerup/probe"
 )
 
 // Conventions users of gh, glab, docker and gitlab-runner expect.
@@ -250,4 +252,70 @@ func TestBuildVersion(t *testing.T) {
 	if v, c, _ := buildVersion(info, true); v != "1.0.0" || c != "0123456789ab" {
 		t.Errorf("ldflags version lost: %q %q", v, c)
 	}
+}
+
+// TestProbeImageFollowsDockerContext: probe --image checks this user's
+// docker as `docker pull` reaches it, so the docker CLI's current context
+// (made here with the real docker CLI) counts: config.json's
+// currentContext, DOCKER_CONTEXT, and DOCKER_HOST over both.
+func TestProbeImageFollowsDockerContext(t *testing.T) {
+	testenv.Need(t, true, "dockerd", "docker")
+	home := testenv.Isolate(t)
+	d := testenv.StartDockerd(t, testenv.DockerdOptions{})
+	cfg := filepath.Join(home, ".docker")
+	for _, args := range [][]string{
+		{"context", "create", "runnerup-test", "--docker", "host=" + d.Host},
+		{"context", "use", "runnerup-test"},
+	} {
+		if _, stderr, err := d.Docker(t, cfg, args...); err != nil {
+			t.Fatalf("docker %v: %v %s", args, err, stderr)
+		}
+	}
+	reachable := func(t *testing.T) probe.Result {
+		t.Helper()
+		r := runCLI(t, home, nil, "probe", "--image", "127.0.0.1:1/none:1", "-o", "json", "--timeout", "3s")
+		var out struct{ Checks []probe.Result }
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+			t.Fatalf("probe -o json: %v\nstdout: %s\nstderr: %s", err, r.stdout, r.stderr)
+		}
+		for _, c := range out.Checks {
+			if c.ID == "daemon.reachable" {
+				return c
+			}
+		}
+		t.Fatalf("no daemon.reachable in %s", r.stdout)
+		return probe.Result{}
+	}
+
+	t.Run("currentContext", func(t *testing.T) {
+		c := reachable(t)
+		if c.Status != probe.Pass || !strings.Contains(c.Detail, d.Host) || !strings.Contains(c.Detail, `docker context "runnerup-test"`) {
+			t.Errorf("daemon.reachable = %s %q", c.Status, c.Detail)
+		}
+	})
+	t.Run("DOCKER_HOST wins", func(t *testing.T) {
+		none := "unix://" + filepath.Join(home, "none.sock")
+		t.Setenv("DOCKER_HOST", none)
+		c := reachable(t)
+		if c.Status != probe.Fail || !strings.Contains(c.Detail, none) {
+			t.Errorf("daemon.reachable = %s %q", c.Status, c.Detail)
+		}
+	})
+	t.Run("DOCKER_CONTEXT", func(t *testing.T) {
+		if _, stderr, err := d.Docker(t, cfg, "context", "use", "default"); err != nil {
+			t.Fatalf("docker context use default: %v %s", err, stderr)
+		}
+		t.Setenv("DOCKER_CONTEXT", "runnerup-test")
+		c := reachable(t)
+		if c.Status != probe.Pass || !strings.Contains(c.Detail, `docker context "runnerup-test"`) {
+			t.Errorf("daemon.reachable = %s %q", c.Status, c.Detail)
+		}
+	})
+	t.Run("unknown DOCKER_CONTEXT", func(t *testing.T) {
+		t.Setenv("DOCKER_CONTEXT", "no-such-context")
+		c := reachable(t)
+		if c.Status != probe.Fail || !strings.Contains(c.Detail, `docker context "no-such-context"`) {
+			t.Errorf("daemon.reachable = %s %q", c.Status, c.Detail)
+		}
+	})
 }

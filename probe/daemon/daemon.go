@@ -39,10 +39,19 @@ type API interface {
 // Options say which daemon to check and what the runner will ask of it.
 type Options struct {
 	// Host is the daemon address ("unix:///var/run/docker.sock",
-	// "tcp://docker:2376"). Empty means what the docker CLI would use:
-	// DOCKER_HOST (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), else the
-	// platform's default socket.
+	// "tcp://docker:2376"). Empty means what GitLab Runner uses without
+	// [runners.docker] host: DOCKER_HOST (with DOCKER_TLS_VERIFY and
+	// DOCKER_CERT_PATH), else the platform's default socket. The runner
+	// ignores docker contexts; see UseCLIContext.
 	Host string
+	// UseCLIContext makes an empty Host mean what the docker CLI would
+	// use: its current context (DOCKER_CONTEXT, else config.json's
+	// currentContext) when DOCKER_HOST is unset. For checks of this user's
+	// docker (probe --image), not of the runner's.
+	UseCLIContext bool
+	// Home is the user's home for UseCLIContext (~/.docker); "" reads it
+	// from the process.
+	Home string
 	// Client replaces the Docker client (tests). When nil one is made on
 	// first use from Host and the environment, with API version
 	// negotiation, and shared by the checks of one Checks call.
@@ -119,6 +128,9 @@ type session struct {
 	once   sync.Once
 	api    API
 	apiErr error
+	// cliContext names the docker CLI context the client came from ("" for
+	// none), for messages.
+	cliContext string
 
 	version memo[system.VersionResponse]
 	info    memo[system.Info]
@@ -143,7 +155,13 @@ func (s *session) client() (API, error) {
 			s.api = s.opts.Client
 			return
 		}
-		c, err := NewEngine(s.opts.Host)
+		var c *Engine
+		var err error
+		if s.opts.Host == "" && s.opts.UseCLIContext {
+			c, err = s.contextEngine()
+		} else {
+			c, err = NewEngine(s.opts.Host)
+		}
 		if err != nil {
 			s.apiErr = fmt.Errorf("making the Docker client: %w", err)
 			return
@@ -151,6 +169,23 @@ func (s *session) client() (API, error) {
 		s.api = c
 	})
 	return s.api, s.apiErr
+}
+
+// contextEngine is the client for the docker CLI's current context,
+// remembered for messages.
+func (s *session) contextEngine() (*Engine, error) {
+	home := s.opts.Home
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	cc, err := ResolveCLIContext(os.Getenv, home)
+	if err != nil {
+		return nil, err
+	}
+	if cc.Name != DefaultContext {
+		s.cliContext = cc.Name
+	}
+	return NewEngineForContext(cc)
 }
 
 // host is the daemon address for messages and for deciding whether the

@@ -39,13 +39,30 @@ var (
 // platform's default socket), with DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
 // and DOCKER_API_VERSION from the environment, and API version
 // negotiation. It does no I/O.
-func NewEngine(host string) (*Engine, error) { return newEngine(host, nil) }
+func NewEngine(host string) (*Engine, error) { return newEngine(host, nil, nil) }
 
-// newEngine is NewEngine with the unix socket dialer replaced (tests).
-func newEngine(host string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*Engine, error) {
+// NewEngineForContext makes a client for the docker CLI context c: its
+// endpoint and TLS material (DefaultContext: as NewEngine("")).
+func NewEngineForContext(c CLIContext) (*Engine, error) {
+	if c.Name == "" || c.Name == DefaultContext {
+		return NewEngine("")
+	}
+	opts, err := c.clientOpts()
+	if err != nil {
+		return nil, err
+	}
+	return newEngine(c.Host, opts, nil)
+}
+
+// newEngine makes the client: hostOpts (a context's) or WithHost(host), and
+// dial replacing the unix socket dialer (tests).
+func newEngine(host string, hostOpts []client.Opt, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (*Engine, error) {
 	e := &Engine{}
 	opts := []client.Opt{client.FromEnv}
-	if host != "" {
+	switch {
+	case hostOpts != nil:
+		opts = append(opts, hostOpts...)
+	case host != "":
 		opts = append(opts, client.WithHost(host))
 	}
 	opts = append(opts, client.WithAPIVersionNegotiation())

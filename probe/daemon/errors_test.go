@@ -137,7 +137,7 @@ func TestReachablePermissionDeniedThroughRealClient(t *testing.T) {
 	group := groupName(st.GID)
 
 	host := "unix://" + sock
-	c, err := newEngine(host, func(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := newEngine(host, nil, func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return nil, &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: sock, Net: "unix"}, Err: os.NewSyscallError("connect", syscall.EACCES)}
 	})
 	if err != nil {

@@ -47,6 +47,9 @@ func (s *session) pingResult(ctx context.Context, host string, ping client.PingR
 	switch {
 	case err == nil:
 		detail := "the Docker daemon at " + host + " answers"
+		if s.cliContext != "" {
+			detail = fmt.Sprintf("the Docker daemon at %s (docker context %q) answers", host, s.cliContext)
+		}
 		var facts []string
 		if ping.APIVersion != "" {
 			facts = append(facts, "API "+ping.APIVersion)
