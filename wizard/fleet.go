@@ -39,19 +39,6 @@ func rotatedResult(a *Answers, existing *render.ExistingRunner) *probe.Result {
 		Hint:   "pass --replace-token to write the answers' token on purpose; update the answers (or your config management) so they stop carrying the old token"}
 }
 
-// rotatedFor is rotatedResult when apply, without --replace-token, would
-// keep the entry's own token: an authentication token in the answers
-// that differs from the one on disk.
-func rotatedFor(a *Answers, existing *render.ExistingRunner) *probe.Result {
-	if existing == nil || existing.Token == a.GitLab.Token {
-		return nil
-	}
-	if kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind); kind == TokenRegistration {
-		return nil
-	}
-	return rotatedResult(a, existing)
-}
-
 // withDiskToken is the answers to probe with when the token on disk is
 // kept: the runner uses that one, so that is the one to verify.
 func (a *Answers) withDiskToken(rotated *probe.Result, existing *render.ExistingRunner) *Answers {

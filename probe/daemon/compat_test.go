@@ -29,16 +29,6 @@ Built:        2024-09-19T11:05:07+0000
 OS/Arch:      linux/amd64
 `
 
-// runner1_6_7 is the 16.7.0 release: its helper tag still uses the
-// revision.
-const runnerVersionText167 = `Version:      16.7.0
-Git revision: 102c81ba
-Git branch:   16-7-stable
-GO version:   go1.21.5
-Built:        2023-12-21T16:35:34+0000
-OS/Arch:      linux/amd64
-`
-
 func TestParseRunnerVersion(t *testing.T) {
 	v, rev, arch, ok := ParseRunnerVersion(runnerVersionText)
 	if !ok || v != "17.4.0" || rev != "b92ee590" || arch != "linux/amd64" {

@@ -37,8 +37,8 @@ var (
 
 // NewEngine makes a client for host ("" means DOCKER_HOST, else the
 // platform's default socket), with DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
-// and DOCKER_API_VERSION from the environment, and API version
-// negotiation. It does no I/O.
+// and DOCKER_API_VERSION from the environment; the client negotiates the
+// API version by default. It does no I/O.
 func NewEngine(host string) (*Engine, error) { return newEngine(host, nil, nil) }
 
 // NewEngineForContext makes a client for the docker CLI context c: its
@@ -65,7 +65,6 @@ func newEngine(host string, hostOpts []client.Opt, dial func(ctx context.Context
 	case host != "":
 		opts = append(opts, client.WithHost(host))
 	}
-	opts = append(opts, client.WithAPIVersionNegotiation())
 	if sock := unixSocket(host); sock != "" {
 		if dial == nil {
 			var d net.Dialer

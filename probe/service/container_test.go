@@ -21,7 +21,7 @@ type engine struct{ c *client.Client }
 
 func newEngine(t *testing.T, host string) engine {
 	t.Helper()
-	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(host))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,14 +72,13 @@ func (f *fakeDocker) ContainerInspect(_ context.Context, id string) (container.I
 
 // ctr describes one container the way docker run would create it.
 type ctr struct {
-	id, name, image   string
-	entrypoint, cmd   []string
-	env               []string
-	user, workDir     string
-	status            string
-	mounts            []container.MountPoint
-	summaryImage      string // when docker ps shows something else (an ID)
-	summaryCommandArg string
+	id, name, image string
+	entrypoint, cmd []string
+	env             []string
+	user, workDir   string
+	status          string
+	mounts          []container.MountPoint
+	summaryImage    string // when docker ps shows something else (an ID)
 }
 
 func (c ctr) add(f *fakeDocker) {
