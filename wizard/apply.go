@@ -123,6 +123,9 @@ type ApplyResult struct {
 	Service *service.Install `json:"service,omitempty"`
 	// NextSteps say what to do now, for the install kind found.
 	NextSteps []string `json:"next_steps"`
+	// ServiceAction is what NextSteps ask of the service, for automation:
+	// none, start, restart or manual (ServiceAction* constants).
+	ServiceAction string `json:"service_action"`
 	// Plan is what apply decided to do before contacting or writing
 	// anything (added to the JSON contract additively).
 	Plan *Plan `json:"plan,omitempty"`

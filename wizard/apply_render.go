@@ -60,7 +60,7 @@ func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions,
 		r.write = append(r.write, safewrite.File{Path: id.Path, Secret: true})
 	}
 	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || id.Write == SystemIDWriteFresh
-	res.NextSteps = nextSteps(res, opts.Paths.Service, l.scan.detected)
+	res.NextSteps, res.ServiceAction = nextSteps(res, opts.Paths.Service, l.scan.detected)
 	return r, nil
 }
 

@@ -67,6 +67,6 @@ func (l *loaded) write(r *rendered, plan Plan, creds *render.Credentials, opts A
 		}
 	}
 	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || res.SystemID != nil
-	res.NextSteps = nextSteps(res, opts.Paths.Service, l.scan.detected)
+	res.NextSteps, res.ServiceAction = nextSteps(res, opts.Paths.Service, l.scan.detected)
 	return nil
 }

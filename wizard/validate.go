@@ -286,6 +286,11 @@ func CheckGitLabURL(raw string) (msg, fix string, warn bool) {
 	if raw == "" {
 		return "is empty", example, false
 	}
+	if strings.ContainsAny(strings.TrimSpace(raw), " \t") {
+		// Checked first: "write https://" + raw would keep the space.
+		// (Space around the URL is a parse error, said as such.)
+		return "contains a space", "a URL has none; " + example, false
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Sprintf("cannot be parsed: %v", unwrapURLError(err)), example, false

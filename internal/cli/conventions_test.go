@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -210,17 +209,7 @@ func TestWaitContactWithSpace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
-			var got *ApplyOptions
-			d := &Deps{IO: &IOStreams{Out: &strings.Builder{}, ErrOut: &strings.Builder{}}}
-			root := NewRootCmd(d)
-			for _, c := range root.Commands() {
-				if c.Name() == "apply" {
-					root.RemoveCommand(c)
-				}
-			}
-			root.AddCommand(NewCmdApply(d, func(_ context.Context, o *ApplyOptions) error { got = o; return nil }))
-			root.SetArgs(splitArgs(t, tt.args))
-			err := root.Execute()
+			got, err := parseApplyFlags(t, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || ExitCode(err) != ExitInput {
 					t.Fatalf("err = %v, want %q (exit 2)", err, tt.wantErr)
