@@ -7,7 +7,6 @@ import (
 
 	"github.com/runnerup/runnerup/internal/safewrite"
 	"github.com/runnerup/runnerup/internal/secret"
-	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/render"
 )
 
@@ -28,18 +27,13 @@ type rendered struct {
 // What to write is decided from the file as load read it; the write stage
 // re-reads it under the lock and renders again if it changed.
 func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions, res *ApplyResult) (*rendered, error) {
-	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json")}
-	if plan.DockerConfig != "" {
-		var err error
-		if r.oldJSON, err = readExisting(plan.DockerConfig); err != nil {
-			return nil, err
-		}
-	}
-	out, err := renderFiles(l.a, creds, l.target, l.oldTOML, r.oldJSON, r.jsonPath, plan.stale)
+	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json"), oldJSON: l.oldJSON}
+	out, err := renderFiles(l.a, creds, l.target, l.oldTOML, r.oldJSON, r.jsonPath, plan.pruneSpec())
 	if err != nil {
 		return nil, err
 	}
 	r.files = out
+	res.Warnings = append(res.Warnings, renderWarnings(l.a, l.target.existing, l.oldTOML, out.toml)...)
 	res.Runner.Appended = out.appended
 	res.Pruned = prunedResult(out.pruned)
 	res.ConfigTOML.Diff = render.Diff(plan.ConfigTOML, l.oldTOML, out.toml, r.redactor)
@@ -66,7 +60,7 @@ func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions,
 
 // renderedFiles are apply's new config.toml and config.json bytes.
 type renderedFiles struct {
-	pruned     []fleet.Runner
+	pruned     []prunedEntry
 	toml, json []byte
 	appended   bool
 }
@@ -74,8 +68,8 @@ type renderedFiles struct {
 // renderFiles renders both files from their current bytes, t being the
 // runner found in oldTOML; json is only rendered when the answers write
 // config.json.
-func renderFiles(a *Answers, creds *render.Credentials, t target, oldTOML, oldJSON []byte, jsonPath string, stale []fleet.Runner) (renderedFiles, error) {
-	pruned, removed, err := pruneStale(oldTOML, stale, t.index)
+func renderFiles(a *Answers, creds *render.Credentials, t target, oldTOML, oldJSON []byte, jsonPath string, prune pruneSpec) (renderedFiles, error) {
+	pruned, removed, err := pruneEntries(oldTOML, prune, t.index)
 	if err != nil {
 		return renderedFiles{}, err
 	}
@@ -105,7 +99,7 @@ func renderConfig(old []byte, a *Answers, creds *render.Credentials, existing *r
 		}
 		return render.ConfigResult{}, err
 	}
-	return out, nil
+	return renderExtra(out, a)
 }
 
 // redactorFor knows every secret of this run, so diffs hide them even where
@@ -116,6 +110,14 @@ func redactorFor(a *Answers, creds *render.Credentials) *secret.Redactor {
 	if creds != nil {
 		r.AddToken(creds.Token)
 	}
+	if a.GitLab.Create != nil {
+		r.AddToken(a.GitLab.Create.APIToken)
+	}
+	walkTree(cloneTree(a.Runner.Extra), "runner.extra", func(path string, s *string) {
+		if IsSecretField(path) && *s != "" {
+			r.AddMasked(*s)
+		}
+	})
 	for _, reg := range a.Registries {
 		if reg.Password != "" {
 			r.AddMasked(reg.Password)

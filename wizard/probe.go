@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -39,8 +40,13 @@ type probeInputs struct {
 	configJSONPath string
 	systemID       string
 	configTOML     []byte
+	certsDir       string // where the runner looks for GitLab's HOST.crt
 	// fleet are the host checks (nil: none).
 	fleet *fleet.Options
+	// process is the gitlab-runner process credential helpers run in:
+	// the detected service's PATH, environment and user (helperProcess);
+	// nil: runnerup's own.
+	process *credentials.Process
 }
 
 // Plan builds the live checks for prepared answers.
@@ -49,7 +55,7 @@ func (a *Answers) plan(in probeInputs) suite.Plan {
 	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
 	p.GitLab = &probe.GitLabTarget{
 		URL: a.GitLab.URL, Token: a.GitLab.Token, CAFile: a.GitLab.TLSCAFile,
-		Verify: kind == TokenAuthentication, SystemID: in.systemID,
+		Verify: kind == TokenAuthentication, SystemID: in.systemID, CertsDir: in.certsDir,
 	}
 	if !UsesDocker(a.Runner.Executor) {
 		return p
@@ -65,6 +71,7 @@ func (a *Answers) plan(in probeInputs) suite.Plan {
 		HomeDir:           filepath.Dir(filepath.Dir(in.configJSONPath)),
 		ConfigJSON:        in.configJSON,
 		ConfigJSONPath:    in.configJSONPath,
+		Process:           in.process,
 	}
 	return p
 }
@@ -103,8 +110,15 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 	if err != nil {
 		return nil, err
 	}
-	plan := l.plan(opts)
-	in, err := inputsFor(l.eff, l.paths, l.oldTOML, l.target.existing, l.sysID)
+	opts.SkipProbes, opts.Offline = false, false
+	plan, err := l.plan(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.readDockerConfig(plan); err != nil {
+		return nil, err
+	}
+	in, err := inputsFor(l.eff, l.paths, l.oldTOML, l.checkedJSON, l.target.existing, l.sysID)
 	if err != nil {
 		return nil, err
 	}
@@ -113,14 +127,23 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 		mode = fleetInspect
 	}
 	in.fleet = l.eff.fleetOptions(l.paths, l.oldTOML, l.scan, opts, mode, l.target.index)
-	// As apply: a token the runner rotated is kept, and verified instead.
-	var rotated *probe.Result
+	in.process = helperProcess(l.scan)
+	// As apply: a token the runner rotated is kept, and verified instead;
+	// [gitlab.create]'s read-only calls run too.
+	var first []probe.Result
 	if plan.TokenRotated {
-		rotated = rotatedResult(l.a, l.target.existing)
+		first = append(first, reportNow(*rotatedResult(l.a, l.target.existing), opts.Probe))
 	}
-	results, err := runProbes(ctx, l.eff.withDiskToken(rotated, l.target.existing).plan(in), opts.Probe)
-	if rotated != nil {
-		results = append([]probe.Result{reportNow(*rotated, opts.Probe)}, results...)
+	if plan.creation != nil {
+		got, err := plan.creation.preflight(ctx, opts.Probe)
+		first = append(first, got...)
+		if err != nil {
+			return first, err
+		}
+	}
+	results, err := runProbes(ctx, l.checkPlan(plan, in), opts.Probe)
+	if len(first) > 0 {
+		results = append(first, results...)
 		if ce := (*CheckError)(nil); errors.As(err, &ce) {
 			ce.Results = results
 		}
@@ -130,8 +153,9 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 
 // inputsFor computes what the runner will read after apply: the entry's
 // environment merged with the answers' (existing: the entry in oldTOML,
-// nil when new) and config.json with the answers' registries.
-func inputsFor(a *Answers, paths Paths, oldTOML []byte, existing *render.ExistingRunner, sysID string) (probeInputs, error) {
+// nil when new) and configJSON, config.json as apply leaves it
+// (dockerConfigFor).
+func inputsFor(a *Answers, paths Paths, oldTOML, configJSON []byte, existing *render.ExistingRunner, sysID string) (probeInputs, error) {
 	env, err := a.runnerEnvironment(a.Runner.Executor)
 	if err != nil {
 		return probeInputs{}, err
@@ -140,21 +164,31 @@ func inputsFor(a *Answers, paths Paths, oldTOML []byte, existing *render.Existin
 		env = render.MergeEnvironment(existing.Environment, env)
 	}
 	jsonPath := filepath.Join(paths.DockerConfigDir, "config.json")
-	configJSON, err := readExisting(jsonPath)
-	if err != nil {
-		return probeInputs{}, err
-	}
-	if a.WritesDockerConfig() {
-		if configJSON, err = render.DockerConfig(configJSON, a.DockerConfigEdit()); err != nil {
-			return probeInputs{}, &InputError{Err: fmt.Errorf("%s: %w", jsonPath, err)}
-		}
-	}
 	if configJSON == nil && filepath.Base(paths.DockerConfigDir) != ".docker" {
 		// No file at a custom path: the resolver must not fall back to
 		// some other home's config.json.
 		configJSON = []byte("{}")
 	}
-	return probeInputs{runnerEnv: env, configJSON: configJSON, configJSONPath: jsonPath, systemID: sysID, configTOML: oldTOML}, nil
+	return probeInputs{runnerEnv: env, configJSON: configJSON, configJSONPath: jsonPath, systemID: sysID, configTOML: oldTOML,
+		certsDir: certsDir(paths.ConfigTOML)}, nil
+}
+
+// dockerConfigFor reads config.json where the runner reads it (nil when
+// absent) and, when the answers write it, renders their edit: the bytes
+// on disk, which render starts from, and those the checks see. A file
+// that cannot be read or edited is an InputError (exit 2).
+func dockerConfigFor(a *Answers, paths Paths) (onDisk, after []byte, err error) {
+	jsonPath := filepath.Join(paths.DockerConfigDir, "config.json")
+	if onDisk, err = readExisting(jsonPath); err != nil {
+		return nil, nil, err
+	}
+	after = onDisk
+	if a.WritesDockerConfig() {
+		if after, err = render.DockerConfig(onDisk, a.DockerConfigEdit()); err != nil {
+			return nil, nil, &InputError{Err: fmt.Errorf("%s: %w", jsonPath, err)}
+		}
+	}
+	return onDisk, after, nil
 }
 
 // ProbeImages checks the daemon and the given images with the current
@@ -181,10 +215,25 @@ func ProbeImages(ctx context.Context, images []string, opts ApplyOptions) ([]pro
 			HomeDir: filepath.Dir(paths.DockerConfigDir), ConfigJSON: configJSON, ConfigJSONPath: jsonPath,
 		},
 	}
+	if namesHelpers(configJSON) {
+		// The runner runs the helpers in its own world; the service is
+		// looked for only then, so a probe without helpers stays fast.
+		p.Credentials.Process = helperProcess(scanService(ctx, &opts, ""))
+	}
 	if configJSON == nil {
 		p.Credentials.ConfigJSON = []byte("{}")
 	}
 	return runProbes(ctx, p, opts.Probe)
+}
+
+// namesHelpers reports whether a config.json names credential helpers
+// (credHelpers or credsStore), which GitLab Runner would run.
+func namesHelpers(configJSON []byte) bool {
+	var cfg struct {
+		CredHelpers map[string]string `json:"credHelpers"`
+		CredsStore  string            `json:"credsStore"`
+	}
+	return json.Unmarshal(configJSON, &cfg) == nil && (len(cfg.CredHelpers) > 0 || cfg.CredsStore != "")
 }
 
 // ProbeAnswers runs the checks that the answers given so far allow: the
@@ -202,12 +251,17 @@ func ProbeAnswers(ctx context.Context, a *Answers, opts ApplyOptions) ([]probe.R
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
-	in, err := inputsFor(a, paths, oldTOML, t.existing, sysID)
+	_, configJSON, err := dockerConfigFor(a, paths)
+	if err != nil {
+		return nil, err
+	}
+	in, err := inputsFor(a, paths, oldTOML, configJSON, t.existing, sysID)
 	if err != nil {
 		return nil, err
 	}
 	opts.systemID = sysID
 	in.fleet = a.fleetOptions(paths, oldTOML, scan, opts, fleetApply, t.index)
+	in.process = helperProcess(scan)
 	p := a.plan(in)
 	if msg, _, warn := CheckGitLabURL(a.GitLab.URL); msg != "" && !warn {
 		p.GitLab = nil

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,13 +21,20 @@ const (
 // secretFields are the schema paths (indexes stripped) whose values are
 // secrets: never printed, never saved in clear unless asked.
 var secretFields = map[string]bool{
-	"gitlab.token":        true,
-	"registries.password": true,
+	"gitlab.token":            true,
+	"registries.password":     true,
+	"gitlab.create.api_token": true,
 }
 
 // IsSecretField reports whether a field path (`registries[0].password`)
 // holds a secret.
-func IsSecretField(path string) bool { return secretFields[stripIndexes(path)] }
+func IsSecretField(path string) bool {
+	p := stripIndexes(path)
+	if rest, ok := strings.CutPrefix(p, "runner.extra."); ok {
+		return isSecretExtraKey(rest)
+	}
+	return secretFields[p]
+}
 
 func stripIndexes(path string) string {
 	var b strings.Builder
@@ -154,7 +162,7 @@ func validEnvName(s string) bool {
 // Clone deep-copies the answers.
 func (a *Answers) Clone() *Answers {
 	c := *a
-	c.GitLab.Tags = cloneStrings(a.GitLab.Tags)
+	c.GitLab.Tags = slices.Clone(a.GitLab.Tags)
 	if a.GitLab.Locked != nil {
 		v := *a.GitLab.Locked
 		c.GitLab.Locked = &v
@@ -164,15 +172,19 @@ func (a *Answers) Clone() *Answers {
 	c.Docker.DinD = cloneBool(a.Docker.DinD)
 	c.Runner.Concurrent = cloneInt(a.Runner.Concurrent)
 	c.Runner.Limit = cloneInt(a.Runner.Limit)
-	c.Runner.Environment = cloneStrings(a.Runner.Environment)
-	c.Docker.Volumes = cloneStrings(a.Docker.Volumes)
-	c.Docker.PullPolicy = StringOrList(cloneStrings(a.Docker.PullPolicy))
+	c.Runner.Environment = slices.Clone(a.Runner.Environment)
+	c.Runner.Extra = cloneTree(a.Runner.Extra)
+	c.GitLab.Create = a.GitLab.Create.clone()
+	c.GitLab.Paused = cloneBool(a.GitLab.Paused)
+	c.GitLab.MaximumTimeout = cloneInt(a.GitLab.MaximumTimeout)
+	c.Docker.Volumes = slices.Clone(a.Docker.Volumes)
+	c.Docker.PullPolicy = slices.Clone(a.Docker.PullPolicy)
 	if a.Docker.Services != nil {
 		c.Docker.Services = make([]Service, len(a.Docker.Services))
 		for i, s := range a.Docker.Services {
-			s.Command = cloneStrings(s.Command)
-			s.Entrypoint = cloneStrings(s.Entrypoint)
-			s.Environment = cloneStrings(s.Environment)
+			s.Command = slices.Clone(s.Command)
+			s.Entrypoint = slices.Clone(s.Entrypoint)
+			s.Environment = slices.Clone(s.Environment)
 			c.Docker.Services[i] = s
 		}
 	}
@@ -197,12 +209,9 @@ func cloneBool(p *bool) *bool {
 	return new(*p)
 }
 
-func cloneStrings(s []string) []string {
-	if s == nil {
-		return nil
-	}
-	return append([]string(nil), s...)
-}
+// cloneStrings copies a list keeping nil and empty apart: `tags = []` in
+// the answers is a value, not an absent key.
+func cloneStrings(s []string) []string { return slices.Clone(s) }
 
 // eachString calls fn for every string (and string list element) in a,
 // with its field path in answers-file spelling.
@@ -213,10 +222,24 @@ func eachString(a *Answers, fn func(path string, s *string)) {
 func walkStrings(v reflect.Value, path string, fn func(string, *string)) {
 	switch v.Kind() {
 	case reflect.String:
-		fn(path, v.Addr().Interface().(*string))
+		if p, ok := v.Addr().Interface().(*string); ok {
+			fn(path, p)
+			return
+		}
+		s := v.String() // a named string type (IDOrPath)
+		fn(path, &s)
+		v.SetString(s)
+	case reflect.Map:
+		// [runner.extra]: string values, in key order.
+		if m, ok := v.Interface().(map[string]any); ok {
+			walkTree(m, path, fn)
+		}
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
+			if !t.Field(i).IsExported() {
+				continue
+			}
 			name := strings.Split(t.Field(i).Tag.Get("toml"), ",")[0]
 			walkStrings(v.Field(i), joinField(path, name), fn)
 		}

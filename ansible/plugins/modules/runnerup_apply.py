@@ -62,7 +62,7 @@ options:
     default: false
   skip_probes:
     description:
-      - Write without the live checks of GitLab, the daemon and the registries (C(--offline)).
+      - Write without the live checks of GitLab, the daemon and the registries (C(--skip-probes)); GitLab is still asked to verify, register or create the runner.
     type: bool
     default: false
   environment:
