@@ -86,6 +86,15 @@ func (l *loaded) credentialsAfterChecks(ctx context.Context, plan Plan, opts App
 			return nil, err
 		}
 		res.Runner.Action, res.Runner.CreatedIn = plan.runnerAction(), plan.createdIn()
+	case plan.creation.recreates() && opts.DryRun:
+		creds = &render.Credentials{Token: registrationPlaceholder, ObtainedAt: opts.Now()}
+		res.Runner.Action, res.Runner.ID, res.Runner.CreatedIn = "would-recreate", 0, plan.createdIn()
+	case plan.creation.recreates():
+		var err error
+		if creds, res.Runner.ID, err = plan.creation.create(ctx, opts.Now()); err != nil {
+			return nil, err
+		}
+		res.Runner.Action, res.Runner.CreatedIn = "recreated", plan.createdIn()
 	case plan.creation != nil && !opts.DryRun:
 		updated, err := plan.creation.reconcile(ctx)
 		if err != nil {

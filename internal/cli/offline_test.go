@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -195,5 +197,63 @@ func TestRegisterOffline(t *testing.T) {
 			}
 			assertNoSecrets(t, "output", r.stdout+r.stderr, testToken, regToken)
 		})
+	}
+}
+
+// dockerTrap is a TCP listener standing for a remote Docker daemon: it
+// counts the connections it gets and closes them.
+func dockerTrap(t *testing.T) (host string, conns func() int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	var n atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			_ = c.Close()
+		}
+	}()
+	return "tcp://" + ln.Addr().String(), n.Load
+}
+
+// Found in review: --offline still asked DOCKER_HOST for a gitlab-runner
+// container (service detection), and did so before config.toml was read.
+// Under --offline a Docker daemon reached over TCP or SSH is not asked at
+// all; without it, only after every local input was read.
+func TestOfflineAsksNoRemoteDockerDaemon(t *testing.T) {
+	host, conns := dockerTrap(t)
+	t.Setenv("DOCKER_HOST", host) // the real detection reads the process environment
+	realDetect := func(d *Deps) { d.DetectService = detectService }
+
+	s := newSetup(t, "")
+	s.env["DOCKER_HOST"] = host
+	writeFile(t, s.answers, strings.ReplaceAll(shellAnswers, "GITLAB_URL", s.gitlab.URL), 0o600)
+	r := runCLIDeps(t, realDetect, filepath.Join(s.dir, "home"), s.env, "apply", "--answers", s.answers, "--config", s.config, "--offline")
+	if r.code != 0 {
+		t.Fatalf("apply --offline (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := conns(); n != 0 {
+		t.Errorf("apply --offline connected %d time(s) to the Docker daemon at %s", n, host)
+	}
+	if !strings.Contains(r.stderr, host) {
+		t.Errorf("no warning says the daemon at %s was not asked:\n%s", host, r.stderr)
+	}
+
+	// Without --offline a bad config.toml stops apply before the daemon is
+	// asked.
+	writeFile(t, s.config, "[[runners]\n", 0o600)
+	r = runCLIDeps(t, realDetect, filepath.Join(s.dir, "home"), s.env, "apply", "--answers", s.answers, "--config", s.config, "--skip-probes")
+	if r.code != ExitInput {
+		t.Fatalf("apply with a bad config.toml (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := conns(); n != 0 {
+		t.Errorf("apply connected %d time(s) to the Docker daemon at %s before reading config.toml", n, host)
 	}
 }

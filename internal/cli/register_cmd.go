@@ -173,6 +173,7 @@ func registerRun(ctx context.Context, opts *RegisterOptions) error {
 		a.ConfigPath = in.ConfigPath
 	}
 	w.ConfigPath = a.ConfigPath
+	w.LeaveRunner = in.LeaveRunner
 	prepared, err := wizard.PrepareAnswers(in.Answers, nil, wizard.Resolver{LookupEnv: env, ReadFile: func(p string) ([]byte, error) { return userfile.Read(p, 1<<20) }}, w.Hostname)
 	if err != nil {
 		return reportError(a.IO, a.Output, err)
