@@ -92,15 +92,17 @@ func newCreation(a *Answers, existing *render.ExistingRunner, opts ApplyOptions)
 		return cr, nil
 	}
 	if err := gitlab.CheckTokenDestination(a.GitLab.URL, gitlab.LookupEnv(opts.Env)); err != nil {
-		fe := FieldError{Field: "gitlab.create.api_token", Problem: err.Error()}
-		if de := (*gitlab.TokenDestinationError)(nil); errors.As(err, &de) {
-			fe.Problem, fe.Fix = de.Reason, de.Fix
-		}
-		return nil, &ValidationError{Problems: []FieldError{fe}}
+		return nil, apiTokenRefusal(err)
 	}
 	api, err := newGitLab(a, opts)
 	if err != nil {
 		return nil, err
+	}
+	// Plain http through a proxy: the transport knows, not the URL.
+	if rc, ok := api.(interface{ CheckAPITokenRoute() error }); ok {
+		if err := rc.CheckAPITokenRoute(); err != nil {
+			return nil, apiTokenRefusal(err)
+		}
 	}
 	capi, ok := api.(CreateAPI)
 	if !ok {
@@ -108,6 +110,16 @@ func newCreation(a *Answers, existing *render.ExistingRunner, opts ApplyOptions)
 	}
 	cr.api, cr.runners = capi, api
 	return cr, nil
+}
+
+// apiTokenRefusal is the exit-2 error for an API token that may not go
+// where gitlab.url (and the proxy) would send it.
+func apiTokenRefusal(err error) error {
+	fe := FieldError{Field: "gitlab.create.api_token", Problem: err.Error()}
+	if de := (*gitlab.TokenDestinationError)(nil); errors.As(err, &de) {
+		fe.Problem, fe.Fix = de.Reason, de.Fix
+	}
+	return &ValidationError{Problems: []FieldError{fe}}
 }
 
 // planned is the plan's view of the creation.
