@@ -583,8 +583,14 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 		}
 		return &RegisterFlagError{Flag: "--template-config", Problem: fmt.Sprintf("%s has keys GitLab Runner does not take:\n  %s", filepath.Base(path), strings.Join(msgs, "\n  "))}
 	}
+	if globals := render.TemplateGlobalKeys(data); len(globals) > 0 {
+		m.in.Warnings = append(m.in.Warnings, FieldError{Field: "--template-config", Warning: true,
+			Problem: fmt.Sprintf("%s sets %s outside [[runners]]: ignored, as gitlab-runner register ignores a template's global keys", filepath.Base(path), strings.Join(globals, ", ")),
+			Fix:     "set them in config.toml itself (concurrent: [runner] concurrent in an answers file)"})
+	}
 	// The template's strings are literal, as its flags' are.
 	walkTree(tr, "", func(_ string, s *string) { *s = Literal(*s) })
+	m.a.Runner.template = data
 	m.zeroOverrides(tr)
 	a := m.a
 	str := func(dst *string, key string) {

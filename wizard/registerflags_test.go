@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/runnerup/runnerup/internal/testenv"
+	"github.com/runnerup/runnerup/render"
 )
 
 // parseRegister runs ParseRegisterArgs with an environment and files (for
@@ -124,5 +127,58 @@ func TestRegisterPrecedence(t *testing.T) {
 	// Keys runnerup does not manage merge the same way.
 	if v, _ := getTreeValue(in.Answers.Runner.Extra, []string{"docker", "tls_verify"}); v != true {
 		t.Errorf("template's docker.tls_verify = %v", v)
+	}
+}
+
+// A template's tables runnerup does not manage are copied byte for byte
+// (comments, key order); a flag changing one of their keys changes that
+// key in place, and a flag adding one adds it, leaving the template's
+// other lines as they were.
+func TestRegisterTemplateSpliced(t *testing.T) {
+	template := `concurrent = 5
+[[runners]]
+  # the shared cache
+  [runners.cache]
+    Type = "s3"   # S3 cache, see wiki
+    Shared = true
+    [runners.cache.s3]
+      BucketName = "runners-cache"   # eu-west-1
+  [runners.kubernetes]
+    namespace = "ci"
+`
+	args := append(slices.Clone(registerBase), "--template-config", "t.toml", "--cache-shared=false", "--cache-s3-server-address", "s3.example.com", "--name", "spliced")
+	in := parseRegister(t, args, nil, map[string]string{"t.toml": template})
+	p, err := PrepareAnswers(in.Answers, nil, Resolver{LookupEnv: func(string) (string, bool) { return "", false }}, "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := renderConfig(nil, p.Resolved, &render.Credentials{ID: 1, Token: "glrt-REGISTERFLAGSTEST0001"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(out.Data)
+	for _, want := range []string{
+		"  # the shared cache\n  [runners.cache]\n    Type = \"s3\"   # S3 cache, see wiki\n    Shared = false\n",
+		"    [runners.cache.s3]\n      BucketName = \"runners-cache\"   # eu-west-1\n",
+		`ServerAddress = "s3.example.com"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("config.toml lacks %q:\n%s", want, got)
+		}
+	}
+	// The docker executor does not read [runners.kubernetes]: dropped, as
+	// gitlab-runner register drops it, not copied.
+	if strings.Contains(got, "kubernetes") {
+		t.Errorf("the unused [runners.kubernetes] was copied:\n%s", got)
+	}
+	testenv.CheckRunnerConfig(t, out.Data)
+	// The template's global keys are ignored, as the runner ignores them,
+	// with a warning.
+	var warned bool
+	for _, w := range in.Warnings {
+		warned = warned || strings.Contains(w.Problem, "concurrent")
+	}
+	if !warned {
+		t.Errorf("no warning that the template's concurrent is ignored: %+v", in.Warnings)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,7 +137,7 @@ func loadCorpus(t *testing.T) []corpusCase {
 // splitWants splits "key=value key=value" where a value may hold spaces up
 // to the next " key=" of a known key.
 func splitWants(s string) []string {
-	keys := []string{"name=", "executor=", "image=", "privileged=", "volumes=", "pull_policy=", "env=", "contains="}
+	keys := []string{"name=", "executor=", "image=", "privileged=", "volumes=", "pull_policy=", "env=", "contains=", "verbatim="}
 	var out []string
 	for s != "" {
 		next := len(s)
@@ -236,6 +237,13 @@ func TestRegisterCorpus(t *testing.T) {
 					ok = strings.Contains("|"+strings.Join(got.Environment, "|")+"|", "|"+v+"|")
 				case "contains":
 					ok = strings.Contains(string(data[len(otherRunners):]), v)
+				case "verbatim":
+					// Template lines N-M, byte for byte and in their order.
+					var from, to int
+					if _, err := fmt.Sscanf(v, "%d-%d", &from, &to); err != nil || from < 1 || to > len(c.template) {
+						t.Fatalf("bad want %q", w)
+					}
+					ok = strings.Contains(string(data[len(otherRunners):]), strings.Join(c.template[from-1:to], "\n")+"\n")
 				default:
 					t.Fatalf("unknown want %q", k)
 				}
