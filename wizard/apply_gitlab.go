@@ -139,10 +139,15 @@ func registerRunner(ctx context.Context, api RunnerAPI, a *Answers, timeout time
 	if desc == "" {
 		desc = g.Name
 	}
-	return api.Register(ctx, gitlab.RegisterRequest{
+	req := gitlab.RegisterRequest{
 		Token: g.Token, Description: desc, MaintenanceNote: g.MaintenanceNote, Tags: g.Tags,
 		RunUntagged: g.RunUntagged != nil && *g.RunUntagged || len(g.Tags) == 0, Locked: g.IsLocked(), AccessLevel: g.AccessLevel,
-	})
+		Paused: g.Paused != nil && *g.Paused,
+	}
+	if g.MaximumTimeout != nil {
+		req.MaximumTimeout = *g.MaximumTimeout
+	}
+	return api.Register(ctx, req)
 }
 
 // gitlabErrors turns a failed GitLab call into a CheckError; it knows what
