@@ -1,7 +1,6 @@
 package wizard
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -736,6 +735,3 @@ func templateServices(v any) []Service {
 	}
 	return out
 }
-
-// ErrNotInteractive: runnerup register asks nothing on stdin.
-var ErrNotInteractive = errors.New("runnerup register asks no questions on stdin")
