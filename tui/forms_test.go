@@ -140,6 +140,7 @@ func TestBuildGitLabForm(t *testing.T) {
 			name: "authentication token skips registration fields",
 			steps: []interactionStep{
 				at("gitlab.url"), typeKeys("https://gitlab.example.com"), enter(),
+				at("gitlab.create"), enter(),
 				at("gitlab.token"), typeKeys("glrt-abcdefghijklmnopqrstu"), enter(),
 				at("gitlab.name"), enter(), // default: the host name
 				at("gitlab.tls_ca_file"), enter(),
@@ -151,6 +152,7 @@ func TestBuildGitLabForm(t *testing.T) {
 			steps: []interactionStep{
 				at("gitlab.url"), typeKeys("gitlab.example.com"), enter(),
 				clearLine(), typeKeys("https://gitlab.example.com"), enter(),
+				at("gitlab.create"), enter(),
 				at("gitlab.token"), typeKeys("glrt-abcdefghijklmnopqrstu"), enter(),
 				at("gitlab.name"), clearLine(), typeKeys("ci-01"), enter(),
 				at("gitlab.tls_ca_file"), enter(),
@@ -161,6 +163,7 @@ func TestBuildGitLabForm(t *testing.T) {
 			name: "registration token asks registration fields",
 			steps: []interactionStep{
 				at("gitlab.url"), typeKeys("https://gitlab.example.com"), enter(),
+				at("gitlab.create"), enter(),
 				at("gitlab.token"), typeKeys("GR1348941abcdefghijklmnop"), enter(),
 				at("gitlab.description"), typeKeys("ci box"), enter(),
 				at("gitlab.tags"), typeKeys("docker, linux"), enter(),
@@ -180,6 +183,7 @@ func TestBuildGitLabForm(t *testing.T) {
 			name: "unprefixed token asks its kind",
 			steps: []interactionStep{
 				at("gitlab.url"), typeKeys("https://gitlab.example.com"), enter(),
+				at("gitlab.create"), enter(),
 				at("gitlab.token"), typeKeys("abcdefghijklmnopqrstu"), enter(),
 				at("gitlab.token_kind"), down(), enter(), // authentication
 				at("gitlab.name"), enter(),

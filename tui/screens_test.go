@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/runnerup/runnerup/internal/gitlab"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/wizard"
@@ -25,6 +26,11 @@ func (screenProbe) probe(_ context.Context, a *wizard.Answers, onResult func(pro
 		add(probe.Result{ID: probe.IDGitLabDNS, Title: "GitLab host name resolves", Status: probe.Pass, Detail: "gitlab.example.com → 192.0.2.10"})
 		add(probe.Result{ID: probe.IDGitLabTCP, Title: "GitLab port is reachable", Status: probe.Pass, Detail: "connected to 192.0.2.10:443"})
 		add(probe.Result{ID: probe.IDGitLabTLS, Title: "GitLab TLS certificate", Status: probe.Warn, Detail: "expires in 9 days", Hint: "renew the certificate"})
+	}
+	if a.GitLab.Create != nil && a.GitLab.Create.APIToken != "" {
+		add(probe.Result{ID: wizard.IDAPIToken, Title: "API token for runner creation", Status: probe.Pass,
+			Detail: "@alice can create runners · scopes create_runner, read_api",
+			Data:   wizard.APITokenInfo{UserKnown: true, User: gitlab.User{Username: "alice"}, Scopes: []string{"create_runner", "read_api"}, CanCreate: true, CanList: true}})
 	}
 	if a.GitLab.Token != "" {
 		add(probe.Result{ID: probe.IDGitLabToken, Title: "Runner token", Status: probe.Pass, Detail: "glrt-…uvwx is valid (runner #42)"})
@@ -80,7 +86,7 @@ func TestStepScreensGolden(t *testing.T) {
 	d.wantFocus("gitlab.url")
 	shot("01-gitlab-url")
 	d.typ("https://gitlab.example.com")
-	d.keys("enter")
+	d.keys("enter", "enter")
 	d.typ(scToken)
 	probeNow()
 	shot("02-gitlab-token")
@@ -111,6 +117,7 @@ func TestStepScreensGolden(t *testing.T) {
 	shot("08-service-form")
 	d.typ("db")
 	d.keys("enter")
+	probeNow()
 	shot("09-services-list")
 	d.keys("enter")
 	d.wantFocus("registries[0].method")
