@@ -90,7 +90,7 @@ func TestWizardCreatesRunner(t *testing.T) {
 		s.expect("> many/p00")
 		// Search as you type: the list narrows to the project.
 		s.typ("gate")
-		sc = s.waitFor("the list narrowed to team/api-gateway", func(sc string) bool {
+		s.waitFor("the list narrowed to team/api-gateway", func(sc string) bool {
 			return strings.Contains(sc, "> team/api-gateway") && strings.Contains(sc, "1 of 1") && !strings.Contains(sc, "team/app")
 		})
 		s.key("Enter")
@@ -195,8 +195,8 @@ func TestWizardCreatePicker(t *testing.T) {
 		}
 		// Groups: only the one alice owns.
 		s.key("C-u", "Right")
-		sc = s.expect("[Groups]")
-		sc = s.waitFor("the groups", func(sc string) bool { return strings.Contains(sc, "> team") && strings.Contains(sc, "1 of 1") })
+		s.expect("[Groups]")
+		s.waitFor("the groups", func(sc string) bool { return strings.Contains(sc, "> team") && strings.Contains(sc, "1 of 1") })
 		// The instance: alice is no administrator.
 		s.key("Right")
 		s.expect("[Instance]")

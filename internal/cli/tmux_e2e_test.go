@@ -791,7 +791,7 @@ func TestWizardNoColorMarkers(t *testing.T) {
 			t.Errorf("Yes/No shows no selection without colour: %q\n%s", l, sc)
 		}
 		s.key("Left") // Yes
-		sc = s.expect("[Yes]")
+		s.expect("[Yes]")
 		s.key("Enter")
 		wantMark(t, s.focus("Lock to the current project?"), "Yes", "[Yes]", "Yes/No")
 		s.key("Enter")
