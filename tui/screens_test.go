@@ -69,16 +69,7 @@ func TestStepScreensGolden(t *testing.T) {
 	o.NoColor = true
 	o.Probe = screenProbe{}.probe
 	d := newDriver(t, o)
-	shot := func(name string) {
-		t.Helper()
-		v := d.view()
-		for i, l := range strings.Split(v, "\n") {
-			if w := ansi.StringWidth(l); w > 80 {
-				t.Errorf("%s: line %d is %d wide", name, i, w)
-			}
-		}
-		assertGolden(t, "testdata/TestStepScreensGolden/"+name+".golden", []byte(v+"\n"))
-	}
+	shot := func(name string) { t.Helper(); d.shot("TestStepScreensGolden", name) }
 	// The debounced re-probe is a timer the driver drops: run it now, as
 	// the tick would.
 	probeNow := func() { d.run(d.m.startProbeCmd()) }
@@ -143,4 +134,18 @@ func TestStepScreensGolden(t *testing.T) {
 	d.wantStep(stepDone)
 	shot("15-done")
 	assertGolden(t, "testdata/TestStepScreensGolden/16-after-exit.golden", []byte(ansi.Strip(d.m.finalText())))
+}
+
+// shot compares the screen with testdata/<test>/<name>.golden, after
+// checking that no line is wider than the 80 columns it is drawn at.
+func (d *driver) shot(test, name string) string {
+	d.t.Helper()
+	v := d.view()
+	for i, l := range strings.Split(v, "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			d.t.Errorf("%s: line %d is %d wide", name, i, w)
+		}
+	}
+	assertGolden(d.t, "testdata/"+test+"/"+name+".golden", []byte(v+"\n"))
+	return v
 }

@@ -55,6 +55,27 @@ func createRequests(srv *fakegitlab.Server) int {
 	return n
 }
 
+// createSession is a wizard on a fresh machine (env: more environment)
+// against a new createGitLab, answered up to the API token field, which it
+// returns the screen of.
+type createSession struct {
+	*tmuxSession
+	world *wizardWorld
+	srv   *fakegitlab.Server
+	ids   map[string]int64
+}
+
+func startCreate(t *testing.T, w, h int, env ...string) (*createSession, string) {
+	t.Helper()
+	srv, ids := createGitLab(t)
+	world := newWorld(t, "unix:///nonexistent.sock")
+	world.env = env
+	s := startWizard(t, w, h, world)
+	s.answer("GitLab URL", srv.URL)
+	s.noToken()
+	return &createSession{tmuxSession: s, world: world, srv: srv, ids: ids}, s.focus("API token")
+}
+
 // noToken answers "Do you have a runner token?" with No.
 func (s *tmuxSession) noToken() {
 	s.t.Helper()
@@ -73,12 +94,8 @@ func TestWizardCreatesRunner(t *testing.T) {
 	testenv.Need(t, true, "tmux")
 	testenv.Isolate(t)
 	eachSize(t, func(t *testing.T, w, h int) {
-		srv, ids := createGitLab(t)
-		world := newWorld(t, "unix:///nonexistent.sock")
-		s := startWizard(t, w, h, world)
-		s.answer("GitLab URL", srv.URL)
-		s.noToken()
-		s.focus("API token")
+		cs, _ := startCreate(t, w, h)
+		s, world, srv, ids := cs.tmuxSession, cs.world, cs.srv, cs.ids
 		s.typ(createToken)
 		// Checked live: whose token, and that it can create runners.
 		sc := s.expectFlat("API token for runner creation — @alice can create runners")
@@ -164,13 +181,8 @@ func TestWizardCreatePicker(t *testing.T) {
 	testenv.Need(t, true, "tmux")
 	testenv.Isolate(t)
 	eachSize(t, func(t *testing.T, w, h int) {
-		srv, _ := createGitLab(t)
-		world := newWorld(t, "unix:///nonexistent.sock")
-		world.env = []string{"GITLAB_TOKEN=" + createToken}
-		s := startWizard(t, w, h, world)
-		s.answer("GitLab URL", srv.URL)
-		s.noToken()
-		sc := s.focus("API token")
+		cs, sc := startCreate(t, w, h, "GITLAB_TOKEN="+createToken)
+		s := cs.tmuxSession
 		if l := fieldValue(sc, "API token"); !strings.Contains(l, "the token in $GITLAB_TOKEN") {
 			t.Errorf("the empty API token does not say it uses $GITLAB_TOKEN: %q", l)
 		}
@@ -218,11 +230,8 @@ func TestWizardCreateTokenLacksScope(t *testing.T) {
 	testenv.Need(t, true, "tmux")
 	testenv.Isolate(t)
 	eachSize(t, func(t *testing.T, w, h int) {
-		srv, _ := createGitLab(t)
-		s := startWizard(t, w, h, newWorld(t, "unix:///nonexistent.sock"))
-		s.answer("GitLab URL", srv.URL)
-		s.noToken()
-		s.focus("API token")
+		cs, _ := startCreate(t, w, h)
+		s := cs.tmuxSession
 		s.typ(readonlyToken)
 		sc := s.expectRE(`✗ gitlab\.api-token`)
 		if l := line(sc, "API token"); !strings.Contains(l, "✗") {
