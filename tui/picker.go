@@ -142,9 +142,9 @@ func (p *targetPicker) more() tea.Cmd {
 }
 
 // refresh reads the list again when what it depends on changed (another
-// token, another GitLab).
+// token, another GitLab), or when the last lookup failed.
 func (p *targetPicker) refresh() tea.Cmd {
-	if k := p.listKey(); k != p.itemsFor {
+	if k := p.listKey(); k != p.itemsFor || p.err != nil && !p.loading {
 		p.itemsFor = k
 		p.items, p.itemsQuery, p.next, p.cursor, p.offset = nil, "", 0, 0, 0
 		return p.query()
@@ -559,7 +559,7 @@ func (m *model) pickerFor(f wizard.Field, a *wizard.Answers, ctx wizard.Context)
 	p.load = m.pickerLoadCmd
 	p.source = m.pickerSource
 	p.info = m.apiTokenInfo
-	p.spinner = m.spin.View
+	p.spinner = func() string { return m.spin.View() } // the current frame, not a copy
 	m.picker = p
 	return p
 }
