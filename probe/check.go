@@ -34,8 +34,13 @@ type Result struct {
 	Hint   string `json:"hint,omitempty"`
 	// Finding names what a warn or fail found, when one check can find
 	// several things (systemid.cloned, runner.stale); stable like ID.
-	Finding    string `json:"finding,omitempty"`
-	DurationMS int64  `json:"duration_ms"`
+	Finding string `json:"finding,omitempty"`
+	// StartedMS is when the check started (its Needs done), in
+	// milliseconds since the run started; with DurationMS it places the
+	// check on the run's timeline, so the critical path is visible. A check
+	// skipped for a failed or interrupted dependency has duration 0.
+	StartedMS  int64 `json:"started_ms"`
+	DurationMS int64 `json:"duration_ms"`
 	// Data carries facts dependent checks need (the daemon's platform, a
 	// registry's challenge); never printed.
 	Data any `json:"-"`
@@ -99,6 +104,8 @@ func Run(ctx context.Context, checks []Check, opts Options) ([]Result, error) {
 	if err := validateGraph(checks); err != nil {
 		return nil, err
 	}
+	runStart := opts.Now()
+	since := func(t time.Time) int64 { return t.Sub(runStart).Milliseconds() }
 	done := make(map[string]chan struct{}, len(checks))
 	for _, c := range checks {
 		done[c.ID] = make(chan struct{})
@@ -129,7 +136,7 @@ func Run(ctx context.Context, checks []Check, opts Options) ([]Result, error) {
 				select {
 				case <-done[n]:
 				case <-ctx.Done():
-					finished(Result{ID: c.ID, Title: c.Title, Status: Skip, Detail: "interrupted"})
+					finished(Result{ID: c.ID, Title: c.Title, Status: Skip, Detail: "interrupted", StartedMS: since(opts.Now())})
 					return
 				}
 				mu.Lock()
@@ -139,7 +146,7 @@ func Run(ctx context.Context, checks []Check, opts Options) ([]Result, error) {
 			if !c.RunAfterFailure {
 				for _, n := range c.Needs {
 					if s := deps[n].Status; s == Fail || s == Skip {
-						finished(Result{ID: c.ID, Title: c.Title, Status: Skip, Detail: fmt.Sprintf("skipped: %s did not pass", n)})
+						finished(Result{ID: c.ID, Title: c.Title, Status: Skip, Detail: fmt.Sprintf("skipped: %s did not pass", n), StartedMS: since(opts.Now())})
 						return
 					}
 				}
@@ -157,7 +164,7 @@ func Run(ctx context.Context, checks []Check, opts Options) ([]Result, error) {
 				defer mu.Unlock()
 				return results[id], true
 			}
-			finished(runOne(ctx, c, deps, opts, await))
+			finished(runOne(ctx, c, deps, opts, await, since))
 		}(c)
 	}
 	wg.Wait()
@@ -181,7 +188,7 @@ func Await(ctx context.Context, id string) (Result, bool) {
 	return f(ctx, id)
 }
 
-func runOne(ctx context.Context, c Check, deps Deps, opts Options, await func(context.Context, string) (Result, bool)) (r Result) {
+func runOne(ctx context.Context, c Check, deps Deps, opts Options, await func(context.Context, string) (Result, bool), since func(time.Time) int64) (r Result) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = opts.Timeout
@@ -194,7 +201,11 @@ func runOne(ctx context.Context, c Check, deps Deps, opts Options, await func(co
 			r = Result{Status: Fail, Detail: fmt.Sprintf("internal error: %v", p)}
 		}
 		r.ID, r.Title = c.ID, c.Title
-		r.DurationMS = opts.Now().Sub(start).Milliseconds()
+		// Both truncated to whole milliseconds from the same origin, so
+		// started_ms + duration_ms never exceeds a later check's started_ms.
+		end := opts.Now()
+		r.StartedMS = since(start)
+		r.DurationMS = since(end) - r.StartedMS
 		if r.Status == "" {
 			r.Status = Pass
 		}
