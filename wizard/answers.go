@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/runnerup/runnerup/internal/userfile"
+	"github.com/runnerup/runnerup/render"
 )
 
 // SchemaVersion is the answers-file version this build reads and writes.
@@ -125,29 +126,8 @@ const (
 )
 
 // StringOrList accepts `pull_policy = "always"` as well as a list, as the
-// runner itself does.
-type StringOrList []string
-
-// UnmarshalTOML implements toml.Unmarshaler.
-func (s *StringOrList) UnmarshalTOML(v any) error {
-	switch v := v.(type) {
-	case string:
-		*s = StringOrList{v}
-	case []any:
-		out := make(StringOrList, 0, len(v))
-		for i, e := range v {
-			str, ok := e.(string)
-			if !ok {
-				return fmt.Errorf("element %d is %T, want a string", i, e)
-			}
-			out = append(out, str)
-		}
-		*s = out
-	default:
-		return fmt.Errorf("want a string or a list of strings, got %T", v)
-	}
-	return nil
-}
+// runner itself does (one type with render's reading of config.toml).
+type StringOrList = render.StringOrList
 
 // LoadError is a problem reading or decoding an answers file (exit code 2).
 type LoadError struct {

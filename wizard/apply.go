@@ -1,26 +1,17 @@
 package wizard
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/runnerup/runnerup/internal/gitlab"
-	"github.com/runnerup/runnerup/internal/safewrite"
-	"github.com/runnerup/runnerup/internal/secret"
-	"github.com/runnerup/runnerup/internal/systemid"
-	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/probe/service"
-	"github.com/runnerup/runnerup/probe/suite"
-	"github.com/runnerup/runnerup/render"
 )
 
 // InputError is bad input that is not a single answers field: an unreadable
@@ -132,6 +123,9 @@ type ApplyResult struct {
 	Service *service.Install `json:"service,omitempty"`
 	// NextSteps say what to do now, for the install kind found.
 	NextSteps []string `json:"next_steps"`
+	// Plan is what apply decided to do before contacting or writing
+	// anything (added to the JSON contract additively).
+	Plan *Plan `json:"plan,omitempty"`
 }
 
 // PrunedRunner is a stale entry apply removed.
@@ -216,425 +210,66 @@ func literalSecretWarnings(raw *Answers, path string) []FieldError {
 	return out
 }
 
-// Apply replays prepared answers headless: it finds or registers the
-// runner, renders config.toml and config.json, and writes them safely
-// (unless DryRun). It never registers a runner that is already in the file.
+// Apply replays prepared answers headless. It runs as stages, each a
+// small function of its own:
+//
+//	load    read config.toml, find the runner once, check what depends on it
+//	plan    decide what happens to the runner and its files: a Plan value
+//	checks  the live checks (only the local host checks with SkipProbes)
+//	render  the new config.toml and config.json bytes and their redacted diffs
+//	write   safewrite.Update, rendering again if another process wrote meanwhile
+//
+// GitLab is called where the plan says: an authentication token is
+// verified before the checks (a wrong token stops apply first), a
+// registration token registers after them, and never in a dry run. Apply
+// never registers a runner that is already in the file.
 func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, error) {
-	a := p.Resolved
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Timeout == 0 {
-		opts.Timeout = 10 * time.Second
-	}
-	scan := scanService(ctx, &opts, a.Docker.Host)
-	paths, warnings := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
-	res := &ApplyResult{DryRun: opts.DryRun, Warnings: append(append([]FieldError{}, p.Warnings...), warnings...), Service: opts.Paths.Service}
-	res.ConfigTOML.Path = paths.ConfigTOML
-
-	oldTOML, err := readExisting(paths.ConfigTOML)
+	opts = opts.withDefaults()
+	l, err := load(ctx, p, &opts)
 	if err != nil {
 		return nil, err
 	}
-	_, existing, err := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
-	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
-	}
-	// What depends on the runner (its executor, an image on disk) is
-	// checked now that it is known; the checks see the runner as apply
-	// leaves it (eff), the render only what the answers set (a).
-	targetProblems := a.ValidateFor(existing)
-	if blocking := Blocking(targetProblems); len(blocking) > 0 {
-		return nil, &ValidationError{Problems: blocking}
-	}
-	res.Warnings = append(res.Warnings, targetProblems...)
-	eff := a.ForRunner(existing)
-	configDir := filepath.Dir(paths.ConfigTOML)
-	sysID, sysIDFromFile, err := systemid.Resolve(configDir)
-	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("reading %s: %w", filepath.Join(configDir, systemid.FileName), err)}
-	}
-	// Verify calls use the id the host has now: a fresh id reaches GitLab
-	// only once it is written and the runner restarts, so a dry run or a
-	// failed check never adds a runner manager for it.
-	opts.systemID = sysID
-	writeID := sysID
-	if opts.FreshSystemID {
-		writeID = systemid.Random()
-	}
-	res.Runner = RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, SystemID: writeID}
+	plan := l.plan(opts)
+	res := l.newResult(&plan, opts)
 
-	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
-	var creds *render.Credentials
-	var register bool
-	var rotated *probe.Result
-	switch {
-	case existing != nil && kind == TokenRegistration:
-		// Registered before: a registration token must not make a second runner.
-		res.Runner.Action, res.Runner.ID = "kept", existing.ID
-	case existing != nil && existing.Token == a.GitLab.Token:
-		res.Runner.Action, res.Runner.ID = "kept", existing.ID
-	case existing != nil && !opts.ReplaceToken:
-		res.Runner.Action, res.Runner.ID = "kept", existing.ID
-		rotated = rotatedResult(a, existing)
-	case kind == TokenRegistration:
-		register = true
-	default:
-		api, err := newGitLab(a, opts)
-		if err != nil {
-			return nil, err
-		}
-		r, err := verify(ctx, api, a.GitLab.Token, sysID, opts.Timeout)
-		if err != nil {
-			return nil, err
-		}
-		creds = &render.Credentials{ID: r.ID, Token: a.GitLab.Token, ObtainedAt: opts.Now(), ExpiresAt: r.TokenExpiresAt}
-		res.Runner.Action, res.Runner.ID = "verified", r.ID
-	}
-	if register {
-		// Render once with a placeholder first: a config.toml runnerup
-		// cannot edit must fail before GitLab creates a runner.
-		placeholder := &render.Credentials{Token: "<issued by GitLab at registration>", ObtainedAt: opts.Now()}
-		if _, err := renderConfig(oldTOML, a, placeholder, existing); err != nil {
-			return nil, err
-		}
-	}
-	// Live checks run before anything is registered or written: a job
-	// that cannot pull its image should stop apply, not the first pipeline.
-	fleetOpts := eff.fleetOptions(paths, oldTOML, scan, opts, fleetApply)
-	if rotated != nil {
-		res.Checks = append(res.Checks, reportNow(*rotated, opts.Probe))
-	}
-	if opts.SkipProbes {
-		res.Warnings = append(res.Warnings, FieldError{Field: "probes", Warning: true,
-			Problem: "live checks skipped (--skip-probes): nothing proves that jobs can pull their images",
-			Fix:     "run `runnerup probe --answers FILE` when the network is available"})
-		// The host checks are local: run them anyway.
-		fleetOpts.Runners.Verify = nil
-		checks, err := runProbes(ctx, suite.Plan{Fleet: fleetOpts}, opts.Probe)
-		res.Checks = append(res.Checks, checks...)
-		if err != nil {
-			return res, err
-		}
-	} else {
-		in, err := inputsFor(eff, paths, oldTOML)
-		if err != nil {
-			return nil, err
-		}
-		in.systemID = sysID
-		in.fleet = fleetOpts
-		checks, err := runProbes(ctx, eff.withDiskToken(rotated, existing).plan(in), opts.Probe)
-		res.Checks = append(res.Checks, checks...)
-		if err != nil {
-			return res, err
-		}
-	}
-	stale := opts.Prune
-	if opts.PruneStale {
-		stale = append(stale, fleet.StaleRunners(res.Checks)...)
-	}
-	if register {
-		placeholder := &render.Credentials{Token: "<issued by GitLab at registration>", ObtainedAt: opts.Now()}
-		if opts.DryRun {
-			creds = placeholder
-			res.Runner.Action = "would-register"
-		} else {
-			api, err := newGitLab(a, opts)
-			if err != nil {
-				return nil, err
-			}
-			r, err := registerRunner(ctx, api, a, opts.Timeout)
-			if err != nil {
-				return nil, err
-			}
-			creds = &render.Credentials{ID: r.ID, Token: r.Token, ObtainedAt: opts.Now(), ExpiresAt: r.TokenExpiresAt}
-			res.Runner.Action, res.Runner.ID = "registered", r.ID
-		}
-	}
-	tokenShown := a.GitLab.Token
-	if creds != nil {
-		tokenShown = creds.Token
-	} else if existing != nil {
-		tokenShown = existing.Token
-	}
-	res.Runner.Token = secret.Token(tokenShown)
-
-	// What to write is decided from the file as read above; the write then
-	// re-reads it under the lock (safewrite.Update), and when another
-	// process changed it meanwhile, renders again from those bytes, so
-	// concurrent applies never drop each other's edits.
-	redactor := redactorFor(a, creds)
-	jsonPath := filepath.Join(paths.DockerConfigDir, "config.json")
-	var oldJSON []byte
-	if a.WritesDockerConfig() {
-		if oldJSON, err = readExisting(jsonPath); err != nil {
-			return nil, err
-		}
-	}
-	out, err := renderFiles(a, creds, oldTOML, oldJSON, jsonPath, stale)
+	creds, err := l.credentialsBeforeChecks(ctx, plan, opts, res)
 	if err != nil {
 		return nil, err
 	}
-	res.Runner.Appended = out.appended
-	res.Pruned = prunedResult(out.pruned)
-	res.ConfigTOML.Diff = render.Diff(paths.ConfigTOML, oldTOML, out.toml, redactor)
-	res.ConfigTOML.Changed = res.ConfigTOML.Diff != ""
-	res.ConfigTOML.Created = len(oldTOML) == 0 && !fileExists(paths.ConfigTOML)
-	files := []safewrite.File{{Path: paths.ConfigTOML, Secret: true}}
-	if a.WritesDockerConfig() {
-		fc := &FileChange{Path: jsonPath, Diff: render.Diff(jsonPath, oldJSON, out.json, redactor)}
-		fc.Changed, fc.Created = fc.Diff != "", !fileExists(jsonPath)
-		res.DockerConfig = fc
-		files = append(files, safewrite.File{Path: jsonPath, Secret: true})
+	in, err := l.checkInputs(plan)
+	if err != nil {
+		return nil, err
 	}
-	idPath := filepath.Join(configDir, systemid.FileName)
-	if opts.FreshSystemID || (!sysIDFromFile && res.ConfigTOML.Changed) {
-		// The runner would create it on start; writing it now keeps the id
-		// verify used and the one the runner will send the same.
-		res.SystemID = &FileChange{Path: idPath, Changed: true, Created: !fileExists(idPath)}
-		files = append(files, safewrite.File{Path: idPath, Secret: true})
+	checks, warnings, err := l.runChecks(ctx, plan, in, opts)
+	res.Checks, res.Warnings = append(res.Checks, checks...), append(res.Warnings, warnings...)
+	if err != nil {
+		return res, err
 	}
-	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || opts.FreshSystemID
-	res.NextSteps = nextSteps(res, opts.Paths.Service, scan.detected)
+	plan.addStale(opts, res.Checks)
+	if creds, err = l.credentialsAfterChecks(ctx, plan, opts, res, creds); err != nil {
+		return nil, err
+	}
+
+	out, err := l.render(plan, creds, opts, res)
+	if err != nil {
+		return nil, err
+	}
 	if opts.DryRun || !res.Changed {
 		return res, nil
 	}
-	update := func(cur map[string][]byte) (map[string][]byte, error) {
-		curTOML, curJSON := cur[paths.ConfigTOML], cur[jsonPath]
-		now := out
-		if !bytes.Equal(curTOML, oldTOML) || (res.DockerConfig != nil && !bytes.Equal(curJSON, oldJSON)) {
-			// Another process wrote meanwhile: start from its bytes.
-			_, curExisting, err := render.FindRunner(curTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
-			if err != nil {
-				return nil, &InputError{Err: fmt.Errorf("%s (changed while applying): %w", paths.ConfigTOML, err)}
-			}
-			if res.Runner.Action == "registered" && existing == nil && curExisting != nil {
-				return nil, fmt.Errorf("another process added runner %q to %s while this one was being registered", a.GitLab.Name, paths.ConfigTOML)
-			}
-			if now, err = renderFiles(a, creds, curTOML, curJSON, jsonPath, stale); err != nil {
-				return nil, fmt.Errorf("%s changed while applying: %w", paths.ConfigTOML, err)
-			}
-			res.Runner.Appended = now.appended
-			res.Pruned = prunedResult(now.pruned)
-			res.ConfigTOML.Diff = render.Diff(paths.ConfigTOML, curTOML, now.toml, redactor)
-			if res.DockerConfig != nil {
-				res.DockerConfig.Diff = render.Diff(jsonPath, curJSON, now.json, redactor)
-			}
-		}
-		data := map[string][]byte{paths.ConfigTOML: now.toml}
-		if res.DockerConfig != nil {
-			data[jsonPath] = now.json
-		}
-		if res.SystemID != nil && (opts.FreshSystemID || cur[idPath] == nil && !bytes.Equal(curTOML, now.toml)) {
-			data[idPath] = []byte(writeID)
-		}
-		return data, nil
-	}
-	written, err := safewrite.Update(files, update, safewrite.Options{Now: opts.Now, LockTimeout: opts.LockTimeout})
-	if err != nil {
-		if res.Runner.Action == "registered" {
-			return nil, fmt.Errorf("GitLab registered runner #%d but it could not be saved; remove it in GitLab (Settings › CI/CD › Runners) before retrying: %w", res.Runner.ID, err)
-		}
+	if err := l.write(out, plan, creds, opts, res); err != nil {
 		return nil, err
 	}
-	for _, w := range written {
-		switch {
-		case w.Path == res.ConfigTOML.Path:
-			res.ConfigTOML.Changed, res.ConfigTOML.Created, res.ConfigTOML.Backup = w.Changed, w.Created, w.BackupPath
-		case res.DockerConfig != nil && w.Path == res.DockerConfig.Path:
-			res.DockerConfig.Changed, res.DockerConfig.Created, res.DockerConfig.Backup = w.Changed, w.Created, w.BackupPath
-		case res.SystemID != nil && w.Path == res.SystemID.Path:
-			res.SystemID.Changed, res.SystemID.Created = w.Changed, w.Created
-			if !w.Changed {
-				res.SystemID = nil
-			}
-		}
-	}
-	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || res.SystemID != nil
-	res.NextSteps = nextSteps(res, opts.Paths.Service, scan.detected)
 	return res, nil
 }
 
-// renderedFiles are apply's new config.toml and config.json bytes.
-type renderedFiles struct {
-	pruned     []fleet.Runner
-	toml, json []byte
-	appended   bool
-}
-
-// renderFiles renders both files from their current bytes; json is only
-// rendered when the answers write config.json.
-func renderFiles(a *Answers, creds *render.Credentials, oldTOML, oldJSON []byte, jsonPath string, stale []fleet.Runner) (renderedFiles, error) {
-	idx, existing, err := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
-	if err != nil {
-		return renderedFiles{}, &InputError{Err: err}
+// withDefaults fills the options apply needs and the caller left zero.
+func (o ApplyOptions) withDefaults() ApplyOptions {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	pruned, removed, err := pruneStale(oldTOML, stale, idx)
-	if err != nil {
-		return renderedFiles{}, err
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Second
 	}
-	rendered, err := renderConfig(pruned, a, creds, existing)
-	if err != nil {
-		return renderedFiles{}, err
-	}
-	out := renderedFiles{toml: rendered.Data, appended: rendered.Appended, pruned: removed}
-	if a.WritesDockerConfig() {
-		if out.json, err = render.DockerConfig(oldJSON, a.DockerConfigEdit()); err != nil {
-			return renderedFiles{}, &InputError{Err: fmt.Errorf("%s: %w", jsonPath, err)}
-		}
-	}
-	return out, nil
-}
-
-func matchToken(a *Answers) string {
-	if kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind); kind == TokenAuthentication {
-		return a.GitLab.Token
-	}
-	return ""
-}
-
-func renderConfig(old []byte, a *Answers, creds *render.Credentials, existing *render.ExistingRunner) (render.ConfigResult, error) {
-	edit, err := a.ConfigEdit(creds, existing)
-	if err != nil {
-		return render.ConfigResult{}, err
-	}
-	out, err := render.ConfigTOML(old, edit)
-	if err != nil {
-		var cerr *render.ConfigTOMLError
-		if errors.As(err, &cerr) {
-			return render.ConfigResult{}, &InputError{Err: err}
-		}
-		return render.ConfigResult{}, err
-	}
-	return out, nil
-}
-
-// redactorFor knows every secret of this run, so diffs hide them even where
-// no key name gives them away.
-func redactorFor(a *Answers, creds *render.Credentials) *secret.Redactor {
-	r := &secret.Redactor{}
-	r.AddToken(a.GitLab.Token)
-	if creds != nil {
-		r.AddToken(creds.Token)
-	}
-	for _, reg := range a.Registries {
-		if reg.Password != "" {
-			r.AddMasked(reg.Password)
-			r.AddMasked(render.EncodeAuth(reg.Username, reg.Password))
-		}
-	}
-	return r
-}
-
-// maxConfigSize bounds what is read of an existing config.toml or
-// config.json. GitLab Runner's files are a few KB (a runner entry is about
-// 500 bytes); a path that reads without end (/dev/zero) or a file of
-// hundreds of MB is not one, and reading it whole would exhaust memory.
-const maxConfigSize = 8 << 20
-
-// readExisting returns a config file's bytes, nil when it does not exist.
-// Only regular files are read: a FIFO would block the open until a writer
-// comes (Ctrl+C cannot interrupt it) and a device may never end.
-func readExisting(path string) ([]byte, error) {
-	data, err := userfile.Read(path, maxConfigSize)
-	switch {
-	case err == nil:
-		return data, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, nil
-	case errors.Is(err, fs.ErrPermission):
-		return nil, &InputError{Err: fmt.Errorf("reading %s: %w: run runnerup as the user that owns it (sudo for /etc/gitlab-runner), or pass --config/--docker-config to use other files (a service reading this one will not see them)", path, unwrapPathError(err))}
-	default:
-		return nil, &InputError{Err: fmt.Errorf("reading %s: %w", path, unwrapPathError(err))}
-	}
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-func newGitLab(a *Answers, opts ApplyOptions) (RunnerAPI, error) {
-	gopts := gitlab.Options{CAFile: a.GitLab.TLSCAFile, HTTPClient: opts.HTTPClient, UserAgent: "runnerup"}
-	if opts.NewGitLab != nil {
-		return opts.NewGitLab(a.GitLab.URL, gopts)
-	}
-	c, err := gitlab.New(a.GitLab.URL, gopts)
-	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("gitlab.url: %w", err)}
-	}
-	return c, nil
-}
-
-func verify(ctx context.Context, api RunnerAPI, token, sysID string, timeout time.Duration) (gitlab.Runner, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	r, err := api.Verify(ctx, token, sysID)
-	if err != nil {
-		return r, gitlabCheckError("gitlab.token", err)
-	}
-	return r, nil
-}
-
-func registerRunner(ctx context.Context, api RunnerAPI, a *Answers, timeout time.Duration) (gitlab.Runner, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	g := a.GitLab
-	desc := g.Description
-	if desc == "" {
-		desc = g.Name
-	}
-	r, err := api.Register(ctx, gitlab.RegisterRequest{
-		Token: g.Token, Description: desc, MaintenanceNote: g.MaintenanceNote, Tags: g.Tags,
-		RunUntagged: g.RunUntagged != nil && *g.RunUntagged || len(g.Tags) == 0, Locked: g.IsLocked(), AccessLevel: g.AccessLevel,
-	})
-	if err != nil {
-		return r, gitlabCheckError("gitlab.register", err)
-	}
-	return r, nil
-}
-
-// gitlabCheckError names the cause of a GitLab failure and its fix.
-func gitlabCheckError(check string, err error) error {
-	ce := &CheckError{Check: check, Err: err, Problem: err.Error()}
-	switch {
-	case errors.Is(err, gitlab.ErrTokenInvalid):
-		ce.Problem = "GitLab rejected the token (403): it is wrong, revoked, or the runner was deleted"
-		ce.Hint = "create a new runner in GitLab (Settings › CI/CD › Runners › New runner) and use its glrt- token"
-	case errors.Is(err, gitlab.ErrRegistrationDisabled):
-		ce.Problem = "GitLab refused the registration token (410 Gone): registration tokens are disabled on this instance"
-		ce.Hint = "create the runner in GitLab's UI and use its glrt- authentication token, or ask an admin to allow registration tokens"
-	case errors.Is(err, gitlab.ErrOrphaned):
-		ce.Problem = "GitLab says the runner is orphaned (422): its project or group is gone"
-		ce.Hint = "create a new runner and use its token"
-	case errors.Is(err, gitlab.ErrNotGitLab):
-		ce.Problem = "the URL does not answer like a GitLab API (" + err.Error() + ")"
-		ce.Hint = "check gitlab.url: it must be the instance's base URL, e.g. https://gitlab.example.com"
-	case errors.Is(err, gitlab.ErrTLSUnknownCA):
-		ce.Problem = "GitLab's TLS certificate is signed by an unknown authority"
-		ce.Hint = "set gitlab.tls_ca_file to the CA bundle (PEM) that signed it"
-	case errors.Is(err, gitlab.ErrTLSHostname):
-		ce.Problem = "GitLab's TLS certificate is not valid for this host name"
-		ce.Hint = "use the host name the certificate was issued for in gitlab.url"
-	case errors.Is(err, gitlab.ErrTLSExpired):
-		ce.Problem = "GitLab's TLS certificate has expired or is not yet valid"
-		ce.Hint = "renew the certificate on the GitLab server, and check this host's clock"
-	case errors.Is(err, gitlab.ErrCrossHostRedirect), errors.Is(err, gitlab.ErrPostRedirect):
-		ce.Problem = "GitLab redirected the request elsewhere; the token was not sent there (" + err.Error() + ")"
-		ce.Hint = "set gitlab.url to the address GitLab redirects to"
-	case errors.Is(err, gitlab.ErrDNS):
-		ce.Problem = "GitLab's host name does not resolve (" + err.Error() + ")"
-		ce.Hint = "check the host name in gitlab.url and this machine's DNS"
-	case errors.Is(err, gitlab.ErrConnRefused):
-		ce.Problem = "the connection to GitLab was refused (" + err.Error() + ")"
-		ce.Hint = "check the port in gitlab.url and that GitLab is running"
-	case errors.Is(err, gitlab.ErrTimeout):
-		ce.Problem = "GitLab did not answer in time (" + err.Error() + ")"
-		ce.Hint = "check the network path and proxy settings (HTTPS_PROXY/NO_PROXY)"
-	case errors.Is(err, gitlab.ErrRateLimited):
-		ce.Hint = "GitLab is rate limiting or migrating; retry later"
-	case errors.Is(err, gitlab.ErrServer):
-		ce.Hint = "GitLab had a server error; retry later"
-	}
-	return ce
+	return o
 }

@@ -106,8 +106,10 @@ const (
 	fleetInspect                  // probe --config and check --online: stale entries fail
 )
 
-// fleetOptions are the host checks for answers being applied to paths.
-func (a *Answers) fleetOptions(paths Paths, oldTOML []byte, scan serviceScan, opts ApplyOptions, mode fleetMode) *fleet.Options {
+// fleetOptions are the host checks for answers being applied to paths;
+// target is the answers' entry in oldTOML's [[runners]] (-1: new), which
+// the entry checks leave to the runner's own checks.
+func (a *Answers) fleetOptions(paths Paths, oldTOML []byte, scan serviceScan, opts ApplyOptions, mode fleetMode, target int) *fleet.Options {
 	f := &fleet.Options{
 		ConfigPath: paths.ConfigTOML, ConfigTOML: oldTOML,
 		Detected: scan.detected, Installs: scan.installs, DetectErr: scan.err,
@@ -120,7 +122,6 @@ func (a *Answers) fleetOptions(paths Paths, oldTOML []byte, scan serviceScan, op
 		f.WritesDockerConfig = a.WritesDockerConfig()
 		f.RegistryHosts = registryHosts(a.Images())
 	}
-	target, _, _ := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
 	f.Runners = fleet.RunnerOptions{Enabled: true, Skip: func(r fleet.Runner) bool { return r.Index == target }, Now: opts.Now, StaleStatus: probe.Warn}
 	if mode == fleetApply && (opts.PruneStale || opts.CheckStale) || mode == fleetInspect {
 		f.Runners.Verify = entryVerifier(opts)

@@ -11,6 +11,7 @@ import (
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
+	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/probe/suite"
 	"github.com/runnerup/runnerup/render"
@@ -25,6 +26,8 @@ type ProbeOptions struct {
 	// Tweak adjusts the plan before it runs (tests inject transports,
 	// fake helpers, daemon hosts).
 	Tweak func(*suite.Plan)
+	// Pull lets the daemon itself pull every image (probe --pull).
+	Pull bool
 }
 
 // probeInputs are the files as they will be after apply: the runner
@@ -68,10 +71,14 @@ func (a *Answers) plan(in probeInputs) suite.Plan {
 
 // runProbes runs a plan and turns failures into a CheckError.
 func runProbes(ctx context.Context, p suite.Plan, opts ProbeOptions) ([]probe.Result, error) {
+	if opts.Pull {
+		diagnose.EnablePull(&p)
+	}
 	if opts.Tweak != nil {
 		opts.Tweak(&p)
 	}
 	results, err := probe.Run(ctx, p.Checks(), probe.Options{Timeout: opts.Timeout, OnResult: opts.OnResult})
+	results = daemon.DaemonWins(results)
 	if err != nil {
 		return results, err
 	}
@@ -89,36 +96,29 @@ func runProbes(ctx context.Context, p suite.Plan, opts ProbeOptions) ([]probe.Re
 
 // Probe runs every live check for prepared answers and writes nothing:
 // `runnerup probe --answers`. It sees config.toml and config.json as apply
-// would leave them.
+// would leave them: it loads and plans as apply does, then runs the live
+// checks of that plan.
 func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result, error) {
-	a := p.Resolved
-	scan := scanService(ctx, &opts, a.Docker.Host)
-	paths, _ := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
-	oldTOML, err := readExisting(paths.ConfigTOML)
+	l, err := load(ctx, p, &opts)
 	if err != nil {
 		return nil, err
 	}
-	_, existing, err := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
-	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
-	}
-	if blocking := Blocking(a.ValidateFor(existing)); len(blocking) > 0 {
-		return nil, &ValidationError{Problems: blocking}
-	}
-	rotated := rotatedFor(a, existing)
-	a = a.ForRunner(existing)
-	in, err := inputsFor(a, paths, oldTOML)
+	plan := l.plan(opts)
+	in, err := inputsFor(l.eff, l.paths, l.oldTOML, l.target.existing, l.sysID)
 	if err != nil {
 		return nil, err
 	}
-	opts.systemID = in.systemID
 	mode := fleetProbe
 	if opts.CheckStale {
 		mode = fleetInspect
 	}
-	in.fleet = a.fleetOptions(paths, in.configTOML, scan, opts, mode)
+	in.fleet = l.eff.fleetOptions(l.paths, l.oldTOML, l.scan, opts, mode, l.target.index)
 	// As apply: a token the runner rotated is kept, and verified instead.
-	results, err := runProbes(ctx, a.withDiskToken(rotated, existing).plan(in), opts.Probe)
+	var rotated *probe.Result
+	if plan.TokenRotated {
+		rotated = rotatedResult(l.a, l.target.existing)
+	}
+	results, err := runProbes(ctx, l.eff.withDiskToken(rotated, l.target.existing).plan(in), opts.Probe)
 	if rotated != nil {
 		results = append([]probe.Result{reportNow(*rotated, opts.Probe)}, results...)
 		if ce := (*CheckError)(nil); errors.As(err, &ce) {
@@ -128,19 +128,10 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 	return results, err
 }
 
-// inputsFor computes what the runner will read after apply. oldTOML may be
-// nil (read from disk).
-func inputsFor(a *Answers, paths Paths, oldTOML []byte) (probeInputs, error) {
-	if oldTOML == nil {
-		var err error
-		if oldTOML, err = readExisting(paths.ConfigTOML); err != nil {
-			return probeInputs{}, err
-		}
-	}
-	_, existing, err := render.FindRunner(oldTOML, a.GitLab.Name, a.GitLab.URL, matchToken(a))
-	if err != nil {
-		return probeInputs{}, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
-	}
+// inputsFor computes what the runner will read after apply: the entry's
+// environment merged with the answers' (existing: the entry in oldTOML,
+// nil when new) and config.json with the answers' registries.
+func inputsFor(a *Answers, paths Paths, oldTOML []byte, existing *render.ExistingRunner, sysID string) (probeInputs, error) {
 	env, err := a.runnerEnvironment(a.Runner.Executor)
 	if err != nil {
 		return probeInputs{}, err
@@ -162,10 +153,6 @@ func inputsFor(a *Answers, paths Paths, oldTOML []byte) (probeInputs, error) {
 		// No file at a custom path: the resolver must not fall back to
 		// some other home's config.json.
 		configJSON = []byte("{}")
-	}
-	sysID, _, err := systemid.Resolve(filepath.Dir(paths.ConfigTOML))
-	if err != nil {
-		return probeInputs{}, &InputError{Err: err}
 	}
 	return probeInputs{runnerEnv: env, configJSON: configJSON, configJSONPath: jsonPath, systemID: sysID, configTOML: oldTOML}, nil
 }
@@ -205,12 +192,20 @@ func ProbeImages(ctx context.Context, images []string, opts ApplyOptions) ([]pro
 func ProbeAnswers(ctx context.Context, a *Answers, opts ApplyOptions) ([]probe.Result, error) {
 	scan := scanService(ctx, &opts, a.Docker.Host)
 	paths, _ := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
-	in, err := inputsFor(a, paths, nil)
+	oldTOML, t, err := readTarget(a, paths)
 	if err != nil {
 		return nil, err
 	}
-	opts.systemID = in.systemID
-	in.fleet = a.fleetOptions(paths, in.configTOML, scan, opts, fleetApply)
+	sysID, _, err := systemid.Resolve(filepath.Dir(paths.ConfigTOML))
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	in, err := inputsFor(a, paths, oldTOML, t.existing, sysID)
+	if err != nil {
+		return nil, err
+	}
+	opts.systemID = sysID
+	in.fleet = a.fleetOptions(paths, oldTOML, scan, opts, fleetApply, t.index)
 	p := a.plan(in)
 	if msg, _, warn := CheckGitLabURL(a.GitLab.URL); msg != "" && !warn {
 		p.GitLab = nil

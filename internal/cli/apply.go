@@ -234,6 +234,9 @@ func printApplyText(ios *IOStreams, res *wizard.ApplyResult) {
 		files = append(files, res.DockerConfig)
 	}
 	if res.DryRun {
+		if res.Plan != nil {
+			fmt.Fprintln(ios.Out, "plan:", res.Plan)
+		}
 		for _, f := range files {
 			if f.Diff != "" {
 				fmt.Fprint(ios.Out, f.Diff)

@@ -17,6 +17,7 @@ import (
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
+	"github.com/runnerup/runnerup/probe/daemon"
 	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/render"
@@ -38,6 +39,8 @@ type DiagnoseOptions struct {
 	Platform        string
 	Output          string
 	Timeout         time.Duration
+	// Pull asks the daemon itself to pull IMAGE (downloads layers).
+	Pull bool
 
 	// Paths and LookupEnv are the process's (tests inject them).
 	Paths     wizard.PathEnv
@@ -75,7 +78,11 @@ one runner entry of config.toml:
     (reachable, permission, proxy, insecure registries, certs.d, disk);
   - with --log FILE (or - for stdin) it matches the job log's error text to a
     cause and says whether the live probes confirm it or it is not reproduced
-    now.
+    now;
+  - with --pull the daemon itself pulls IMAGE with the X-Registry-Auth the
+    runner would send; its answer wins over runnerup's HTTP probe and any
+    difference is named. This downloads the layers and leaves the image in
+    the daemon's store, as a job's pull would.
 
 The output names each cause by its id (docs/pull-failures.md), the
 evidence and the fix as commands; secrets are never shown.
@@ -89,7 +96,8 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
   runnerup diagnose registry.example.com/ci/app:1.4 --runner build-01 --log job.log
   gitlab-runner ... | runnerup diagnose alpine:3.20 --log - -o json
   runnerup diagnose ghcr.io/acme/tool:2 --auth-config env:DOCKER_AUTH_CONFIG --platform linux/arm64
-  runnerup diagnose registry.example.com/ci/app:1.4 --pull-policy always`,
+  runnerup diagnose registry.example.com/ci/app:1.4 --pull-policy always
+  runnerup diagnose registry.example.com/ci/app:1.4 --pull`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return &FlagError{Err: fmt.Errorf("diagnose takes one image, got %d arguments", len(args))}
@@ -134,6 +142,7 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	f.StringVar(&opts.Platform, "platform", "", "platform the image must offer, os/arch[/variant] (default: the daemon's)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each check")
+	f.BoolVar(&opts.Pull, "pull", false, "also let the Docker daemon pull IMAGE with the runner's credentials (downloads layers; the image stays, as after a job)")
 	return cmd
 }
 
@@ -215,7 +224,11 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 // config.toml, the docker config and DOCKER_AUTH_CONFIG. Every problem is
 // an input error (exit 2).
 func diagnoseInputs(opts *DiagnoseOptions) (*diagnose.Options, error) {
-	d := &diagnose.Options{Image: opts.Image, Timeout: opts.Timeout, LookupEnv: opts.LookupEnv, JobPullPolicy: opts.PullPolicy}
+	d := &diagnose.Options{Image: opts.Image, Timeout: opts.Timeout, LookupEnv: opts.LookupEnv, JobPullPolicy: opts.PullPolicy, Pull: opts.Pull}
+	if s := opts.Paths.Service; s != nil {
+		ro := daemon.RunnerFromService(*s)
+		d.RunnerBinary = &ro
+	}
 	if opts.LogPath != "" {
 		text, err := readLog(opts.LogPath, opts.IO.In)
 		if err != nil {
@@ -329,10 +342,17 @@ type runnerDoc struct {
 		URL         string   `toml:"url"`
 		Executor    string   `toml:"executor"`
 		Environment []string `toml:"environment"`
+		Shell       string   `toml:"shell"`
 		Docker      *struct {
 			Host                string     `toml:"host"`
 			PullPolicy          stringList `toml:"pull_policy"`
 			AllowedPullPolicies stringList `toml:"allowed_pull_policies"`
+			Image               string     `toml:"image"`
+			HelperImage         string     `toml:"helper_image"`
+			HelperImageFlavor   string     `toml:"helper_image_flavor"`
+			Services            []struct {
+				Name string `toml:"name"`
+			} `toml:"services"`
 		} `toml:"docker"`
 	} `toml:"runners"`
 }
@@ -381,6 +401,10 @@ func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 	r := &diagnose.Runner{Name: e.Name, URL: e.URL, Executor: e.Executor, Environment: e.Environment, ConfigPath: path}
 	if e.Docker != nil {
 		r.DockerHost, r.PullPolicy, r.AllowedPullPolicies = e.Docker.Host, e.Docker.PullPolicy, e.Docker.AllowedPullPolicies
+		r.Image, r.HelperImage, r.HelperImageFlavor, r.Shell = e.Docker.Image, e.Docker.HelperImage, e.Docker.HelperImageFlavor, e.Shell
+		for _, svc := range e.Docker.Services {
+			r.Services = append(r.Services, svc.Name)
+		}
 	}
 	return r, nil
 }
@@ -430,6 +454,9 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 		fmt.Fprintln(w)
 	}
 
+	if p := rep.Pull; p != nil {
+		printPull(w, p)
+	}
 	if len(rep.Causes) == 0 {
 		fmt.Fprintln(w, "\n"+paint("\x1b[32m", "✓ The image would pull: no cause found."))
 	} else {
@@ -490,5 +517,19 @@ func printCauses(w io.Writer, causes []diagnose.Cause, paint func(string, string
 				fmt.Fprintf(w, "     %d. %s\n", j+1, f)
 			}
 		}
+	}
+}
+
+// printPull is the daemon's own pull beside the HTTP verdict.
+func printPull(w io.Writer, p *daemon.PullVerdict) {
+	fmt.Fprintf(w, "\nDaemon pull (X-Registry-Auth from %s):\n", p.CredentialSource)
+	if p.Pulled {
+		fmt.Fprintln(w, "  pulled; the image stays in the daemon's store, as after a job's pull")
+	} else {
+		fmt.Fprintf(w, "  refused: %s\n", p.DaemonError)
+	}
+	fmt.Fprintf(w, "  runnerup's HTTP probe: %s\n", p.HTTP)
+	if !p.Agree {
+		fmt.Fprintf(w, "  the daemon's answer wins; the difference: %s\n", p.Difference)
 	}
 }

@@ -22,6 +22,7 @@ type ProbeOptions struct {
 	DockerConfigDir string
 	Output          string
 	Timeout         time.Duration
+	Pull            bool
 	Wizard          wizard.ApplyOptions
 
 	detect    wizard.DetectFunc
@@ -46,6 +47,8 @@ docker config of this user (no GitLab, no answers).
 With only --config it probes the runners already in that config.toml: each
 entry's token (stale entries, deleted in GitLab, fail), their images, the
 daemon, the service that reads the file, the system id and proxies.
+With --pull the daemon itself pulls every image with the runner's
+credentials (it downloads layers and leaves the images, as jobs would).
 
 Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 		Example: `  runnerup probe --answers runner.toml
@@ -75,6 +78,7 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of config.json (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each check")
+	f.BoolVar(&opts.Pull, "pull", false, "also let the Docker daemon pull every image with the runner's credentials (downloads layers; the images stay, as after a job)")
 	return cmd
 }
 
@@ -91,6 +95,7 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 	}
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.Probe.Timeout = opts.Timeout
+	w.Probe.Pull = opts.Pull
 	if w.DetectService == nil {
 		w.DetectService = opts.detect
 	}

@@ -60,6 +60,27 @@ type Options struct {
 	// only when the daemon is local (a unix socket on this host), because a
 	// remote daemon's data root is not this host's path.
 	StatFS func(path string) (free, total uint64, err error)
+
+	// Pull adds image.<ref>.pull: the daemon itself pulls each image with
+	// the runner's X-Registry-Auth (it downloads layers). nil: no pulls.
+	Pull *PullOptions
+	// Runner locates the installed gitlab-runner: daemon.runner-api
+	// compares its Docker client API with the daemon's minimum and
+	// runner.helper-image probes the helper image it will use. nil: not
+	// looked for.
+	Runner *RunnerOptions
+	// Jobs are the runners' job images and services: docker:NN clients
+	// used with docker:MM-dind services are compared in daemon.dind-api
+	// (added only when some job has both).
+	Jobs []Job
+}
+
+// Job is what one runner's jobs run: the job images (clients of a
+// Docker-in-Docker service) and the services.
+type Job struct {
+	Runner   string // for display; "" when unknown
+	Images   []string
+	Services []string
 }
 
 // Checks returns the daemon checks for opts. They share one lazily made
@@ -86,6 +107,10 @@ func Checks(opts Options) []probe.Check {
 	if opts.WantPrivileged {
 		checks = append(checks, probe.Check{ID: IDPrivileged, Title: "Privileged containers (Docker-in-Docker)", Needs: needReach, Run: s.checkPrivileged})
 	}
+	checks = append(checks, s.compatChecks()...)
+	if opts.Pull != nil {
+		checks = append(checks, s.pullChecks(*opts.Pull)...)
+	}
 	return checks
 }
 
@@ -99,6 +124,7 @@ type session struct {
 
 	version memo[types.Version]
 	info    memo[system.Info]
+	runner  memo[RunnerInfo]
 }
 
 func newSession(opts Options) *session {

@@ -20,6 +20,7 @@ type Facts struct {
 	KernelVersion     string
 	ServerVersion     string // "20.10.24"
 	APIVersion        string // "1.41"
+	MinAPIVersion     string // "1.12"; Docker 29: "1.44"
 
 	RootDir, Driver string
 	Rootless        bool
@@ -56,7 +57,7 @@ func factsOf(host string, v *types.Version, info *system.Info) Facts {
 	if v != nil {
 		p := platformOf(*v, info)
 		f.OS, f.Arch, f.Variant = p.OS, p.Architecture, p.Variant
-		f.KernelVersion, f.ServerVersion, f.APIVersion = v.KernelVersion, v.Version, v.APIVersion
+		f.KernelVersion, f.ServerVersion, f.APIVersion, f.MinAPIVersion = v.KernelVersion, v.Version, v.APIVersion, v.MinAPIVersion
 	}
 	if info != nil {
 		if v == nil {

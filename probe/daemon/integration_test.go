@@ -35,8 +35,11 @@ func TestIntegrationDaemon(t *testing.T) {
 				t.Errorf("%s = %s %q (hint %q), want pass", id, r.Status, r.Detail, r.Hint)
 			}
 		}
-		if got := res[IDVersion].Detail; !regexp.MustCompile(`^Docker \S+ \(API 1\.\d+\)$`).MatchString(got) {
-			t.Errorf("%s detail = %q, want \"Docker X (API 1.N)\"", IDVersion, got)
+		if got := res[IDVersion].Detail; !regexp.MustCompile(`^Docker \S+ \(API 1\.\d+(, minimum 1\.\d+)?\)$`).MatchString(got) {
+			t.Errorf("%s detail = %q, want \"Docker X (API 1.N, minimum 1.M)\"", IDVersion, got)
+		}
+		if vf, ok := res[IDVersion].Data.(VersionFacts); !ok || vf.APIVersion == "" || vf.MinAPIVersion == "" {
+			t.Errorf("%s Data = %#v, want the API range", IDVersion, res[IDVersion].Data)
 		}
 		// OS and architecture only: a 32-bit arm machine adds a variant.
 		if p, ok := res[IDPlatform].Data.(probe.Platform); !ok || p.OS != "linux" || p.Architecture != runtime.GOARCH {

@@ -23,11 +23,25 @@ func (s *session) checkVersion(ctx context.Context, _ probe.Deps) probe.Result {
 		return apiFailure(err)
 	}
 	detail := describeVersion(v)
+	facts := VersionFacts{Version: v.Version, APIVersion: v.APIVersion, MinAPIVersion: v.MinAPIVersion}
+	var r probe.Result
 	if v.APIVersion != "" && versions.LessThan(v.APIVersion, oldestAPI) {
-		return probe.Warnf("upgrade the Docker Engine to 20.10 (API "+oldestAPI+") or newer: older daemons no longer get fixes",
+		r = probe.Warnf("upgrade the Docker Engine to 20.10 (API "+oldestAPI+") or newer: older daemons no longer get fixes",
 			"%s is older than Docker 20.10 (API %s)", detail, oldestAPI)
+	} else {
+		r = probe.Passf("%s", detail)
 	}
-	return probe.Passf("%s", detail)
+	r.Data = facts
+	return r
+}
+
+// VersionFacts is daemon.version's Data: the Engine release and the API
+// range it accepts (MinAPIVersion from /version; "" when the daemon does
+// not report it).
+type VersionFacts struct {
+	Version       string `json:"version"`
+	APIVersion    string `json:"api_version"`
+	MinAPIVersion string `json:"min_api_version,omitempty"`
 }
 
 // describeVersion says "Docker 20.10.24 (API 1.41)"; an engine that names
@@ -44,6 +58,11 @@ func describeVersion(v types.Version) string {
 	api := v.APIVersion
 	if api == "" {
 		api = "unknown"
+	}
+	if v.MinAPIVersion != "" {
+		// Docker 29 refuses clients below 1.44: the range decides which
+		// runners and docker CLIs can talk to it.
+		api += ", minimum " + v.MinAPIVersion
 	}
 	return fmt.Sprintf("%s %s (API %s)", name, ver, api)
 }

@@ -168,6 +168,7 @@ func (d *diagnosis) analyse(results []probe.Result) *Report {
 
 	slices.SortStableFunc(fs, func(a, b finding) int { return int(a.chainStage()) - int(b.chainStage()) })
 	fs = mergeSame(fs)
+	fs = d.daemonSide(byID, base, rep, fs)
 
 	// A policy that could not be evaluated (not allowed, unknown) has no
 	// effective list: the registry findings stay causes.
@@ -326,7 +327,7 @@ func (d *diagnosis) schema1Refused() bool {
 func (d *diagnosis) registryFindings(results []probe.Result, base fixContext, rep *Report) []finding {
 	var out []finding
 	for _, r := range results {
-		if (!strings.HasPrefix(r.ID, "registry.") && !strings.HasPrefix(r.ID, "image.")) || r.ID == PolicyCheckID(d.im.ref) {
+		if (!strings.HasPrefix(r.ID, "registry.") && !strings.HasPrefix(r.ID, "image.")) || r.ID == PolicyCheckID(d.im.ref) || r.ID == daemon.PullID(d.im.ref) {
 			continue
 		}
 		cause := registry.Cause(r)

@@ -114,6 +114,10 @@ var Catalogue = []Entry{
 		Then:    []string{"auth-missing-credentials"},
 		Fix:     fixMalformed},
 
+	{ID: "docker-api-too-old", Stage: StageDaemon,
+		Summary: "a Docker client (the runner's, or a docker:NN job image's CLI) speaks an API version below the daemon's minimum (1.44 since Docker 29)",
+		Match:   []Matcher{all("client version", "is too old"), all("Minimum supported API version is")},
+		Fix:     fixAPITooOld},
 	{ID: "daemon-permission-denied", Stage: StageDaemon,
 		Summary: "the runner's user may not use the Docker daemon's socket",
 		Match:   any_("permission denied while trying to connect to the"),

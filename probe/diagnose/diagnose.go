@@ -38,6 +38,14 @@ type Runner struct {
 	AllowedPullPolicies []string // [runners.docker] allowed_pull_policies
 	// ConfigPath is the config.toml the entry came from (for fixes).
 	ConfigPath string
+
+	// Image and Services are [runners.docker] image and services' names:
+	// docker:NN clients beside docker:MM-dind services are compared
+	// (docker-api-too-old). HelperImage, HelperImageFlavor and Shell
+	// decide the helper image the runner uses.
+	Image                                 string
+	Services                              []string
+	HelperImage, HelperImageFlavor, Shell string
 }
 
 // DockerAPI is the part of the Docker Engine client diagnose uses: the
@@ -106,6 +114,14 @@ type Options struct {
 	// LookupEnv is runnerup's own environment (proxy and DOCKER_CONFIG
 	// notes); nil: os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+
+	// Pull asks the daemon itself to pull the image with the runner's
+	// X-Registry-Auth (--pull): it downloads layers and leaves the image
+	// in the daemon's store; its answer wins over the HTTP probe's.
+	Pull bool
+	// RunnerBinary says where the installed gitlab-runner is (the
+	// service's ExecStart, its environment); nil: gitlab-runner on PATH.
+	RunnerBinary *daemon.RunnerOptions
 }
 
 // Report is diagnose's answer.
@@ -125,11 +141,13 @@ type Report struct {
 	// Latent are registry problems that do not fail this pull because the
 	// runner uses the daemon's local copy (pull policy), but would on a
 	// host without it.
-	Latent []Cause        `json:"latent,omitempty"`
-	Log    *LogReport     `json:"log,omitempty"`
-	Notes  []string       `json:"notes,omitempty"`
-	Checks []probe.Result `json:"checks"`
-	OK     bool           `json:"ok"`
+	Latent []Cause    `json:"latent,omitempty"`
+	Log    *LogReport `json:"log,omitempty"`
+	// Pull is the daemon's own pull (--pull) beside the HTTP verdict.
+	Pull   *daemon.PullVerdict `json:"pull,omitempty"`
+	Notes  []string            `json:"notes,omitempty"`
+	Checks []probe.Result      `json:"checks"`
+	OK     bool                `json:"ok"`
 	// DurationMS is the wall-clock time of the diagnosis.
 	DurationMS int64 `json:"duration_ms"`
 }
@@ -193,6 +211,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		Credentials: &resolver,
 		Registry:    registry.Options{Transport: transport, Platform: opts.Platform, CertsDir: opts.CertsDir, Insecure: opts.Insecure},
 	}
+	d.extendPlan(&plan)
 	checks := append(plan.Checks(), d.policyCheck(api))
 	onResult := opts.OnResult
 	if onResult != nil {
@@ -202,7 +221,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil && ctx.Err() == nil {
 		return nil, err
 	}
-	rep := d.analyse(results)
+	rep := d.analyse(daemon.DaemonWins(results))
 	if opts.Log != nil {
 		lr := MatchLog(*opts.Log)
 		d.confirm(rep, &lr)

@@ -113,6 +113,7 @@ func launchdInstall(o Options, file string, b []byte, agent bool) (Install, erro
 		}
 	}
 	ra, ok := parseRunArgv(argv)
+	in.Executable = runnerExecutable(argv)
 	if !ok {
 		in.Notes = append(in.Notes, "ProgramArguments do not run `gitlab-runner run`: config.toml location unknown")
 		return in, nil

@@ -83,6 +83,16 @@ func checkInstalls(t *testing.T, got, want []Install) {
 	if len(got) == 0 && len(want) == 0 {
 		return
 	}
+	// Executable is compared only where a case names it
+	// (TestDetectExecutable); the other cases are about the files read.
+	if len(got) == len(want) {
+		got = append([]Install(nil), got...)
+		for i := range got {
+			if want[i].Executable == "" {
+				got[i].Executable = ""
+			}
+		}
+	}
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.MarshalIndent(got, "", "  ")
 		w, _ := json.MarshalIndent(want, "", "  ")

@@ -76,6 +76,15 @@ func runnerBinaryIndex(argv []string) int {
 	return found
 }
 
+// runnerExecutable is the runner binary of a command line when it is an
+// absolute path, else "".
+func runnerExecutable(argv []string) string {
+	if b := runnerBinaryIndex(argv); b >= 0 && strings.HasPrefix(argv[b], "/") {
+		return argv[b]
+	}
+	return ""
+}
+
 // isRunnerBinary reports whether a program path names the runner: its
 // file name is gitlab-runner (or the old gitlab-ci-multi-runner), or on
 // Windows gitlab-runner.exe in any case, after a / or \ separator

@@ -65,6 +65,11 @@ type Install struct {
 	// user (the runner ignores DOCKER_CONFIG); for a container, the host
 	// file behind that path when a mount covers it, else "".
 	DockerConfigPath string `json:"docker_config_path,omitempty"`
+	// Executable is the runner binary the service starts, when its
+	// command line names it by an absolute host path (systemd, launchd);
+	// "" otherwise (containers, Windows). Its `--version` tells which
+	// Docker API and helper image the runner uses.
+	Executable string `json:"executable,omitempty"`
 	// BuildUser is --user / -u: shell-executor builds run as it. It does not
 	// change which files the runner process reads.
 	BuildUser string `json:"build_user,omitempty"`

@@ -155,6 +155,7 @@ func systemdInstall(ctx context.Context, o Options, scope systemdScope, unit str
 		execStart = commandWords(us.execStart[len(us.execStart)-1], sp, env, &in.Notes)
 	}
 	ra, ok := parseRunArgv(execStart)
+	in.Executable = runnerExecutable(execStart)
 	switch {
 	case len(execStart) == 0:
 		in.Notes = append(in.Notes, "no ExecStart: config.toml location unknown")

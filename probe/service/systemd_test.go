@@ -416,3 +416,29 @@ func TestUnreadableUnitFileIsNoted(t *testing.T) {
 		t.Errorf("Detect = %+v, want one install whose first note starts with %q", got, prefix)
 	}
 }
+
+// TestDetectExecutable: the runner binary of the service's command line,
+// whose --version decides the Docker API and helper image checks.
+func TestDetectExecutable(t *testing.T) {
+	const etc = "etc/systemd/system"
+	tests := []struct {
+		name, execStart, want string
+	}{
+		{"package unit", "/usr/bin/gitlab-runner run --config /etc/gitlab-runner/config.toml", "/usr/bin/gitlab-runner"},
+		{"behind a wrapper", "/usr/bin/env HOME=/root /opt/runner/bin/gitlab-runner --debug run", "/opt/runner/bin/gitlab-runner"},
+		{"not the runner", "/usr/bin/sleep infinity", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, map[string]string{etc + "/gitlab-runner.service": "[Service]\nExecStart=" + tt.execStart + "\n"})
+			got, err := Detect(context.Background(), linuxOptions(root))
+			if err != nil || len(got) != 1 {
+				t.Fatalf("Detect = %+v, %v", got, err)
+			}
+			if got[0].Executable != tt.want {
+				t.Errorf("Executable = %q, want %q", got[0].Executable, tt.want)
+			}
+		})
+	}
+}

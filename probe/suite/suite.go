@@ -28,6 +28,12 @@ type Plan struct {
 	// Fleet holds the checks of the host's runner set-up: the service and
 	// the files it reads, proxies, system id, other [[runners]] entries.
 	Fleet *fleet.Options
+	// Pull adds image.<ref>.pull for every image: the daemon itself pulls
+	// it with the runner's X-Registry-Auth (it downloads layers).
+	Pull *daemon.PullOptions
+	// Runner locates the installed gitlab-runner for the Docker API and
+	// helper image checks; nil with Fleet set: the service's (else PATH's).
+	Runner *daemon.RunnerOptions
 }
 
 // Checks returns every check of the plan, wired so that each waits only
@@ -39,7 +45,7 @@ func (p Plan) Checks() []probe.Check {
 		checks = append(checks, probe.GitLabChecks(*p.GitLab, p.GitLabEnv)...)
 	}
 	if p.Daemon != nil {
-		checks = append(checks, daemon.Checks(*p.Daemon)...)
+		checks = append(checks, daemon.Checks(p.daemonOptions())...)
 	}
 	if len(p.Images) > 0 {
 		ropts := p.Registry

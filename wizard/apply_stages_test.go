@@ -1,0 +1,386 @@
+package wizard
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runnerup/runnerup/internal/gitlab"
+	"github.com/runnerup/runnerup/internal/systemid"
+	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/fleet"
+)
+
+// Tests of apply's stages one by one (load, plan, checks, render, write);
+// Apply itself is covered end to end here and in internal/cli.
+
+func TestDecide(t *testing.T) {
+	const auth, other = "glrt-ANSWERSANSWERSANSWERS", "glrt-ONDISKONDISKONDISK12"
+	const reg = "GR1348941REGREGREGREGREG"
+	tests := []struct {
+		name string
+		in   decideInput
+		want decision
+	}{
+		{"new runner, authentication token: verify", decideInput{token: auth, kind: TokenAuthentication},
+			decision{action: ActionVerify, credentials: CredentialsAnswers}},
+		{"new runner, registration token: register", decideInput{token: reg, kind: TokenRegistration},
+			decision{action: ActionRegister, credentials: CredentialsGitLab}},
+		{"entry with the same token: keep", decideInput{found: true, diskToken: auth, token: auth, kind: TokenAuthentication},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
+		{"entry with another token: keep it (rotated)", decideInput{found: true, diskToken: other, token: auth, kind: TokenAuthentication},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML, rotated: true}},
+		{"entry with another token, --replace-token: verify", decideInput{found: true, diskToken: other, token: auth, kind: TokenAuthentication, replaceToken: true},
+			decision{action: ActionVerify, credentials: CredentialsAnswers}},
+		{"entry, registration token: never a second runner", decideInput{found: true, diskToken: other, token: reg, kind: TokenRegistration},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
+		{"entry, registration token, --replace-token: still keep", decideInput{found: true, diskToken: other, token: reg, kind: TokenRegistration, replaceToken: true},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := decide(tt.in); got != tt.want {
+				t.Errorf("decide = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// stageSetup is a temp dir with config.toml (when given) and prepared
+// answers.
+type stageSetup struct {
+	dir, config string
+	p           *Prepared
+	opts        ApplyOptions
+}
+
+func newStageSetup(t *testing.T, config, answers string) *stageSetup {
+	t.Helper()
+	dir := t.TempDir()
+	s := &stageSetup{dir: dir, config: filepath.Join(dir, "config.toml")}
+	if config != "" {
+		if err := os.WriteFile(s.config, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, unknown, err := Parse([]byte(answers))
+	if err != nil || len(unknown) > 0 {
+		t.Fatalf("answers: %v %v", err, unknown)
+	}
+	if s.p, err = PrepareAnswers(raw, nil, Resolver{LookupEnv: func(string) (string, bool) { return "", false }}, "host"); err != nil {
+		t.Fatal(err)
+	}
+	s.opts = ApplyOptions{
+		ConfigPath: s.config, DockerConfigDir: filepath.Join(dir, "docker"), SkipProbes: true, Hostname: "host",
+		Now:       func() time.Time { return time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC) },
+		NewGitLab: func(string, gitlab.Options) (RunnerAPI, error) { return noGitLab{t}, nil },
+	}.withDefaults()
+	return s
+}
+
+func (s *stageSetup) load(t *testing.T) *loaded {
+	t.Helper()
+	l, err := load(context.Background(), s.p, &s.opts)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return l
+}
+
+// loadAndRender runs the stages up to render (no credentials: the cases
+// keep the token on disk).
+func (s *stageSetup) loadAndRender(t *testing.T) (*loaded, *Plan, *ApplyResult, *rendered) {
+	t.Helper()
+	l := s.load(t)
+	plan := l.plan(s.opts)
+	res := l.newResult(&plan, s.opts)
+	r, err := l.render(plan, nil, s.opts, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, &plan, res, r
+}
+
+// writeSystemID puts .runner_system_id beside config.toml.
+func (s *stageSetup) writeSystemID(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(s.dir, systemid.FileName), []byte("s_0123456789ab"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func answersFor(name, token, rest string) string {
+	return "version = 1\n[gitlab]\nurl = \"https://gitlab.example.com\"\ntoken = \"" + token + "\"\nname = \"" + name + "\"\n" + rest
+}
+
+func TestLoad(t *testing.T) {
+	t.Run("finds the runner and what holds for it", func(t *testing.T) {
+		s := newStageSetup(t, curatedConfig, answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", "[runner]\nlimit = 2\n"))
+		l := s.load(t)
+		if l.target.index != 1 || !l.target.found() || l.target.existing.Executor != "shell" {
+			t.Fatalf("target = %+v", l.target)
+		}
+		if l.eff.Runner.Executor != "shell" || l.a.Runner.Executor != "" {
+			t.Errorf("executor: effective %q, answers %q; want shell and absent", l.eff.Runner.Executor, l.a.Runner.Executor)
+		}
+		if string(l.oldTOML) != curatedConfig || l.paths.ConfigTOML != s.config {
+			t.Errorf("load read %s", l.paths.ConfigTOML)
+		}
+		if l.sysIDFromFile || !strings.HasPrefix(l.sysID, "s_") && !strings.HasPrefix(l.sysID, "r_") {
+			t.Errorf("system id %q (from file %v)", l.sysID, l.sysIDFromFile)
+		}
+		if s.opts.systemID != l.sysID {
+			t.Errorf("verify calls would not send the loaded system id")
+		}
+	})
+	t.Run("no config.toml: a new runner", func(t *testing.T) {
+		s := newStageSetup(t, "", answersFor("fresh", "glrt-FRESHFRESHFRESHFRESH", "[docker]\nimage = \"alpine:3.20\"\n"))
+		l := s.load(t)
+		if l.target.found() || l.target.index != -1 || l.oldTOML != nil || l.eff.Runner.Executor != "docker" {
+			t.Fatalf("target %+v, executor %q", l.target, l.eff.Runner.Executor)
+		}
+	})
+	t.Run("system id from the file beside config.toml", func(t *testing.T) {
+		s := newStageSetup(t, curatedConfig, answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", ""))
+		s.writeSystemID(t)
+		if l := s.load(t); l.sysID != "s_0123456789ab" || !l.sysIDFromFile {
+			t.Errorf("system id %q (from file %v)", l.sysID, l.sysIDFromFile)
+		}
+	})
+	for _, tt := range []struct {
+		name, config, answers string
+		want                  any
+		text                  string
+	}{
+		{"a new docker runner without an image", "", answersFor("fresh", "glrt-FRESHFRESHFRESHFRESH", ""), &ValidationError{}, "docker.image: is required for the docker executor"},
+		{"config.toml does not parse", "[[runners]\n", answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", ""), &InputError{}, "config.toml"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStageSetup(t, tt.config, tt.answers)
+			_, err := load(context.Background(), s.p, &s.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.text) {
+				t.Fatalf("err = %v, want %q", err, tt.text)
+			}
+			switch tt.want.(type) {
+			case *ValidationError:
+				var ve *ValidationError
+				if !errors.As(err, &ve) {
+					t.Errorf("err is %T, want a ValidationError (exit 2)", err)
+				}
+			case *InputError:
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Errorf("err is %T, want an InputError (exit 2)", err)
+				}
+			}
+		})
+	}
+}
+
+func TestPlan(t *testing.T) {
+	reg := "[[registries]]\nhost = \"registry.example.com:5000\"\nusername = \"u\"\npassword = \"p\"\n"
+	tests := []struct {
+		name, answers string
+		sysIDFile     bool
+		opts          func(*ApplyOptions)
+		check         func(t *testing.T, p Plan)
+	}{
+		{
+			name: "existing runner, same token", answers: answersFor("dind", "glrt-DINDDINDDINDDINDDIND", ""),
+			check: func(t *testing.T, p Plan) {
+				want := PlanRunner{Name: "dind", URL: "https://gitlab.example.com", Found: true, Index: 0, ID: 5, Executor: "docker"}
+				if p.Runner != want || p.Action != ActionKeep || p.Credentials != CredentialsConfigTOML || p.TokenRotated {
+					t.Errorf("plan = %+v", p)
+				}
+				if p.Checks != ChecksHost || p.DockerConfig != "" || p.SystemID.Write != SystemIDWriteWithConfig || p.SystemID.ID != p.SystemID.Verify {
+					t.Errorf("plan = %+v", p)
+				}
+			},
+		},
+		{
+			name: "rotated token kept", answers: answersFor("dind", "glrt-ANOTHERANOTHERANOTHER", ""),
+			check: func(t *testing.T, p Plan) {
+				if p.Action != ActionKeep || !p.TokenRotated {
+					t.Errorf("plan = %+v", p)
+				}
+			},
+		},
+		{
+			name: "new runner, registries for config.json, live checks", answers: answersFor("fresh", "glrt-FRESHFRESHFRESHFRESH", "[docker]\nimage = \"registry.example.com:5000/ci:1\"\n"+reg),
+			opts: func(o *ApplyOptions) { o.SkipProbes = false },
+			check: func(t *testing.T, p Plan) {
+				if p.Runner.Found || p.Runner.Index != -1 || p.Runner.Executor != "docker" || p.Action != ActionVerify || p.Credentials != CredentialsAnswers {
+					t.Errorf("plan = %+v", p)
+				}
+				if p.Checks != ChecksLive || !strings.HasSuffix(p.DockerConfig, filepath.Join("docker", "config.json")) {
+					t.Errorf("plan = %+v", p)
+				}
+			},
+		},
+		{
+			name: "registration token, dry run", answers: answersFor("fresh", "GR1348941REGREGREGREGREG", "[docker]\nimage = \"alpine:3.20\"\n"),
+			opts: func(o *ApplyOptions) { o.DryRun = true },
+			check: func(t *testing.T, p Plan) {
+				if p.Action != ActionRegister || p.Credentials != CredentialsGitLab || !p.DryRun || p.runnerAction() != "would-register" {
+					t.Errorf("plan = %+v", p)
+				}
+			},
+		},
+		{
+			name: "fresh system id", answers: answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", ""), sysIDFile: true,
+			opts: func(o *ApplyOptions) { o.FreshSystemID = true },
+			check: func(t *testing.T, p Plan) {
+				if p.SystemID.Write != SystemIDWriteFresh || p.SystemID.ID == p.SystemID.Verify || p.SystemID.Verify != "s_0123456789ab" {
+					t.Errorf("system id plan = %+v", p.SystemID)
+				}
+			},
+		},
+		{
+			name: "system id from the file", answers: answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", ""), sysIDFile: true,
+			check: func(t *testing.T, p Plan) {
+				if p.SystemID.Write != SystemIDWriteNo || !p.SystemID.FromFile || p.SystemID.ID != "s_0123456789ab" {
+					t.Errorf("system id plan = %+v", p.SystemID)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStageSetup(t, curatedConfig, tt.answers)
+			if tt.sysIDFile {
+				s.writeSystemID(t)
+			}
+			if tt.opts != nil {
+				tt.opts(&s.opts)
+			}
+			p := s.load(t).plan(s.opts)
+			tt.check(t, p)
+			if line := p.String(); !strings.Contains(line, string(p.Action)+" runner") {
+				t.Errorf("String() = %q", line)
+			}
+		})
+	}
+}
+
+func TestPlanAddStale(t *testing.T) {
+	chosen := fleet.Runner{Name: "chosen", URL: "https://gitlab.example.com", Token: "glrt-CHOSENCHOSENCHOSEN12"}
+	found := fleet.Runner{Name: "found", URL: "https://gitlab.example.com", Token: "glrt-FOUNDFOUNDFOUNDFOUND"}
+	checks := []probe.Result{{ID: "runner.found.token", Status: probe.Warn, Data: fleet.Stale{Runner: found}}}
+	for _, tt := range []struct {
+		name       string
+		opts       ApplyOptions
+		wantPruned []string
+	}{
+		{"the review's choice only", ApplyOptions{Prune: []fleet.Runner{chosen}}, []string{"chosen"}},
+		{"--prune-stale adds what the checks found", ApplyOptions{Prune: []fleet.Runner{chosen}, PruneStale: true}, []string{"chosen", "found"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var p Plan
+			p.setStale(tt.opts.Prune)
+			p.addStale(tt.opts, checks)
+			var names []string
+			for i, r := range p.Prune {
+				names = append(names, r.Name)
+				if r.Token == p.stale[i].Token || !strings.HasPrefix(r.Token, "glrt-…") {
+					t.Errorf("the plan shows token %q, want it redacted", r.Token)
+				}
+			}
+			if strings.Join(names, ",") != strings.Join(tt.wantPruned, ",") || len(p.stale) != len(p.Prune) {
+				t.Errorf("prune = %v, want %v", names, tt.wantPruned)
+			}
+		})
+	}
+}
+
+func TestRunChecksHostOnly(t *testing.T) {
+	s := newStageSetup(t, curatedConfig, answersFor("dind", "glrt-ROTATEDROTATEDROTATED", ""))
+	l := s.load(t)
+	plan := l.plan(s.opts)
+	in, err := l.checkInputs(plan)
+	if err != nil || in != nil {
+		t.Fatalf("host checks read no inputs: %v %v", in, err)
+	}
+	results, warnings, err := l.runChecks(context.Background(), plan, in, s.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || warnings[0].Field != "probes" {
+		t.Errorf("warnings = %+v, want the skipped-probes one", warnings)
+	}
+	if len(results) == 0 || results[0].Finding != FindingTokenRotated {
+		t.Fatalf("the kept rotated token comes first: %+v", results)
+	}
+	for _, r := range results {
+		if strings.HasPrefix(r.ID, "gitlab.") || strings.HasPrefix(r.ID, "image.") || strings.HasPrefix(r.ID, "daemon.") {
+			t.Errorf("a live check ran with SkipProbes: %s", r.ID)
+		}
+	}
+}
+
+func TestRenderStage(t *testing.T) {
+	tests := []struct {
+		name, answers string
+		sysIDFile     bool
+		changed       bool
+		systemIDFile  bool
+	}{
+		{"nothing to change", answersFor("dind", "glrt-DINDDINDDINDDINDDIND", "[docker]\nimage = \"docker:27\"\n"), false, false, false},
+		{"a change writes the system id with config.toml", answersFor("dind", "glrt-DINDDINDDINDDINDDIND", "[docker]\nimage = \"docker:28\"\n"), false, true, true},
+		{"the system id file is there already", answersFor("dind", "glrt-DINDDINDDINDDINDDIND", "[docker]\nimage = \"docker:28\"\n"), true, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStageSetup(t, curatedConfig, tt.answers)
+			if tt.sysIDFile {
+				s.writeSystemID(t)
+			}
+			_, _, res, r := s.loadAndRender(t)
+			if res.Changed != tt.changed || res.ConfigTOML.Changed != tt.changed || (res.SystemID != nil) != tt.systemIDFile {
+				t.Errorf("changed %v, config.toml %v, system id %+v", res.Changed, res.ConfigTOML.Changed, res.SystemID)
+			}
+			if tt.changed && !strings.Contains(res.ConfigTOML.Diff, `+    image = "docker:28"`) {
+				t.Errorf("diff:\n%s", res.ConfigTOML.Diff)
+			}
+			if strings.Contains(res.ConfigTOML.Diff, "glrt-DINDDIND") {
+				t.Errorf("the diff shows the token:\n%s", res.ConfigTOML.Diff)
+			}
+			if len(r.write) != 1+map[bool]int{true: 1}[tt.systemIDFile] {
+				t.Errorf("files to write: %+v", r.write)
+			}
+			if now, _ := os.ReadFile(s.config); string(now) != curatedConfig {
+				t.Errorf("render wrote config.toml")
+			}
+		})
+	}
+}
+
+// TestWriteRendersAgain: when another process changed config.toml between
+// load and write, the write stage renders again from those bytes (and says
+// so in the result): neither edit is lost.
+func TestWriteRendersAgain(t *testing.T) {
+	s := newStageSetup(t, curatedConfig, answersFor("dind", "glrt-DINDDINDDINDDINDDIND", "[docker]\nimage = \"docker:28\"\n"))
+	l, plan, res, r := s.loadAndRender(t)
+	// Another apply appends a runner meanwhile (and moves "dind").
+	other := "[[runners]]\n  name = \"first\"\n  url = \"https://gitlab.example.com\"\n  token = \"glrt-FIRSTFIRSTFIRSTFIRST\"\n  executor = \"shell\"\n\n"
+	if err := os.WriteFile(s.config, []byte(other+curatedConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.write(r, *plan, nil, s.opts, res); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(s.config)
+	want := other + strings.Replace(curatedConfig, `image = "docker:27"`, `image = "docker:28"`, 1)
+	if string(got) != want {
+		t.Errorf("config.toml after a concurrent change:\n%s", got)
+	}
+	if !res.ConfigTOML.Changed || res.ConfigTOML.Backup == "" || strings.Contains(res.ConfigTOML.Diff, "FIRST") {
+		t.Errorf("result: %+v", res.ConfigTOML)
+	}
+	if b, _ := os.ReadFile(res.ConfigTOML.Backup); string(b) != other+curatedConfig {
+		t.Errorf("the backup is not the version the write replaced")
+	}
+}
