@@ -28,6 +28,7 @@ type hostProbe struct {
 // ggcrAcceptsRealm) it is not refreshed for other repositories. Data:
 // Connection (tls), Auth (auth), or Failure.
 func HostChecks(host string, repos []string, opts Options) []probe.Check {
+	opts = opts.withLimiter()
 	h := hostProbe{host: NormalizeHost(host), repos: repos, opts: opts}
 	tls := probe.Check{
 		ID:    TLSID(h.host),
@@ -54,7 +55,7 @@ func HostChecks(host string, repos []string, opts Options) []probe.Check {
 	return []probe.Check{tls, auth}
 }
 
-// ImageChecks returns image.<ref>.manifest (Needs registry.<host>.auth) and
+// ImageChecks returns image.<ref>.manifest (NeedsEarly registry.<host>.auth) and
 // image.<ref>.platform (Needs the manifest check and, unless
 // Options.Platform is set, probe.IDDaemonPlatform). A reference that does
 // not parse gives one failing manifest check (invalid-reference).
@@ -79,8 +80,11 @@ func ImageChecks(ref string, opts Options) []probe.Check {
 		{
 			ID:    ManifestID(im.ref),
 			Title: fmt.Sprintf("image %s: manifest", im.ref),
-			Needs: []string{AuthID(im.host)},
-			Run:   ip.runManifest,
+			// The auth check provides its transport before it has
+			// verified a Basic credential; the manifest is asked for
+			// meanwhile, and skipped if the verification fails.
+			NeedsEarly: []string{AuthID(im.host)},
+			Run:        ip.runManifest,
 		},
 		{
 			ID:    PlatformID(im.ref),
@@ -95,6 +99,7 @@ func ImageChecks(ref string, opts Options) []probe.Check {
 // registry host (with every repository of that host in the token scope)
 // and ImageChecks once per distinct reference, in a stable order.
 func Checks(refs []string, opts Options) []probe.Check {
+	opts = opts.withLimiter()
 	repos := map[string][]string{}
 	var hosts, order []string
 	seen := map[string]bool{}

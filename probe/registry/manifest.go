@@ -82,24 +82,53 @@ func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder) pro
 
 	// HEAD first, as the daemon does (Docker Hub does not count it as a
 	// pull). A HEAD error has no body, so unless the status alone decides
-	// (429, 5xx) or there was no answer, GET again for the errcode.
-	if _, err := puller.Head(ctx, ref); err != nil {
-		a, answered := answerOf(err, rec)
+	// (429, 5xx) or there was no answer, the GET's answer explains it. The
+	// GET is needed whatever the HEAD says (only it carries the content),
+	// so it is sent beside the HEAD rather than after it.
+	headRec := &recorder{}
+	getCtx, cancelGet := context.WithCancel(ctx)
+	defer cancelGet()
+	type fetched struct {
+		desc *remote.Descriptor
+		err  error
+	}
+	got := make(chan fetched, 1)
+	go func() {
+		desc, err := puller.Get(getCtx, ref)
+		got <- fetched{desc, err}
+	}()
+	headDecides := func(r probe.Result) probe.Result {
+		cancelGet()
+		<-got
+		rec.takeRateLimit(headRec)
+		return r
+	}
+	if _, err := puller.Head(withRecorder(ctx, headRec), ref); err != nil {
+		a, answered := answerOf(err, headRec)
 		switch {
 		case answered && (a.status == http.StatusTooManyRequests || a.status >= 500):
-			return ip.registryFailure(a, base, "HEAD "+ip.manifestPath())
+			return headDecides(ip.registryFailure(a, base, "HEAD "+ip.manifestPath()))
 		case !answered:
 			if f := classifyNetErr(err, ip.im.host, certsDirState{}); f.cause != "" {
 				base.Cause = f.cause
-				return failed(base, f.hint, "HEAD %s: %s", ip.manifestPath(), f.detail)
+				return headDecides(failed(base, f.hint, "HEAD %s: %s", ip.manifestPath(), f.detail))
 			}
 		}
 	}
-	desc, err := puller.Get(ctx, ref)
-	if err != nil {
-		return ip.getFailed(ctx, err, rec, puller, ref, auth, base)
+	g := <-got
+	rec.fillRateLimit(headRec)
+	if g.err != nil {
+		return ip.getFailed(ctx, g.err, rec, puller, ref, auth, base)
 	}
-	return ip.describe(desc, auth, ref, base)
+	r := ip.describe(g.desc, auth, ref, base)
+	if m, ok := r.Data.(Manifest); ok && !m.Index && m.ConfigDigest != "" {
+		// Fetch the config blob now for the platform check, which must
+		// also wait for the daemon's platform: the answer is cached by
+		// digest, and a failure is the platform check's to report when it
+		// asks again.
+		_, _ = fetchConfigPlatform(withRecorder(ctx, &recorder{}), m)
+	}
+	return r
 }
 
 // nameRef addresses the image at the endpoint the tls check settled on.
