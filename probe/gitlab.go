@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,6 +38,12 @@ type GitLabTarget struct {
 	// way to test one is to register a runner.
 	Verify   bool
 	SystemID string
+	// SkipToken says why the token is not checked when Verify is false
+	// (empty: it is a registration token).
+	SkipToken string
+	// CertsDir is where the runner looks for HOST.crt (<config dir>/certs;
+	// empty: /etc/gitlab-runner/certs).
+	CertsDir string
 }
 
 // GitLabEnv holds the injectable network pieces.
@@ -118,7 +125,7 @@ func GitLabChecks(t GitLabTarget, env GitLabEnv) []Check {
 			if proxyURL != nil {
 				return Skipf("checked through the proxy by %s", IDGitLabAPI)
 			}
-			return tlsCheck(ctx, env, hostPort, u.Hostname(), t.CAFile)
+			return tlsCheck(ctx, env, hostPort, u.Hostname(), t.CAFile, t.CertsDir)
 		}},
 		{ID: IDGitLabAPI, Title: "GitLab API answers", Needs: []string{IDGitLabTCP, IDGitLabTLS}, RunAfterFailure: true, Run: func(ctx context.Context, deps Deps) Result {
 			// A TLS check skipped for a proxy is no reason to stop here.
@@ -142,6 +149,9 @@ func GitLabChecks(t GitLabTarget, env GitLabEnv) []Check {
 			return Passf("a GitLab API answers at %s (version needs authentication)", c.BaseURL())
 		}},
 		{ID: IDGitLabToken, Title: "Runner token", Needs: []string{IDGitLabAPI}, Run: func(ctx context.Context, _ Deps) Result {
+			if !t.Verify && t.SkipToken != "" {
+				return Skipf("%s", t.SkipToken)
+			}
 			if !t.Verify {
 				return Skipf("registration token %s: it is checked when apply registers the runner (probing would register one)", secret.Token(t.Token))
 			}
@@ -168,7 +178,7 @@ func GitLabChecks(t GitLabTarget, env GitLabEnv) []Check {
 }
 
 // tlsCheck handshakes and explains certificate problems with the fix.
-func tlsCheck(ctx context.Context, env GitLabEnv, hostPort, serverName, caFile string) Result {
+func tlsCheck(ctx context.Context, env GitLabEnv, hostPort, serverName, caFile, certsDir string) Result {
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
@@ -185,16 +195,8 @@ func tlsCheck(ctx context.Context, env GitLabEnv, hostPort, serverName, caFile s
 	d := &tls.Dialer{NetDialer: env.Dialer, Config: &tls.Config{ServerName: serverName, RootCAs: roots, MinVersion: tls.VersionTLS12}}
 	conn, err := d.DialContext(ctx, "tcp", hostPort)
 	if err != nil {
-		var unknown x509.UnknownAuthorityError
-		var hostErr x509.HostnameError
-		var invalid x509.CertificateInvalidError
-		switch {
-		case errors.As(err, &unknown):
-			return Failf("set gitlab.tls_ca_file to the CA (PEM) that signed it; the runner also reads /etc/gitlab-runner/certs/"+serverName+".crt", "certificate signed by unknown authority (issuer %q)", issuer(unknown.Cert))
-		case errors.As(err, &hostErr):
-			return Failf("use the host name the certificate was issued for in gitlab.url", "certificate is not valid for %s: %v", serverName, hostErr.Error())
-		case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-			return Failf("renew GitLab's certificate; check this host's clock", "certificate has expired or is not yet valid")
+		if r, ok := GitLabTLSFailure(err, serverName, caFile, certsDir); ok {
+			return r
 		}
 		return Failf("check that GitLab serves TLS on "+hostPort, "TLS handshake failed: %v", netCause(err))
 	}
@@ -207,6 +209,34 @@ func tlsCheck(ctx context.Context, env GitLabEnv, hostPort, serverName, caFile s
 		return Warnf("renew GitLab's certificate soon", "%s (in %d days)", detail, int(left.Hours()/24))
 	}
 	return Passf("%s", detail)
+}
+
+// GitLabTLSFailure is the failed gitlab.tls result for a certificate
+// error from any connection to GitLab (the check's handshake, or apply's
+// first API call): the issuer of an unknown CA, gitlab.tls_ca_file, and
+// the file the runner reads without it (certsDir/HOST.crt; certsDir ""
+// is /etc/gitlab-runner/certs). ok is false for other errors.
+func GitLabTLSFailure(err error, serverName, caFile, certsDir string) (r Result, ok bool) {
+	if certsDir == "" {
+		certsDir = "/etc/gitlab-runner/certs"
+	}
+	runnerFile := filepath.Join(certsDir, serverName+".crt")
+	var unknown x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &unknown) && caFile != "":
+		return Failf("put the CA (PEM) that signed GitLab's certificate into "+caFile+" (gitlab.tls_ca_file; the runner reads it as tls-ca-file)",
+			"certificate signed by unknown authority (issuer %q): gitlab.tls_ca_file %s does not hold that CA", issuer(unknown.Cert), caFile), true
+	case errors.As(err, &unknown):
+		return Failf("set gitlab.tls_ca_file to the CA (PEM) that signed it; the runner also reads "+runnerFile,
+			"certificate signed by unknown authority (issuer %q)", issuer(unknown.Cert)), true
+	case errors.As(err, &hostErr):
+		return Failf("use the host name the certificate was issued for in gitlab.url", "certificate is not valid for %s: %v", serverName, hostErr.Error()), true
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return Failf("renew GitLab's certificate; check this host's clock", "certificate has expired or is not yet valid"), true
+	}
+	return Result{}, false
 }
 
 func issuer(c *x509.Certificate) string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +27,8 @@ type plainUI struct {
 	in  inputReader
 	tty bool
 	out io.Writer
+	// fctx is what the files hold, for the values unset answers show.
+	fctx wizard.Context
 }
 
 // plainWidth: accessible output is never cut.
@@ -94,10 +95,10 @@ func (u *plainUI) askField(f wizard.Field, a *wizard.Answers) error {
 	if f.Hidden(a) {
 		return nil
 	}
-	cur := f.Value(a)
+	cur := f.ValueIn(a, u.fctx)
 	help := f.Help
-	if f.Placeholder != "" && f.Kind != wizard.KindSecret {
-		help = strings.TrimSpace(help + " Example: " + f.Placeholder)
+	if f.Example != "" && f.Kind != wizard.KindSecret {
+		help = strings.TrimSpace(help + " Example: " + f.Example)
 	}
 	if help != "" {
 		u.println(help)
@@ -105,7 +106,7 @@ func (u *plainUI) askField(f wizard.Field, a *wizard.Answers) error {
 	str, b := cur, cur == "true"
 	bind := fieldBinding{
 		str: huh.NewPointerAccessor(&str), b: huh.NewPointerAccessor(&b),
-		maskSecrets: u.tty, title: f.Prompt,
+		maskSecrets: u.tty, title: f.Prompt, ctx: u.fctx,
 	}
 	optional := f.Check("") == nil
 	switch f.Kind {
@@ -146,11 +147,11 @@ func (u *plainUI) askField(f wizard.Field, a *wizard.Answers) error {
 	}
 	switch {
 	case f.Kind == wizard.KindConfirm:
-		f.Set(a, strconv.FormatBool(b))
+		f.SetIn(a, u.fctx, strconv.FormatBool(b))
 	case str == "-" && optional:
 		f.Set(a, "")
 	default:
-		f.Set(a, str)
+		f.SetIn(a, u.fctx, str)
 	}
 	if f.Key == "gitlab.token" || f.Key == "gitlab.token_kind" {
 		if d := wizard.DescribeToken(a.GitLab.Token, a.GitLab.TokenKind); d != "" {
@@ -183,10 +184,12 @@ func (u *plainUI) run() (Outcome, error) {
 	a := o.startAnswers()
 	paths := o.targetPaths(a)
 
-	runners, err := readExisting(paths.ConfigTOML)
+	cfg, err := readExisting(paths.ConfigTOML)
 	if err != nil {
 		u.println("! config.toml could not be read (" + err.Error() + "); apply will stop on it")
 	}
+	runners := cfg.Runners
+	u.fctx = wizard.Context{Concurrent: cfg.Concurrent, DockerConfigDir: paths.DockerConfigDir}
 	if offerExisting(o, runners) {
 		f, choice := buildExistingForm(paths.ConfigTOML, runners, "")
 		if err := u.runForm(f.WithTheme(huh.ThemeFunc(plainTheme))); err != nil {
@@ -195,6 +198,7 @@ func (u *plainUI) run() (Outcome, error) {
 		if i, err := strconv.Atoi(*choice); err == nil && i >= 0 && i < len(runners) {
 			a = prefillFromExisting(a, runners[i])
 			a.ApplyDefaults(o.Hostname)
+			u.fctx.ExistingRunner = true
 		}
 	}
 
@@ -238,7 +242,10 @@ func (u *plainUI) run() (Outcome, error) {
 		return Outcome{}, err
 	}
 
-	final := o.finalAnswers(a, paths)
+	final, leftOut := o.finalAnswers(a, paths)
+	for _, n := range leftOut {
+		u.println("! left out, its step no longer applies: " + n)
+	}
 	var prepared *wizard.Prepared
 	for {
 		var err error
@@ -266,7 +273,7 @@ func (u *plainUI) run() (Outcome, error) {
 		if paths.DockerConfigDir, err = u.input("Docker config directory ["+paths.DockerConfigDir+"]", paths.DockerConfigDir, notEmpty); err != nil {
 			return Outcome{}, err
 		}
-		final = o.finalAnswers(a, paths)
+		final, _ = o.finalAnswers(a, paths)
 		if paths != before {
 			// The checks and the fixes were about the other files.
 			results = u.runProbes(a, paths)
@@ -316,7 +323,8 @@ func (u *plainUI) run() (Outcome, error) {
 		return out, nil // the files are written; only the offer was cut short
 	}
 	if save {
-		path, err := u.input("Answers file ["+filepath.Join(o.Paths.Cwd, defaultAnswersFile)+"]", filepath.Join(o.Paths.Cwd, defaultAnswersFile), func(s string) error {
+		def := defaultAnswersPath(o.Paths, final.GitLab.Name)
+		path, err := u.input("Answers file ["+def+"]", def, func(s string) error {
 			if strings.TrimSpace(s) == "" {
 				return errors.New("answers file path is empty")
 			}

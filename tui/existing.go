@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,36 +42,70 @@ type existingRunner struct {
 }
 
 type existingConfig struct {
-	Runners []existingRunner `toml:"runners"`
+	Concurrent *int             `toml:"concurrent"`
+	Runners    []existingRunner `toml:"runners"`
 }
 
-// existingMsg carries the runners of the config.toml at the target path.
+// filesNow is what the target files hold before the wizard changes them:
+// the values unset answers amount to, and the credential helpers the
+// registry step suggests.
+type filesNow struct {
+	concurrent *int // config.toml's global concurrent
+	// credHelpers and credsStore are config.json's (keys as written).
+	credHelpers map[string]string
+	credsStore  string
+}
+
+// existingMsg carries the runners of the config.toml at the target path,
+// and what config.toml and config.json hold.
 type existingMsg struct {
 	path    string
 	runners []existingRunner
+	files   filesNow
 	err     error
 }
 
 // readExisting reads the runners of a config.toml; a missing file has none.
-func readExisting(path string) ([]existingRunner, error) {
+func readExisting(path string) (existingConfig, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return existingConfig{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return existingConfig{}, fmt.Errorf("reading %s: %w", path, err)
 	}
 	var cfg existingConfig
 	if _, err := toml.Decode(string(data), &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return existingConfig{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return cfg.Runners, nil
+	return cfg, nil
 }
 
-func loadExistingCmd(path string) tea.Cmd {
+// readDockerHelpers reads the credential helpers of a config.json; an
+// unreadable file has none (apply reports it).
+func readDockerHelpers(path string) (helpers map[string]string, store string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, ""
+	}
+	var cfg struct {
+		CredHelpers map[string]string `json:"credHelpers"`
+		CredsStore  string            `json:"credsStore"`
+	}
+	if json.Unmarshal(data, &cfg) != nil {
+		return nil, ""
+	}
+	return cfg.CredHelpers, cfg.CredsStore
+}
+
+// loadExistingCmd reads config.toml and config.json in the background (the
+// first frame never waits for a disk).
+func loadExistingCmd(paths wizard.Paths) tea.Cmd {
 	return func() tea.Msg {
-		rs, err := readExisting(path)
-		return existingMsg{path: path, runners: rs, err: err}
+		cfg, err := readExisting(paths.ConfigTOML)
+		helpers, store := readDockerHelpers(filepath.Join(paths.DockerConfigDir, "config.json"))
+		return existingMsg{path: paths.ConfigTOML, runners: cfg.Runners, err: err,
+			files: filesNow{concurrent: cfg.Concurrent, credHelpers: helpers, credsStore: store}}
 	}
 }
 
@@ -169,6 +205,7 @@ func nonEmpty(ss ...string) []string {
 
 func (m *model) onExisting(msg existingMsg) tea.Cmd {
 	m.existing = msg.runners
+	m.files = msg.files
 	if msg.err != nil {
 		m.notice = "config.toml could not be read (" + msg.err.Error() + "); apply will stop on it"
 	}

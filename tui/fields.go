@@ -10,22 +10,26 @@ import (
 
 // answerAccessor binds a huh field straight to the answers through the
 // wizard field's Get/Set, so hide functions always see what the user typed.
+// An unset answer shows what it amounts to in ctx (the file's concurrent,
+// /cache for a new runner), and keeping that value leaves it unset.
 type answerAccessor struct {
-	a *wizard.Answers
-	f wizard.Field
+	a   *wizard.Answers
+	f   wizard.Field
+	ctx wizard.Context
 }
 
-func (x answerAccessor) Get() string  { return x.f.Value(x.a) }
-func (x answerAccessor) Set(v string) { x.f.Set(x.a, v) }
+func (x answerAccessor) Get() string  { return x.f.ValueIn(x.a, x.ctx) }
+func (x answerAccessor) Set(v string) { x.f.SetIn(x.a, x.ctx, v) }
 
 // confirmAccessor is answerAccessor for yes/no fields.
 type confirmAccessor struct {
-	a *wizard.Answers
-	f wizard.Field
+	a   *wizard.Answers
+	f   wizard.Field
+	ctx wizard.Context
 }
 
-func (x confirmAccessor) Get() bool  { return x.f.Value(x.a) == "true" }
-func (x confirmAccessor) Set(v bool) { x.f.Set(x.a, strconv.FormatBool(v)) }
+func (x confirmAccessor) Get() bool  { return x.f.ValueIn(x.a, x.ctx) == "true" }
+func (x confirmAccessor) Set(v bool) { x.f.SetIn(x.a, x.ctx, strconv.FormatBool(v)) }
 
 var (
 	_ huh.Accessor[string] = answerAccessor{}
@@ -43,41 +47,48 @@ type fieldBinding struct {
 	maskSecrets bool
 	// title overrides the field's prompt (accessible mode adds hints).
 	title string
+	// ctx names the files in option labels (the docker config directory).
+	ctx wizard.Context
 }
 
-func bindAnswers(a *wizard.Answers, f wizard.Field) fieldBinding {
-	return fieldBinding{str: answerAccessor{a, f}, b: confirmAccessor{a, f}, maskSecrets: true}
+func bindAnswers(a *wizard.Answers, f wizard.Field, ctx wizard.Context) fieldBinding {
+	return fieldBinding{str: answerAccessor{a, f, ctx}, b: confirmAccessor{a, f, ctx}, maskSecrets: true, ctx: ctx}
 }
 
 // optionLabel is how a select shows an option: name, then its help.
-func optionLabel(o wizard.Option) string {
+func optionLabel(o wizard.Option, ctx wizard.Context) string {
 	label := o.Label
 	if label == "" {
 		label = o.Value
 	}
-	if o.Help == "" {
+	help := o.HelpIn(ctx)
+	if help == "" {
 		return label
 	}
-	return label + " — " + o.Help
+	return label + " — " + help
 }
 
 // selectOptions turns the field's options into huh options, adding the
 // current value when the list does not have it (a pull policy list read
 // from an answers file, say).
-func selectOptions(f wizard.Field, current string) []huh.Option[string] {
+func selectOptions(f wizard.Field, current string, ctx wizard.Context) []huh.Option[string] {
 	var opts []huh.Option[string]
 	found := false
 	for _, o := range f.Options {
 		if o.Value == current {
 			found = true
 		}
-		opts = append(opts, huh.NewOption(optionLabel(o), o.Value))
+		opts = append(opts, huh.NewOption(optionLabel(o, ctx), o.Value))
 	}
 	if !found && current != "" {
 		opts = append([]huh.Option[string]{huh.NewOption(current+" — current value", current)}, opts...)
 	}
 	return opts
 }
+
+// examplePrefix marks a placeholder as an example, so it never reads as a
+// value (without colour the dim italic style is lost).
+const examplePrefix = "e.g. "
 
 // newHuhField builds the huh field for one wizard field.
 func newHuhField(f wizard.Field, bind fieldBinding) huh.Field {
@@ -88,7 +99,7 @@ func newHuhField(f wizard.Field, bind fieldBinding) huh.Field {
 	switch f.Kind {
 	case wizard.KindSelect:
 		s := huh.NewSelect[string]().Key(f.Key).Title(title).Description(f.Help).
-			Options(selectOptions(f, bind.str.Get())...)
+			Options(selectOptions(f, bind.str.Get(), bind.ctx)...)
 		s.Accessor(bind.str)
 		if f.Validate != nil {
 			s.Validate(f.Check)
@@ -100,8 +111,10 @@ func newHuhField(f wizard.Field, bind fieldBinding) huh.Field {
 		c.Accessor(bind.b)
 		return c
 	default:
-		in := huh.NewInput().Key(f.Key).Title(title).Description(f.Help).
-			Placeholder(f.Placeholder).Validate(f.Check)
+		in := huh.NewInput().Key(f.Key).Title(title).Description(f.Help).Validate(f.Check)
+		if f.Example != "" {
+			in.Placeholder(examplePrefix + f.Example)
+		}
 		if f.Kind == wizard.KindSecret && bind.maskSecrets {
 			in.EchoMode(huh.EchoModePassword)
 		}
@@ -110,9 +123,20 @@ func newHuhField(f wizard.Field, bind fieldBinding) huh.Field {
 	}
 }
 
-// buildGroups turns fields into huh groups: consecutive fields with the
-// same Group share a page, hidden when its fields do not apply.
-func buildGroups(a *wizard.Answers, fields []wizard.Field, title func(first wizard.Field) string) []*huh.Group {
+// formBuilder turns wizard fields into huh groups bound to the answers.
+type formBuilder struct {
+	a   *wizard.Answers
+	ctx wizard.Context
+	// advanced, when set, hides the advanced fields while it is false.
+	advanced *bool
+	// marks collects the text inputs whose titles show check marks.
+	marks *fieldMarks
+}
+
+// groups builds the pages: consecutive fields with the same Group share a
+// page, hidden when its fields do not apply (or are advanced ones and the
+// step's advanced settings are hidden).
+func (b formBuilder) groups(fields []wizard.Field, title func(first wizard.Field) string) []*huh.Group {
 	var groups []*huh.Group
 	for i := 0; i < len(fields); {
 		j := i + 1
@@ -122,10 +146,16 @@ func buildGroups(a *wizard.Answers, fields []wizard.Field, title func(first wiza
 		page := fields[i:j]
 		hfs := make([]huh.Field, 0, len(page))
 		for _, f := range page {
-			hfs = append(hfs, newHuhField(f, bindAnswers(a, f)))
+			hf := newHuhField(f, bindAnswers(b.a, f, b.ctx))
+			if in, ok := hf.(*huh.Input); ok && b.marks != nil && f.Checks != nil {
+				b.marks.add(f, in)
+			}
+			hfs = append(hfs, hf)
 		}
-		first := page[0]
-		g := huh.NewGroup(hfs...).WithHideFunc(func() bool { return first.Hidden(a) })
+		first, a, adv := page[0], b.a, b.advanced
+		g := huh.NewGroup(hfs...).WithHideFunc(func() bool {
+			return first.Hidden(a) || (first.Advanced && adv != nil && !*adv)
+		})
 		if title != nil {
 			if t := title(first); t != "" {
 				g.Title(t)
@@ -139,12 +169,12 @@ func buildGroups(a *wizard.Answers, fields []wizard.Field, title func(first wiza
 
 // newForm wraps groups in a form with the wizard's settings: TUI mode (an
 // embedded form must never switch to accessible mode on its own, which huh
-// does when TERM=dumb), errors shown, help drawn by the wizard itself.
+// does when TERM=dumb); errors and help are drawn by the wizard itself.
 func newForm(groups ...*huh.Group) *huh.Form {
 	return huh.NewForm(groups...).
 		WithAccessible(false).
 		WithShowHelp(false).
-		WithShowErrors(true).
+		WithShowErrors(false). // formStatus shows them, wrapped
 		WithTheme(huh.ThemeFunc(huhTheme)).
 		WithWidth(defaultWidth)
 }

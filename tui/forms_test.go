@@ -191,7 +191,7 @@ func TestBuildGitLabForm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, got := buildGitLabForm(startAnswers())
+			f, got := buildGitLabForm(formBuilder{a: startAnswers()})
 			runForm(t, f, tt.steps...)
 			wizard.PruneHidden(got)
 			if !reflect.DeepEqual(got.GitLab, tt.want) {
@@ -216,9 +216,9 @@ func TestBuildExecutorForm(t *testing.T) {
 				at("runner.executor"), enter(), // docker (the default)
 				at("docker.image"), typeKeys("registry.test:5000/ci/build:1"), enter(),
 				at("docker.privileged"), down(), enter(), // Docker-in-Docker
-				at("docker.volumes"), typeKeys("/cache, /srv/data:/data:ro"), enter(),
+				at("docker.volumes"), clearLine(), typeKeys("/cache, /srv/data:/data:ro"), enter(), // prefilled /cache
 				at("docker.pull_policy"), down(), down(), enter(), // if-not-present
-				at("runner.concurrent"), typeKeys("4"), enter(),
+				at("runner.concurrent"), clearLine(), typeKeys("4"), enter(), // prefilled 1
 			},
 			runner: wizard.Runner{Executor: "docker", Concurrent: &four},
 			docker: wizard.Docker{Image: "registry.test:5000/ci/build:1", DinD: new(true), Volumes: []string{"/cache", "/srv/data:/data:ro"}, PullPolicy: wizard.StringOrList{"if-not-present"}},
@@ -244,13 +244,15 @@ func TestBuildExecutorForm(t *testing.T) {
 				at("runner.concurrent"), enter(),
 			},
 			runner: wizard.Runner{Executor: "docker"},
-			docker: wizard.Docker{Image: "alpine:3", Privileged: new(false)},
+			// "off" kept as shown stays unset: a new runner gets false anyway,
+			// and saved answers do not pin it for an existing one.
+			docker: wizard.Docker{Image: "alpine:3"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, got := buildExecutorForm(startAnswers())
+			f, got := buildExecutorForm(formBuilder{a: startAnswers()})
 			runForm(t, f, tt.steps...)
 			wizard.PruneHidden(got)
 			if !reflect.DeepEqual(got.Runner, tt.runner) {
@@ -270,22 +272,23 @@ func TestBuildServiceForm(t *testing.T) {
 		alias = "docker.services[0].alias"
 	)
 	tests := []struct {
-		name  string
-		start wizard.Service
-		steps []interactionStep
-		want  wizard.Service
+		name     string
+		start    wizard.Service
+		advanced bool // the advanced settings are shown (ctrl+o)
+		steps    []interactionStep
+		want     wizard.Service
 	}{
 		{
 			name:  "image and alias",
-			steps: []interactionStep{at(name), typeKeys("postgres:16"), enter(), at(alias), typeKeys("db"), enter(), at(advancedKey), enter()},
+			steps: []interactionStep{at(name), typeKeys("postgres:16"), enter(), at(alias), typeKeys("db"), enter()},
 			want:  wizard.Service{Name: "postgres:16", Alias: "db"},
 		},
 		{
-			name: "advanced options",
+			name:     "advanced options",
+			advanced: true,
 			steps: []interactionStep{
 				at(name), typeKeys("docker:27-dind"), enter(),
 				at(alias), typeKeys("docker"), enter(),
-				at(advancedKey), pressY(),
 				at("docker.services[0].command"), typeKeys("--insecure-registry registry.test:5000"), enter(),
 				at("docker.services[0].entrypoint"), enter(),
 				at("docker.services[0].environment"), typeKeys("DOCKER_TLS_CERTDIR=/certs; A=1"), enter(),
@@ -296,7 +299,7 @@ func TestBuildServiceForm(t *testing.T) {
 		{
 			name:  "editing keeps what is not changed",
 			start: wizard.Service{Name: "redis:7", Alias: "cache"},
-			steps: []interactionStep{at(name), enter(), at(alias), enter(), at(advancedKey), enter()},
+			steps: []interactionStep{at(name), enter(), at(alias), enter()},
 			want:  wizard.Service{Name: "redis:7", Alias: "cache"},
 		},
 		{
@@ -304,7 +307,6 @@ func TestBuildServiceForm(t *testing.T) {
 			steps: []interactionStep{
 				at(name), typeKeys("postgres:16"), enter(),
 				at(alias), typeKeys("DB_1"), enter(), clearLine(), typeKeys("db"), enter(),
-				at(advancedKey), enter(),
 			},
 			want: wizard.Service{Name: "postgres:16", Alias: "db"},
 		},
@@ -312,7 +314,8 @@ func TestBuildServiceForm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f, got := buildServiceForm(tt.start)
+			f, scratch := buildServiceForm(tt.start, &tt.advanced, nil)
+			got := &scratch.Docker.Services[0]
 			runForm(t, f, tt.steps...)
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("service:\n got %+v\nwant %+v", *got, tt.want)
@@ -330,7 +333,7 @@ func TestBuildRegistriesForm(t *testing.T) {
 	if len(a.Registries) != 2 || a.Registries[0].Host != "registry.test:5000" || a.Registries[1].Host != "docker.io" {
 		t.Fatalf("registries to ask: %+v", a.Registries)
 	}
-	f, got := buildRegistriesForm(a)
+	f, got := buildRegistriesForm(formBuilder{a: a})
 	runForm(t, f,
 		at("registries[0].method"), down(), enter(), // basic
 		at("registries[0].username"), typeKeys("ci"), enter(),
@@ -349,7 +352,7 @@ func TestBuildSaveForm(t *testing.T) {
 	t.Parallel()
 	t.Run("save with env references", func(t *testing.T) {
 		t.Parallel()
-		f, v := buildSaveForm("/work/runnerup-answers.toml")
+		f, v := buildSaveForm("/work/runnerup-answers.toml", nil)
 		runForm(t, f, at("save"), enter(), at("save.path"), clearLine(), typeKeys("/tmp/a.toml"), enter(), at("save.secrets"), enter())
 		if want := (saveValues{Save: true, Path: "/tmp/a.toml"}); *v != want {
 			t.Errorf("got %+v, want %+v", *v, want)
@@ -357,7 +360,7 @@ func TestBuildSaveForm(t *testing.T) {
 	})
 	t.Run("decline", func(t *testing.T) {
 		t.Parallel()
-		f, v := buildSaveForm("/work/runnerup-answers.toml")
+		f, v := buildSaveForm("/work/runnerup-answers.toml", nil)
 		runForm(t, f, at("save"), pressN())
 		if v.Save {
 			t.Errorf("got %+v, want Save false", *v)
@@ -380,7 +383,7 @@ func TestBuildPathsForm(t *testing.T) {
 
 func TestBuildFormAborted(t *testing.T) {
 	t.Parallel()
-	f, _ := buildGitLabForm(startAnswers())
+	f, _ := buildGitLabForm(formBuilder{a: startAnswers()})
 	r, w := io.Pipe()
 	f.WithInput(r).WithOutput(io.Discard)
 	errCh := make(chan error, 1)

@@ -28,32 +28,31 @@ func TestMain(m *testing.M) {
 
 // ---- keys ----
 
+// namedKeys are the keys tests press by name.
+var namedKeys = map[string]tea.KeyPressMsg{
+	"enter":     {Code: tea.KeyEnter},
+	"esc":       {Code: tea.KeyEscape},
+	"tab":       {Code: tea.KeyTab},
+	"shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
+	"down":      {Code: tea.KeyDown},
+	"up":        {Code: tea.KeyUp},
+	"left":      {Code: tea.KeyLeft},
+	"right":     {Code: tea.KeyRight},
+	"backspace": {Code: tea.KeyBackspace},
+	"home":      {Code: tea.KeyHome},
+	"end":       {Code: tea.KeyEnd},
+	"pgdown":    {Code: tea.KeyPgDown},
+	"pgup":      {Code: tea.KeyPgUp},
+	"ctrl+a":    {Code: 'a', Mod: tea.ModCtrl},
+	"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
+	"ctrl+k":    {Code: 'k', Mod: tea.ModCtrl},
+	"ctrl+o":    {Code: 'o', Mod: tea.ModCtrl},
+	"ctrl+u":    {Code: 'u', Mod: tea.ModCtrl},
+}
+
 func key(s string) tea.KeyPressMsg {
-	switch s {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "right":
-		return tea.KeyPressMsg{Code: tea.KeyRight}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	case "ctrl+a":
-		return tea.KeyPressMsg{Code: 'a', Mod: tea.ModCtrl}
-	case "ctrl+k":
-		return tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl}
+	if k, ok := namedKeys[s]; ok {
+		return k
 	}
 	r := []rune(s)
 	return tea.KeyPressMsg{Code: r[0], Text: s}
@@ -228,7 +227,7 @@ func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.Appl
 			Diff: "--- /dev/null\n+++ " + o.ConfigPath + "\n@@ -0,0 +1,3 @@\n" + removed + "+[[runners]]\n+  name = \"" + a.GitLab.Name + "\"\n+  token = \"glrt-…cdef\"\n",
 		},
 		Runner:    wizard.RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, ID: 42, Action: "verified", Token: "glrt-…cdef", SystemID: "s_0123456789ab"},
-		NextSteps: []string{"a running gitlab-runner reloads config.toml within 3 s; start it with `gitlab-runner start` if it is not running"},
+		NextSteps: []string{"a running gitlab-runner reloads config.toml within 3 s; if it is not running, start it: `gitlab-runner start` or `systemctl restart gitlab-runner`"},
 	}
 	for _, r := range o.Prune {
 		res.Pruned = append(res.Pruned, wizard.PrunedRunner{Name: r.Name, URL: r.URL, Token: "glrt-…" + r.Token[len(r.Token)-4:]})

@@ -86,7 +86,7 @@ func reviewDriver(t *testing.T, svc *service.Install, extra ...probe.Result) (*d
 	o.Probe = fp.probe
 	o.Paths.Service = svc
 	d := newDriver(t, o)
-	d.play(scenarioFlow("https://gitlab.example.com", false, "")[:20])
+	d.play(scenarioTo("review"))
 	d.wantStep(stepReview)
 	return d, fa, fp
 }
@@ -107,8 +107,9 @@ func TestReviewShowsHostService(t *testing.T) {
 	)
 	v := d.view()
 	first := flat(v) // the whole frame is the 80×24 screen
-	contains(t, first, "Review nothing is written until you press w This host systemd unit gitlab-runner.service (active) runs as root")
-	contains(t, first, "! the service reads /etc/gitlab-runner/config.toml; you are writing /srv/runnerup-test/config.toml — p changes the paths Checks")
+	contains(t, first, "Review nothing is written until you press w Checks 0 ✗ · 1 ! · 2 ✓ ! registry.registry.test:5000.auth")
+	contains(t, first, "This host systemd unit gitlab-runner.service (active) runs as root")
+	contains(t, first, "! the service reads /etc/gitlab-runner/config.toml; you are writing /srv/runnerup-test/config.toml — p changes the paths ✓")
 	notContains(t, v, "Config file the service reads") // said once, in the host block
 	notContains(t, v, "GitLab Runner service")
 	contains(t, v, "✓ GitLab TLS") // the rest of the checklist is still there
@@ -124,7 +125,7 @@ func TestReviewShowsHostService(t *testing.T) {
 		t.Fatalf("paths = %+v", d.m.paths)
 	}
 	v = flat(d.view())
-	contains(t, v, "This host systemd unit gitlab-runner.service (active) runs as root, reads /etc/gitlab-runner/config.toml Checks")
+	contains(t, v, "This host systemd unit gitlab-runner.service (active) runs as root, reads /etc/gitlab-runner/config.toml ✓")
 	notContains(t, v, "the service reads")
 }
 
@@ -137,7 +138,8 @@ func TestReviewHostWithoutService(t *testing.T) {
 		probe.Result{ID: fleet.IDServiceDockerConfig, Title: "Docker config.json the runner reads", Status: probe.Skip, Detail: "no service found to compare with"},
 	)
 	v := d.view()
-	contains(t, flat(v), "Review nothing is written until you press w This host no gitlab-runner service found Checks")
+	contains(t, flat(v), "Review nothing is written until you press w Checks 0 ✗ · 1 ! · 2 ✓ ! registry.registry.test:5000.auth")
+	contains(t, flat(v), "This host no gitlab-runner service found ✓")
 	notContains(t, v, "no service found to compare with")
 
 	d, _, _ = reviewDriver(t, nil)
@@ -169,7 +171,7 @@ func TestReviewFleetWarningsShowHints(t *testing.T) {
 	d.send(tea.WindowSizeMsg{Width: 80, Height: 72})
 	v := d.view()
 	for _, r := range []probe.Result{dup, exp, proxy} {
-		contains(t, flat(v), "! "+r.Title+" — "+r.Detail)
+		contains(t, flat(v), "! "+r.ID+" "+r.Title+" — "+r.Detail)
 		contains(t, flat(v), "hint: "+r.Hint)
 	}
 }
@@ -186,7 +188,7 @@ func TestReviewPruneNeedsConsent(t *testing.T) {
 		v := d.view()
 		contains(t, v, `[ ] x  remove 1 stale runner entry from config.toml ("old-box"; backup kept)`)
 		contains(t, v, "x remove stale")
-		contains(t, flat(v), `! Runner "old-box" token on GitLab — runner "old-box" (token glrt-…0001) is stale`)
+		contains(t, flat(v), "! "+stale.ID+` Runner "old-box" token on GitLab — runner "old-box" (token glrt-…0001) is stale`)
 		contains(t, flat(v), "hint: remove the entry: `runnerup apply --prune-stale` (keeps a backup), or delete its [[runners]] block by hand")
 		if dry, _ := fa.last(); len(dry.Prune) != 0 {
 			t.Fatalf("the dry run removes entries without consent: %+v", dry.Prune)

@@ -67,12 +67,23 @@ type model struct {
 
 	// form steps (gitlab, executor, registries)
 	form *huh.Form
+	// advanced says, per step, whether its advanced settings (the ones
+	// most users keep) are asked; ctrl+o toggles it. The forms' hide
+	// functions read it through the pointer.
+	advanced map[step]*bool
+	// marks are the open form's inputs that show their checks' status.
+	marks *fieldMarks
+	// files is what config.toml and config.json hold now, read at start.
+	files filesNow
 
 	// stepServices
 	svc serviceState
 
 	// stepRegistries
 	regWarnings []wizard.FieldError
+	// regSuggested holds, by registry key, the method pre-selected for it
+	// (once: the user's choice is never overridden).
+	regSuggested map[string]regSuggestion
 
 	probes probeState
 	review reviewState
@@ -98,6 +109,10 @@ func newModel(ctx context.Context, o Options) *model {
 		spin:    spinner.New(spinner.WithSpinner(spinner.Line)),
 		step:    stepLoading,
 		answers: o.startAnswers(),
+		advanced: map[step]*bool{
+			stepGitLab: new(bool), stepExecutor: new(bool), stepServices: new(bool), stepRegistries: new(bool),
+			stepWrite: new(bool),
+		},
 	}
 	m.paths = o.targetPaths(m.answers)
 	m.review.vp = viewport.New()
@@ -107,7 +122,7 @@ func newModel(ctx context.Context, o Options) *model {
 // Init reads the target config.toml (to offer its runners) and asks the
 // terminal for its background colour.
 func (m *model) Init() tea.Cmd {
-	return tea.Batch(loadExistingCmd(m.paths.ConfigTOML), tea.RequestBackgroundColor)
+	return tea.Batch(loadExistingCmd(m.paths), tea.RequestBackgroundColor)
 }
 
 // Update routes a message; it never blocks: everything slow runs in Cmds.
@@ -265,29 +280,54 @@ func (m *model) gotoStep(s step) tea.Cmd {
 		m.existingForm, m.existingChoice = buildExistingForm(m.existingPath, m.existing, m.existingAppliedChoice)
 		cmd = m.existingForm.Init()
 	case stepGitLab:
-		m.form, _ = buildGitLabForm(m.answers)
+		m.form, _ = buildGitLabForm(m.builder())
 		cmd = m.form.Init()
 	case stepExecutor:
-		m.form, _ = buildExecutorForm(m.answers)
+		m.form, _ = buildExecutorForm(m.builder())
 		cmd = m.form.Init()
 	case stepServices:
 		cmd = m.enterServices()
 	case stepRegistries:
 		wizard.SyncRegistries(m.answers)
-		m.form, _ = buildRegistriesForm(m.answers)
+		m.suggestRegistryMethods()
+		m.form, _ = buildRegistriesForm(m.builder())
 		m.updateRegWarnings()
 		cmd = m.form.Init()
 	case stepReview:
 		cmd = m.enterReview()
 	}
 	m.resize()
-	return tea.Batch(cmd, m.scheduleProbeCmd())
+	return tea.Batch(cmd, m.refreshMarksCmd(), m.scheduleProbeCmd())
+}
+
+// builder builds the current step's form pages: bound to the answers, in
+// the files' context, with the step's advanced toggle, and collecting the
+// inputs that show check marks.
+func (m *model) builder() formBuilder {
+	m.marks = &fieldMarks{}
+	return formBuilder{a: m.answers, ctx: m.fieldCtx(), advanced: m.advanced[m.step], marks: m.marks}
+}
+
+// fieldCtx is what the fields need to know about the files.
+func (m *model) fieldCtx() wizard.Context {
+	c := wizard.Context{Concurrent: m.files.concurrent, DockerConfigDir: m.paths.DockerConfigDir}
+	for _, r := range m.existing {
+		if r.Name != "" && r.Name == m.answers.GitLab.Name {
+			c.ExistingRunner = true
+		}
+	}
+	return c
 }
 
 // updateFormStep drives the gitlab, executor and registries forms.
 func (m *model) updateFormStep(msg tea.Msg) tea.Cmd {
-	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "esc" {
-		return m.back(&m.form)
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "esc":
+			return m.back(&m.form)
+		case "ctrl+o":
+			return m.toggleAdvanced(m.form)
+		}
 	}
 	f, cmd := m.form.Update(msg)
 	m.form = f.(*huh.Form)
@@ -320,8 +360,9 @@ func (m *model) innerWidth() int {
 	return max(m.width-m.st.App.GetHorizontalFrameSize(), 20)
 }
 
-// statusLines is the room kept under a form for notes and live checks.
-const statusLines = 4
+// statusLines is the room kept under a form (a blank line, then errors,
+// notes and live checks).
+const statusLines = 5
 
 // bodyHeight is the room for a step's body between header and footer.
 func (m *model) bodyHeight() int {
@@ -331,9 +372,9 @@ func (m *model) bodyHeight() int {
 // resize sizes the forms and the review viewport to the window.
 func (m *model) resize() {
 	w := m.innerWidth()
-	// Room for the step title line, and for the two lines huh adds under
-	// the fields when one has an error.
-	h := m.bodyHeight() - 1 - 2
+	// Room for the step title line and the advanced line under the form
+	// (errors are shown in the status area).
+	h := m.bodyHeight() - 2
 	for _, f := range []*huh.Form{m.form, m.existingForm, m.svc.form, m.review.pathsForm, m.write.saveForm} {
 		if f != nil {
 			f.WithWidth(w).WithHeight(max(h, 3))
@@ -350,6 +391,11 @@ func (m *model) View() tea.View {
 	var v tea.View
 	switch m.step {
 	case stepDone:
+		if m.done {
+			// Run prints the summary whole once the program has ended;
+			// the screen's copy (commands cut at the width) goes.
+			return tea.NewView("")
+		}
 		v = tea.NewView(m.st.App.Render(m.viewDone(m.innerWidth())))
 	default:
 		v = tea.NewView(m.render())
@@ -370,6 +416,9 @@ func (m *model) render() string {
 		help = m.formHelp(m.existingForm, false)
 	case stepGitLab, stepExecutor, stepRegistries:
 		body = m.stepTitle(m.formStepTitle()) + "\n" + m.form.View()
+		if l := m.advancedLine(w); l != "" {
+			body = strings.TrimRight(body, "\n") + "\n" + l
+		}
 		status = m.formStatus(w)
 		help = m.formHelp(m.form, true)
 	case stepServices:
@@ -406,7 +455,8 @@ func (m *model) headerView(w int) string {
 		}
 		switch {
 		case c.s == m.step:
-			crumbsOut = append(crumbsOut, m.st.CrumbNow.Render(c.name))
+			// Brackets mark it without colour too.
+			crumbsOut = append(crumbsOut, m.st.CrumbNow.Render("["+c.name+"]"))
 		case c.s < m.step:
 			crumbsOut = append(crumbsOut, m.st.CrumbDone.Render(c.name))
 		default:
@@ -449,7 +499,8 @@ func (m *model) frame(body, status, help string) string {
 func (m *model) frameFull(content, help string) string {
 	w := m.innerWidth()
 	lines := []string{m.headerView(w), ""}
-	avail := max(m.height-4, 1)
+	helpLines := strings.Split(help, "\n")
+	avail := max(m.height-3-len(helpLines), 1)
 	cl := strings.Split(strings.TrimRight(content, "\n"), "\n")
 	if len(cl) > avail {
 		cl = cl[:avail]
@@ -458,8 +509,27 @@ func (m *model) frameFull(content, help string) string {
 		cl = append(cl, "")
 	}
 	lines = append(lines, cl...)
-	lines = append(lines, "", help)
+	lines = append(lines, "")
+	lines = append(lines, helpLines...)
 	return m.finishFrame(lines, w)
+}
+
+// helpLines is helpLine over as many lines as the width needs (breaking
+// between pairs), for footers whose every key matters.
+func (m *model) helpLines(pairs [][2]string, w int) string {
+	var lines []string
+	var cur [][2]string
+	for _, p := range pairs {
+		if len(cur) > 0 && ansi.StringWidth(m.helpLine(append(cur, p))) > w {
+			lines = append(lines, m.helpLine(cur))
+			cur = nil
+		}
+		cur = append(cur, p)
+	}
+	if len(cur) > 0 {
+		lines = append(lines, m.helpLine(cur))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (m *model) finishFrame(lines []string, w int) string {
@@ -476,26 +546,50 @@ func (m *model) finishFrame(lines []string, w int) string {
 func (m *model) helpLine(pairs [][2]string) string {
 	out := make([]string, 0, len(pairs))
 	for _, p := range pairs {
+		if p[0] == "" {
+			out = append(out, m.st.Help.Render(p[1]))
+			continue
+		}
 		out = append(out, m.st.HelpKey.Render(p[0])+" "+m.st.Help.Render(p[1]))
 	}
 	return strings.Join(out, m.st.Help.Render(" · "))
 }
 
-// formHelp is the form's own key help plus the wizard's keys.
+// formHelp is the form's own key help plus the wizard's keys: clearing a
+// text field, the step's advanced settings, going back, quitting. Keys
+// that do not fit the width are left out, least needed first.
 func (m *model) formHelp(f *huh.Form, canGoBack bool) string {
 	var pairs [][2]string
-	if f != nil {
-		for _, b := range f.KeyBinds() {
-			if b.Enabled() && b.Help().Key != "" && !(canGoBack && b.Help().Desc == "back") {
-				pairs = append(pairs, [2]string{b.Help().Key, b.Help().Desc})
-			}
+	for _, p := range m.formPairs(f) {
+		if !(canGoBack && p[1] == "back") {
+			pairs = append(pairs, p)
 		}
+	}
+	if m.hasAdvanced() {
+		pairs = append(pairs, [2]string{"ctrl+o", "advanced"})
 	}
 	if canGoBack {
 		pairs = append(pairs, [2]string{"esc", "back"})
 	}
 	pairs = append(pairs, [2]string{"ctrl+c", "quit"})
-	return m.helpLine(pairs)
+	return m.fitHelp(pairs, m.innerWidth(), "ctrl+c", "/", "filter", "←/→", "left/right")
+}
+
+// formPairs are a form's own key hints, plus ctrl+u on a text field.
+func (m *model) formPairs(f *huh.Form) [][2]string {
+	var pairs [][2]string
+	if f == nil {
+		return nil
+	}
+	for _, b := range f.KeyBinds() {
+		if b.Enabled() && b.Help().Key != "" {
+			pairs = append(pairs, [2]string{b.Help().Key, b.Help().Desc})
+		}
+	}
+	if _, ok := f.GetFocusedField().(*huh.Input); ok {
+		pairs = append(pairs, [2]string{"ctrl+u", "clear"})
+	}
+	return pairs
 }
 
 // ---- test hook ----

@@ -64,17 +64,21 @@ func TestBackNavigationKeepsValues(t *testing.T) {
 	d.typ("https://gitlab.example.com")
 	d.keys("enter")
 	d.typ(scToken)
-	d.keys("enter", "ctrl+a", "ctrl+k")
+	d.keys("ctrl+o", "enter") // the advanced settings: the runner name
+	d.wantFocus("gitlab.name")
+	d.keys("ctrl+a", "ctrl+k")
 	d.typ("ci-01")
 	d.keys("enter", "enter")
 	d.wantFocus("runner.executor")
-	d.keys("enter")
+	d.keys("ctrl+o", "enter")
 	d.typ("alpine:3.20")
 	d.keys("enter")
 	d.wantFocus("docker.privileged")
 	d.keys("down") // Docker-in-Docker
 
 	// Esc: the previous page, then the previous step.
+	d.keys("esc")
+	d.wantFocus("docker.image")
 	d.keys("esc")
 	d.wantFocus("runner.executor")
 	d.keys("esc")
@@ -104,7 +108,7 @@ func TestBackNavigationKeepsValues(t *testing.T) {
 	d.wantStep(stepServices)
 	d.keys("a")
 	d.typ("postgres:16")
-	d.keys("enter", "enter", "enter")
+	d.keys("enter", "enter")
 	d.keys("n")
 	d.wantStep(stepRegistries)
 	d.keys("esc")
@@ -138,10 +142,10 @@ func TestRegistrationFieldsOnlyForRegistrationToken(t *testing.T) {
 		wantFirst string   // focus after the token
 		wantReg   bool
 	}{
-		{name: "authentication token", token: "glrt-abcdefghijklmnopqrstu", note: "authentication token (glrt-)", wantFirst: "gitlab.name"},
-		{name: "partitioned authentication token", token: "glrt-t2_abcdefghijklmnopqrstu", note: "authentication token (glrt-)", wantFirst: "gitlab.name"},
+		{name: "authentication token", token: "glrt-abcdefghijklmnopqrstu", note: "authentication token (glrt-)", wantFirst: "runner.executor"},
+		{name: "partitioned authentication token", token: "glrt-t2_abcdefghijklmnopqrstu", note: "authentication token (glrt-)", wantFirst: "runner.executor"},
 		{name: "registration token", token: "GR1348941abcdefghijklmnop", note: "legacy registration token", wantFirst: "gitlab.description", wantReg: true},
-		{name: "unprefixed, declared authentication", token: "abcdefghijklmnopqrstu", note: "unprefixed token", kindKeys: []string{"down", "enter"}, wantFirst: "gitlab.name"},
+		{name: "unprefixed, declared authentication", token: "abcdefghijklmnopqrstu", note: "unprefixed token", kindKeys: []string{"down", "enter"}, wantFirst: "runner.executor"},
 		{name: "unprefixed, declared registration", token: "abcdefghijklmnopqrstu", note: "unprefixed token", kindKeys: []string{"enter"}, wantFirst: "gitlab.description", wantReg: true},
 	}
 	for _, tt := range tests {
@@ -182,23 +186,23 @@ func TestCtrlCInterruptsWithoutWriting(t *testing.T) {
 	}{
 		{"while typing the URL", func(d *driver) { d.typ("https://git") }, stepGitLab},
 		{"on the executor step", func(d *driver) {
-			d.play(scenarioFlow("https://gitlab.example.com", false, "")[:5])
+			d.play(scenarioTo("docker.image"))
 		}, stepExecutor},
 		{"on the services list", func(d *driver) {
-			d.play(scenarioFlow("https://gitlab.example.com", false, "")[:10])
+			d.play(scenarioTo("services"))
 		}, stepServices},
 		{"in the service form", func(d *driver) {
-			d.play(scenarioFlow("https://gitlab.example.com", false, "")[:11])
+			d.play(scenarioTo("docker.services[0].name"))
 		}, stepServices},
 		{"on the review", func(d *driver) {
-			d.play(scenarioFlow("https://gitlab.example.com", false, "")[:20])
+			d.play(scenarioTo("review"))
 		}, stepReview},
 		{"editing paths on the review", func(d *driver) {
-			d.play(scenarioFlow("https://gitlab.example.com", false, "")[:20])
+			d.play(scenarioTo("review"))
 			d.keys("p")
 		}, stepReview},
 		{"asked to write despite failed checks", func(d *driver) {
-			d.play(scenarioFlow("https://gitlab.example.com", false, "")[:20])
+			d.play(scenarioTo("review"))
 			d.m.probes.results = append(d.m.probes.results, probe.Result{ID: "daemon.reachable", Status: probe.Fail})
 			d.keys("w")
 			contains(d.t, d.view(), "1 check(s) failed. Write anyway?")
@@ -391,13 +395,12 @@ func TestReviewView(t *testing.T) {
 	o.DockerConfigDir = "/srv/runnerup-test/docker"
 	o.Probe = fp.probe
 	d := newDriver(t, o)
-	d.play(scenarioFlow("https://gitlab.example.com", false, "")[:20])
+	d.play(scenarioTo("review"))
 	d.wantStep(stepReview)
-	d.send(tea.WindowSizeMsg{Width: 80, Height: 72}) // tall enough for all of it
+	d.send(tea.WindowSizeMsg{Width: 80, Height: 110}) // tall enough for all of it
 	v := d.view()
 	for _, want := range []string{
 		"✓ GitLab TLS — certificate valid for 89 days",
-		"! registry registry.test:5000 login — anonymous pulls only",
 		"hint: check the username and password",
 		"config.toml  /srv/runnerup-test/config.toml  (new file)",
 		"config.json  /srv/runnerup-test/docker/config.json  (new file)",
@@ -408,6 +411,8 @@ func TestReviewView(t *testing.T) {
 	} {
 		contains(t, v, want)
 	}
+	// Problems come first, with their check id; wrapped, never cut.
+	contains(t, flat(v), "Checks 0 ✗ · 1 ! · 2 ✓ ! registry.registry.test:5000.auth registry registry.test:5000 login — anonymous pulls only")
 	notContains(t, v, scPassword)
 	notContains(t, v, scToken)
 	assertGolden(t, "testdata/TestReviewView/review.golden", []byte(v))
@@ -448,7 +453,9 @@ func TestSaveAnswersFile(t *testing.T) {
 	}
 	v := strings.Join(strings.Fields(d.view()), " ") // long lines wrap
 	contains(t, v, "✓ answers saved to "+path)
-	contains(t, v, "export REGISTRY_PASSWORD_REGISTRY_TEST_5000=… export RUNNER_TOKEN=… runnerup apply --answers "+path)
+	// Commands are never wrapped: one per line, whole in what stays in the
+	// terminal after exit (the screen cuts what does not fit).
+	contains(t, d.m.finalText(), "\n       export REGISTRY_PASSWORD_REGISTRY_TEST_5000=…\n       export RUNNER_TOKEN=…\n       runnerup apply --answers "+path+"\n")
 	d.keys("enter")
 	if !d.quit || d.m.outcome.AnswersPath != path || d.m.outcome.Result == nil {
 		t.Fatalf("outcome after exit: quit=%v %+v", d.quit, d.m.outcome)
@@ -466,7 +473,7 @@ func TestWriteFailureWritesNothingAndGoesBack(t *testing.T) {
 		return fa.apply(ctx, p, ao)
 	}
 	d := newDriver(t, o)
-	d.play(scenarioFlow("https://gitlab.example.com", false, "")[:21])
+	d.play(scenarioTo("write"))
 	d.wantStep(stepWrite)
 	contains(t, d.view(), "Nothing was written.")
 	contains(t, d.view(), "GitLab rejected the token (403)")
@@ -602,7 +609,7 @@ func TestPrefillWithEnvReference(t *testing.T) {
 	contains(t, d.view(), "read from env:RUNNER_TOKEN")
 	contains(t, d.view(), "> authentication") // from the variable's glrt- prefix
 	d.keys("enter")
-	d.wantFocus("gitlab.name") // no registration questions
+	d.wantFocus("runner.executor") // no registration questions; the name is an advanced setting
 	for i := 0; d.m.step != stepReview && i < 30; i++ {
 		if d.m.step == stepServices {
 			d.keys("n")
@@ -623,9 +630,10 @@ func TestPrefillWithEnvReference(t *testing.T) {
 // whole config.json when its helper fails).
 func TestRegistryWarningsShown(t *testing.T) {
 	d := newDriver(t, testOptions(t, &fakeApply{}))
-	d.play(scenarioFlow("https://gitlab.example.com", false, "")[:15])
+	d.play(scenarioTo("registries[0].method"))
 	d.wantFocus("registries[0].method")
 	contains(t, d.view(), "Registry 1 of 2: registry.test:5000")
+	d.keys("ctrl+o")                        // where the credentials go is an advanced setting
 	d.keys("down", "down", "down", "enter") // creds-store
 	d.wantFocus("registries[0].helper")
 	d.typ("pass")

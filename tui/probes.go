@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -98,7 +99,7 @@ func (m *model) startProbeCmd() tea.Cmd {
 	m.probes.scheduledKey = m.probes.startedKey
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.probes.cancel = cancel
-	return tea.Batch(probeRunCmd(ctx, m.o, m.probes.gen, m.answers.Clone(), m.paths), m.spinCmd())
+	return tea.Batch(probeRunCmd(ctx, m.o, m.probes.gen, m.answers.Clone(), m.paths), m.spinCmd(), m.refreshMarksCmd())
 }
 
 // probeRunCmd runs Options.Probe in the background and delivers its
@@ -141,8 +142,9 @@ func (m *model) updateProbes(msg tea.Msg) tea.Cmd {
 		return m.startProbeCmd()
 	case probeResultMsg:
 		if msg.gen == m.probes.gen {
-			m.probes.results = upsertResult(m.probes.results, msg.r)
+			m.probes.results = upsertResult(m.probes.results, explainResult(msg.r, m.answers))
 			m.refreshReview()
+			return tea.Batch(waitProbe(msg.ch), m.refreshMarksCmd(), m.suggestWhileAsked())
 		}
 		return waitProbe(msg.ch) // drain stale runs too
 	case probeDoneMsg:
@@ -152,14 +154,17 @@ func (m *model) updateProbes(msg tea.Msg) tea.Cmd {
 		m.probes.running = false
 		m.probes.ran = true
 		if len(msg.results) > 0 {
-			m.probes.results = msg.results
+			m.probes.results = make([]probe.Result, len(msg.results))
+			for i, r := range msg.results {
+				m.probes.results[i] = explainResult(r, m.answers)
+			}
 		}
 		if msg.err != nil && m.ctx.Err() == nil && !isCanceled(msg.err) {
 			m.probes.err = msg.err
 		}
 		cmd := m.syncFixes()
 		m.refreshReview()
-		return cmd
+		return tea.Batch(cmd, m.refreshMarksCmd())
 	}
 	return nil
 }
@@ -197,29 +202,37 @@ func statusIcon(s probe.Status) string {
 }
 
 // checklist renders probe results: ✓ ! ✗ – with details, and hints under
-// warnings and failures. It is a plain struct with Render, not a model.
+// warnings and failures. Failures come first, then warnings, then the
+// rest in finishing order, so a problem never hides behind passing checks.
+// It is a plain struct with Render, not a model.
 type checklist struct {
 	results  []probe.Result
 	running  bool
 	spinner  string
 	err      error
 	disabled bool // no Probe configured
-	// prefixes filters results by id prefix (nil: all).
+	// prefixes filters the passing results by id prefix (nil: all);
+	// failures and warnings always show.
 	prefixes []string
 	// exclude leaves results out (nil: none); the review's "This host"
 	// block shows those.
 	exclude func(probe.Result) bool
-	// compact: one line per check, no hints.
+	// compact: a count line, problems on at most two lines each, passes on
+	// one, no hints.
 	compact bool
 	// max lines (0: no limit).
 	max int
 }
 
-func (c checklist) match(r probe.Result) bool {
-	if c.exclude != nil && c.exclude(r) {
+func (c checklist) excluded(r probe.Result) bool { return c.exclude != nil && c.exclude(r) }
+
+// shown says whether a result is listed: problems always, others when
+// they match the prefixes.
+func (c checklist) shown(r probe.Result) bool {
+	if c.excluded(r) {
 		return false
 	}
-	if c.prefixes == nil {
+	if c.prefixes == nil || r.Status == probe.Fail || r.Status == probe.Warn {
 		return true
 	}
 	for _, p := range c.prefixes {
@@ -230,70 +243,165 @@ func (c checklist) match(r probe.Result) bool {
 	return false
 }
 
+// ordered is the results to list, failures first, then warnings, then the
+// rest, each group in finishing order.
+func (c checklist) ordered() []probe.Result {
+	var out []probe.Result
+	for _, st := range []probe.Status{probe.Fail, probe.Warn, ""} {
+		for _, r := range c.results {
+			isProblem := r.Status == probe.Fail || r.Status == probe.Warn
+			if (st == "" && !isProblem) || r.Status == st {
+				if c.shown(r) {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (c checklist) icon(st *Styles, s probe.Status) string {
+	switch s {
+	case probe.Pass:
+		return st.Pass.Render(statusIcon(s))
+	case probe.Warn:
+		return st.Warn.Render(statusIcon(s))
+	case probe.Fail:
+		return st.Fail.Render(statusIcon(s))
+	}
+	return st.Skip.Render(statusIcon(s))
+}
+
 // Render draws the checklist at width.
 func (c checklist) Render(st *Styles, width int) string {
-	var lines []string
 	if c.disabled {
 		return st.Warn.Render("!") + " " + st.Muted.Render("probes unavailable: live checks are not part of this run")
 	}
-	for _, r := range c.results {
-		if !c.match(r) {
-			continue
-		}
-		var icon string
-		switch r.Status {
-		case probe.Pass:
-			icon = st.Pass.Render(statusIcon(r.Status))
-		case probe.Warn:
-			icon = st.Warn.Render(statusIcon(r.Status))
-		case probe.Fail:
-			icon = st.Fail.Render(statusIcon(r.Status))
-		default:
-			icon = st.Skip.Render(statusIcon(r.Status))
-		}
+	if c.compact {
+		return strings.Join(c.renderCompact(st, width), "\n")
+	}
+	var lines []string
+	for _, r := range c.ordered() {
+		icon := c.icon(st, r.Status)
 		title := r.Title
 		if title == "" {
 			title = r.ID
 		}
-		line := icon + " " + title
-		problem := r.Status == probe.Warn || r.Status == probe.Fail
-		switch {
-		case !c.compact && problem:
-			// What is wrong is read in full: wrapped, not cut.
-			text := title
+		if r.Status == probe.Warn || r.Status == probe.Fail {
+			// What is wrong is read in full: id, title and detail wrapped,
+			// never cut.
+			text := r.ID + "  " + title
 			if r.Detail != "" {
 				text += " — " + r.Detail
 			}
-			for i, l := range wrapText(text, width-2) {
-				if i == 0 {
-					lines = append(lines, icon+" "+l)
-				} else {
-					lines = append(lines, "  "+l)
+			lines = append(lines, markLinesList(icon+" ", text, width)...)
+			if r.Hint != "" {
+				for _, hl := range wrapText("hint: "+r.Hint, width-4) {
+					lines = append(lines, "    "+st.Hint.Render(hl))
 				}
 			}
-		default:
-			if r.Detail != "" {
-				line += st.Muted.Render(" — " + r.Detail)
-			}
-			lines = append(lines, ansi.Truncate(line, width, "…"))
+			continue
 		}
-		if !c.compact && r.Hint != "" && problem {
-			for _, hl := range wrapText("hint: "+r.Hint, width-4) {
-				lines = append(lines, "    "+st.Hint.Render(hl))
-			}
+		line := icon + " " + title
+		if r.Detail != "" {
+			line += st.Muted.Render(" — " + r.Detail)
 		}
+		lines = append(lines, ansi.Truncate(line, width, "…"))
 	}
 	if c.running {
 		lines = append(lines, st.Spinner.Render(c.spinner)+" "+st.Muted.Render("checking…"))
 	}
 	if c.err != nil {
-		lines = append(lines, st.Fail.Render("✗")+" "+ansi.Truncate("checks failed to run: "+c.err.Error(), width-2, "…"))
+		lines = append(lines, markLinesList(st.Fail.Render("✗ "), "checks failed to run: "+c.err.Error(), width)...)
 	}
 	if c.max > 0 && len(lines) > c.max {
-		extra := len(lines) - c.max + 1
-		lines = append(lines[:c.max-1], st.Muted.Render(fmt.Sprintf("  … %d more (all on the review step)", extra)))
+		lines = lines[:c.max]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// renderCompact is the box under a form: a count line, then every problem
+// (id and detail; two lines each when there is room, else one), then the
+// step's passing checks while lines are left.
+func (c checklist) renderCompact(st *Styles, width int) []string {
+	if len(c.results) == 0 && !c.running && c.err == nil {
+		return nil
+	}
+	head := st.Section.Render("Checks") + "  " + counts(c.results, c.exclude)
+	if c.running {
+		head += st.Muted.Render(" · ") + st.Spinner.Render(c.spinner) + st.Muted.Render(" checking…")
+	}
+	lines := []string{head}
+	room := 1 << 16
+	if c.max > 0 {
+		room = c.max - 1
+	}
+	if c.err != nil && room > 0 {
+		lines = append(lines, ansi.Truncate(st.Fail.Render("✗ ")+"checks failed to run: "+c.err.Error(), width, "…"))
+		room--
+	}
+	var problems [][]string // each problem's wrapped lines (at most two)
+	var passes []string
+	for _, r := range c.ordered() {
+		icon := c.icon(st, r.Status)
+		if r.Status != probe.Warn && r.Status != probe.Fail {
+			title := r.Title
+			if title == "" {
+				title = r.ID
+			}
+			line := icon + " " + title
+			if r.Detail != "" {
+				line += st.Muted.Render(" — " + r.Detail)
+			}
+			passes = append(passes, ansi.Truncate(line, width, "…"))
+			continue
+		}
+		text := r.ID
+		if r.Detail != "" {
+			text += " — " + r.Detail
+		}
+		wrapped := wrapText(text, width-2)
+		if len(wrapped) > 2 {
+			wrapped = []string{wrapped[0], ansi.Truncate(strings.Join(wrapped[1:], " "), width-2, "…")}
+		}
+		p := []string{icon + " " + wrapped[0]}
+		if len(wrapped) > 1 {
+			p = append(p, "  "+wrapped[1])
+		}
+		problems = append(problems, p)
+	}
+	// One line per problem first; the lines left go to second lines, in
+	// order; a problem that does not fit is counted on the last line.
+	shown := min(len(problems), room)
+	more := 0
+	if len(problems) > room && room > 1 {
+		// The last line counts the rest (with one line only, a problem is
+		// worth more than its count).
+		shown, more = room-1, len(problems)-(room-1)
+	}
+	extra := room - shown
+	if more > 0 {
+		extra = 0
+	}
+	for _, p := range problems[:shown] {
+		if len(p) > 1 && extra > 0 {
+			lines = append(lines, p[0], p[1])
+			extra--
+			continue
+		}
+		lines = append(lines, ansi.Truncate(p[0], width, "…"))
+	}
+	if more > 0 {
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("  … %d more problem(s): all on the review step", more)))
+		return lines
+	}
+	for _, l := range passes {
+		if len(lines)-1 >= room {
+			break
+		}
+		lines = append(lines, l)
+	}
+	return lines
 }
 
 // wrapText wraps plain text at width (words longer than width are cut by
@@ -303,4 +411,27 @@ func wrapText(s string, width int) []string {
 		width = 10
 	}
 	return strings.Split(ansi.Wrap(s, width, " "), "\n")
+}
+
+// explainResult rephrases a check about credentials the user typed in this
+// wizard: they are not in any file yet (config.json may be "(new file)"),
+// so a rejected login points at what was entered, not at a file to edit.
+func explainResult(r probe.Result, a *wizard.Answers) probe.Result {
+	if r.Status != probe.Fail || registry.Cause(r) != registry.CauseAuthRejected {
+		return r
+	}
+	f, ok := r.Data.(registry.Failure)
+	if !ok {
+		return r
+	}
+	for _, reg := range a.Registries {
+		if reg.Method != wizard.MethodBasic || registry.AuthID(reg.Host) != r.ID {
+			continue
+		}
+		if f.CredentialSource != "" {
+			r.Detail = strings.Replace(r.Detail, "credentials from "+f.CredentialSource+" rejected", "the username and the password you entered were rejected", 1)
+		}
+		r.Hint = "check the username and the password you entered for " + reg.Host + " (a token needs pull rights: GitLab read_registry, Docker Hub an access token)"
+	}
+	return r
 }

@@ -27,34 +27,27 @@ type flowStep struct {
 }
 
 // scenarioFlow is the key sequence of the shared run, through the write
-// step; save says whether the answers file is saved (to savePath).
+// step; save says whether the answers file is saved (to savePath). The
+// settings most users keep stay behind ctrl+o, as in the goal walk.
 func scenarioFlow(url string, save bool, savePath string) []flowStep {
 	steps := []flowStep{
 		{focus: "gitlab.url", text: url, keys: []string{"enter"}},
 		{focus: "gitlab.token", text: scToken, keys: []string{"enter"}},
-		{focus: "gitlab.name", keys: []string{"enter"}},
-		{focus: "gitlab.tls_ca_file", keys: []string{"enter"}},
 		{focus: "runner.executor", keys: []string{"enter"}},
 		{focus: "docker.image", text: scImage, keys: []string{"enter"}},
-		{focus: "docker.privileged", keys: []string{"enter"}},
-		{focus: "docker.volumes", text: "/cache", keys: []string{"enter"}},
-		{focus: "docker.pull_policy", keys: []string{"enter"}},
-		{focus: "runner.concurrent", text: "4", keys: []string{"enter"}},
 		{step: stepServices, keys: []string{"a"}},
 		{focus: "docker.services[0].name", text: scService, keys: []string{"enter"}},
 		{focus: "docker.services[0].alias", text: "db", keys: []string{"enter"}},
-		{focus: advancedKey, keys: []string{"enter"}},
-		{step: stepServices, keys: []string{"n"}},
+		{step: stepServices, keys: []string{"enter"}},
 		{focus: "registries[0].method", keys: []string{"down", "enter"}},
 		{focus: "registries[0].username", text: scUser, keys: []string{"enter"}},
 		{focus: "registries[0].password", text: scPassword, keys: []string{"enter"}},
-		{focus: "registries[0].target", keys: []string{"enter"}},
 		{focus: "registries[1].method", keys: []string{"enter"}},
 		{step: stepReview, ready: true, keys: []string{"w"}},
 	}
 	if save {
 		steps = append(steps,
-			flowStep{focus: "save", keys: []string{"enter"}},
+			flowStep{focus: "save", keys: []string{"ctrl+o", "enter"}},
 			flowStep{focus: "save.path", keys: []string{"ctrl+a", "ctrl+k"}},
 			flowStep{focus: "save.path", text: savePath, keys: []string{"enter"}},
 			flowStep{focus: "save.secrets", keys: []string{"enter"}},
@@ -63,6 +56,32 @@ func scenarioFlow(url string, save bool, savePath string) []flowStep {
 		steps = append(steps, flowStep{focus: "save", keys: []string{"n"}})
 	}
 	return steps
+}
+
+// upTo is flow up to, not including, the first step that waits for the
+// focus (or, with focus "", for step s).
+func upTo(flow []flowStep, focus string, s step) []flowStep {
+	for i, f := range flow {
+		if (focus != "" && f.focus == focus) || (focus == "" && f.focus == "" && f.step == s) {
+			return flow[:i]
+		}
+	}
+	panic("flow has no step " + focus)
+}
+
+// scenarioTo is the shared run up to a point: a focus key, or one of
+// "services" (the list), "review", "write" (w pressed on the review).
+func scenarioTo(point string) []flowStep {
+	flow := scenarioFlow("https://gitlab.example.com", false, "")
+	switch point {
+	case "services":
+		return upTo(flow, "", stepServices)
+	case "review":
+		return upTo(flow, "", stepReview)
+	case "write":
+		return flow[:len(upTo(flow, "", stepReview))+1]
+	}
+	return upTo(flow, point, 0)
 }
 
 // scenarioLines are the same answers as accessible-mode input lines.
@@ -75,10 +94,10 @@ func scenarioLines(url string, save bool, savePath string) string {
 		"",      // executor: docker (default)
 		scImage, // default image
 		"",      // privileged: off
-		"/cache",
-		"",  // pull policy: default
-		"4", // concurrent
-		"y", // add a service
+		"",      // volumes: /cache, a new runner's
+		"",      // pull policy: default
+		"",      // concurrent: 1, a new file's
+		"y",     // add a service
 		scService,
 		"db",
 		"",  // more options: no

@@ -7,8 +7,9 @@ import (
 )
 
 // buildExecutorForm asks the executor step: executor, shell for the shell
-// executor, the docker settings for docker executors, concurrency.
-func buildExecutorForm(a *wizard.Answers) (*huh.Form, *wizard.Answers) {
+// executor, the job image for docker executors, then (advanced) the other
+// docker settings and concurrency.
+func buildExecutorForm(b formBuilder) (*huh.Form, *wizard.Answers) {
 	st, _ := wizard.StepByID(wizard.StepExecutor)
-	return newForm(buildGroups(a, st.Fields, nil)...), a
+	return newForm(b.groups(st.Fields, nil)...), b.a
 }

@@ -10,10 +10,11 @@ import (
 
 // buildGitLabForm asks the GitLab step: URL and token, the token kind for
 // an unprefixed token, the registration-only settings for a registration
-// token, then the runner name. The form writes into a, which it returns.
-func buildGitLabForm(a *wizard.Answers) (*huh.Form, *wizard.Answers) {
+// token, then (advanced) the runner name and CA file. The form writes into
+// b.a, which it returns.
+func buildGitLabForm(b formBuilder) (*huh.Form, *wizard.Answers) {
 	st, _ := wizard.StepByID(wizard.StepGitLab)
-	return newForm(buildGroups(a, st.Fields, nil)...), a
+	return newForm(b.groups(st.Fields, nil)...), b.a
 }
 
 // fieldNote is live feedback on the focused field: what kind of token was
@@ -29,6 +30,9 @@ func (m *model) fieldNote() string {
 		if msg, fix, warn := wizard.CheckGitLabURL(a.GitLab.URL); warn {
 			return m.st.Warn.Render("! ") + "GitLab URL " + msg + "; " + fix
 		}
+	}
+	if n := m.registrySuggestionNote(m.focusKey()); n != "" {
+		return n
 	}
 	if m.step == stepRegistries && strings.HasPrefix(m.focusKey(), "registries[") {
 		for _, w := range m.regWarnings {

@@ -4,20 +4,23 @@ import (
 	"fmt"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 
 	"github.com/runnerup/runnerup/internal/imageref"
+	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/wizard"
 )
 
-// buildRegistriesForm asks, for every registry in a.Registries (see
-// wizard.SyncRegistries), how pulls authenticate and where the
+// buildRegistriesForm asks, for every registry in b.a.Registries (see
+// wizard.SyncRegistries), how pulls authenticate and (advanced) where the
 // credentials go.
-func buildRegistriesForm(a *wizard.Answers) (*huh.Form, *wizard.Answers) {
+func buildRegistriesForm(b formBuilder) (*huh.Form, *wizard.Answers) {
+	a := b.a
 	var groups []*huh.Group
 	for i := range a.Registries {
 		host := a.Registries[i].Host
-		groups = append(groups, buildGroups(a, wizard.RegistryFields(i), func(first wizard.Field) string {
+		groups = append(groups, b.groups(wizard.RegistryFields(i), func(first wizard.Field) string {
 			return registryTitle(i, len(a.Registries), host)
 		})...)
 	}
@@ -61,4 +64,92 @@ func remapRegistryField(p wizard.FieldError, pruned, full *wizard.Answers) wizar
 		}
 	}
 	return p
+}
+
+// regSuggestion is the method pre-selected for a registry, and why.
+type regSuggestion struct {
+	method, why string
+}
+
+// suggestRegistryMethods pre-selects how each registry authenticates when
+// the user has not chosen yet (method none, no earlier suggestion), from
+// what is known about it: a credHelpers entry for the host in config.json
+// means that helper; a registry whose 401 challenge found no credentials
+// (its auth check's cause) needs a username and password. The reason is
+// shown next to the method.
+func (m *model) suggestRegistryMethods() {
+	if m.regSuggested == nil {
+		m.regSuggested = map[string]regSuggestion{}
+	}
+	for i := range m.answers.Registries {
+		r := &m.answers.Registries[i]
+		key := wizard.RegistryKey(r.Host)
+		if _, done := m.regSuggested[key]; done || (r.Method != wizard.MethodNone && r.Method != "") {
+			continue
+		}
+		for k, helper := range m.files.credHelpers {
+			if wizard.RegistryKey(k) == key && helper != "" {
+				r.Method, r.Helper = wizard.MethodCredHelper, helper
+				m.regSuggested[key] = regSuggestion{r.Method, fmt.Sprintf("config.json has credHelpers[%q] = %q", k, helper)}
+			}
+		}
+		if r.Method != wizard.MethodNone {
+			continue
+		}
+		for _, res := range m.probes.results {
+			if res.ID == registry.AuthID(r.Host) && registry.Cause(res) == registry.CauseMissingCredentials {
+				status := 401
+				if f, ok := res.Data.(registry.Failure); ok && f.Status != 0 {
+					status = f.Status
+				}
+				r.Method = wizard.MethodBasic
+				m.regSuggested[key] = regSuggestion{r.Method, fmt.Sprintf("%s answered %d to GET /v2/: it asks for a login, and none is set (%s)", r.Host, status, res.ID)}
+			}
+		}
+	}
+}
+
+// registrySuggestionNote is the note on a focused method field whose value
+// was pre-selected.
+func (m *model) registrySuggestionNote(focus string) string {
+	var i int
+	if _, err := fmt.Sscanf(focus, "registries[%d].method", &i); err != nil || i >= len(m.answers.Registries) {
+		return ""
+	}
+	r := m.answers.Registries[i]
+	s, ok := m.regSuggested[wizard.RegistryKey(r.Host)]
+	if !ok || s.method != r.Method {
+		return ""
+	}
+	return strings.Join(markLinesList(m.st.Emphasis.Render("→ "), s.method+" pre-selected: "+s.why, m.innerWidth()), "\n")
+}
+
+// suggestWhileAsked applies a suggestion that became possible while the
+// registry step is open (its check finished after the user got there),
+// provided the method in focus is still the untouched "none": the form is
+// rebuilt with the suggestion, on the same registry.
+func (m *model) suggestWhileAsked() tea.Cmd {
+	var i int
+	if m.step != stepRegistries || m.form == nil {
+		return nil
+	}
+	if _, err := fmt.Sscanf(m.focusKey(), "registries[%d].method", &i); err != nil || i >= len(m.answers.Registries) {
+		return nil
+	}
+	before := m.answers.Registries[i].Method
+	m.suggestRegistryMethods()
+	if m.answers.Registries[i].Method == before {
+		return nil
+	}
+	m.form, _ = buildRegistriesForm(m.builder())
+	cmds := []tea.Cmd{m.form.Init()}
+	for n := 0; n < 64 && m.focusKey() != fmt.Sprintf("registries[%d].method", i); n++ {
+		before := m.form.GetFocusedField()
+		cmds = append(cmds, m.form.NextGroup())
+		if m.form.GetFocusedField() == before {
+			break
+		}
+	}
+	m.resize()
+	return tea.Batch(append(cmds, m.refreshMarksCmd())...)
 }

@@ -37,6 +37,9 @@ type reviewState struct {
 	// run: the write applies exactly those, as its diff showed.
 	prune, freshID bool
 	used           fixes
+	// leftOut says which answers no longer apply and were left out of
+	// the plan and the saved answers (wizard.PruneHidden).
+	leftOut []string
 }
 
 // reviewMsg is the result of a dry run.
@@ -78,6 +81,7 @@ func buildPathsForm(p wizard.Paths) (*huh.Form, *pathValues) {
 // enterReview starts the dry run and, when the answers changed since the
 // last run, the live checks.
 func (m *model) enterReview() tea.Cmd {
+	m.review.vp.GotoTop() // what failed is at the top
 	m.review.confirm = false
 	m.review.pathsForm = nil
 	m.review.prune, m.review.freshID = false, false
@@ -95,7 +99,7 @@ func (m *model) dryRunCmd() tea.Cmd {
 	m.review.gen++
 	gen := m.review.gen
 	m.review.running = true
-	m.review.final = m.o.finalAnswers(m.answers, m.paths)
+	m.review.final, m.review.leftOut = m.o.finalAnswers(m.answers, m.paths)
 	m.review.saved, _ = wizard.Encode(m.review.final, false)
 	final, o, ctx := m.review.final.Clone(), m.o, m.ctx
 	m.review.used = m.chosenFixes()
@@ -239,6 +243,12 @@ func (m *model) updateReview(msg tea.Msg) tea.Cmd {
 		return tea.Batch(m.dryRunCmd(), m.startProbeCmd())
 	case "esc", "shift+tab":
 		return m.gotoStep(m.prevStep(stepReview))
+	case "home", "g":
+		m.review.vp.GotoTop()
+		return nil
+	case "end", "G":
+		m.review.vp.GotoBottom()
+		return nil
 	}
 	var cmd tea.Cmd
 	m.review.vp, cmd = m.review.vp.Update(msg)
@@ -270,7 +280,7 @@ func (m *model) viewReview(w int) (string, string) {
 		}
 		help = m.st.Warn.Render(what+". Write anyway?") + " " + m.helpLine([][2]string{{"y", "write"}, {"n", "cancel"}})
 	default:
-		pairs := [][2]string{{"↑/↓", "scroll"}}
+		pairs := [][2]string{{"↑↓ PgUp PgDn Home End", "scroll"}}
 		if m.canWrite() {
 			pairs = append(pairs, [2]string{"w", "write"})
 		}
@@ -282,9 +292,14 @@ func (m *model) viewReview(w int) (string, string) {
 			pairs = append(pairs, [2]string{"n", "new system id"})
 		}
 		pairs = append(pairs, [2]string{"p", "paths"}, [2]string{"r", "recheck"}, [2]string{"esc", "back"}, [2]string{"ctrl+c", "quit"})
-		help = m.fitHelp(pairs, w, "ctrl+c", "↑/↓")
+		// Every key here matters: what does not fit goes on a second line
+		// (ctrl+c quit, everywhere else, is left out first).
+		if ansi.StringWidth(m.helpLine(pairs)) > w {
+			pairs = pairs[:len(pairs)-1]
+		}
+		help = m.helpLines(pairs, w)
 	}
-	m.review.vp.SetHeight(max(m.height-2-2-1, 3))
+	m.review.vp.SetHeight(max(m.height-2-1-1-len(strings.Split(help, "\n")), 3))
 	return title + "\n" + m.review.vp.View(), help
 }
 
@@ -294,25 +309,38 @@ func (m *model) reviewContent(w int) string {
 	var b strings.Builder
 	section := func(s string) { b.WriteString("\n" + st.Section.Render(s) + "\n") }
 
-	if host := m.hostView(w); host != "" {
-		// Right above the checks, no blank line: on 80×24 the checks
-		// keep the room they had without it.
-		b.WriteString(host + st.Section.Render("Checks") + "\n")
-	} else {
-		section("Checks")
-	}
+	// The first line says what failed; the failing checks follow, each
+	// with its id and reason, then this host, then the passing checks.
+	b.WriteString(m.reviewSummary() + "\n")
+	problems := func(r probe.Result) bool { return r.Status == probe.Fail || r.Status == probe.Warn }
 	cl := checklist{
-		results: m.probes.results, running: m.probes.running, spinner: m.spin.View(),
-		err: m.probes.err, disabled: m.o.Probe == nil, exclude: ownsResult,
+		results: m.probes.results, err: m.probes.err, disabled: m.o.Probe == nil,
+		exclude: func(r probe.Result) bool { return ownsResult(r) || !problems(r) },
 	}
 	if out := cl.Render(st, w); out != "" {
 		b.WriteString(out + "\n")
-	} else if m.o.Probe != nil {
+	}
+	b.WriteString(m.hostView(w))
+	cl = checklist{
+		results: m.probes.results, running: m.probes.running, spinner: m.spin.View(),
+		exclude: func(r probe.Result) bool { return ownsResult(r) || problems(r) },
+	}
+	if out := cl.Render(st, w); out != "" {
+		b.WriteString(out + "\n")
+	} else if m.o.Probe != nil && len(m.probes.results) == 0 {
 		b.WriteString(st.Muted.Render("no checks apply yet") + "\n")
 	}
 
 	section("Files")
 	b.WriteString(m.filesSummary(w))
+	if len(m.review.leftOut) > 0 {
+		section("Left out (their step no longer applies)")
+		for _, n := range m.review.leftOut {
+			b.WriteString(markLines(st.Warn.Render("! "), n, w))
+		}
+	}
+	section("Settings")
+	b.WriteString(m.settingsView(w))
 
 	var ve *wizard.ValidationError
 	var ce *wizard.CheckError
@@ -362,6 +390,81 @@ func (m *model) reviewContent(w int) string {
 		b.WriteString(st.Code.Render(ansi.Truncate(l, w, "…")) + "\n")
 	}
 	return strings.TrimLeft(b.String(), "\n")
+}
+
+// reviewSummary is the review's first line: the checks' counts, and what
+// stops the write.
+func (m *model) reviewSummary() string {
+	st := m.st
+	line := st.Section.Render("Checks") + "  "
+	switch {
+	case m.o.Probe == nil:
+		line += st.Muted.Render("not run")
+	default:
+		line += counts(m.probes.results, ownsResult)
+		if m.probes.running {
+			line += st.Muted.Render(" · ") + st.Spinner.Render(m.spin.View()) + st.Muted.Render(" checking…")
+		}
+	}
+	var ve *wizard.ValidationError
+	switch err := m.review.err; {
+	case m.review.running:
+	case errors.As(err, &ve):
+		line += st.Fail.Render(fmt.Sprintf("  ✗ %d answer(s) to fix first", len(ve.Problems)))
+	case err != nil:
+		line += st.Fail.Render("  ✗ cannot write yet (below)")
+	}
+	return line
+}
+
+// settingsView lists every setting the answers make, those asked behind
+// "advanced" included, with its value.
+func (m *model) settingsView(w int) string {
+	a, ctx := m.answers, m.fieldCtx()
+	type setting struct{ name, value string }
+	var rows []setting
+	row := func(prefix string, f wizard.Field) {
+		if f.Hidden(a) {
+			return
+		}
+		v := displayValue(f, a, ctx)
+		if prefix != "" && v == "none" && f.Kind == wizard.KindList {
+			return // a service's empty command, entrypoint, environment
+		}
+		rows = append(rows, setting{prefix + f.Name(), v})
+	}
+	for _, id := range []wizard.StepID{wizard.StepGitLab, wizard.StepExecutor} {
+		st, _ := wizard.StepByID(id)
+		for _, f := range st.Fields {
+			if f.Key == "gitlab.token" {
+				continue // shown with the runner above, redacted
+			}
+			row("", f)
+		}
+	}
+	if wizard.UsesDocker(a.Runner.Executor) {
+		for i := range a.Docker.Services {
+			for _, f := range wizard.ServiceFields(i) {
+				row(fmt.Sprintf("service %d: ", i+1), f)
+			}
+		}
+		for i := range a.Registries {
+			for _, f := range wizard.RegistryFields(i) {
+				if f.Kind != wizard.KindSecret {
+					row(fmt.Sprintf("registry %d: ", i+1), f)
+				}
+			}
+		}
+	}
+	width := 0
+	for _, r := range rows {
+		width = max(width, min(ansi.StringWidth(r.name), 28))
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(ansi.Truncate(fmt.Sprintf("  %-*s  %s", width, r.name, r.value), w, "…") + "\n")
+	}
+	return b.String()
 }
 
 // filesSummary lists the target paths and what happens to each.

@@ -19,41 +19,25 @@ type serviceState struct {
 	// form is open.
 	editing int
 	form    *huh.Form
-	draft   *wizard.Service
+	// scratch holds the service being edited as docker.services[0]; it is
+	// committed when the form completes.
+	scratch *wizard.Answers
 }
 
-// advancedKey is the service form's "more options" toggle.
-const advancedKey = "service.advanced"
-
 // buildServiceForm edits one service container: image and alias, then,
-// when asked for, command, entrypoint and environment. It works on a copy
-// of svc and returns a pointer to it; the caller commits it on completion.
-func buildServiceForm(svc wizard.Service) (*huh.Form, *wizard.Service) {
+// with the advanced settings shown (advanced; nil: always), command,
+// entrypoint and environment. It works on a copy of svc held as the only
+// service of the returned scratch answers; the caller commits it on
+// completion.
+func buildServiceForm(svc wizard.Service, advanced *bool, marks *fieldMarks) (*huh.Form, *wizard.Answers) {
 	scratch := &wizard.Answers{Runner: wizard.Runner{Executor: "docker"}}
 	scratch.Docker.Services = []wizard.Service{svc}
-	fields := wizard.ServiceFields(0)
-	advanced := len(svc.Command) > 0 || len(svc.Entrypoint) > 0 || len(svc.Environment) > 0
-	var basic, adv []huh.Field
-	for _, f := range fields {
-		hf := newHuhField(f, bindAnswers(scratch, f))
-		if f.Group == "service-advanced" {
-			adv = append(adv, hf)
-		} else {
-			basic = append(basic, hf)
-		}
-	}
-	basic = append(basic, huh.NewConfirm().Key(advancedKey).
-		Title("More options?").Description("Command, entrypoint and environment of the service container.").
-		Affirmative("Yes").Negative("No").Value(&advanced))
-	f := newForm(
-		huh.NewGroup(basic...),
-		huh.NewGroup(adv...).WithHideFunc(func() bool { return !advanced }),
-	)
-	return f, &scratch.Docker.Services[0]
+	b := formBuilder{a: scratch, advanced: advanced, marks: marks}
+	return newForm(b.groups(wizard.ServiceFields(0), nil)...), scratch
 }
 
 func (m *model) enterServices() tea.Cmd {
-	m.svc.form = nil
+	m.svc.form, m.svc.scratch = nil, nil
 	n := len(m.answers.Docker.Services)
 	if n == 0 {
 		m.svc.cursor = 0 // "add"
@@ -117,33 +101,41 @@ func (m *model) editService(i int) tea.Cmd {
 		svc = m.answers.Docker.Services[i]
 	}
 	m.svc.editing = i
-	m.svc.form, m.svc.draft = buildServiceForm(svc)
+	m.marks = &fieldMarks{}
+	m.svc.form, m.svc.scratch = buildServiceForm(svc, m.advanced[stepServices], m.marks)
 	m.resize()
-	return m.svc.form.Init()
+	return tea.Batch(m.svc.form.Init(), m.refreshMarksCmd())
 }
 
 func (m *model) updateServiceForm(msg tea.Msg) tea.Cmd {
-	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "esc" {
-		before := m.svc.form.GetFocusedField()
-		cmd := m.svc.form.PrevGroup()
-		if m.svc.form.GetFocusedField() == before {
-			m.svc.form = nil // cancel: the list keeps the service as it was
-			return nil
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "esc":
+			before := m.svc.form.GetFocusedField()
+			cmd := m.svc.form.PrevGroup()
+			if m.svc.form.GetFocusedField() == before {
+				m.svc.form, m.svc.scratch = nil, nil // cancel: the list keeps the service as it was
+				m.resize()
+				return nil
+			}
+			return cmd
+		case "ctrl+o":
+			return m.toggleAdvanced(m.svc.form)
 		}
-		return cmd
 	}
 	f, cmd := m.svc.form.Update(msg)
 	m.svc.form = f.(*huh.Form)
 	if m.svc.form.State != huh.StateCompleted {
 		return cmd
 	}
-	svc := *m.svc.draft
+	svc := m.svc.scratch.Docker.Services[0]
 	if m.svc.editing < len(m.answers.Docker.Services) {
 		m.answers.Docker.Services[m.svc.editing] = svc
 	} else {
 		m.answers.Docker.Services = append(m.answers.Docker.Services, svc)
 	}
-	m.svc.form = nil
+	m.svc.form, m.svc.scratch = nil, nil
+	m.resize()
 	m.svc.cursor = len(m.answers.Docker.Services) + 1 // "continue"
 	return tea.Batch(cmd, m.scheduleProbeCmd())
 }
@@ -177,6 +169,9 @@ func (m *model) viewServices(w int) (body, status, help string) {
 			what = "Edit service " + m.answers.Docker.Services[m.svc.editing].Name
 		}
 		body = title + m.st.Muted.Render("  "+what) + "\n" + m.svc.form.View()
+		if l := m.advancedLine(w); l != "" {
+			body = strings.TrimRight(body, "\n") + "\n" + l
+		}
 		return body, m.formStatus(w), m.formHelp(m.svc.form, true)
 	}
 	var b strings.Builder

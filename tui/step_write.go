@@ -33,6 +33,8 @@ type writeState struct {
 	saveErr   error
 	envVars   map[string]string
 	secrets   bool
+	// declined: the user chose not to save the answers.
+	declined bool
 }
 
 type applyDoneMsg struct {
@@ -54,17 +56,40 @@ type saveValues struct {
 	Secrets bool
 }
 
-// defaultAnswersFile is where the answers file is offered to go.
-const defaultAnswersFile = "runnerup-answers.toml"
+// defaultAnswersPath is where the answers file is offered to go: the
+// user's configuration directory ($XDG_CONFIG_HOME or ~/.config, then
+// runnerup/), named after the runner; never the current directory, which
+// may be a checkout.
+func defaultAnswersPath(pe wizard.PathEnv, runnerName string) string {
+	base := filepath.Join(pe.Home, ".config")
+	if pe.Env != nil {
+		if x, ok := pe.Env("XDG_CONFIG_HOME"); ok && filepath.IsAbs(x) {
+			base = x
+		}
+	}
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '-'
+	}, runnerName)
+	if strings.Trim(name, ".-") == "" {
+		name = "answers"
+	}
+	return filepath.Join(base, "runnerup", name+".toml")
+}
 
-// buildSaveForm offers to save the answers file: where, and whether
-// secrets stay env: references (the default) or are saved in clear.
-func buildSaveForm(defaultPath string) (*huh.Form, *saveValues) {
+// buildSaveForm offers to save the answers file at the path it names; the
+// path and whether secrets are saved in clear (not by default: they become
+// env: references) are asked only with the advanced settings shown
+// (advanced; nil: always).
+func buildSaveForm(defaultPath string, advanced *bool) (*huh.Form, *saveValues) {
 	v := &saveValues{Save: true, Path: defaultPath}
 	f := newForm(
 		huh.NewGroup(
-			huh.NewConfirm().Key("save").Title("Save the answers file?").
-				Description("Replay it with `runnerup apply --answers FILE` on this or another machine.").
+			huh.NewConfirm().Key("save").Title("Save the answers to "+defaultPath+"?").
+				Description("Replay them with `runnerup apply --answers FILE` here or on another machine; secrets become env: references. ctrl+o: another path, or secrets in clear.").
 				Affirmative("Yes").Negative("No").Value(&v.Save),
 		),
 		huh.NewGroup(
@@ -79,13 +104,9 @@ func buildSaveForm(defaultPath string) (*huh.Form, *saveValues) {
 			huh.NewConfirm().Key("save.secrets").Title("Save secrets in clear?").
 				Description("No (recommended): tokens and passwords become env: references you export before replaying.").
 				Affirmative("Yes").Negative("No").Value(&v.Secrets),
-		).WithHideFunc(func() bool { return !v.Save }),
+		).WithHideFunc(func() bool { return !v.Save || (advanced != nil && !*advanced) }),
 	)
 	return f, v
-}
-
-func (m *model) defaultAnswersPath() string {
-	return filepath.Join(m.o.Paths.Cwd, defaultAnswersFile)
 }
 
 // startWrite applies the prepared answers for real.
@@ -120,7 +141,7 @@ func (m *model) onApplied(msg applyDoneMsg) tea.Cmd {
 	if m.write.interrupt {
 		return m.finish()
 	}
-	m.write.saveForm, m.write.saveVals = buildSaveForm(m.defaultAnswersPath())
+	m.write.saveForm, m.write.saveVals = buildSaveForm(defaultAnswersPath(m.o.Paths, m.review.final.GitLab.Name), m.advanced[stepWrite])
 	m.resize()
 	return m.write.saveForm.Init()
 }
@@ -170,7 +191,12 @@ func (m *model) updateWrite(msg tea.Msg) tea.Cmd {
 	case m.write.saveForm != nil:
 		if isKey && k.String() == "esc" {
 			m.write.saveForm = nil
+			m.write.declined = true
 			m.step = stepDone
+			return nil
+		}
+		if isKey && k.String() == "ctrl+o" && m.focusKey() == "save" {
+			*m.advanced[stepWrite] = !*m.advanced[stepWrite]
 			return nil
 		}
 		f, cmd := m.write.saveForm.Update(msg)
@@ -181,6 +207,7 @@ func (m *model) updateWrite(msg tea.Msg) tea.Cmd {
 		v := m.write.saveVals
 		m.write.saveForm = nil
 		if !v.Save {
+			m.write.declined = true
 			m.step = stepDone
 			return cmd
 		}
@@ -225,7 +252,7 @@ func (m *model) viewWrite(w int) (string, string) {
 		return title + "\n\n" + st.Muted.Render("saving the answers file…"), ""
 	case m.write.saveForm != nil:
 		body := title + "\n" + strings.Join(m.writtenLines(w), "\n") + "\n\n" + m.write.saveForm.View()
-		return body, m.formHelp(m.write.saveForm, false) + st.Help.Render(" · ") + m.helpLine([][2]string{{"esc", "skip"}})
+		return body, m.fitHelp(append(m.formPairs(m.write.saveForm), [2]string{"ctrl+o", "path, secrets"}, [2]string{"esc", "skip"}), w, "ctrl+c")
 	}
 	return title, ""
 }
@@ -281,25 +308,46 @@ func (m *model) writtenLines(w int) []string {
 	return out
 }
 
-// nextSteps are the plain lines printed after the write: what apply says
-// to do for the service it found (start, restart, point it at the file),
-// and how to replay the answers.
-func nextSteps(res *wizard.ApplyResult, savedPath string, envVars map[string]string, secretsSaved bool) []string {
-	out := []string{"Next steps"}
-	n := 0
-	if res != nil {
-		for _, s := range res.NextSteps {
-			n++
-			out = append(out, fmt.Sprintf("  %d. %s", n, s))
+// nextStep is one numbered item of the next steps: text and commands in
+// their order, each command meant to be copied whole.
+type nextStep struct {
+	parts []stepPart
+}
+
+type stepPart struct {
+	text  string
+	isCmd bool
+}
+
+// splitCommands takes a next-step sentence apart at its backticks:
+// "start it: `a` or `b`" is the text, command a, "or", command b.
+func splitCommands(s string) nextStep {
+	var ns nextStep
+	for i, seg := range strings.Split(s, "`") {
+		if i%2 == 0 {
+			seg = strings.TrimSpace(seg)
+		}
+		if seg != "" {
+			ns.parts = append(ns.parts, stepPart{text: seg, isCmd: i%2 == 1})
 		}
 	}
-	n++
+	return ns
+}
+
+// nextStepItems are what to do after the write: what apply says for the
+// service it found (start, restart, point it at the file), and how to
+// replay the answers when they were saved.
+func nextStepItems(res *wizard.ApplyResult, savedPath string, envVars map[string]string, secretsSaved bool) []nextStep {
+	var out []nextStep
+	if res != nil {
+		for _, s := range res.NextSteps {
+			out = append(out, splitCommands(s))
+		}
+	}
 	if savedPath == "" {
-		out = append(out, fmt.Sprintf("  %d. Set up the next runner the same way from saved answers:", n),
-			"       runnerup apply --answers FILE")
 		return out
 	}
-	out = append(out, fmt.Sprintf("  %d. Replay the answers (here again, or on another machine):", n))
+	replay := nextStep{parts: []stepPart{{text: "Replay the answers (here again, or on another machine):"}}}
 	if !secretsSaved {
 		names := make([]string, 0, len(envVars))
 		for n := range envVars {
@@ -307,41 +355,102 @@ func nextSteps(res *wizard.ApplyResult, savedPath string, envVars map[string]str
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			out = append(out, "       export "+n+"=…")
+			replay.parts = append(replay.parts, stepPart{text: "export " + n + "=…", isCmd: true})
 		}
 	}
-	out = append(out, "       runnerup apply --answers "+savedPath)
-	return out
+	replay.parts = append(replay.parts, stepPart{text: "runnerup apply --answers " + savedPath, isCmd: true})
+	return append(out, replay)
+}
+
+// renderNextSteps lays the items out at width w: the text wrapped on word
+// boundaries, every command on a line of its own and never wrapped. A
+// command wider than the line is cut with "…" when cutAllowed (the
+// screen, which prints them whole on exit); otherwise it runs on.
+func renderNextSteps(items []nextStep, w int, cutAllowed bool) (lines []string, cut bool) {
+	if len(items) == 0 {
+		return nil, false
+	}
+	lines = []string{"Next steps"}
+	for i, it := range items {
+		number := fmt.Sprintf("  %d. ", i+1)
+		if len(it.parts) > 0 && it.parts[0].isCmd {
+			lines = append(lines, strings.TrimRight(number, " "))
+		}
+		for j, p := range it.parts {
+			switch {
+			case p.isCmd:
+				c := "       " + p.text
+				if cutAllowed && ansi.StringWidth(c) > w {
+					c, cut = ansi.Truncate(c, w, "…"), true
+				}
+				lines = append(lines, c)
+			case j == 0:
+				lines = append(lines, wrapIndentedLines(number+p.text, w)...)
+			default:
+				lines = append(lines, wrapIndentedLines("     "+p.text, w)...)
+			}
+		}
+	}
+	return lines, cut
+}
+
+// nextSteps are the next steps as plain lines, commands whole (accessible
+// mode prints them).
+func nextSteps(res *wizard.ApplyResult, savedPath string, envVars map[string]string, secretsSaved bool) []string {
+	lines, _ := renderNextSteps(nextStepItems(res, savedPath, envVars, secretsSaved), plainWidth, false)
+	return lines
+}
+
+// doneLines are the summary of the done screen; cutAllowed allows cutting
+// commands at the width (see renderNextSteps).
+func (m *model) doneLines(w int, cutAllowed bool) (lines []string, cut bool) {
+	st := m.st
+	lines = append(lines, m.writtenLines(w)...)
+	switch {
+	case m.write.saveErr != nil:
+		lines = append(lines, markLinesList(st.Fail.Render("✗ "), "answers file not saved: "+m.write.saveErr.Error(), w)...)
+	case m.write.savedPath != "":
+		note := " (mode 0600)"
+		if m.write.secrets {
+			note = " (mode 0600; it holds secrets in clear)"
+		}
+		lines = append(lines, markLinesList(st.Pass.Render("✓ "), "answers saved to "+m.write.savedPath+note, w)...)
+	}
+	next, cut := renderNextSteps(nextStepItems(m.write.res, m.write.savedPath, m.write.envVars, m.write.secrets), w, cutAllowed)
+	if len(next) > 0 {
+		next[0] = st.Section.Render(next[0])
+		lines = append(lines, "")
+		lines = append(lines, next...)
+	}
+	return lines, cut
 }
 
 func (m *model) viewDone(w int) string {
 	st := m.st
 	var b strings.Builder
 	b.WriteString(st.Brand.Render("runnerup") + "  " + st.StepTitle.Render("Done") + "\n\n")
-	for _, l := range m.writtenLines(w) {
+	lines, cut := m.doneLines(w, true)
+	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}
-	switch {
-	case m.write.saveErr != nil:
-		b.WriteString(st.Fail.Render("✗ ") + ansi.Truncate("answers file not saved: "+m.write.saveErr.Error(), w-2, "…") + "\n")
-	case m.write.savedPath != "":
-		note := " (mode 0600)"
-		if m.write.secrets {
-			note = " (mode 0600; it holds secrets in clear)"
-		}
-		b.WriteString(st.Pass.Render("✓ ") + wrapIndented("answers saved to "+m.write.savedPath+note, w-2) + "\n")
-	}
 	b.WriteString("\n")
-	for i, l := range nextSteps(m.write.res, m.write.savedPath, m.write.envVars, m.write.secrets) {
-		if i == 0 {
-			b.WriteString(st.Section.Render(l) + "\n")
-			continue
-		}
-		// Wrap rather than cut: these are commands to copy.
-		b.WriteString(wrapIndented(l, w) + "\n")
+	help := [][2]string{{"enter", "exit"}}
+	if cut {
+		help = append(help, [2]string{"", "the commands cut here are printed whole on exit"})
 	}
-	b.WriteString("\n" + m.helpLine([][2]string{{"enter", "exit"}}))
+	b.WriteString(m.helpLine(help))
 	return b.String()
+}
+
+// finalText is what stays in the terminal after the wizard: the done
+// screen's summary with every command whole on its own line, for copying
+// (the screen cuts what does not fit).
+func (m *model) finalText() string {
+	if m.write.res == nil {
+		return ""
+	}
+	lines, _ := m.doneLines(m.innerWidth(), false)
+	return "runnerup  Done\n\n" + ansi.Strip(strings.Join(lines, "\n")) + "\n"
 }
 
 // wrapIndented wraps a line at width, continuing under its indentation.

@@ -127,12 +127,21 @@ func buildHuhTheme(isDark bool) *huh.Styles {
 	t.FieldSeparator = lipgloss.NewStyle().SetString("\n")
 	t.Focused.Title = t.Focused.Title.Foreground(p.accent)
 	t.Focused.Description = t.Focused.Description.Foreground(p.muted)
+	// Every selection reads without colour too (NO_COLOR, a monochrome
+	// terminal, a screen reader's copy): the chosen button is in brackets,
+	// the chosen option has its "> ", and an example is prefixed "e.g."
+	// (see newHuhField) besides being dim and italic.
+	t.Focused.FocusedButton = t.Focused.FocusedButton.Padding(0, 1).Transform(func(s string) string { return "[" + s + "]" })
+	t.Focused.BlurredButton = t.Focused.BlurredButton.Padding(0, 1).Transform(func(s string) string { return " " + s + " " })
+	t.Focused.TextInput.Placeholder = t.Focused.TextInput.Placeholder.Italic(true).Faint(true)
 	t.Blurred = t.Focused
 	t.Blurred.Base = t.Focused.Base.BorderStyle(lipgloss.HiddenBorder())
 	t.Blurred.Card = t.Blurred.Base
 	t.Blurred.NextIndicator = lipgloss.NewStyle()
 	t.Blurred.PrevIndicator = lipgloss.NewStyle()
-	t.Blurred.SelectSelector = lipgloss.NewStyle().SetString("  ")
+	// The chosen option of a select out of focus keeps its marker (huh
+	// blanks it), muted rather than accented.
+	t.Blurred.SelectSelector = lipgloss.NewStyle().SetString("> ").Foreground(p.muted)
 	t.Group.Title = t.Focused.Title
 	t.Group.Description = t.Focused.Description
 	return t

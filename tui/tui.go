@@ -114,6 +114,9 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	m.stopProbes()
 	switch {
 	case m.done:
+		if text := m.finalText(); text != "" {
+			fmt.Fprint(o.Out, text)
+		}
 		return m.outcome, nil
 	case errors.Is(err, tea.ErrInterrupted), errors.Is(err, huh.ErrUserAborted),
 		errors.Is(err, context.Canceled), errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
@@ -213,10 +216,11 @@ func (o Options) targetPaths(a *wizard.Answers) wizard.Paths {
 
 // finalAnswers are the answers as prepared and saved: hidden questions
 // cleared, registries with method none dropped, and [output] set when the
-// chosen paths are not the runner's defaults.
-func (o Options) finalAnswers(a *wizard.Answers, paths wizard.Paths) *wizard.Answers {
+// chosen paths are not the runner's defaults. leftOut says which answers
+// were dropped because their step no longer applies.
+func (o Options) finalAnswers(a *wizard.Answers, paths wizard.Paths) (final *wizard.Answers, leftOut []string) {
 	f := a.Clone()
-	wizard.PruneHidden(f)
+	leftOut = wizard.PruneHidden(f)
 	def, _ := wizard.ResolvePaths(wizard.Output{}, "", "", o.Paths)
 	f.Output = wizard.Output{}
 	if filepath.Clean(paths.ConfigTOML) != filepath.Clean(def.ConfigTOML) {
@@ -225,7 +229,7 @@ func (o Options) finalAnswers(a *wizard.Answers, paths wizard.Paths) *wizard.Ans
 	if filepath.Clean(paths.DockerConfigDir) != filepath.Clean(def.DockerConfigDir) {
 		f.Output.DockerConfig = paths.DockerConfigDir
 	}
-	return f
+	return f, leftOut
 }
 
 // resolver resolves env:/file: references the way apply will.

@@ -53,6 +53,12 @@ type GitLab struct {
 	Locked          *bool    `toml:"locked,omitempty"`
 	AccessLevel     string   `toml:"access_level,omitempty"`
 	MaintenanceNote string   `toml:"maintenance_note,omitempty"`
+	Paused          *bool    `toml:"paused,omitempty"`
+	MaximumTimeout  *int     `toml:"maximum_timeout,omitempty"`
+
+	// Create makes runnerup create the runner in GitLab with a user's API
+	// token ([gitlab.create], create.go); gitlab.token is then absent.
+	Create *Create `toml:"create,omitempty"`
 }
 
 // Runner is the [runner] table: executor and global settings. Lists have
@@ -63,6 +69,10 @@ type Runner struct {
 	Limit       *int     `toml:"limit,omitempty"`
 	Shell       string   `toml:"shell,omitempty"`
 	Environment []string `toml:"environment"`
+	// Extra holds [[runners]] keys runnerup does not manage, in
+	// config.toml's own spelling ([runner.extra], extra.go): written into
+	// the runner's block as given, byte-preserving everything else.
+	Extra map[string]any `toml:"extra,omitempty"`
 }
 
 // Docker is the [docker] table for the docker and docker-windows executors.
@@ -163,6 +173,9 @@ func Parse(data []byte) (*Answers, []FieldError, error) {
 	}
 	var unknown []FieldError
 	for _, key := range md.Undecoded() {
+		if len(key) > 2 && key[0] == "runner" && key[1] == "extra" {
+			continue // decoded into the [runner.extra] tree, checked by validateExtra
+		}
 		unknown = append(unknown, unknownKeyError(key))
 	}
 	sort.Slice(unknown, func(i, j int) bool { return unknown[i].Field < unknown[j].Field })
@@ -212,8 +225,9 @@ func joinField(parent, leaf string) string {
 // knownKeys lists the schema's keys per table, for did-you-mean.
 var knownKeys = map[string][]string{
 	"":                {"version", "gitlab", "runner", "docker", "registries", "output"},
-	"gitlab":          {"url", "token", "token_kind", "name", "tls_ca_file", "description", "tags", "run_untagged", "locked", "access_level", "maintenance_note"},
-	"runner":          {"executor", "concurrent", "limit", "shell", "environment"},
+	"gitlab":          {"url", "token", "token_kind", "name", "tls_ca_file", "description", "tags", "run_untagged", "locked", "access_level", "maintenance_note", "paused", "maximum_timeout", "create"},
+	"gitlab.create":   createKeys,
+	"runner":          {"executor", "concurrent", "limit", "shell", "environment", "extra"},
 	"docker":          {"image", "privileged", "dind", "volumes", "pull_policy", "host", "services"},
 	"docker.services": {"name", "alias", "command", "entrypoint", "environment"},
 	"registries":      {"host", "method", "username", "password", "helper", "target"},

@@ -58,9 +58,14 @@ type ApplyOptions struct {
 	Timeout      time.Duration
 	// LockTimeout bounds the wait for another runnerup's file lock.
 	LockTimeout time.Duration
-	// SkipProbes writes without the live checks (--skip-probes/--offline).
+	// SkipProbes writes without the live checks of GitLab, the daemon and
+	// registries (--skip-probes); GitLab is still called to verify,
+	// register or create the runner.
 	SkipProbes bool
-	Probe      ProbeOptions
+	// Offline contacts nothing at all (--offline): no verify, register,
+	// create or live checks; a plan that needs GitLab is refused (exit 2).
+	Offline bool
+	Probe   ProbeOptions
 
 	Now      func() time.Time
 	Hostname string
@@ -123,6 +128,9 @@ type ApplyResult struct {
 	Service *service.Install `json:"service,omitempty"`
 	// NextSteps say what to do now, for the install kind found.
 	NextSteps []string `json:"next_steps"`
+	// ServiceAction is what NextSteps ask of the service, for automation:
+	// none, start, restart or manual (ServiceAction* constants).
+	ServiceAction string `json:"service_action"`
 	// Plan is what apply decided to do before contacting or writing
 	// anything (added to the JSON contract additively).
 	Plan *Plan `json:"plan,omitempty"`
@@ -142,11 +150,18 @@ type RunnerResult struct {
 	ID   int64  `json:"id,omitempty"`
 	// Action: registered (new runner via registration token), verified (an
 	// authentication token checked and written), kept (entry existed; its
-	// credentials stay), would-register (dry run).
+	// credentials stay), would-register (dry run), created / would-create
+	// ([gitlab.create]).
 	Action   string `json:"action"`
 	Token    string `json:"token"` // redacted
 	Appended bool   `json:"appended"`
 	SystemID string `json:"system_id"`
+	// CreatedIn says where [gitlab.create] creates (or created) the
+	// runner: "project group/app (#42)".
+	CreatedIn string `json:"created_in,omitempty"`
+	// SettingsUpdated: apply sent plan.create.settings to GitLab
+	// (PUT /runners/:id).
+	SettingsUpdated bool `json:"settings_updated,omitempty"`
 }
 
 // Prepared answers: loaded, resolved, defaulted and validated.
@@ -181,6 +196,7 @@ func Prepare(path string, env Env, hostname string) (*Prepared, error) {
 // (the executor, a required image) wait for Apply and Probe, which know.
 func PrepareAnswers(raw *Answers, unknown []FieldError, r Resolver, hostname string) (*Prepared, error) {
 	resolved, refProblems := r.Resolve(raw)
+	resolveCreateToken(raw, resolved, r.LookupEnv)
 	resolved.applyCommonDefaults(hostname)
 	problems := append(append([]FieldError{}, unknown...), refProblems...)
 	problems = append(problems, resolved.validateOwn()...)
@@ -214,29 +230,40 @@ func literalSecretWarnings(raw *Answers, path string) []FieldError {
 // small function of its own:
 //
 //	load    read config.toml, find the runner once, check what depends on it
-//	plan    decide what happens to the runner and its files: a Plan value
-//	checks  the live checks (only the local host checks with SkipProbes)
+//	plan    decide what happens to the runner and its files: a Plan value;
+//	        then config.json is read and checked (every local input is, before
+//	        anything is contacted)
+//	checks  the live checks (only the local host checks with SkipProbes or
+//	        Offline), after [gitlab.create]'s read-only calls
 //	render  the new config.toml and config.json bytes and their redacted diffs
 //	write   safewrite.Update, rendering again if another process wrote meanwhile
 //
 // GitLab is called where the plan says: an authentication token is
 // verified before the checks (a wrong token stops apply first), a
-// registration token registers after them, and never in a dry run. Apply
-// never registers a runner that is already in the file.
+// registration token registers and [gitlab.create] creates after them,
+// never in a dry run and never with Offline. Apply never registers or
+// creates a runner that is already in the file; when render or write fails
+// after it created one, it deletes it again.
 func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, error) {
 	opts = opts.withDefaults()
 	l, err := load(ctx, p, &opts)
 	if err != nil {
 		return nil, err
 	}
-	plan := l.plan(opts)
-	res := l.newResult(&plan, opts)
-
-	creds, err := l.credentialsBeforeChecks(ctx, plan, opts, res)
+	plan, err := l.plan(opts)
 	if err != nil {
 		return nil, err
 	}
+	if err := l.readDockerConfig(plan); err != nil {
+		return nil, err
+	}
 	in, err := l.checkInputs(plan)
+	if err != nil {
+		return nil, err
+	}
+	res := l.newResult(&plan, opts)
+
+	creds, err := l.credentialsBeforeChecks(ctx, plan, opts, res)
 	if err != nil {
 		return nil, err
 	}
@@ -252,14 +279,17 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 
 	out, err := l.render(plan, creds, opts, res)
 	if err != nil {
-		return nil, err
+		return nil, plan.undoCreate(ctx, res, err)
 	}
-	if opts.DryRun || !res.Changed {
+	filesChanged := res.Changed
+	res.Changed = filesChanged || plan.updatesSettings()
+	if opts.DryRun || !filesChanged {
 		return res, nil
 	}
 	if err := l.write(out, plan, creds, opts, res); err != nil {
-		return nil, err
+		return nil, plan.undoCreate(ctx, res, err)
 	}
+	res.Changed = res.Changed || res.Runner.SettingsUpdated
 	return res, nil
 }
 

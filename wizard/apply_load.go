@@ -27,7 +27,11 @@ type loaded struct {
 	warnings []FieldError // the paths' and the runner-dependent ones
 	scan     serviceScan
 	oldTOML  []byte
-	target   target
+	// oldJSON is config.json as read (readDockerConfig, nil: absent or
+	// not read); checkedJSON is it with the answers' edit, as the checks
+	// see it.
+	oldJSON, checkedJSON []byte
+	target               target
 	// sysID is the id verify calls send: the host's now (the file beside
 	// config.toml, or computed as the runner computes it).
 	sysID         string

@@ -1,10 +1,12 @@
 package wizard
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 
+	"github.com/runnerup/runnerup/internal/gitlab"
 	"github.com/runnerup/runnerup/internal/systemid"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/fleet"
@@ -22,8 +24,13 @@ const (
 	// ActionRegister: a registration token and no entry yet: POST /runners
 	// makes the runner, after the checks and never in a dry run.
 	ActionRegister Action = "register"
-	// Runner creation with [gitlab.create] (issue 14) and --offline
-	// (issue 13) add their rows to decide.
+	// ActionCreate: [gitlab.create] and no entry yet: POST /user/runners
+	// with the user's API token makes the runner, after the checks and
+	// never in a dry run.
+	ActionCreate Action = "create"
+	// ActionUnverified: --offline and an authentication token to write:
+	// it is written without POST /runners/verify, and a warning says so.
+	ActionUnverified Action = "write-unverified"
 )
 
 // Where the token config.toml holds after apply comes from.
@@ -36,7 +43,7 @@ const (
 // What the checks stage runs.
 const (
 	ChecksLive = "live" // GitLab, the daemon, registries and the host
-	ChecksHost = "host" // SkipProbes: only the local host checks
+	ChecksHost = "host" // SkipProbes or Offline: only the local host checks
 )
 
 // When apply writes .runner_system_id.
@@ -71,9 +78,62 @@ type Plan struct {
 	// the checks). Tokens are redacted.
 	Prune  []PrunedRunner `json:"prune,omitempty"`
 	DryRun bool           `json:"dry_run"`
+	// Offline: nothing is contacted (--offline).
+	Offline bool `json:"offline,omitempty"`
+	// Create is [gitlab.create]'s part (nil without it).
+	Create *PlanCreate `json:"create,omitempty"`
 
-	stale []fleet.Runner // Prune with their tokens, for render
+	stale    []fleet.Runner // Prune with their tokens, for render
+	creation *creation      // the GitLab calls of [gitlab.create]
 }
+
+// PlanCreate is what apply does about [gitlab.create]: create the runner
+// (ActionCreate), or compare the settings of the one it created before
+// with the answers and update them (ActionKeep).
+type PlanCreate struct {
+	// RunnerType is project_type, group_type or instance_type; Target
+	// the project's or group's path or id as the answers give it, ID its
+	// numeric id once the checks looked it up.
+	RunnerType string `json:"runner_type"`
+	Target     string `json:"target,omitempty"`
+	ID         int64  `json:"target_id,omitempty"`
+	// APIToken names where the API token comes from (GITLAB_TOKEN, …),
+	// never its value; empty: none is set.
+	APIToken string `json:"api_token_from,omitempty"`
+	// Settings are the runner's settings in GitLab that differ from the
+	// answers, found by the checks; apply sends them with
+	// PUT /runners/:id (never in a dry run).
+	Settings []SettingChange `json:"settings,omitempty"`
+	// SettingsSkipped says why they were not compared.
+	SettingsSkipped string `json:"settings_skipped,omitempty"`
+}
+
+// String says what apply does in GitLab: "will create a project runner in
+// group/app (#42)".
+func (c *PlanCreate) String() string {
+	kind := strings.TrimSuffix(c.RunnerType, "_type")
+	if c.RunnerType == gitlab.InstanceType {
+		return "will create an instance runner"
+	}
+	return fmt.Sprintf("will create a %s runner in %s", kind, c.place())
+}
+
+// place is where the runner is created: "group/app (#42)", "project #42",
+// "the instance".
+func (c *PlanCreate) place() string {
+	kind := strings.TrimSuffix(c.RunnerType, "_type")
+	switch {
+	case c.RunnerType == gitlab.InstanceType:
+		return "the instance"
+	case c.isID():
+		return kind + " #" + c.Target
+	case c.ID != 0:
+		return fmt.Sprintf("%s (#%d)", c.Target, c.ID)
+	}
+	return c.Target
+}
+
+func (c *PlanCreate) isID() bool { return IDOrPath(c.Target).IsID() }
 
 // PlanRunner is the runner entry apply targets.
 type PlanRunner struct {
@@ -110,7 +170,9 @@ type decideInput struct {
 	diskToken    string // the entry's token when found
 	token        string // the answers'
 	kind         TokenKind
+	create       bool // [gitlab.create]
 	replaceToken bool
+	offline      bool
 }
 
 // decision is decide's answer.
@@ -118,13 +180,19 @@ type decision struct {
 	action      Action
 	credentials string
 	rotated     bool
+	// refused names the answers field that needs GitLab when the plan
+	// may contact nothing (--offline); the action is then impossible.
+	refused string
 }
 
 // decide chooses what happens to the runner's registration. It never
-// registers a runner that is in the file: a registration token there only
-// made the entry once.
+// registers or creates a runner that is in the file: a registration token
+// or [gitlab.create] there only made the entry once.
 func decide(in decideInput) decision {
 	switch {
+	case in.found && in.create:
+		// Created before: the token on disk is the runner's.
+		return decision{action: ActionKeep, credentials: CredentialsConfigTOML}
 	case in.found && in.kind == TokenRegistration:
 		return decision{action: ActionKeep, credentials: CredentialsConfigTOML}
 	case in.found && in.diskToken == in.token:
@@ -132,23 +200,39 @@ func decide(in decideInput) decision {
 	case in.found && !in.replaceToken:
 		// The runner rotated its token: keep it, and check that one.
 		return decision{action: ActionKeep, credentials: CredentialsConfigTOML, rotated: true}
+	case in.create:
+		d := decision{action: ActionCreate, credentials: CredentialsGitLab}
+		if in.offline {
+			d.refused = "gitlab.create"
+		}
+		return d
 	case in.kind == TokenRegistration:
-		return decision{action: ActionRegister, credentials: CredentialsGitLab}
+		d := decision{action: ActionRegister, credentials: CredentialsGitLab}
+		if in.offline {
+			d.refused = "gitlab.token"
+		}
+		return d
+	case in.offline:
+		return decision{action: ActionUnverified, credentials: CredentialsAnswers}
 	}
 	return decision{action: ActionVerify, credentials: CredentialsAnswers}
 }
 
 // plan is apply's second stage: what happens to the runner, the files and
-// the system id, from what load found. It contacts nothing.
-func (l *loaded) plan(opts ApplyOptions) Plan {
+// the system id, from what load found. It contacts nothing; a plan that
+// cannot be carried out (GitLab needed under --offline, [gitlab.create]
+// without an API token that may go to gitlab.url) is an error (exit 2).
+func (l *loaded) plan(opts ApplyOptions) (Plan, error) {
 	a, t := l.a, l.target
 	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
-	in := decideInput{found: t.found(), token: a.GitLab.Token, kind: kind, replaceToken: opts.ReplaceToken}
+	in := decideInput{found: t.found(), token: a.GitLab.Token, kind: kind, create: a.GitLab.Create != nil,
+		replaceToken: opts.ReplaceToken, offline: opts.Offline}
 	p := Plan{
 		Runner:     PlanRunner{Name: a.GitLab.Name, URL: a.GitLab.URL, Index: t.index, Executor: l.eff.Runner.Executor},
 		ConfigTOML: l.paths.ConfigTOML,
 		Checks:     ChecksLive,
 		DryRun:     opts.DryRun,
+		Offline:    opts.Offline,
 	}
 	if t.found() {
 		in.diskToken = t.existing.Token
@@ -156,7 +240,10 @@ func (l *loaded) plan(opts ApplyOptions) Plan {
 	}
 	d := decide(in)
 	p.Action, p.Credentials, p.TokenRotated = d.action, d.credentials, d.rotated
-	if opts.SkipProbes {
+	if d.refused != "" {
+		return p, offlineRefusal(d.refused, a.GitLab.Name)
+	}
+	if opts.SkipProbes || opts.Offline {
 		p.Checks = ChecksHost
 	}
 	if a.WritesDockerConfig() {
@@ -173,7 +260,29 @@ func (l *loaded) plan(opts ApplyOptions) Plan {
 		p.SystemID.Write = SystemIDWriteNo
 	}
 	p.setStale(opts.Prune)
-	return p
+	if a.GitLab.Create != nil {
+		var err error
+		if p.creation, err = newCreation(a, t.existing, opts); err != nil {
+			return p, err
+		}
+		p.Create = p.creation.planned()
+	}
+	return p, nil
+}
+
+// offlineRefusal is the exit-2 error for a plan that needs GitLab under
+// --offline.
+func offlineRefusal(field, name string) error {
+	fe := FieldError{Field: field}
+	switch field {
+	case "gitlab.create":
+		fe.Problem = fmt.Sprintf("runner %q is not in config.toml yet, and creating it needs GitLab (POST /user/runners); --offline contacts nothing", name)
+		fe.Fix = "run apply without --offline once to create the runner; later applies may be --offline"
+	default:
+		fe.Problem = fmt.Sprintf("is a registration token: registering runner %q needs GitLab (POST /runners); --offline contacts nothing", name)
+		fe.Fix = "run apply without --offline, or use the runner's glrt- authentication token (written unverified with --offline)"
+	}
+	return &ValidationError{Problems: []FieldError{fe}}
 }
 
 // addStale adds, with --prune-stale, the entries the checks found stale.
@@ -201,6 +310,13 @@ func (p Plan) runnerAction() string {
 			return "would-register"
 		}
 		return "registered"
+	case ActionCreate:
+		if p.DryRun {
+			return "would-create"
+		}
+		return "created"
+	case ActionUnverified:
+		return "unverified"
 	}
 	return string(p.Action)
 }
@@ -218,6 +334,25 @@ func (p Plan) String() string {
 	if p.TokenRotated {
 		b.WriteString(" (differs from the answers': kept)")
 	}
+	if c := p.Create; c != nil {
+		switch {
+		case p.Action == ActionCreate:
+			b.WriteString("; " + c.String())
+		case len(c.Settings) > 0:
+			changes := make([]string, len(c.Settings))
+			for i, s := range c.Settings {
+				changes[i] = s.String()
+			}
+			fmt.Fprintf(&b, "; will update runner #%d in GitLab (PUT /runners/%d): %s", p.Runner.ID, p.Runner.ID, strings.Join(changes, ", "))
+		case c.SettingsSkipped != "":
+			b.WriteString("; GitLab settings not compared: " + c.SettingsSkipped)
+		default:
+			b.WriteString("; GitLab settings match the answers")
+		}
+	}
+	if p.Offline {
+		b.WriteString("; offline: contacts nothing")
+	}
 	fmt.Fprintf(&b, "; %s checks; renders %s", p.Checks, p.ConfigTOML)
 	if p.DockerConfig != "" {
 		b.WriteString(" and " + p.DockerConfig)
@@ -234,6 +369,33 @@ func (p Plan) String() string {
 		fmt.Fprintf(&b, "; system id %s from %s", p.SystemID.ID, filepath.Base(p.SystemID.Path))
 	}
 	return b.String()
+}
+
+// createdIn is RunnerResult.CreatedIn: where [gitlab.create] creates the
+// runner, with the id the checks found.
+func (p Plan) createdIn() string {
+	switch {
+	case p.Create == nil:
+		return ""
+	case p.Create.RunnerType == gitlab.InstanceType || p.Create.isID():
+		return p.Create.place()
+	}
+	return strings.TrimSuffix(p.Create.RunnerType, "_type") + " " + p.Create.place()
+}
+
+// updatesSettings: the checks found settings in GitLab to update.
+func (p Plan) updatesSettings() bool {
+	return p.Create != nil && p.Action == ActionKeep && len(p.Create.Settings) > 0
+}
+
+// undoCreate deletes the runner this apply created when what followed
+// failed, so GitLab keeps no runner whose token nothing holds; err is
+// returned as it is otherwise.
+func (p Plan) undoCreate(ctx context.Context, res *ApplyResult, err error) error {
+	if p.Action != ActionCreate || res.Runner.Action != "created" || p.creation == nil {
+		return err
+	}
+	return p.creation.rollback(ctx, res.Runner.ID, err)
 }
 
 // newResult starts apply's result from the plan: the runner as planned,

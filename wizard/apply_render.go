@@ -28,13 +28,7 @@ type rendered struct {
 // What to write is decided from the file as load read it; the write stage
 // re-reads it under the lock and renders again if it changed.
 func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions, res *ApplyResult) (*rendered, error) {
-	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json")}
-	if plan.DockerConfig != "" {
-		var err error
-		if r.oldJSON, err = readExisting(plan.DockerConfig); err != nil {
-			return nil, err
-		}
-	}
+	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json"), oldJSON: l.oldJSON}
 	out, err := renderFiles(l.a, creds, l.target, l.oldTOML, r.oldJSON, r.jsonPath, plan.stale)
 	if err != nil {
 		return nil, err
@@ -60,7 +54,7 @@ func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions,
 		r.write = append(r.write, safewrite.File{Path: id.Path, Secret: true})
 	}
 	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || id.Write == SystemIDWriteFresh
-	res.NextSteps = nextSteps(res, opts.Paths.Service, l.scan.detected)
+	res.NextSteps, res.ServiceAction = nextSteps(res, opts.Paths.Service, l.scan.detected)
 	return r, nil
 }
 
@@ -105,7 +99,7 @@ func renderConfig(old []byte, a *Answers, creds *render.Credentials, existing *r
 		}
 		return render.ConfigResult{}, err
 	}
-	return out, nil
+	return renderExtra(out, a)
 }
 
 // redactorFor knows every secret of this run, so diffs hide them even where
@@ -116,6 +110,14 @@ func redactorFor(a *Answers, creds *render.Credentials) *secret.Redactor {
 	if creds != nil {
 		r.AddToken(creds.Token)
 	}
+	if a.GitLab.Create != nil {
+		r.AddToken(a.GitLab.Create.APIToken)
+	}
+	walkTree(cloneTree(a.Runner.Extra), "runner.extra", func(path string, s *string) {
+		if IsSecretField(path) && *s != "" {
+			r.AddMasked(*s)
+		}
+	})
 	for _, reg := range a.Registries {
 		if reg.Password != "" {
 			r.AddMasked(reg.Password)

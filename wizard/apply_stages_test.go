@@ -40,6 +40,28 @@ func TestDecide(t *testing.T) {
 			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
 		{"entry, registration token, --replace-token: still keep", decideInput{found: true, diskToken: other, token: reg, kind: TokenRegistration, replaceToken: true},
 			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
+		// [gitlab.create]
+		{"create, no entry: create", decideInput{create: true},
+			decision{action: ActionCreate, credentials: CredentialsGitLab}},
+		{"create, entry: keep its token (created before), never a second runner", decideInput{found: true, diskToken: other, create: true},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
+		{"create, entry, --replace-token: still keep", decideInput{found: true, diskToken: other, create: true, replaceToken: true},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
+		// --offline
+		{"offline, new runner, authentication token: written unverified", decideInput{token: auth, kind: TokenAuthentication, offline: true},
+			decision{action: ActionUnverified, credentials: CredentialsAnswers}},
+		{"offline, entry with another token, --replace-token: written unverified", decideInput{found: true, diskToken: other, token: auth, kind: TokenAuthentication, replaceToken: true, offline: true},
+			decision{action: ActionUnverified, credentials: CredentialsAnswers}},
+		{"offline, entry with the same token: keep", decideInput{found: true, diskToken: auth, token: auth, kind: TokenAuthentication, offline: true},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
+		{"offline, new runner, registration token: refused (gitlab.token)", decideInput{token: reg, kind: TokenRegistration, offline: true},
+			decision{action: ActionRegister, credentials: CredentialsGitLab, refused: "gitlab.token"}},
+		{"offline, entry, registration token: keep (nothing to register)", decideInput{found: true, diskToken: other, token: reg, kind: TokenRegistration, offline: true},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
+		{"offline, create, no entry: refused (gitlab.create)", decideInput{create: true, offline: true},
+			decision{action: ActionCreate, credentials: CredentialsGitLab, refused: "gitlab.create"}},
+		{"offline, create, entry: keep", decideInput{found: true, diskToken: other, create: true, offline: true},
+			decision{action: ActionKeep, credentials: CredentialsConfigTOML}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,13 +118,22 @@ func (s *stageSetup) load(t *testing.T) *loaded {
 func (s *stageSetup) loadAndRender(t *testing.T) (*loaded, *Plan, *ApplyResult, *rendered) {
 	t.Helper()
 	l := s.load(t)
-	plan := l.plan(s.opts)
+	plan := s.plan(t, l)
 	res := l.newResult(&plan, s.opts)
 	r, err := l.render(plan, nil, s.opts, res)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l, &plan, res, r
+}
+
+func (s *stageSetup) plan(t *testing.T, l *loaded) Plan {
+	t.Helper()
+	p, err := l.plan(s.opts)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	return p
 }
 
 // writeSystemID puts .runner_system_id beside config.toml.
@@ -240,6 +271,49 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
+			name: "[gitlab.create], no entry yet: create", answers: createAnswersFor("fresh", "[runner]\nexecutor = \"shell\"\n"),
+			opts: withCreateAPI(t),
+			check: func(t *testing.T, p Plan) {
+				if p.Action != ActionCreate || p.Credentials != CredentialsGitLab || p.Runner.Found || p.creation == nil {
+					t.Errorf("plan = %+v", p)
+				}
+				want := PlanCreate{RunnerType: "project_type", Target: "group/app", APIToken: "gitlab.create.api_token"}
+				if p.Create == nil || p.Create.RunnerType != want.RunnerType || p.Create.Target != want.Target || p.Create.APIToken != want.APIToken {
+					t.Errorf("plan.create = %+v, want %+v", p.Create, want)
+				}
+				if line := p.String(); !strings.Contains(line, "will create a project runner in group/app") || strings.Contains(line, "glpat-") {
+					t.Errorf("String() = %q", line)
+				}
+			},
+		},
+		{
+			name: "[gitlab.create], entry created before: keep, settings compared by the checks", answers: createAnswersFor("dind", ""),
+			opts: withCreateAPI(t),
+			check: func(t *testing.T, p Plan) {
+				if p.Action != ActionKeep || p.Credentials != CredentialsConfigTOML || p.TokenRotated || p.creation == nil || p.creation.api == nil {
+					t.Errorf("plan = %+v", p)
+				}
+			},
+		},
+		{
+			name: "[gitlab.create] --offline, entry created before: keep, settings not compared", answers: createAnswersFor("dind", ""),
+			opts: func(o *ApplyOptions) { withCreateAPI(t)(o); o.Offline = true },
+			check: func(t *testing.T, p Plan) {
+				if p.Action != ActionKeep || !p.Offline || p.Checks != ChecksHost || p.creation.api != nil || !strings.Contains(p.Create.SettingsSkipped, "offline") {
+					t.Errorf("plan = %+v, create %+v", p, p.Create)
+				}
+			},
+		},
+		{
+			name: "--offline, new runner: written unverified", answers: answersFor("fresh", "glrt-FRESHFRESHFRESHFRESH", "[docker]\nimage = \"alpine:3.20\"\n"),
+			opts: func(o *ApplyOptions) { o.Offline = true },
+			check: func(t *testing.T, p Plan) {
+				if p.Action != ActionUnverified || p.runnerAction() != "unverified" || p.Checks != ChecksHost || !strings.Contains(p.String(), "offline: contacts nothing") {
+					t.Errorf("plan = %+v", p)
+				}
+			},
+		},
+		{
 			name: "system id from the file", answers: answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", ""), sysIDFile: true,
 			check: func(t *testing.T, p Plan) {
 				if p.SystemID.Write != SystemIDWriteNo || !p.SystemID.FromFile || p.SystemID.ID != "s_0123456789ab" {
@@ -257,7 +331,7 @@ func TestPlan(t *testing.T) {
 			if tt.opts != nil {
 				tt.opts(&s.opts)
 			}
-			p := s.load(t).plan(s.opts)
+			p := s.plan(t, s.load(t))
 			tt.check(t, p)
 			if line := p.String(); !strings.Contains(line, string(p.Action)+" runner") {
 				t.Errorf("String() = %q", line)
@@ -265,6 +339,111 @@ func TestPlan(t *testing.T) {
 		})
 	}
 }
+
+// A plan that needs GitLab under --offline, or an API token it lacks, is
+// an exit-2 error naming the field.
+func TestPlanRefused(t *testing.T) {
+	tests := []struct {
+		name, answers string
+		env           map[string]string
+		offline       bool
+		field, text   string
+	}{
+		{"registration token --offline", answersFor("fresh", "GR1348941REGREGREGREGREG", "[docker]\nimage = \"alpine:3.20\"\n"), nil, true, "gitlab.token", "--offline contacts nothing"},
+		{"create --offline", createAnswersFor("fresh", "[runner]\nexecutor = \"shell\"\n"), nil, true, "gitlab.create", "--offline contacts nothing"},
+		{"create without an API token", strings.Replace(createAnswersFor("fresh", "[runner]\nexecutor = \"shell\"\n"), "api_token = \"glpat-PLANPLANPLANPLAN\"\n", "", 1), nil, false, "gitlab.create.api_token", "is not set"},
+		{"create, GITLAB_HOST names another GitLab", createAnswersFor("fresh", "[runner]\nexecutor = \"shell\"\n"), map[string]string{"GITLAB_HOST": "gitlab.com"}, false, "gitlab.create.api_token", "GITLAB_HOST=gitlab.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStageSetup(t, curatedConfig, tt.answers)
+			withCreateAPI(t)(&s.opts)
+			s.opts.Offline = tt.offline
+			s.opts.Env = func(n string) (string, bool) { v, ok := tt.env[n]; return v, ok }
+			_, err := s.load(t).plan(s.opts)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Field != tt.field || !strings.Contains(ve.Problems[0].Problem, tt.text) {
+				t.Fatalf("err = %v, want a ValidationError on %s saying %q", err, tt.field, tt.text)
+			}
+			if strings.Contains(err.Error(), "glpat-") {
+				t.Errorf("the error shows the API token: %v", err)
+			}
+		})
+	}
+}
+
+// checkPlan verifies the token config.toml will hold, and for a runner
+// [gitlab.create] makes says why there is none to verify yet.
+func TestCheckPlanToken(t *testing.T) {
+	tests := []struct {
+		name, answers string
+		wantToken     string
+		wantVerify    bool
+		wantSkip      string
+	}{
+		{"rotated: the token on disk", answersFor("dind", "glrt-ANOTHERANOTHERANOTHER", ""), "glrt-DINDDINDDINDDINDDIND", true, ""},
+		{"created before: the token on disk", createAnswersFor("dind", ""), "glrt-DINDDINDDINDDINDDIND", true, ""},
+		{"registered before: the token on disk, not the registration token", answersFor("dind", "GR1348941REGREGREGREGREG", ""), "glrt-DINDDINDDINDDINDDIND", true, ""},
+		{"to create: nothing to verify, and it says why", createAnswersFor("fresh", "[runner]\nexecutor = \"shell\"\n"), "", false, "[gitlab.create] creates it after the checks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStageSetup(t, curatedConfig, tt.answers)
+			withCreateAPI(t)(&s.opts)
+			s.opts.SkipProbes = false
+			l := s.load(t)
+			plan := s.plan(t, l)
+			in, err := l.checkInputs(plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := l.checkPlan(plan, *in).GitLab
+			if g.Token != tt.wantToken || g.Verify != tt.wantVerify || !strings.Contains(g.SkipToken, tt.wantSkip) {
+				t.Errorf("gitlab target: token %q verify %v skip %q; want %q %v %q", g.Token, g.Verify, g.SkipToken, tt.wantToken, tt.wantVerify, tt.wantSkip)
+			}
+		})
+	}
+}
+
+// createAnswersFor are [gitlab.create] answers for runner name.
+func createAnswersFor(name, rest string) string {
+	return "version = 1\n[gitlab]\nurl = \"https://gitlab.example.com\"\nname = \"" + name + "\"\n[gitlab.create]\nproject = \"group/app\"\napi_token = \"glpat-PLANPLANPLANPLAN\"\n" + rest
+}
+
+// withCreateAPI makes the stage setup's GitLab client one that can create
+// runners; every call fails the test (the stages under test contact
+// nothing).
+func withCreateAPI(t *testing.T) func(*ApplyOptions) {
+	return func(o *ApplyOptions) {
+		o.NewGitLab = func(string, gitlab.Options) (RunnerAPI, error) { return noCreateAPI{noGitLab{t}}, nil }
+	}
+}
+
+type noCreateAPI struct{ noGitLab }
+
+func (n noCreateAPI) fail() error {
+	n.t.Errorf("a stage that contacts nothing called GitLab")
+	return errors.New("no")
+}
+func (n noCreateAPI) TokenSelf(context.Context, string) (gitlab.TokenInfo, error) {
+	return gitlab.TokenInfo{}, n.fail()
+}
+func (n noCreateAPI) Project(context.Context, string, string) (gitlab.Project, error) {
+	return gitlab.Project{}, n.fail()
+}
+func (n noCreateAPI) Group(context.Context, string, string) (gitlab.Group, error) {
+	return gitlab.Group{}, n.fail()
+}
+func (n noCreateAPI) CreateRunner(context.Context, string, gitlab.CreateRunnerRequest) (gitlab.Runner, error) {
+	return gitlab.Runner{}, n.fail()
+}
+func (n noCreateAPI) RunnerDetails(context.Context, string, int64) (gitlab.RunnerDetails, error) {
+	return gitlab.RunnerDetails{}, n.fail()
+}
+func (n noCreateAPI) UpdateRunner(context.Context, string, int64, gitlab.RunnerUpdate) (gitlab.RunnerDetails, error) {
+	return gitlab.RunnerDetails{}, n.fail()
+}
+func (n noCreateAPI) DeleteRunner(context.Context, string, int64) error { return n.fail() }
 
 func TestPlanAddStale(t *testing.T) {
 	chosen := fleet.Runner{Name: "chosen", URL: "https://gitlab.example.com", Token: "glrt-CHOSENCHOSENCHOSEN12"}
@@ -299,7 +478,7 @@ func TestPlanAddStale(t *testing.T) {
 func TestRunChecksHostOnly(t *testing.T) {
 	s := newStageSetup(t, curatedConfig, answersFor("dind", "glrt-ROTATEDROTATEDROTATED", ""))
 	l := s.load(t)
-	plan := l.plan(s.opts)
+	plan := s.plan(t, l)
 	in, err := l.checkInputs(plan)
 	if err != nil || in != nil {
 		t.Fatalf("host checks read no inputs: %v %v", in, err)

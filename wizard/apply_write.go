@@ -24,8 +24,8 @@ func (l *loaded) write(r *rendered, plan Plan, creds *render.Credentials, opts A
 			if err != nil {
 				return nil, &InputError{Err: fmt.Errorf("%s (changed while applying): %w", tomlPath, err)}
 			}
-			if res.Runner.Action == "registered" && !l.target.found() && t.found() {
-				return nil, fmt.Errorf("another process added runner %q to %s while this one was being registered", l.a.GitLab.Name, tomlPath)
+			if (res.Runner.Action == "registered" || res.Runner.Action == "created") && !l.target.found() && t.found() {
+				return nil, fmt.Errorf("another process added runner %q to %s while this one was being %s", l.a.GitLab.Name, tomlPath, res.Runner.Action)
 			}
 			if now, err = renderFiles(l.a, creds, t, curTOML, curJSON, jsonPath, plan.stale); err != nil {
 				return nil, fmt.Errorf("%s changed while applying: %w", tomlPath, err)
@@ -67,6 +67,6 @@ func (l *loaded) write(r *rendered, plan Plan, creds *render.Credentials, opts A
 		}
 	}
 	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || res.SystemID != nil
-	res.NextSteps = nextSteps(res, opts.Paths.Service, l.scan.detected)
+	res.NextSteps, res.ServiceAction = nextSteps(res, opts.Paths.Service, l.scan.detected)
 	return nil
 }

@@ -39,30 +39,6 @@ func rotatedResult(a *Answers, existing *render.ExistingRunner) *probe.Result {
 		Hint:   "pass --replace-token to write the answers' token on purpose; update the answers (or your config management) so they stop carrying the old token"}
 }
 
-// rotatedFor is rotatedResult when apply, without --replace-token, would
-// keep the entry's own token: an authentication token in the answers
-// that differs from the one on disk.
-func rotatedFor(a *Answers, existing *render.ExistingRunner) *probe.Result {
-	if existing == nil || existing.Token == a.GitLab.Token {
-		return nil
-	}
-	if kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind); kind == TokenRegistration {
-		return nil
-	}
-	return rotatedResult(a, existing)
-}
-
-// withDiskToken is the answers to probe with when the token on disk is
-// kept: the runner uses that one, so that is the one to verify.
-func (a *Answers) withDiskToken(rotated *probe.Result, existing *render.ExistingRunner) *Answers {
-	if rotated == nil {
-		return a
-	}
-	c := *a
-	c.GitLab.Token = existing.Token
-	return &c
-}
-
 // reportNow streams a result made outside probe.Run, as Run would.
 func reportNow(r probe.Result, opts ProbeOptions) probe.Result {
 	if opts.OnResult != nil {
@@ -206,25 +182,38 @@ func prunedResult(removed []fleet.Runner) []PrunedRunner {
 	return out
 }
 
-// nextSteps says what to do after apply for the install kind found.
-func nextSteps(res *ApplyResult, svc *service.Install, detected bool) []string {
+// Service actions: what next_steps ask of the gitlab-runner service, as one
+// word for automation (the Ansible role's handler) that must not parse the
+// prose. A restart also starts a stopped service.
+const (
+	ServiceActionNone    = "none"    // nothing changed, or the running service reloads config.toml
+	ServiceActionStart   = "start"   // the service is (or may be) stopped
+	ServiceActionRestart = "restart" // it runs with the old system id
+	ServiceActionManual  = "manual"  // no service reads this file: install or re-point one
+)
+
+// nextSteps says what to do after apply for the install kind found, and
+// the service action those steps ask for.
+func nextSteps(res *ApplyResult, svc *service.Install, detected bool) ([]string, string) {
 	if !res.Changed {
-		return nil
+		return nil, ServiceActionNone
 	}
+	// Commands are in backticks and come last, so a terminal can show
+	// each one whole on its own line (the wizard does).
 	path := res.ConfigTOML.Path
 	switch {
 	case !detected:
-		return []string{"a running gitlab-runner reloads config.toml within 3 s; start it with `gitlab-runner start` (or `systemctl restart gitlab-runner`) if it is not running"}
+		return []string{"a running gitlab-runner reloads config.toml within 3 s; if it is not running, start it: `gitlab-runner start` or `systemctl restart gitlab-runner`"}, ServiceActionStart
 	case svc == nil:
-		return []string{fmt.Sprintf("no gitlab-runner service was found: install one that reads %s (sudo gitlab-runner install --user gitlab-runner --working-directory /home/gitlab-runner --config %s && sudo gitlab-runner start), or run the gitlab/gitlab-runner image with -v %s:/etc/gitlab-runner", path, path, filepath.Dir(path))}
+		return []string{fmt.Sprintf("no gitlab-runner service was found: install one that reads %s, or run the gitlab/gitlab-runner image with its directory mounted: `sudo gitlab-runner install --user gitlab-runner --working-directory /home/gitlab-runner --config %s && sudo gitlab-runner start` or `docker run -d --name gitlab-runner --restart always -v %s:/etc/gitlab-runner -v /var/run/docker.sock:/var/run/docker.sock gitlab/gitlab-runner:latest`", path, path, filepath.Dir(path))}, ServiceActionManual
 	case svc.ConfigPath != "" && !fleet.SamePath(svc.ConfigPath, path):
-		return []string{fmt.Sprintf("%s reads %s, not %s: point its --config at this file, or apply again with --config %s", svc.Name, svc.ConfigPath, path, svc.ConfigPath)}
+		return []string{fmt.Sprintf("%s reads %s, not %s: point its --config at this file, or apply again with --config %s", svc.Name, svc.ConfigPath, path, svc.ConfigPath)}, ServiceActionManual
 	case !svc.Running && svc.State == "unknown":
-		return []string{fmt.Sprintf("if %s runs, it reloads config.toml within 3 s; otherwise start it with `%s`", svc.Name, svc.RestartCommand)}
+		return []string{fmt.Sprintf("if %s runs, it reloads config.toml within 3 s; otherwise start it: `%s`", svc.Name, svc.RestartCommand)}, ServiceActionStart
 	case !svc.Running:
-		return []string{fmt.Sprintf("%s is not running: start it with `%s`", svc.Name, svc.RestartCommand)}
+		return []string{fmt.Sprintf("%s is not running; start it: `%s`", svc.Name, svc.RestartCommand)}, ServiceActionStart
 	case res.SystemID != nil && !res.SystemID.Created:
-		return []string{fmt.Sprintf("restart %s so that it uses the new system id: `%s`", svc.Name, svc.RestartCommand)}
+		return []string{fmt.Sprintf("restart %s so that it uses the new system id: `%s`", svc.Name, svc.RestartCommand)}, ServiceActionRestart
 	}
-	return []string{fmt.Sprintf("%s is running and reloads config.toml within 3 s; no restart needed (a change of listen_address needs `%s`)", svc.Name, svc.RestartCommand)}
+	return []string{fmt.Sprintf("%s is running and reloads config.toml within 3 s, no restart needed; a change of listen_address needs `%s`", svc.Name, svc.RestartCommand)}, ServiceActionNone
 }

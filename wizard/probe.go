@@ -42,6 +42,7 @@ type probeInputs struct {
 	configJSONPath string
 	systemID       string
 	configTOML     []byte
+	certsDir       string // where the runner looks for GitLab's HOST.crt
 	// fleet are the host checks (nil: none).
 	fleet *fleet.Options
 }
@@ -52,7 +53,7 @@ func (a *Answers) plan(in probeInputs) suite.Plan {
 	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
 	p.GitLab = &probe.GitLabTarget{
 		URL: a.GitLab.URL, Token: a.GitLab.Token, CAFile: a.GitLab.TLSCAFile,
-		Verify: kind == TokenAuthentication, SystemID: in.systemID,
+		Verify: kind == TokenAuthentication, SystemID: in.systemID, CertsDir: in.certsDir,
 	}
 	if !UsesDocker(a.Runner.Executor) {
 		return p
@@ -107,8 +108,15 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 	if err != nil {
 		return nil, err
 	}
-	plan := l.plan(opts)
-	in, err := inputsFor(l.eff, l.paths, l.oldTOML, l.target.existing, l.sysID)
+	opts.SkipProbes, opts.Offline = false, false
+	plan, err := l.plan(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.readDockerConfig(plan); err != nil {
+		return nil, err
+	}
+	in, err := inputsFor(l.eff, l.paths, l.oldTOML, l.checkedJSON, l.target.existing, l.sysID)
 	if err != nil {
 		return nil, err
 	}
@@ -117,14 +125,22 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 		mode = fleetInspect
 	}
 	in.fleet = l.eff.fleetOptions(l.paths, l.oldTOML, l.scan, opts, mode, l.target.index)
-	// As apply: a token the runner rotated is kept, and verified instead.
-	var rotated *probe.Result
+	// As apply: a token the runner rotated is kept, and verified instead;
+	// [gitlab.create]'s read-only calls run too.
+	var first []probe.Result
 	if plan.TokenRotated {
-		rotated = rotatedResult(l.a, l.target.existing)
+		first = append(first, reportNow(*rotatedResult(l.a, l.target.existing), opts.Probe))
 	}
-	results, err := runProbes(ctx, l.eff.withDiskToken(rotated, l.target.existing).plan(in), opts.Probe)
-	if rotated != nil {
-		results = append([]probe.Result{reportNow(*rotated, opts.Probe)}, results...)
+	if plan.creation != nil {
+		got, err := plan.creation.preflight(ctx, opts.Probe)
+		first = append(first, got...)
+		if err != nil {
+			return first, err
+		}
+	}
+	results, err := runProbes(ctx, l.checkPlan(plan, in), opts.Probe)
+	if len(first) > 0 {
+		results = append(first, results...)
 		if ce := (*CheckError)(nil); errors.As(err, &ce) {
 			ce.Results = results
 		}
@@ -134,8 +150,9 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 
 // inputsFor computes what the runner will read after apply: the entry's
 // environment merged with the answers' (existing: the entry in oldTOML,
-// nil when new) and config.json with the answers' registries.
-func inputsFor(a *Answers, paths Paths, oldTOML []byte, existing *render.ExistingRunner, sysID string) (probeInputs, error) {
+// nil when new) and configJSON, config.json as apply leaves it
+// (dockerConfigFor).
+func inputsFor(a *Answers, paths Paths, oldTOML, configJSON []byte, existing *render.ExistingRunner, sysID string) (probeInputs, error) {
 	env, err := a.runnerEnvironment(a.Runner.Executor)
 	if err != nil {
 		return probeInputs{}, err
@@ -144,21 +161,31 @@ func inputsFor(a *Answers, paths Paths, oldTOML []byte, existing *render.Existin
 		env = render.MergeEnvironment(existing.Environment, env)
 	}
 	jsonPath := filepath.Join(paths.DockerConfigDir, "config.json")
-	configJSON, err := readExisting(jsonPath)
-	if err != nil {
-		return probeInputs{}, err
-	}
-	if a.WritesDockerConfig() {
-		if configJSON, err = render.DockerConfig(configJSON, a.DockerConfigEdit()); err != nil {
-			return probeInputs{}, &InputError{Err: fmt.Errorf("%s: %w", jsonPath, err)}
-		}
-	}
 	if configJSON == nil && filepath.Base(paths.DockerConfigDir) != ".docker" {
 		// No file at a custom path: the resolver must not fall back to
 		// some other home's config.json.
 		configJSON = []byte("{}")
 	}
-	return probeInputs{runnerEnv: env, configJSON: configJSON, configJSONPath: jsonPath, systemID: sysID, configTOML: oldTOML}, nil
+	return probeInputs{runnerEnv: env, configJSON: configJSON, configJSONPath: jsonPath, systemID: sysID, configTOML: oldTOML,
+		certsDir: certsDir(paths.ConfigTOML)}, nil
+}
+
+// dockerConfigFor reads config.json where the runner reads it (nil when
+// absent) and, when the answers write it, renders their edit: the bytes
+// on disk, which render starts from, and those the checks see. A file
+// that cannot be read or edited is an InputError (exit 2).
+func dockerConfigFor(a *Answers, paths Paths) (onDisk, after []byte, err error) {
+	jsonPath := filepath.Join(paths.DockerConfigDir, "config.json")
+	if onDisk, err = readExisting(jsonPath); err != nil {
+		return nil, nil, err
+	}
+	after = onDisk
+	if a.WritesDockerConfig() {
+		if after, err = render.DockerConfig(onDisk, a.DockerConfigEdit()); err != nil {
+			return nil, nil, &InputError{Err: fmt.Errorf("%s: %w", jsonPath, err)}
+		}
+	}
+	return onDisk, after, nil
 }
 
 // ProbeImages checks the daemon and the given images with the current
@@ -204,7 +231,11 @@ func ProbeAnswers(ctx context.Context, a *Answers, opts ApplyOptions) ([]probe.R
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
-	in, err := inputsFor(a, paths, oldTOML, t.existing, sysID)
+	_, configJSON, err := dockerConfigFor(a, paths)
+	if err != nil {
+		return nil, err
+	}
+	in, err := inputsFor(a, paths, oldTOML, configJSON, t.existing, sysID)
 	if err != nil {
 		return nil, err
 	}

@@ -20,13 +20,20 @@ const (
 // secretFields are the schema paths (indexes stripped) whose values are
 // secrets: never printed, never saved in clear unless asked.
 var secretFields = map[string]bool{
-	"gitlab.token":        true,
-	"registries.password": true,
+	"gitlab.token":            true,
+	"registries.password":     true,
+	"gitlab.create.api_token": true,
 }
 
 // IsSecretField reports whether a field path (`registries[0].password`)
 // holds a secret.
-func IsSecretField(path string) bool { return secretFields[stripIndexes(path)] }
+func IsSecretField(path string) bool {
+	p := stripIndexes(path)
+	if rest, ok := strings.CutPrefix(p, "runner.extra."); ok {
+		return isSecretExtraKey(rest)
+	}
+	return secretFields[p]
+}
 
 func stripIndexes(path string) string {
 	var b strings.Builder
@@ -165,6 +172,10 @@ func (a *Answers) Clone() *Answers {
 	c.Runner.Concurrent = cloneInt(a.Runner.Concurrent)
 	c.Runner.Limit = cloneInt(a.Runner.Limit)
 	c.Runner.Environment = cloneStrings(a.Runner.Environment)
+	c.Runner.Extra = cloneTree(a.Runner.Extra)
+	c.GitLab.Create = a.GitLab.Create.clone()
+	c.GitLab.Paused = cloneBool(a.GitLab.Paused)
+	c.GitLab.MaximumTimeout = cloneInt(a.GitLab.MaximumTimeout)
 	c.Docker.Volumes = cloneStrings(a.Docker.Volumes)
 	c.Docker.PullPolicy = StringOrList(cloneStrings(a.Docker.PullPolicy))
 	if a.Docker.Services != nil {
@@ -213,10 +224,24 @@ func eachString(a *Answers, fn func(path string, s *string)) {
 func walkStrings(v reflect.Value, path string, fn func(string, *string)) {
 	switch v.Kind() {
 	case reflect.String:
-		fn(path, v.Addr().Interface().(*string))
+		if p, ok := v.Addr().Interface().(*string); ok {
+			fn(path, p)
+			return
+		}
+		s := v.String() // a named string type (IDOrPath)
+		fn(path, &s)
+		v.SetString(s)
+	case reflect.Map:
+		// [runner.extra]: string values, in key order.
+		if m, ok := v.Interface().(map[string]any); ok {
+			walkTree(m, path, fn)
+		}
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
+			if !t.Field(i).IsExported() {
+				continue
+			}
 			name := strings.Split(t.Field(i).Tag.Get("toml"), ",")[0]
 			walkStrings(v.Field(i), joinField(path, name), fn)
 		}

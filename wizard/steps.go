@@ -7,6 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/credentials"
+	"github.com/runnerup/runnerup/probe/registry"
 )
 
 // The wizard's questions as data. The TUI turns each step into huh groups
@@ -47,6 +51,30 @@ type Option struct {
 	Value string
 	Label string // what the list shows
 	Help  string // one line
+	// HelpFor, when set, replaces Help with one that names the files
+	// (the docker config directory actually chosen).
+	HelpFor func(Context) string
+}
+
+// HelpIn is the option's help for c.
+func (o Option) HelpIn(c Context) string {
+	if o.HelpFor != nil {
+		return o.HelpFor(c)
+	}
+	return o.Help
+}
+
+// Context is what the wizard knows about the files it is about to change,
+// for the values fields show when their answers are unset.
+type Context struct {
+	// ExistingRunner: the runner is already in config.toml, so unset
+	// answers keep its settings; false for a new runner.
+	ExistingRunner bool
+	// Concurrent is the global concurrent of config.toml (nil: absent,
+	// or no file yet).
+	Concurrent *int
+	// DockerConfigDir is the directory config.json goes to.
+	DockerConfigDir string
 }
 
 // Field is one question. Get and Set read and write the answer as a
@@ -58,16 +86,32 @@ type Field struct {
 	Key string
 	// Group: consecutive fields with the same Group are asked on one page.
 	// Fields of one group share their Hide.
-	Group       string
-	Prompt      string
-	Help        string
-	Placeholder string
-	Kind        FieldKind
-	Options     []Option
+	Group  string
+	Prompt string
+	Help   string
+	// Example is a sample answer, shown as "e.g. …" while the field is
+	// empty; it is never an answer (Enter on an empty field gives "").
+	Example string
+	Kind    FieldKind
+	Options []Option
 	// Sep separates KindList values (default ",").
 	Sep string
-	// Default is the value shown when the answer is unset.
-	Default string
+	// Default is what an unset answer amounts to: the value the runner
+	// gets or keeps. It is shown as the value, and choosing it while the
+	// answer is unset leaves it unset, so nothing is pinned that the
+	// files already say. DefaultFor, when set, replaces it with a value
+	// that depends on the files (an existing runner keeps its volumes).
+	Default    string
+	DefaultFor func(Context) string
+	// Advanced fields hold settings most users keep: the wizard asks them
+	// only when the step's advanced settings are shown, and lists them on
+	// the review either way.
+	Advanced bool
+	// Label names the setting on the review ("" uses Prompt).
+	Label string
+	// Checks are the ids of the live checks about this field's answer,
+	// so a failing one can be shown next to the field.
+	Checks func(*Answers) []string
 	// Validate rejects a value with an error naming the problem and the
 	// fix; nil accepts anything.
 	Validate func(string) error
@@ -81,11 +125,47 @@ type Field struct {
 func (f Field) Hidden(a *Answers) bool { return f.Hide != nil && f.Hide(a) }
 
 // Value is the current answer, or Default when it is unset.
-func (f Field) Value(a *Answers) string {
+func (f Field) Value(a *Answers) string { return f.ValueIn(a, Context{}) }
+
+// ValueIn is the current answer, or what the unset answer amounts to in c.
+func (f Field) ValueIn(a *Answers, c Context) string {
 	if v := f.Get(a); v != "" {
 		return v
 	}
+	return f.DefaultIn(c)
+}
+
+// DefaultIn is what an unset answer amounts to in c.
+func (f Field) DefaultIn(c Context) string {
+	if f.DefaultFor != nil {
+		return f.DefaultFor(c)
+	}
 	return f.Default
+}
+
+// SetIn stores v, except that the default of an unset answer leaves it
+// unset: "absent means untouched" holds for what the user merely kept.
+func (f Field) SetIn(a *Answers, c Context, v string) {
+	if f.Get(a) == "" && v == f.DefaultIn(c) {
+		return
+	}
+	f.Set(a, v)
+}
+
+// Name is how the review names the setting.
+func (f Field) Name() string {
+	if f.Label != "" {
+		return f.Label
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(f.Prompt, " (optional)"), "?")
+}
+
+// CheckIDs are the live checks about the field's answer in a.
+func (f Field) CheckIDs(a *Answers) []string {
+	if f.Checks == nil {
+		return nil
+	}
+	return f.Checks(a)
 }
 
 // Check runs the validator (nil accepts).
@@ -222,9 +302,13 @@ func gitlabFields() []Field {
 	return []Field{
 		{
 			Key: "gitlab.url", Group: "gitlab", Kind: KindText,
-			Prompt:      "GitLab URL",
-			Help:        "The instance's base URL, as in your browser's address bar.",
-			Placeholder: "https://gitlab.example.com",
+			Prompt:  "GitLab URL",
+			Label:   "GitLab URL",
+			Help:    "The instance's base URL, as in your browser's address bar.",
+			Example: "https://gitlab.example.com",
+			Checks: func(*Answers) []string {
+				return []string{probe.IDGitLabDNS, probe.IDGitLabTCP, probe.IDGitLabTLS, probe.IDGitLabAPI}
+			},
 			Validate: func(s string) error {
 				if msg, fix, warn := CheckGitLabURL(strings.TrimSpace(s)); msg != "" && !warn {
 					return fieldError("GitLab URL", msg, fix)
@@ -236,9 +320,11 @@ func gitlabFields() []Field {
 		},
 		{
 			Key: "gitlab.token", Group: "gitlab", Kind: KindSecret,
-			Prompt:      "Runner token",
-			Help:        "glrt-… from GitLab › Settings › CI/CD › Runners › New runner, or a legacy registration token.",
-			Placeholder: "glrt-…",
+			Prompt:  "Runner token",
+			Label:   "runner token",
+			Help:    "glrt-… from GitLab › Settings › CI/CD › Runners › New runner, or a legacy registration token.",
+			Example: "glrt-…",
+			Checks:  func(*Answers) []string { return []string{probe.IDGitLabToken} },
 			Validate: func(s string) error {
 				if strings.TrimSpace(s) == "" {
 					return errors.New("runner token is empty; paste the glrt- token from GitLab › Settings › CI/CD › Runners › New runner")
@@ -264,6 +350,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.description", Group: "registration", Kind: KindText,
 			Prompt: "Description",
+			Label:  "description",
 			Help:   "Shown in GitLab's runner list (default: the runner name).",
 			Hide:   registrationOnly,
 			Get:    func(a *Answers) string { return a.GitLab.Description },
@@ -271,16 +358,18 @@ func gitlabFields() []Field {
 		},
 		{
 			Key: "gitlab.tags", Group: "registration", Kind: KindList,
-			Prompt:      "Tags",
-			Help:        "Comma-separated job tags this runner picks up.",
-			Placeholder: "docker, linux",
-			Hide:        registrationOnly,
-			Get:         func(a *Answers) string { return JoinList(a.GitLab.Tags, ",") },
-			Set:         func(a *Answers, v string) { a.GitLab.Tags = SplitList(v, ",") },
+			Prompt:  "Tags",
+			Label:   "tags",
+			Help:    "Comma-separated job tags this runner picks up.",
+			Example: "docker, linux",
+			Hide:    registrationOnly,
+			Get:     func(a *Answers) string { return JoinList(a.GitLab.Tags, ",") },
+			Set:     func(a *Answers, v string) { a.GitLab.Tags = SplitList(v, ",") },
 		},
 		{
 			Key: "gitlab.run_untagged", Group: "registration", Kind: KindConfirm,
 			Prompt: "Run untagged jobs?",
+			Label:  "run untagged",
 			Help:   "Without tags the runner always runs untagged jobs.",
 			Hide:   registrationOnly,
 			Get: func(a *Answers) string {
@@ -297,6 +386,7 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.locked", Group: "registration2", Kind: KindConfirm,
 			Prompt: "Lock to the current project?",
+			Label:  "locked",
 			Hide:   registrationOnly,
 			Get:    func(a *Answers) string { return strconv.FormatBool(a.GitLab.IsLocked()) },
 			Set: func(a *Answers, v string) {
@@ -324,14 +414,16 @@ func gitlabFields() []Field {
 		{
 			Key: "gitlab.maintenance_note", Group: "registration2", Kind: KindText,
 			Prompt: "Maintenance note",
+			Label:  "maintenance note",
 			Help:   "Free text for other maintainers (optional).",
 			Hide:   registrationOnly,
 			Get:    func(a *Answers) string { return a.GitLab.MaintenanceNote },
 			Set:    func(a *Answers, v string) { a.GitLab.MaintenanceNote = strings.TrimSpace(v) },
 		},
 		{
-			Key: "gitlab.name", Group: "name", Kind: KindText,
+			Key: "gitlab.name", Group: "name", Kind: KindText, Advanced: true,
 			Prompt: "Runner name",
+			Label:  "runner name",
 			Help:   "The [[runners]] name in config.toml; runnerup finds this runner by it next time.",
 			Validate: func(s string) error {
 				return firstProblem("Runner name", "gitlab.name", func(v *validator) { v.gitlab(&GitLab{Name: strings.TrimSpace(s)}) })
@@ -340,10 +432,12 @@ func gitlabFields() []Field {
 			Set: func(a *Answers, v string) { a.GitLab.Name = strings.TrimSpace(v) },
 		},
 		{
-			Key: "gitlab.tls_ca_file", Group: "name", Kind: KindText,
-			Prompt:      "TLS CA file (optional)",
-			Help:        "PEM bundle that signed GitLab's certificate, for a private CA.",
-			Placeholder: "/etc/gitlab-runner/certs/gitlab.example.com.crt",
+			Key: "gitlab.tls_ca_file", Group: "name", Kind: KindText, Advanced: true,
+			Prompt:  "TLS CA file (optional)",
+			Label:   "TLS CA file",
+			Help:    "PEM bundle that signed GitLab's certificate, for a private CA.",
+			Example: "/etc/gitlab-runner/certs/gitlab.example.com.crt",
+			Checks:  func(*Answers) []string { return []string{probe.IDGitLabTLS} },
 			Validate: func(s string) error {
 				if strings.ContainsAny(s, "\n\r") {
 					return errors.New("TLS CA file must be a single path")
@@ -395,6 +489,7 @@ func executorFields() []Field {
 		{
 			Key: "runner.executor", Group: "executor", Kind: KindSelect,
 			Prompt:  "Executor",
+			Label:   "executor",
 			Help:    "How the runner runs each job.",
 			Options: executors,
 			Default: "docker",
@@ -407,6 +502,7 @@ func executorFields() []Field {
 		{
 			Key: "runner.shell", Group: "shell", Kind: KindSelect,
 			Prompt:  "Shell",
+			Label:   "shell",
 			Help:    "The shell the job script runs in.",
 			Options: shells,
 			Default: "bash",
@@ -416,22 +512,28 @@ func executorFields() []Field {
 		},
 		{
 			Key: "docker.image", Group: "docker", Kind: KindText,
-			Prompt:      "Default image",
-			Help:        "Used by jobs that do not name an image; checked live (manifest and platform).",
-			Placeholder: "alpine:3.20",
+			Prompt:  "Default image",
+			Label:   "default image",
+			Help:    "Used by jobs that do not name an image; checked live (manifest and platform).",
+			Example: "alpine:3.20",
 			Validate: func(s string) error {
 				if msg, fix := CheckImage(strings.TrimSpace(s)); msg != "" {
+					if strings.TrimSpace(s) == "" {
+						fix = "give the image jobs run in, e.g. alpine:3.20"
+					}
 					return fieldError("Image", msg, fix)
 				}
 				return nil
 			},
-			Hide: noDocker,
-			Get:  func(a *Answers) string { return a.Docker.Image },
-			Set:  func(a *Answers, v string) { a.Docker.Image = strings.TrimSpace(v) },
+			Checks: func(a *Answers) []string { return imageChecks(a.Docker.Image) },
+			Hide:   noDocker,
+			Get:    func(a *Answers) string { return a.Docker.Image },
+			Set:    func(a *Answers, v string) { a.Docker.Image = strings.TrimSpace(v) },
 		},
 		{
-			Key: "docker.privileged", Group: "docker", Kind: KindSelect,
+			Key: "docker.privileged", Group: "docker-advanced", Kind: KindSelect, Advanced: true,
 			Prompt: "Privileged containers",
+			Label:  "privileged",
 			Help:   "Privileged job containers can do anything root on this host can. Docker-in-Docker needs it; runnerup then also mounts /certs/client and sets DOCKER_TLS_CERTDIR=/certs so jobs reach the docker:dind service over TLS.",
 			Options: []Option{
 				{Value: PrivilegedOff, Label: "off", Help: "not privileged (safe default)"},
@@ -464,10 +566,19 @@ func executorFields() []Field {
 			},
 		},
 		{
-			Key: "docker.volumes", Group: "docker2", Kind: KindList,
-			Prompt:      "Volumes",
-			Help:        "Comma-separated, as docker run -v. Empty: /cache for a new runner; an existing runner keeps its list.",
-			Placeholder: "/cache",
+			Key: "docker.volumes", Group: "docker-advanced", Kind: KindList, Advanced: true,
+			Prompt:  "Volumes",
+			Label:   "volumes",
+			Help:    "Comma-separated, as docker run -v. A new runner gets /cache; an existing one keeps its list.",
+			Example: "/cache, /var/run/docker.sock:/var/run/docker.sock",
+			// A new runner gets /cache; an existing one keeps its list
+			// (prefilled from config.toml).
+			DefaultFor: func(c Context) string {
+				if c.ExistingRunner {
+					return ""
+				}
+				return "/cache"
+			},
 			Validate: func(s string) error {
 				for _, vol := range SplitList(s, ",") {
 					if windowsPath(vol) {
@@ -484,8 +595,9 @@ func executorFields() []Field {
 			Set:  func(a *Answers, v string) { a.Docker.Volumes = SplitList(v, ",") },
 		},
 		{
-			Key: "docker.pull_policy", Group: "docker2", Kind: KindSelect,
+			Key: "docker.pull_policy", Group: "docker-advanced2", Kind: KindSelect, Advanced: true,
 			Prompt: "Pull policy",
+			Label:  "pull policy",
 			Help:   "When the runner pulls job and service images.",
 			Options: []Option{
 				{Value: "", Label: "default", Help: "the runner's default (always)"},
@@ -506,10 +618,19 @@ func executorFields() []Field {
 			Set:  func(a *Answers, v string) { a.Docker.PullPolicy = StringOrList(SplitList(v, ",")) },
 		},
 		{
-			Key: "runner.concurrent", Group: "global", Kind: KindText,
-			Prompt:      "Concurrent jobs (global, optional)",
-			Help:        "How many jobs all runners in config.toml run at once; empty leaves the file's value (the runner's default is 1).",
-			Placeholder: "4",
+			Key: "runner.concurrent", Group: "global", Kind: KindText, Advanced: true,
+			Prompt:  "Concurrent jobs (global)",
+			Label:   "concurrent",
+			Help:    "How many jobs all runners in config.toml run at once.",
+			Example: "4",
+			// What config.toml holds, or 1 (a new file, or the runner's
+			// default when the key is absent).
+			DefaultFor: func(c Context) string {
+				if c.Concurrent != nil {
+					return strconv.Itoa(*c.Concurrent)
+				}
+				return "1"
+			},
 			Validate: func(s string) error {
 				s = strings.TrimSpace(s)
 				if s == "" {
@@ -539,6 +660,14 @@ func executorFields() []Field {
 	}
 }
 
+// imageChecks are the live checks about one image reference.
+func imageChecks(ref string) []string {
+	if ref == "" || IsReference(ref) {
+		return nil
+	}
+	return []string{registry.ManifestID(ref), registry.PlatformID(ref)}
+}
+
 // windowsPath recognises docker-windows volume syntax (c:\cache), which
 // the Unix volume check does not apply to.
 var windowsPathRE = regexp.MustCompile(`^[A-Za-z]:[\\/]`)
@@ -566,9 +695,11 @@ func ServiceFields(i int) []Field {
 	return []Field{
 		{
 			Key: key("name"), Group: "service", Kind: KindText,
-			Prompt:      "Service image",
-			Help:        "Started next to every job; checked live like the job image.",
-			Placeholder: "postgres:16",
+			Prompt:  "Service image",
+			Label:   "image",
+			Help:    "Started next to every job; checked live like the job image.",
+			Example: "postgres:16",
+			Checks:  func(a *Answers) []string { return imageChecks(get(a).Name) },
 			Validate: func(s string) error {
 				if msg, fix := CheckImage(strings.TrimSpace(s)); msg != "" {
 					if strings.TrimSpace(s) == "" {
@@ -583,9 +714,10 @@ func ServiceFields(i int) []Field {
 		},
 		{
 			Key: key("alias"), Group: "service", Kind: KindText,
-			Prompt:      "Alias (optional)",
-			Help:        "Host name jobs reach the service by, e.g. db; default: derived from the image name.",
-			Placeholder: "db",
+			Prompt:  "Alias (optional)",
+			Label:   "alias",
+			Help:    "Host name jobs reach the service by; empty: derived from the image name.",
+			Example: "db",
 			Validate: func(s string) error {
 				for _, alias := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' }) {
 					if !hostLabelRE.MatchString(alias) {
@@ -598,25 +730,27 @@ func ServiceFields(i int) []Field {
 			Set: func(a *Answers, v string) { svc(a).Alias = strings.TrimSpace(v) },
 		},
 		{
-			Key: key("command"), Group: "service-advanced", Kind: KindList, Sep: " ",
-			Prompt:      "Command (optional)",
-			Help:        "Arguments replacing the image's CMD, separated by spaces.",
-			Placeholder: "--insecure-registry registry.local:5000",
-			Get:         func(a *Answers) string { return JoinList(get(a).Command, " ") },
-			Set:         func(a *Answers, v string) { svc(a).Command = SplitList(v, " ") },
+			Key: key("command"), Group: "service-advanced", Kind: KindList, Sep: " ", Advanced: true,
+			Prompt:  "Command (optional)",
+			Label:   "command",
+			Help:    "Arguments replacing the image's CMD, separated by spaces.",
+			Example: "--insecure-registry registry.local:5000",
+			Get:     func(a *Answers) string { return JoinList(get(a).Command, " ") },
+			Set:     func(a *Answers, v string) { svc(a).Command = SplitList(v, " ") },
 		},
 		{
-			Key: key("entrypoint"), Group: "service-advanced", Kind: KindList, Sep: " ",
+			Key: key("entrypoint"), Group: "service-advanced", Kind: KindList, Sep: " ", Advanced: true,
 			Prompt: "Entrypoint (optional)",
+			Label:  "entrypoint",
 			Help:   "Replaces the image's ENTRYPOINT, separated by spaces.",
 			Get:    func(a *Answers) string { return JoinList(get(a).Entrypoint, " ") },
 			Set:    func(a *Answers, v string) { svc(a).Entrypoint = SplitList(v, " ") },
 		},
 		{
-			Key: key("environment"), Group: "service-advanced", Kind: KindList, Sep: ";",
-			Prompt:      "Environment (optional)",
-			Help:        "KEY=VALUE entries separated by ';'.",
-			Placeholder: "POSTGRES_PASSWORD=ci; POSTGRES_DB=test",
+			Key: key("environment"), Group: "service-advanced", Kind: KindList, Sep: ";", Advanced: true,
+			Prompt:  "Environment (optional)",
+			Help:    "KEY=VALUE entries separated by ';'.",
+			Example: "POSTGRES_PASSWORD=ci; POSTGRES_DB=test",
 			Validate: func(s string) error {
 				return firstProblemPrefix("Environment", "x.environment", func(v *validator) { v.envList("x.environment", SplitList(s, ";")) })
 			},
@@ -642,6 +776,16 @@ var RegistryTargetHelp = map[string]string{
 	TargetRunnerEnv:    "DOCKER_AUTH_CONFIG in the runner's environment",
 }
 
+// targetHelpFor names the directory config.json really goes to.
+func targetHelpFor(target string) func(Context) string {
+	return func(c Context) string {
+		if target == TargetDockerConfig && c.DockerConfigDir != "" {
+			return "config.json in " + c.DockerConfigDir
+		}
+		return RegistryTargetHelp[target]
+	}
+}
+
 // RegistryFields are the questions for registries[i]; the host itself is
 // derived from the images (NeededRegistries), not asked.
 func RegistryFields(i int) []Field {
@@ -664,49 +808,70 @@ func RegistryFields(i int) []Field {
 	}
 	targets := make([]Option, 0, len(Targets))
 	for _, t := range Targets {
-		targets = append(targets, Option{Value: t, Label: t, Help: RegistryTargetHelp[t]})
+		targets = append(targets, Option{Value: t, Label: t, Help: RegistryTargetHelp[t], HelpFor: targetHelpFor(t)})
 	}
 	method := func(a *Answers) string { return get(a).Method }
+	checks := func(a *Answers) []string {
+		h := get(a).Host
+		if h == "" {
+			return nil
+		}
+		return []string{credentials.CheckID(h), registry.AuthID(h)}
+	}
 	return []Field{
 		{
 			Key: key("method"), Group: "method", Kind: KindSelect,
 			Prompt:  "Authentication",
+			Label:   "authentication",
 			Help:    "How pulls from this registry authenticate.",
 			Options: methods,
 			Default: MethodNone,
+			Checks:  checks,
 			Get:     method,
 			Set:     func(a *Answers, v string) { reg(a).Method = v },
 		},
 		{
 			Key: key("username"), Group: "basic", Kind: KindText,
 			Prompt: "Username",
+			Label:  "username",
 			Validate: func(s string) error {
 				return firstProblem("Username", "registries[0].username", func(v *validator) {
 					v.registries(&Answers{Registries: []Registry{{Host: "registry.invalid", Method: MethodBasic, Username: s, Password: "x", Target: TargetDockerConfig}}})
 				})
 			},
-			Hide: func(a *Answers) bool { return method(a) != MethodBasic },
-			Get:  func(a *Answers) string { return get(a).Username },
-			Set:  func(a *Answers, v string) { reg(a).Username = strings.TrimSpace(v) },
+			Checks: checks,
+			Hide:   func(a *Answers) bool { return method(a) != MethodBasic },
+			Get:    func(a *Answers) string { return get(a).Username },
+			Set:    func(a *Answers, v string) { reg(a).Username = strings.TrimSpace(v) },
 		},
 		{
 			Key: key("password"), Group: "basic", Kind: KindSecret,
 			Prompt: "Password or token",
+			Label:  "password",
 			Help:   "Checked live against the registry; saved answers get an env: reference instead.",
 			Validate: func(s string) error {
 				return firstProblem("Password", "registries[0].password", func(v *validator) {
 					v.registries(&Answers{Registries: []Registry{{Host: "registry.invalid", Method: MethodBasic, Username: "x", Password: s, Target: TargetDockerConfig}}})
 				})
 			},
-			Hide: func(a *Answers) bool { return method(a) != MethodBasic },
-			Get:  func(a *Answers) string { return get(a).Password },
-			Set:  func(a *Answers, v string) { reg(a).Password = v },
+			Checks: checks,
+			Hide:   func(a *Answers) bool { return method(a) != MethodBasic },
+			Get:    func(a *Answers) string { return get(a).Password },
+			Set:    func(a *Answers, v string) { reg(a).Password = v },
 		},
 		{
 			Key: key("helper"), Group: "helper", Kind: KindText,
-			Prompt:      "Helper name",
-			Help:        "NAME of docker-credential-NAME, installed on the PATH of the runner's service.",
-			Placeholder: "ecr-login",
+			Prompt:  "Helper name",
+			Label:   "helper",
+			Help:    "NAME of docker-credential-NAME, installed on the PATH of the runner's service.",
+			Example: "ecr-login",
+			Checks: func(a *Answers) []string {
+				ids := checks(a)
+				if h := get(a).Helper; h != "" {
+					ids = append(ids, credentials.HelperCheckID(h))
+				}
+				return ids
+			},
 			Validate: func(s string) error {
 				return firstProblem("Helper", "registries[0].helper", func(v *validator) {
 					v.registries(&Answers{Registries: []Registry{{Host: "registry.invalid", Method: MethodCredHelper, Helper: strings.TrimSpace(s), Target: TargetDockerConfig}}})
@@ -717,8 +882,9 @@ func RegistryFields(i int) []Field {
 			Set:  func(a *Answers, v string) { reg(a).Helper = strings.TrimSpace(v) },
 		},
 		{
-			Key: key("target"), Group: "target", Kind: KindSelect,
+			Key: key("target"), Group: "target", Kind: KindSelect, Advanced: true,
 			Prompt:  "Where the credentials go",
+			Label:   "credentials go to",
 			Options: targets,
 			Default: TargetDockerConfig,
 			Hide:    func(a *Answers) bool { return method(a) == MethodNone || method(a) == "" },
@@ -786,18 +952,25 @@ func SyncRegistries(a *Answers) {
 
 // PruneHidden clears the answers to questions that do not apply (a
 // registration-only field with an authentication token, a password with
-// method cred-helper, docker settings for the shell executor, …) and
-// drops registries with method none, which write nothing. The wizard calls
-// it before preparing answers, so what it shows and saves is exactly what
-// apply uses.
-func PruneHidden(a *Answers) {
+// method cred-helper, docker settings and registry credentials for the
+// shell executor, …) and drops registries with method none, which write
+// nothing. The wizard calls it before preparing answers, so what it shows,
+// plans and saves is exactly what apply uses. It returns one note per
+// answer given on a step that no longer applies, for the user to read.
+func PruneHidden(a *Answers) (notes []string) {
 	// Decide what is hidden first: clearing one answer (token_kind) must
 	// not change which other questions count as asked.
+	image, services := a.Docker.Image, len(a.Docker.Services)
 	var clear []Field
-	servicesHidden := false
+	servicesHidden, registriesHidden := false, false
 	for _, s := range Steps() {
-		if s.ID == StepServices && s.Hidden(a) {
+		switch {
+		case s.ID == StepServices && s.Hidden(a):
 			servicesHidden = true
+		case s.ID == StepRegistries && !UsesDocker(a.Runner.Executor):
+			// Hidden because of the executor (not merely because no image
+			// needs a registry): no pull goes through these credentials.
+			registriesHidden = true
 		}
 		for _, f := range s.AllFields(a) {
 			if f.Hidden(a) && f.Get(a) != "" {
@@ -808,22 +981,32 @@ func PruneHidden(a *Answers) {
 	for _, f := range clear {
 		f.Set(a, "")
 	}
+	exec := a.Runner.Executor
+	if servicesHidden && services > 0 {
+		notes = append(notes, fmt.Sprintf("%d service(s): the %s executor starts no service containers", services, exec))
+	}
 	if servicesHidden {
 		a.Docker.Services = nil
 	}
-	if !UsesDocker(a.Runner.Executor) {
+	if !UsesDocker(exec) {
+		if image != "" {
+			notes = append(notes, fmt.Sprintf("docker settings (image %s): the %s executor does not run jobs in containers", image, exec))
+		}
 		a.Docker = Docker{}
 	}
 	var regs []Registry
 	for _, r := range a.Registries {
-		if r.Method != MethodNone && r.Method != "" {
-			regs = append(regs, r)
+		if r.Method == MethodNone || r.Method == "" {
+			continue
 		}
+		if registriesHidden {
+			notes = append(notes, fmt.Sprintf("credentials for %s (%s): the %s executor pulls no images through them; no config.json is written", r.Host, r.Method, exec))
+			continue
+		}
+		regs = append(regs, r)
 	}
 	a.Registries = regs
-	if len(a.Docker.Services) == 0 {
-		a.Docker.Services = nil
-	}
+	return notes
 }
 
 // ---- helpers ----

@@ -287,3 +287,93 @@ func TestDescribeToken(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneHiddenLeavesOutUnreachableSteps: after switching to the shell
+// executor, registry credentials and docker settings can no longer be
+// seen or edited; they are dropped from what is planned and saved, and
+// each drop is said.
+func TestPruneHiddenLeavesOutUnreachableSteps(t *testing.T) {
+	a := &Answers{
+		Runner: Runner{Executor: "shell"},
+		Docker: Docker{Image: "registry.example.com/ci/app:1", Services: []Service{{Name: "postgres:16"}}},
+		Registries: []Registry{
+			{Host: "registry.example.com", Method: MethodBasic, Username: "ci", Password: "p", Target: TargetDockerConfig},
+			{Host: "docker.io", Method: MethodNone},
+		},
+	}
+	notes := PruneHidden(a)
+	if len(a.Registries) != 0 || a.WritesDockerConfig() {
+		t.Errorf("registries kept for the shell executor: %+v", a.Registries)
+	}
+	if len(notes) != 3 {
+		t.Fatalf("notes = %q, want one each for the services, the docker settings and the registry", notes)
+	}
+	if !strings.Contains(notes[2], "registry.example.com (basic)") || !strings.Contains(notes[2], "no config.json is written") {
+		t.Errorf("registry note = %q", notes[2])
+	}
+
+	// With a docker executor nothing is dropped but method none, and an
+	// emptied service list stays empty (it removes the runner's services).
+	d := &Answers{Runner: Runner{Executor: "docker"}, Docker: Docker{Image: "alpine:3", Services: []Service{}},
+		Registries: []Registry{{Host: "registry.example.com", Method: MethodBasic, Username: "ci", Password: "p", Target: TargetDockerConfig}}}
+	if notes := PruneHidden(d); len(notes) != 0 || len(d.Registries) != 1 {
+		t.Errorf("docker executor: notes %q, registries %+v", notes, d.Registries)
+	}
+	if d.Docker.Services == nil {
+		t.Error("an emptied service list became nil (keep the runner's) instead of empty (remove them)")
+	}
+}
+
+// TestSetInKeepsDefaultsUnset: keeping the value a field shows for an unset
+// answer leaves it unset (nothing pinned), while any other value, or the
+// default over a set answer, is stored.
+func TestSetInKeepsDefaultsUnset(t *testing.T) {
+	st, _ := StepByID(StepExecutor)
+	field := func(key string) Field {
+		for _, f := range st.Fields {
+			if f.Key == key {
+				return f
+			}
+		}
+		t.Fatalf("no field %s", key)
+		return Field{}
+	}
+	conc, vols := field("runner.concurrent"), field("docker.volumes")
+	three := 3
+	fileSays := Context{Concurrent: &three}
+	tests := []struct {
+		name  string
+		f     Field
+		ctx   Context
+		start *Answers
+		value string
+		shown string // ValueIn before the change
+		get   string // Get after it
+	}{
+		{"concurrent kept from the file", conc, fileSays, &Answers{}, "3", "3", ""},
+		{"concurrent changed", conc, fileSays, &Answers{}, "5", "3", "5"},
+		{"concurrent of a new file", conc, Context{}, &Answers{}, "1", "1", ""},
+		{"concurrent set back to the file's value", conc, fileSays, &Answers{Runner: Runner{Concurrent: new(5)}}, "3", "5", "3"},
+		{"volumes of a new runner", vols, Context{}, &Answers{}, "/cache", "/cache", ""},
+		{"an existing runner shows no default volumes", vols, Context{ExistingRunner: true}, &Answers{}, "/cache", "", "/cache"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := tt.start
+			if got := tt.f.ValueIn(a, tt.ctx); got != tt.shown {
+				t.Errorf("shown %q, want %q", got, tt.shown)
+			}
+			tt.f.SetIn(a, tt.ctx, tt.value)
+			if got := tt.f.Get(a); got != tt.get {
+				t.Errorf("after SetIn(%q): Get = %q, want %q", tt.value, got, tt.get)
+			}
+		})
+	}
+}
+
+func TestGitLabURLWithASpace(t *testing.T) {
+	msg, fix, warn := CheckGitLabURL("gitlab example.com")
+	if warn || msg != "contains a space" || strings.Contains(fix, "gitlab example.com") {
+		t.Errorf("got %q / %q / %v; the fix must not keep the space", msg, fix, warn)
+	}
+}

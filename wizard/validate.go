@@ -127,6 +127,7 @@ func (a *Answers) validateOwn() []FieldError {
 	}
 	v.runnerSettings(&a.Runner)
 	v.registries(a)
+	v.problems = append(v.problems, validateExtra(a.Runner.Extra, a.Runner.Executor)...)
 	return v.problems
 }
 
@@ -213,6 +214,7 @@ func (v *validator) gitlab(g *GitLab) {
 		}
 	}
 	v.token(g)
+	v.create(g)
 	if g.Name == "" {
 		v.fail("gitlab.name", "is empty", "set a runner name (the [[runners]] name in config.toml)")
 	} else if strings.ContainsAny(g.Name, "\n\r") {
@@ -232,6 +234,9 @@ func (v *validator) token(g *GitLab) {
 	case "", string(TokenAuthentication), string(TokenRegistration):
 	default:
 		v.fail("gitlab.token_kind", fmt.Sprintf("unknown kind %q", g.TokenKind), `use "authentication" or "registration" (only needed for unprefixed tokens)`)
+	}
+	if g.Token == "" && g.Create != nil {
+		return // created by runnerup (create.go)
 	}
 	if g.Token == "" {
 		v.fail("gitlab.token", "is empty", `set the runner authentication token (glrt-…) from GitLab's "New runner" page, e.g. token = "env:RUNNER_TOKEN"`)
@@ -284,6 +289,11 @@ func CheckGitLabURL(raw string) (msg, fix string, warn bool) {
 	const example = "use the instance's base URL, e.g. https://gitlab.example.com"
 	if raw == "" {
 		return "is empty", example, false
+	}
+	if strings.ContainsAny(strings.TrimSpace(raw), " \t") {
+		// Checked first: "write https://" + raw would keep the space.
+		// (Space around the URL is a parse error, said as such.)
+		return "contains a space", "a URL has none; " + example, false
 	}
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -25,8 +25,10 @@ type ApplyOptions struct {
 	DryRun          bool
 	ReplaceToken    bool
 	SkipProbes      bool
-	Output          string
-	Timeout         time.Duration
+	// Offline contacts nothing (no verify, register, create, live checks).
+	Offline bool
+	Output  string
+	Timeout time.Duration
 	// PrintRegisterCommand prints the gitlab-runner register equivalent of the answers and stops.
 	PrintRegisterCommand bool
 	PruneStale           bool
@@ -74,17 +76,17 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 			if opts.Timeout <= 0 {
 				return &FlagError{Err: fmt.Errorf("--timeout must be positive")}
 			}
-			if opts.PruneStale && opts.SkipProbes {
+			if opts.PruneStale && (opts.SkipProbes || opts.Offline) {
 				return &FlagError{Err: errors.New("--prune-stale asks GitLab which entries are stale; it cannot be combined with --skip-probes/--offline")}
+			}
+			if opts.WaitContact > 0 && opts.Offline {
+				return &FlagError{Err: errors.New("--wait-contact asks GitLab when the runner last contacted it; --offline contacts nothing")}
 			}
 			if opts.WaitContact < 0 {
 				return &FlagError{Err: errors.New("--wait-contact must be positive")}
 			}
 			if opts.WaitContact > 0 && opts.DryRun {
 				return &FlagError{Err: errors.New("--wait-contact waits for the runner to pick up written files; --dry-run writes nothing")}
-			}
-			if opts.WaitContact > 0 && apiToken() == "" {
-				return &FlagError{Err: errors.New("--wait-contact needs GITLAB_TOKEN: GitLab reports when a runner last contacted it only through its REST API (GET /runners/:id/managers), which the runner token cannot read; export GITLAB_TOKEN with a personal, project or group access token that has read_api")}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -98,8 +100,8 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the config.json to write (default: ~/.docker of this user; the runner ignores DOCKER_CONFIG)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "show the redacted diff and write nothing (never registers)")
 	f.BoolVar(&opts.ReplaceToken, "replace-token", false, "write the answers' token even when config.toml holds a different one (e.g. rotated)")
-	f.BoolVar(&opts.SkipProbes, "skip-probes", false, "write without the live checks of GitLab, the daemon and registries (warns)")
-	f.BoolVar(&opts.SkipProbes, "offline", false, "same as --skip-probes")
+	f.BoolVar(&opts.SkipProbes, "skip-probes", false, "write without the live checks of GitLab, the daemon and registries (warns); GitLab is still called to verify, register or create the runner")
+	f.BoolVar(&opts.Offline, "offline", false, "contact nothing: no verify, register, create or live checks (only local host checks); a new runner's authentication token is written unverified (warns); a registration token or [gitlab.create] for a runner not yet in config.toml is refused (exit 2)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "deadline for each network call and live check")
 	f.BoolVar(&opts.PruneStale, "prune-stale", false, "remove [[runners]] entries whose token GitLab rejects (403: deleted runners); the previous file is kept as a backup")
@@ -111,6 +113,16 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 }
 
 func applyRun(ctx context.Context, opts *ApplyOptions) error {
+	w, printer := applyWizardOptions(opts)
+	prepared, err := wizard.Prepare(opts.AnswersPath, w.Env, w.Hostname)
+	if err != nil {
+		return reportError(opts.IO, opts.Output, err)
+	}
+	return applyPrepared(ctx, opts, w, printer, prepared)
+}
+
+// applyWizardOptions fills wizard.Apply's options from the flags.
+func applyWizardOptions(opts *ApplyOptions) (wizard.ApplyOptions, *checklistPrinter) {
 	w := opts.Wizard
 	if w.Env == nil {
 		w.Env = os.LookupEnv
@@ -122,7 +134,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		w.Paths = wizard.DefaultPathEnv()
 	}
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
-	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes
+	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes, w.Offline = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes, opts.Offline
 	w.PruneStale, w.FreshSystemID = opts.PruneStale, opts.FreshSystemID
 	if w.DetectService == nil {
 		w.DetectService = opts.detect
@@ -136,10 +148,29 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		printer = &checklistPrinter{w: opts.IO.ErrOut, color: opts.IO.ColorEnabled()}
 		w.Probe.OnResult = printer.print
 	}
+	return w, printer
+}
 
-	prepared, err := wizard.Prepare(opts.AnswersPath, w.Env, w.Hostname)
-	if err != nil {
-		return reportError(opts.IO, opts.Output, err)
+// applyPrepared is apply from validated answers on: `runnerup apply` and
+// `runnerup register` share it, with the same output and exit codes.
+func applyPrepared(ctx context.Context, opts *ApplyOptions, w wizard.ApplyOptions, printer *checklistPrinter, prepared *wizard.Prepared) error {
+	var contactToken string
+	var err error
+	if opts.WaitContact > 0 && !opts.DryRun {
+		// GITLAB_TOKEN is read like glab reads it; an injected environment
+		// (tests) falls back to the process's.
+		env := func(n string) (string, bool) {
+			if v, ok := w.Env(n); ok {
+				return v, ok
+			}
+			return os.LookupEnv(n)
+		}
+		if contactToken, err = wizard.ContactToken(prepared, env); err != nil {
+			return reportError(opts.IO, opts.Output, err)
+		}
+		if contactToken == "" {
+			return reportError(opts.IO, opts.Output, &FlagError{Err: errors.New("--wait-contact needs GITLAB_TOKEN: GitLab reports when a runner last contacted it only through its REST API (GET /runners/:id/managers), which the runner token cannot read; export GITLAB_TOKEN (or GITLAB_ACCESS_TOKEN) with a personal, project or group access token that has read_api")})
+		}
 	}
 	if opts.PrintRegisterCommand {
 		if err := printPreparedRegisterCommands(opts.IO.Out, prepared); err != nil {
@@ -158,7 +189,7 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "waiting up to %s for the runner to contact GitLab…\n", opts.WaitContact)
 		}
 		g := prepared.Resolved.GitLab
-		r := wizard.WaitContact(ctx, res, g.URL, g.TLSCAFile, apiToken(), time.Now(), opts.WaitContact, w)
+		r := wizard.WaitContact(ctx, res, g.URL, g.TLSCAFile, contactToken, time.Now(), opts.WaitContact, w)
 		contact = &r
 		res.Checks = append(res.Checks, r)
 		if printer != nil {
@@ -180,9 +211,6 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	return nil
 }
-
-// apiToken is the GitLab API token --wait-contact reads, as glab does.
-func apiToken() string { return os.Getenv("GITLAB_TOKEN") }
 
 // reportError prints an error in the chosen format and returns a
 // SilentError carrying its exit code.
@@ -229,6 +257,7 @@ func printApplyText(ios *IOStreams, res *wizard.ApplyResult) {
 		idText = fmt.Sprintf(", id %d", r.ID)
 	}
 	fmt.Fprintf(ios.Out, "runner %q (%s%s): %s; system id %s\n", r.Name, r.Token, idText, r.Action, r.SystemID)
+	printCreation(ios, res)
 	files := []*wizard.FileChange{&res.ConfigTOML}
 	if res.DockerConfig != nil {
 		files = append(files, res.DockerConfig)

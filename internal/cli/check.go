@@ -99,7 +99,8 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
 		path = paths.ConfigTOML
 	}
-	var lopts lint.Options
+	// --lint-only: a repository's copy, whose mode means nothing.
+	lopts := lint.Options{SkipMode: opts.LintOnly}
 	if !opts.LintOnly {
 		lopts.InsecureRegistries = hostInsecureRegistries(ctx, opts.Timeout)
 	}

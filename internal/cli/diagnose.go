@@ -35,6 +35,7 @@ type DiagnoseOptions struct {
 	AuthConfig      string
 	AuthConfigSet   bool
 	LogPath         string
+	NoLive          bool
 	PullPolicy      []string
 	Platform        string
 	Output          string
@@ -60,7 +61,7 @@ const maxLogBytes = 32 << 20
 func NewCmdDiagnose(d *Deps, runF func(context.Context, *DiagnoseOptions) error) *cobra.Command {
 	opts := &DiagnoseOptions{IO: d.IO, detect: d.DetectService}
 	cmd := &cobra.Command{
-		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--pull-policy POLICY[,…]] [--platform os/arch] [-o json]",
+		Use:   "diagnose IMAGE [--runner NAME] [--config PATH] [--docker-config DIR] [--auth-config JSON|env:NAME] [--log FILE|-] [--no-live] [--pull-policy POLICY[,…]] [--platform os/arch] [-o json]",
 		Short: `Name the root cause of "failed to pull image" for one image, and the fix`,
 		Long: `diagnose explains why a job's image pull fails (or would), for one image and
 one runner entry of config.toml:
@@ -78,7 +79,10 @@ one runner entry of config.toml:
     (reachable, permission, proxy, insecure registries, certs.d, disk);
   - with --log FILE (or - for stdin) it matches the job log's error text to a
     cause and says whether the live probes confirm it or it is not reproduced
-    now;
+    now. When the checks here cannot be the runner's (no daemon answers, no
+    config.toml, the log is from another runner manager, or the runner reached
+    a registry this host cannot), the log ranks the causes and the checks are
+    shown as this machine's; --no-live classifies the log alone;
   - with --pull the daemon itself pulls IMAGE with the X-Registry-Auth the
     runner would send; its answer wins over runnerup's HTTP probe and any
     difference is named. This downloads the layers and leaves the image in
@@ -87,7 +91,8 @@ one runner entry of config.toml:
 The output names each cause by its id (docs/pull-failures.md), the
 evidence and the fix as commands; secrets are never shown.
 
-IMAGE may be omitted with --log when the log names it ("failed to pull image").
+IMAGE may be omitted with --log when the log names it ("failed to pull image",
+or the one "Pulling docker image"), and with --no-live.
 
 Exit codes: 0 the image would pull; 3 a cause was found (an invalid image
 reference is cause invalid-reference, exit 3); 2 bad input (flags, an
@@ -95,6 +100,7 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 		Example: `  runnerup diagnose registry.example.com:5000/ci/app:1.4
   runnerup diagnose registry.example.com/ci/app:1.4 --runner build-01 --log job.log
   gitlab-runner ... | runnerup diagnose alpine:3.20 --log - -o json
+  runnerup diagnose --log pasted-job.log --no-live
   runnerup diagnose ghcr.io/acme/tool:2 --auth-config env:DOCKER_AUTH_CONFIG --platform linux/arm64
   runnerup diagnose registry.example.com/ci/app:1.4 --pull-policy always
   runnerup diagnose registry.example.com/ci/app:1.4 --pull`,
@@ -117,6 +123,9 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 			if opts.Timeout <= 0 {
 				return &FlagError{Err: errors.New("--timeout must be positive")}
 			}
+			if opts.NoLive && opts.LogPath == "" {
+				return &FlagError{Err: errors.New("--no-live classifies a job log: give --log FILE (or - for stdin)")}
+			}
 			if opts.Platform != "" {
 				if _, err := parsePlatform(opts.Platform); err != nil {
 					return &FlagError{Err: err}
@@ -138,6 +147,7 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the runner user's config.json (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.StringVar(&opts.AuthConfig, "auth-config", "", "DOCKER_AUTH_CONFIG value as the job sees it (JSON, env:NAME or file:PATH); beats the runner environment's")
 	f.StringVar(&opts.LogPath, "log", "", "job log to match (FILE, or - for stdin)")
+	f.BoolVar(&opts.NoLive, "no-live", false, "classify the --log alone: no check of this host's daemon, registries or credentials")
 	f.StringSliceVar(&opts.PullPolicy, "pull-policy", nil, "the job's image:pull_policy, POLICY[,…] (always, if-not-present, never): checked against allowed_pull_policies as the runner does")
 	f.StringVar(&opts.Platform, "platform", "", "platform the image must offer, os/arch[/variant] (default: the daemon's)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
@@ -169,6 +179,9 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if opts.Paths.Env == nil {
 		opts.Paths = wizard.DefaultPathEnv()
 	}
+	if opts.NoLive {
+		return diagnoseLogOnly(opts)
+	}
 	var process *credentials.Process
 	if opts.detect != nil {
 		// Diagnose what the service sees: its config.toml and its user's
@@ -198,7 +211,9 @@ func diagnoseRun(ctx context.Context, opts *DiagnoseOptions) error {
 	if opts.Output == "text" {
 		fmt.Fprintf(opts.IO.Out, "Diagnosing %s\n", dopts.Image)
 		printer := checklistPrinter{w: opts.IO.Out, color: opts.IO.ColorEnabled()}
-		dopts.OnResult = printer.print
+		if dopts.Log == nil { // with a log, the verdict decides where the checks go
+			dopts.OnResult = printer.print
+		}
 	}
 	rep, err := diagnose.Run(ctx, *dopts)
 	if err != nil && rep == nil {
@@ -235,8 +250,8 @@ func diagnoseInputs(opts *DiagnoseOptions) (*diagnose.Options, error) {
 			return nil, err
 		}
 		d.Log = &text
-		if d.Image == "" {
-			if d.Image = diagnose.MatchLog(text).Image; d.Image == "" {
+		if d.Image == "" && !opts.NoLive {
+			if d.Image = diagnose.MatchLog(text).JobImage(); d.Image == "" {
 				return nil, inputErr("the log names no image (no `failed to pull image \"…\"` line): give IMAGE")
 			}
 		}
@@ -262,6 +277,7 @@ func diagnoseInputs(opts *DiagnoseOptions) (*diagnose.Options, error) {
 		return nil, err
 	}
 	d.Runner = runner
+	hostFacts(opts, d)
 
 	switch dir := opts.DockerConfigDir; {
 	case dir == "" && opts.Paths.Service != nil && opts.Paths.Service.DockerConfigPath != "":
@@ -420,8 +436,12 @@ func runnerNames(doc runnerDoc) string {
 	return strings.Join(names, ", ")
 }
 
-// printDiagnosis is the human report, after the live checklist.
+// printDiagnosis is the human report, after the live checklist (printed
+// here when a job log was given, where the verdict puts it).
 func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
+	if v := rep.Verdict; v != nil && v.RankedBy == diagnose.RankedByLive {
+		printChecks(w, rep.Checks, color)
+	}
 	paint := func(code, s string) string {
 		if !color {
 			return s
@@ -437,6 +457,10 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 		head += ", daemon " + rep.Daemon
 	}
 	fmt.Fprintln(w, head)
+	if v := rep.Verdict; v != nil && v.RankedBy == diagnose.RankedByLog {
+		printRankedByLog(w, rep, color, paint)
+		return
+	}
 
 	if c := rep.Credentials; c != nil {
 		fmt.Fprintf(w, "\nCredentials (as GitLab Runner resolves them for %s):\n  %s\n", c.RegistryPath, c.Why)
@@ -467,6 +491,7 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 		fmt.Fprintln(w, "\n"+paint("\x1b[31m", "✗ The pull fails: "+n))
 		printCauses(w, rep.Causes, paint)
 	}
+	printLiveVerdict(w, rep.Verdict, paint)
 	if len(rep.Latent) > 0 {
 		fmt.Fprintln(w, "\nLatent (would fail on a host without the local image):")
 		printCauses(w, rep.Latent, paint)
@@ -481,7 +506,7 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 			if m.ConfirmedAs != "" {
 				v += " as " + m.ConfirmedAs
 			}
-			fmt.Fprintf(w, "  - %s: %s\n    %s\n", m.ID, v, m.Line)
+			fmt.Fprintf(w, "  - line %d: %s: %s\n    %s\n", m.LineNo, m.ID, v, m.Line)
 			if len(m.Also) > 0 && m.Verdict != diagnose.VerdictConfirmed {
 				fmt.Fprintf(w, "    the same text can also mean: %s\n", strings.Join(m.Also, ", "))
 			}
@@ -490,12 +515,7 @@ func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
 			}
 		}
 	}
-	if len(rep.Notes) > 0 {
-		fmt.Fprintln(w, "\nNotes:")
-		for _, n := range rep.Notes {
-			fmt.Fprintln(w, "  - "+n)
-		}
-	}
+	printNotes(w, rep.Notes)
 }
 
 func printCauses(w io.Writer, causes []diagnose.Cause, paint func(string, string) string) {

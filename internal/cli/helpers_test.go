@@ -59,6 +59,21 @@ func runCLIDeps(t *testing.T, adjust func(*Deps), home string, e env, args ...st
 			}))
 		}
 	}
+	for _, c := range root.Commands() {
+		if c.Name() == "register" {
+			root.RemoveCommand(c)
+			root.AddCommand(NewCmdRegister(d, func(ctx context.Context, o *RegisterOptions) error {
+				o.Apply.Wizard = wizard.ApplyOptions{
+					Env:         e.lookup,
+					Hostname:    "test-host",
+					Paths:       wizard.PathEnv{Euid: 1000, Home: home, Cwd: home, Env: e.lookup},
+					Now:         func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) },
+					LockTimeout: 300 * time.Millisecond,
+				}
+				return registerRun(ctx, o)
+			}))
+		}
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
 	printError(d.IO, err)

@@ -79,6 +79,7 @@ your registries on the way.
 	root.SetIn(d.IO.In)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &FlagError{Err: err} })
 	root.AddCommand(NewCmdApply(d, nil), NewCmdProbe(d, nil), NewCmdCheck(d, nil), NewCmdDiagnose(d, nil), NewCmdWizard(d), NewCmdVersion(d))
+	root.AddCommand(NewCmdRegister(d, nil))
 	root.AddCommand(NewCmdMan(root))
 	return root
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"time"
 
@@ -106,12 +105,7 @@ func wizardRun(ctx context.Context, opts *WizardOptions) error {
 		}
 		o.Prefill = a
 	}
-	out, err := tui.Run(ctx, o)
-	if err != nil {
-		return err
-	}
-	if out.Result != nil && out.AnswersPath != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "replay with: runnerup apply --answers %s\n", out.AnswersPath)
-	}
-	return nil
+	// The wizard prints its summary with the replay command on exit.
+	_, err := tui.Run(ctx, o)
+	return err
 }

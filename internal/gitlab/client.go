@@ -196,8 +196,13 @@ func (c *Client) send(ctx context.Context, method, path string, in any, secret s
 // sendHeader is send with extra request headers (an API token). Their values
 // are credentials: checkRedirect keeps them on the origin they were meant for.
 func (c *Client) sendHeader(ctx context.Context, method, path string, in any, secret string, hdr http.Header) (*response, error) {
-	u := c.base.ResolveReference(&url.URL{Path: path})
-	endpoint := method + " /api/v4/" + path
+	// path may carry a query and escaped segments (projects/group%2Fapp).
+	ref, err := url.Parse(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s /api/v4/%s: building request: %w", method, path, err)
+	}
+	u := c.base.ResolveReference(ref)
+	endpoint := method + " /api/v4/" + ref.Path
 
 	var body io.Reader
 	if in != nil {

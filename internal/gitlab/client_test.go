@@ -293,7 +293,7 @@ func TestRegister(t *testing.T) {
 			req:        full,
 			wantErr:    gitlab.ErrBadRequest,
 			wantStatus: 400,
-			wantMsg:    `{"tags_list":["is too long"]}`,
+			wantMsg:    `tags_list is too long`,
 		},
 		{
 			name: "201 without a token",

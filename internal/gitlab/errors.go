@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ const (
 	KindAPITokenInvalid Kind = "api_token_invalid"
 	KindAPIForbidden    Kind = "api_forbidden"
 	KindRunnerNotFound  Kind = "runner_not_found"
+	// The API-token endpoints of runner creation (POST /user/runners,
+	// GET /user, /projects/:id, /groups/:id, /runners/:id, …).
+	KindAPIScope Kind = "api_scope"
+	KindNotFound Kind = "not_found"
 )
 
 // Sentinels for errors.Is against an *APIError.
@@ -43,9 +48,11 @@ var (
 	ErrUnexpected           = errors.New("unexpected answer from gitlab")
 
 	ErrAPITokenInvalid = errors.New("the API token was rejected (401): it is expired, revoked or wrong")
-	ErrAPIForbidden    = errors.New("the API token's user cannot see this runner (403): it needs read_api and " +
-		"Maintainer/Owner of the runner's project/group, or admin")
-	ErrRunnerNotFound = errors.New("gitlab has no runner with this id (404)")
+	ErrAPIForbidden    = errors.New("the API token's user may not do this (403)")
+	ErrRunnerNotFound  = errors.New("gitlab has no runner with this id (404)")
+	// ErrAPIScope also matches ErrAPIForbidden: both are a 403.
+	ErrAPIScope = errors.New("the API token lacks the scope this needs (403 insufficient_scope)")
+	ErrNotFound = errors.New("not found, or not visible to the API token's user (404)")
 )
 
 func (k Kind) sentinel() error {
@@ -70,6 +77,10 @@ func (k Kind) sentinel() error {
 		return ErrAPIForbidden
 	case KindRunnerNotFound:
 		return ErrRunnerNotFound
+	case KindAPIScope:
+		return ErrAPIScope
+	case KindNotFound:
+		return ErrNotFound
 	default:
 		return ErrUnexpected
 	}
@@ -85,6 +96,11 @@ type APIError struct {
 	Message string
 	// RetryAfter is the server's Retry-After, when it sent one (429, 503).
 	RetryAfter time.Duration
+	// Scope is the scope GitLab asked for on a 403 insufficient_scope.
+	Scope string
+	// Detail is runnerup's explanation of which rule applies, when the
+	// endpoint tells (e.g. who may create an instance runner).
+	Detail string
 }
 
 var _ error = (*APIError)(nil)
@@ -94,6 +110,12 @@ func (e *APIError) Error() string {
 	if e.Message != "" {
 		s += fmt.Sprintf(": server says %q", e.Message)
 	}
+	if e.Scope != "" {
+		s += fmt.Sprintf(" (it needs the %s scope)", strings.ReplaceAll(e.Scope, " ", " or "))
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
 	if e.RetryAfter > 0 {
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
@@ -101,7 +123,9 @@ func (e *APIError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrTokenInvalid) and friends work.
-func (e *APIError) Is(target error) bool { return target == e.Kind.sentinel() }
+func (e *APIError) Is(target error) bool {
+	return target == e.Kind.sentinel() || e.Kind == KindAPIScope && target == ErrAPIForbidden
+}
 
 // Operations, for the statuses whose meaning depends on the endpoint.
 const (
@@ -109,18 +133,25 @@ const (
 	opRegister = "register"
 	opVersion  = "version"
 	opManagers = "managers"
+	// opAPI: the API-token endpoints (user, projects, groups, user/runners).
+	opAPI = "api"
+	// opRunner: GET/PUT/DELETE /runners/:id.
+	opRunner = "runner"
 )
 
 func classify(op string, status int) Kind {
+	apiOp := op == opManagers || op == opAPI || op == opRunner
 	switch {
-	case op == opManagers && status == http.StatusUnauthorized:
+	case apiOp && status == http.StatusUnauthorized:
 		return KindAPITokenInvalid
-	case op == opManagers && status == http.StatusForbidden:
+	case apiOp && status == http.StatusForbidden:
 		return KindAPIForbidden
-	case op == opManagers && status == http.StatusNotFound:
+	case (op == opManagers || op == opRunner) && status == http.StatusNotFound:
 		// not_found!('Runner'); a non-JSON 404 is turned into KindNotGitLab
 		// by apiError.
 		return KindRunnerNotFound
+	case op == opAPI && status == http.StatusNotFound:
+		return KindNotFound
 	case status == http.StatusBadRequest:
 		return KindBadRequest
 	case status == http.StatusForbidden && op != opVersion:
@@ -150,7 +181,18 @@ func apiError(endpoint, op string, r *response, secret string) *APIError {
 		Kind:     classify(op, r.status),
 		Message:  scrub(serverMessage(r), secret),
 	}
-	if (e.Kind == KindRunnerNotFound || op == opVerify && (e.Kind == KindTokenInvalid || e.Kind == KindOrphaned)) && !isJSON(r.contentType) {
+	if e.Kind == KindAPIForbidden && isJSON(r.contentType) {
+		// APIGuard's answer for a token without the scope:
+		// {"error":"insufficient_scope", "scope":"api create_runner", …}.
+		var body struct {
+			Error string `json:"error"`
+			Scope string `json:"scope"`
+		}
+		if json.Unmarshal(r.body, &body) == nil && body.Error == "insufficient_scope" {
+			e.Kind, e.Scope = KindAPIScope, body.Scope
+		}
+	}
+	if (e.Kind == KindRunnerNotFound || e.Kind == KindNotFound || e.Kind == KindAPITokenInvalid || e.Kind == KindAPIForbidden || op == opVerify && (e.Kind == KindTokenInvalid || e.Kind == KindOrphaned)) && !isJSON(r.contentType) {
 		// GitLab's API answers these in JSON; an HTML 404 is the wrong host
 		// or sub-path, an HTML 403 a proxy or firewall, not GitLab saying
 		// the token is gone (which would make an entry look stale).
@@ -198,7 +240,22 @@ func serverMessage(r *response) string {
 		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
+			// OAuth-style errors explain themselves in error_description
+			// ("invalid_token" / "Token has expired.").
+			var desc string
+			if d, ok := m["error_description"]; ok && json.Unmarshal(d, &desc) == nil && desc != "" {
+				s += ": " + desc
+			}
 			return s
+		}
+		// render_validation_error!: {"message": {"field": ["problem", …]}}.
+		var fields map[string][]string
+		if json.Unmarshal(raw, &fields) == nil && len(fields) > 0 {
+			var parts []string
+			for _, f := range sortedFieldKeys(fields) {
+				parts = append(parts, f+" "+strings.Join(fields[f], ", "))
+			}
+			return strings.Join(parts, "; ")
 		}
 		return string(raw)
 	}
@@ -241,4 +298,13 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now).Round(time.Second)
 	}
 	return 0
+}
+
+func sortedFieldKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

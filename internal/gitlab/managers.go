@@ -2,7 +2,6 @@ package gitlab
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,21 +54,10 @@ func (c *Client) Managers(ctx context.Context, apiToken string, runnerID int64) 
 	if r.status != http.StatusOK {
 		return nil, apiError(endpoint, opManagers, r, apiToken)
 	}
-	if !isJSON(r.contentType) {
-		return nil, notGitLab(endpoint, r, serverMessage(r))
-	}
 	var ms []Manager
-	if err := json.Unmarshal(r.body, &ms); err != nil {
-		var syn *json.SyntaxError
-		msg := "invalid json response"
-		switch {
-		case len(r.body) >= maxBody:
-			msg = fmt.Sprintf("response is larger than the %d KiB limit", maxBody>>10)
-		case !errors.As(err, &syn):
-			// A type mismatch names the field, never the value.
-			msg = scrub("unexpected json: "+err.Error(), apiToken)
-		}
-		return nil, notGitLab(endpoint, r, msg)
+	// A type mismatch names the field, never the value.
+	if err := decodeJSON(endpoint, r, apiToken, &ms); err != nil {
+		return nil, err
 	}
 	if ms == nil {
 		ms = []Manager{} // "null" is not GitLab's answer, but it means none

@@ -2,6 +2,8 @@ package lint
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,7 +27,6 @@ const (
 	shTable      shape = "table"
 	shTables     shape = "tables"
 	shAny        shape = "any"
-	shOpaque     shape = "opaque"
 	// map:T shapes keep their prefix.
 	mapPrefix = "map:"
 )
@@ -108,7 +109,7 @@ func (l *linter) walkTable(schemaPath, canon string, m map[string]any, runner st
 			if schemaPath == "runners.docker" && k == "platform" {
 				continue // docker.platform.ignored
 			}
-			l.unknownKey(schemaPath, canon, k, p, runner)
+			l.unknownKey(schemaPath, canon, k, p, runner, v)
 			continue
 		}
 		if name != k {
@@ -120,7 +121,11 @@ func (l *linter) walkTable(schemaPath, canon string, m map[string]any, runner st
 	}
 }
 
-func (l *linter) unknownKey(schemaPath, canon, key, p, runner string) {
+func (l *linter) unknownKey(schemaPath, canon, key, p, runner string, v any) {
+	if header, ok := l.headers[p]; ok && isTable(v) {
+		l.unknownTable(schemaPath, key, p, runner, header)
+		return
+	}
 	f := Finding{ID: "key.unknown", Severity: Warning, Path: p, Runner: runner,
 		Message: fmt.Sprintf("unknown key %q in %s: the runner ignores it", key, tableLabel(schemaPath))}
 	fields := schema[schemaPath]
@@ -130,6 +135,83 @@ func (l *linter) unknownKey(schemaPath, canon, key, p, runner string) {
 		f.Fix = fmt.Sprintf("%q is a key of %s; move it there", key, tableLabel(other))
 	}
 	l.add(f, p, canon)
+}
+
+func isTable(v any) bool {
+	switch v.(type) {
+	case map[string]any, []map[string]any:
+		return true
+	}
+	return false
+}
+
+// unknownTable reports a table opened by a header (header, as written)
+// whose key at schemaPath the runner does not know: one finding at the
+// header's line for the whole table, and the header it probably meant.
+func (l *linter) unknownTable(schemaPath, key, p, runner, header string) {
+	where := tableLabel(schemaPath) + " has"
+	if schemaPath == "" {
+		where = "the top level has"
+	}
+	f := Finding{ID: "key.unknown", Severity: Warning, Path: p, Runner: runner,
+		Message: fmt.Sprintf("unknown table %s: %s no key %q, so the runner ignores this table and everything in it", header, where, key)}
+	i := strings.Count(stripIndexes(p), ".")
+	if s := closest(key, sortedKeys(schema[schemaPath])); s != "" {
+		f.Fix = fmt.Sprintf("did you mean %q?", s)
+		if fixed, ok := fixHeader(header, i, s); ok {
+			f.Fix = "did you mean " + fixed + "?"
+		}
+	} else if fixed, ok := joinHeader(header, i); ok {
+		f.Fix = "did you mean " + fixed + "?" // [runners.kubernetes.dns.config] for dns_config
+	}
+	l.add(f, p)
+}
+
+// joinHeader joins segments i and i+1 of a written header with "_", when
+// the result is a table GitLab Runner knows.
+func joinHeader(header string, i int) (string, bool) {
+	open, close, segs := splitHeader(header)
+	if i+1 >= len(segs) {
+		return "", false
+	}
+	joined := append(append(slices.Clone(segs[:i]), segs[i]+"_"+segs[i+1]), segs[i+2:]...)
+	fixed := strings.Join(joined, ".")
+	if _, ok := schema[fixed]; !ok {
+		return "", false
+	}
+	return open + fixed + close, true
+}
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)
+
+func stripIndexes(p string) string { return indexRE.ReplaceAllString(p, "") }
+
+// splitHeader takes a written header apart: "[[a. b]]" → "[[", "]]", [a b].
+func splitHeader(header string) (open, close string, segs []string) {
+	open, close = "[", "]"
+	if strings.HasPrefix(header, "[[") {
+		open, close = "[[", "]]"
+	}
+	segs = strings.Split(strings.TrimSuffix(strings.TrimPrefix(header, open), close), ".")
+	for j := range segs {
+		segs[j] = strings.TrimSpace(segs[j])
+	}
+	return open, close, segs
+}
+
+// fixHeader replaces segment i of a written header with name, when the
+// result is a table GitLab Runner knows.
+func fixHeader(header string, i int, name string) (string, bool) {
+	open, close, segs := splitHeader(header)
+	if i >= len(segs) {
+		return "", false
+	}
+	segs[i] = name
+	fixed := strings.Join(segs, ".")
+	if _, ok := schema[fixed]; !ok {
+		return "", false
+	}
+	return open + fixed + close, true
 }
 
 // elsewhere finds a neighbouring table (parent, child, or the top level)
@@ -210,7 +292,7 @@ func (l *linter) typeError(sh shape, p, name string, v any, runner, fix string) 
 // checkShape checks v against sh and descends into tables.
 func (l *linter) checkShape(sh shape, schemaPath, p, name string, v any, runner string) {
 	switch sh {
-	case shAny, shOpaque:
+	case shAny:
 		return
 	case shString:
 		if _, ok := v.(string); !ok {

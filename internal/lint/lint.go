@@ -63,6 +63,9 @@ func (f Finding) String() string {
 type Options struct {
 	Mode     os.FileMode // of config.toml, for the file.mode rule
 	HaveMode bool
+	// SkipMode: LintFileWith does not read the file's mode (check
+	// --lint-only: a config.toml kept in a repository is 0644 by nature).
+	SkipMode bool
 	// InsecureRegistries are the registries (host[:port]) the host's
 	// Docker daemon treats as insecure, when a daemon was asked (check
 	// without --lint-only): a DinD service's daemon does not share them.
@@ -90,7 +93,7 @@ func Lint(data []byte, opts Options) []Finding {
 		l.syntax(err)
 	} else {
 		l.doc = doc
-		l.pos = locate(l.src)
+		l.pos, l.headers = locateAll(l.src)
 		l.red.addDoc(doc)
 		l.walkTable("", "", doc, "")
 		l.rules()
@@ -110,7 +113,7 @@ func LintFileWith(path string, opts Options) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	if runtime.GOOS != "windows" { // no Unix permission bits there
+	if !opts.SkipMode && runtime.GOOS != "windows" { // no Unix permission bits there
 		if st, err := os.Stat(path); err == nil {
 			opts.Mode, opts.HaveMode = st.Mode(), true
 		}
@@ -138,6 +141,7 @@ type linter struct {
 	src      string
 	doc      map[string]any
 	pos      map[string]position
+	headers  map[string]string // table path -> the header that opens it (locateAll)
 	red      *redactor
 	findings []Finding
 }

@@ -149,7 +149,7 @@ concurrent = 1
 		},
 	},
 	{
-		name: "kubernetes and feature_flags take any key; inline service table keys are checked",
+		name: "feature_flags take any key; [runners.kubernetes] and inline service table keys are checked",
 		toml: doc(`
 [[runners]]
   name = "r"
@@ -166,7 +166,8 @@ concurrent = 1
     image = "alpine:3.20"
     services = [{ name = "postgres:16", aliaz = "db" }]
 `),
-		want: []want{{id: "key.unknown", sev: Warning, line: 14, fix: `did you mean "alias"?`}},
+		want: []want{{id: "key.unknown", sev: Warning, line: 9}, {id: "key.unknown", sev: Warning, line: 10},
+			{id: "key.unknown", sev: Warning, line: 14, fix: `did you mean "alias"?`}},
 	},
 	{
 		name: "type: privileged = \"yes\"",
@@ -1082,7 +1083,8 @@ func TestSchemaCoversReference(t *testing.T) {
 	if _, ok := schema["runners.docker"]["platform"]; ok {
 		t.Error("platform must not be a [runners.docker] key")
 	}
-	if schema["runners"]["kubernetes"] != shOpaque {
-		t.Error("[runners.kubernetes] must be opaque")
+	if schema["runners"]["kubernetes"] != shTable || schema["runners.kubernetes"]["privileged"] != shBool ||
+		schema["runners.kubernetes.volumes"]["pvc"] != shTables || schema["runners.kubernetes.pod_spec"]["patch_type"] != shString {
+		t.Error("[runners.kubernetes] must be checked like every other table")
 	}
 }

@@ -20,7 +20,15 @@ type position struct{ line, col int }
 // Arrays of tables and array elements carry their index; the element of an
 // array of tables maps to the position of its [[header]].
 func locate(src string) map[string]position {
-	s := &locScanner{src: src, pos: map[string]position{}, arrays: map[string]int{}}
+	pos, _ := locateAll(src)
+	return pos
+}
+
+// locateAll is locate plus, for every table a header opens (and each table
+// on the header's way to it), the header as written: "runner" and
+// "runner.kubernetes" → "[[runner.kubernetes.volumes.pvc]]".
+func locateAll(src string) (map[string]position, map[string]string) {
+	s := &locScanner{src: src, pos: map[string]position{}, arrays: map[string]int{}, headers: map[string]string{}}
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
 			s.lineStarts = append(s.lineStarts, i+1)
@@ -30,7 +38,7 @@ func locate(src string) map[string]position {
 		s.i = len("\ufeff") // byte order mark
 	}
 	s.run()
-	return s.pos
+	return s.pos, s.headers
 }
 
 type locScanner struct {
@@ -38,7 +46,8 @@ type locScanner struct {
 	i          int
 	lineStarts []int // offsets of the second and later lines
 	pos        map[string]position
-	arrays     map[string]int // array-of-tables path -> index of its last element
+	arrays     map[string]int    // array-of-tables path -> index of its last element
+	headers    map[string]string // table path -> the first header that opens it or a table under it
 }
 
 func (s *locScanner) position(off int) position {
@@ -103,8 +112,15 @@ func (s *locScanner) run() {
 			} else {
 				s.i++
 			}
-			table = s.resolve(s.keyPath(), array)
-			s.set(table, start)
+			var via []string
+			table, via = s.resolve(s.keyPath(), array)
+			header := s.headerText(start, array)
+			for _, p := range append(via, table) {
+				s.set(p, start)
+				if _, ok := s.headers[p]; !ok {
+					s.headers[p] = header
+				}
+			}
 			s.skipLine()
 			continue
 		}
@@ -113,11 +129,30 @@ func (s *locScanner) run() {
 	}
 }
 
+// headerText is the header starting at start, as written: "[[a.b]]".
+func (s *locScanner) headerText(start int, array bool) string {
+	line := s.src[start:]
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	closing := "]"
+	if array {
+		closing = "]]"
+	}
+	if i := strings.LastIndex(line, closing); i >= 0 {
+		line = line[:i+len(closing)]
+	}
+	return strings.TrimSpace(line)
+}
+
 // resolve turns a header's key path into a canonical path, giving every
-// array of tables on the way the index of its current element.
-func (s *locScanner) resolve(segs []string, array bool) string {
-	cur := ""
+// array of tables on the way the index of its current element; via are
+// the tables on the way.
+func (s *locScanner) resolve(segs []string, array bool) (cur string, via []string) {
 	for k, seg := range segs {
+		if k > 0 {
+			via = append(via, cur)
+		}
 		cur = joinKey(cur, seg)
 		if array && k == len(segs)-1 {
 			n, ok := s.arrays[cur]
@@ -130,7 +165,7 @@ func (s *locScanner) resolve(segs []string, array bool) string {
 			cur = indexPath(cur, n)
 		}
 	}
-	return cur
+	return cur, via
 }
 
 // keyPath reads a possibly dotted, possibly quoted key.

@@ -5,9 +5,13 @@ package lint
 // `toml` struct tags of common.Config in the GitLab Runner tree that
 // docs/gitlab-runner.md §1 describes (module
 // v1.11.1-0.20260903214710-fc1f1862bd91, VERSION 19.4.0), following
-// BurntSushi/toml's rules (embedded structs without a tag are flattened).
-// [runners.kubernetes] is "opaque": far too large to keep here, so nothing
-// under it is checked.
+// BurntSushi/toml's rules (embedded structs without a tag are flattened),
+// with runner-oracle's module (../shared/tools/runner-oracle) as the
+// source: every table the runner knows, [runners.kubernetes] and its
+// volumes, pod_spec, security contexts and affinity included. The one table
+// the runner decodes with its own UnmarshalTOML, [[runners.kubernetes.
+// volumes.nfs]], is listed with the keys that decoder reads (it ignores any
+// other, and BurntSushi's undecoded-key report cannot see them).
 //
 // Shapes:
 //
@@ -19,7 +23,7 @@ package lint
 //	pullpolicy                a string or an array of strings
 //	table tables              a sub-table, an array of tables (schema path is
 //	                          the parent's path plus the key)
-//	any opaque                anything; not checked
+//	any                       anything; not checked
 const schemaText = `
 []
 listen_address string
@@ -124,7 +128,7 @@ docker table
 parallels table
 virtualbox table
 machine table
-kubernetes opaque
+kubernetes table
 custom table
 autoscaler table
 step_runner_image string
@@ -359,6 +363,479 @@ acquire_max_backoff duration
 [runners.instance]
 allowed_images strings
 use_common_build_dir bool
+[runners.kubernetes]
+host string
+context string
+cert_file string
+key_file string
+ca_file string
+bearer_token_overwrite_allowed bool
+bearer_token string
+image string
+namespace string
+namespace_overwrite_allowed string
+namespace_per_job bool
+privileged bool
+runtime_class_name string
+allow_privilege_escalation bool
+cpu_limit string
+cpu_limit_overwrite_max_allowed string
+cpu_request string
+cpu_request_overwrite_max_allowed string
+memory_limit string
+memory_limit_overwrite_max_allowed string
+memory_request string
+memory_request_overwrite_max_allowed string
+ephemeral_storage_limit string
+ephemeral_storage_limit_overwrite_max_allowed string
+ephemeral_storage_request string
+ephemeral_storage_request_overwrite_max_allowed string
+service_cpu_limit string
+service_cpu_limit_overwrite_max_allowed string
+service_cpu_request string
+service_cpu_request_overwrite_max_allowed string
+service_memory_limit string
+service_memory_limit_overwrite_max_allowed string
+service_memory_request string
+service_memory_request_overwrite_max_allowed string
+service_ephemeral_storage_limit string
+service_ephemeral_storage_limit_overwrite_max_allowed string
+service_ephemeral_storage_request string
+service_ephemeral_storage_request_overwrite_max_allowed string
+helper_cpu_limit string
+helper_cpu_limit_overwrite_max_allowed string
+helper_cpu_request string
+helper_cpu_request_overwrite_max_allowed string
+helper_memory_limit string
+helper_memory_limit_overwrite_max_allowed string
+helper_memory_request string
+helper_memory_request_overwrite_max_allowed string
+helper_ephemeral_storage_limit string
+helper_ephemeral_storage_limit_overwrite_max_allowed string
+helper_ephemeral_storage_request string
+helper_ephemeral_storage_request_overwrite_max_allowed string
+pod_cpu_limit string
+pod_cpu_limit_overwrite_max_allowed string
+pod_cpu_request string
+pod_cpu_request_overwrite_max_allowed string
+pod_memory_limit string
+pod_memory_limit_overwrite_max_allowed string
+pod_memory_request string
+pod_memory_request_overwrite_max_allowed string
+allowed_images strings
+allowed_pull_policies strings
+allowed_services strings
+allowed_users strings
+allowed_groups strings
+pull_policy pullpolicy
+node_selector map:string
+node_selector_overwrite_allowed string
+node_tolerations map:string
+node_tolerations_overwrite_allowed string
+affinity table
+image_pull_secrets strings
+use_service_account_image_pull_secrets bool
+helper_image string
+helper_image_flavor string
+helper_image_autoset_arch_and_os bool
+pod_termination_grace_period_seconds int
+cleanup_grace_period_seconds int
+cleanup_resources_timeout duration
+poll_interval int
+poll_timeout int
+resource_availability_check_max_attempts int
+retry_limit int
+retry_backoff_max int
+retry_limits map:int
+pod_labels map:string
+pod_labels_overwrite_allowed string
+scheduler_name string
+service_account string
+service_account_overwrite_allowed string
+automount_service_account_token bool
+pod_annotations map:string
+pod_annotations_overwrite_allowed string
+pod_security_context table
+init_permissions_container_security_context table
+build_container_security_context table
+helper_container_security_context table
+service_container_security_context table
+volumes table
+host_aliases tables
+services tables
+cap_add strings
+cap_drop strings
+suspend_pvc_size string
+suspend_pvc_storage_class string
+dns_policy string
+dns_config table
+container_lifecycle table
+priority_class_name string
+pod_spec tables
+logs_base_dir string
+scripts_base_dir string
+print_pod_warning_events bool
+pod_disruption_budget bool
+autoscaler table
+[runners.kubernetes.affinity]
+node_affinity table
+pod_affinity table
+pod_anti_affinity table
+[runners.kubernetes.affinity.node_affinity]
+required_during_scheduling_ignored_during_execution table
+preferred_during_scheduling_ignored_during_execution tables
+[runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution]
+weight int
+preference table
+[runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution.preference]
+match_expressions tables
+match_fields tables
+[runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution.preference.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.node_affinity.preferred_during_scheduling_ignored_during_execution.preference.match_fields]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution]
+node_selector_terms tables
+[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms]
+match_expressions tables
+match_fields tables
+[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms.match_fields]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.pod_affinity]
+required_during_scheduling_ignored_during_execution tables
+preferred_during_scheduling_ignored_during_execution tables
+[runners.kubernetes.affinity.pod_affinity.preferred_during_scheduling_ignored_during_execution]
+weight int
+pod_affinity_term table
+[runners.kubernetes.affinity.pod_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term]
+label_selector table
+namespaces strings
+topology_key string
+namespace_selector table
+match_label_keys strings
+mismatch_label_keys strings
+[runners.kubernetes.affinity.pod_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.label_selector]
+match_labels map:string
+match_expressions tables
+[runners.kubernetes.affinity.pod_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.label_selector.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.pod_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.namespace_selector]
+match_labels map:string
+match_expressions tables
+[runners.kubernetes.affinity.pod_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.namespace_selector.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.pod_affinity.required_during_scheduling_ignored_during_execution]
+label_selector table
+namespaces strings
+topology_key string
+namespace_selector table
+match_label_keys strings
+mismatch_label_keys strings
+[runners.kubernetes.affinity.pod_affinity.required_during_scheduling_ignored_during_execution.label_selector]
+match_labels map:string
+match_expressions tables
+[runners.kubernetes.affinity.pod_affinity.required_during_scheduling_ignored_during_execution.label_selector.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.pod_affinity.required_during_scheduling_ignored_during_execution.namespace_selector]
+match_labels map:string
+match_expressions tables
+[runners.kubernetes.affinity.pod_affinity.required_during_scheduling_ignored_during_execution.namespace_selector.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.pod_anti_affinity]
+required_during_scheduling_ignored_during_execution tables
+preferred_during_scheduling_ignored_during_execution tables
+[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution]
+weight int
+pod_affinity_term table
+[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term]
+label_selector table
+namespaces strings
+topology_key string
+namespace_selector table
+match_label_keys strings
+mismatch_label_keys strings
+[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.label_selector]
+match_labels map:string
+match_expressions tables
+[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.label_selector.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.namespace_selector]
+match_labels map:string
+match_expressions tables
+[runners.kubernetes.affinity.pod_anti_affinity.preferred_during_scheduling_ignored_during_execution.pod_affinity_term.namespace_selector.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution]
+label_selector table
+namespaces strings
+topology_key string
+namespace_selector table
+match_label_keys strings
+mismatch_label_keys strings
+[runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution.label_selector]
+match_labels map:string
+match_expressions tables
+[runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution.label_selector.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution.namespace_selector]
+match_labels map:string
+match_expressions tables
+[runners.kubernetes.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution.namespace_selector.match_expressions]
+key string
+operator string
+values strings
+[runners.kubernetes.autoscaler]
+max_pause_pods int
+pause_pod_image string
+pause_pod_priority_class_name string
+policy tables
+pause_pod_image_pull_secrets strings
+[runners.kubernetes.autoscaler.policy]
+periods strings
+timezone string
+idle_count int
+idle_time duration
+scale_factor float
+scale_factor_limit int
+preemptive_mode bool
+[runners.kubernetes.build_container_security_context]
+capabilities table
+privileged bool
+run_as_user int
+run_as_group int
+run_as_non_root bool
+read_only_root_filesystem bool
+allow_privilege_escalation bool
+selinux_type string
+proc_mount string
+seccomp_profile table
+app_armor_profile table
+[runners.kubernetes.build_container_security_context.app_armor_profile]
+type string
+localhost_profile string
+[runners.kubernetes.build_container_security_context.capabilities]
+add strings
+drop strings
+[runners.kubernetes.build_container_security_context.seccomp_profile]
+type string
+localhost_profile string
+[runners.kubernetes.container_lifecycle]
+post_start table
+pre_stop table
+[runners.kubernetes.container_lifecycle.post_start]
+exec table
+http_get table
+tcp_socket table
+[runners.kubernetes.container_lifecycle.post_start.exec]
+command strings
+[runners.kubernetes.container_lifecycle.post_start.http_get]
+host string
+http_headers tables
+path string
+port int
+scheme string
+[runners.kubernetes.container_lifecycle.post_start.http_get.http_headers]
+name string
+value string
+[runners.kubernetes.container_lifecycle.post_start.tcp_socket]
+host string
+port int
+[runners.kubernetes.container_lifecycle.pre_stop]
+exec table
+http_get table
+tcp_socket table
+[runners.kubernetes.container_lifecycle.pre_stop.exec]
+command strings
+[runners.kubernetes.container_lifecycle.pre_stop.http_get]
+host string
+http_headers tables
+path string
+port int
+scheme string
+[runners.kubernetes.container_lifecycle.pre_stop.http_get.http_headers]
+name string
+value string
+[runners.kubernetes.container_lifecycle.pre_stop.tcp_socket]
+host string
+port int
+[runners.kubernetes.dns_config]
+nameservers strings
+options tables
+searches strings
+[runners.kubernetes.dns_config.options]
+name string
+value string
+[runners.kubernetes.helper_container_security_context]
+capabilities table
+privileged bool
+run_as_user int
+run_as_group int
+run_as_non_root bool
+read_only_root_filesystem bool
+allow_privilege_escalation bool
+selinux_type string
+proc_mount string
+seccomp_profile table
+app_armor_profile table
+[runners.kubernetes.helper_container_security_context.app_armor_profile]
+type string
+localhost_profile string
+[runners.kubernetes.helper_container_security_context.capabilities]
+add strings
+drop strings
+[runners.kubernetes.helper_container_security_context.seccomp_profile]
+type string
+localhost_profile string
+[runners.kubernetes.host_aliases]
+ip string
+hostnames strings
+[runners.kubernetes.init_permissions_container_security_context]
+capabilities table
+privileged bool
+run_as_user int
+run_as_group int
+run_as_non_root bool
+read_only_root_filesystem bool
+allow_privilege_escalation bool
+selinux_type string
+proc_mount string
+seccomp_profile table
+app_armor_profile table
+[runners.kubernetes.init_permissions_container_security_context.app_armor_profile]
+type string
+localhost_profile string
+[runners.kubernetes.init_permissions_container_security_context.capabilities]
+add strings
+drop strings
+[runners.kubernetes.init_permissions_container_security_context.seccomp_profile]
+type string
+localhost_profile string
+[runners.kubernetes.pod_security_context]
+fs_group int
+run_as_group int
+run_as_non_root bool
+run_as_user int
+supplemental_groups ints
+selinux_type string
+seccomp_profile table
+app_armor_profile table
+[runners.kubernetes.pod_security_context.app_armor_profile]
+type string
+localhost_profile string
+[runners.kubernetes.pod_security_context.seccomp_profile]
+type string
+localhost_profile string
+[runners.kubernetes.pod_spec]
+name string
+patch_path string
+patch string
+patch_type string
+[runners.kubernetes.service_container_security_context]
+capabilities table
+privileged bool
+run_as_user int
+run_as_group int
+run_as_non_root bool
+read_only_root_filesystem bool
+allow_privilege_escalation bool
+selinux_type string
+proc_mount string
+seccomp_profile table
+app_armor_profile table
+[runners.kubernetes.service_container_security_context.app_armor_profile]
+type string
+localhost_profile string
+[runners.kubernetes.service_container_security_context.capabilities]
+add strings
+drop strings
+[runners.kubernetes.service_container_security_context.seccomp_profile]
+type string
+localhost_profile string
+[runners.kubernetes.services]
+name string
+alias string
+command strings
+entrypoint strings
+environment strings
+suspend_data_path string
+[runners.kubernetes.volumes]
+host_path tables
+pvc tables
+config_map tables
+secret tables
+empty_dir tables
+csi tables
+nfs tables
+[runners.kubernetes.volumes.config_map]
+name string
+mount_path string
+sub_path string
+read_only bool
+items map:string
+[runners.kubernetes.volumes.csi]
+name string
+mount_path string
+sub_path string
+driver string
+fs_type string
+read_only bool
+volume_attributes map:string
+[runners.kubernetes.volumes.empty_dir]
+name string
+mount_path string
+sub_path string
+medium string
+size_limit string
+mount_propagation string
+[runners.kubernetes.volumes.host_path]
+name string
+mount_path string
+sub_path string
+read_only bool
+host_path string
+mount_propagation string
+[runners.kubernetes.volumes.nfs]
+name string
+mount_path string
+sub_path string
+server string
+path string
+read_only bool
+[runners.kubernetes.volumes.pvc]
+name string
+mount_path string
+sub_path string
+read_only bool
+mount_propagation string
+[runners.kubernetes.volumes.secret]
+name string
+mount_path string
+sub_path string
+read_only bool
+items map:string
 [runners.machine]
 MaxGrowthRate int
 IdleCount int

@@ -40,3 +40,6 @@ func applyMeta(f *os.File, mode fs.FileMode, owner fs.FileInfo) error {
 	// After chown, which may clear mode bits.
 	return f.Chmod(mode)
 }
+
+// canRemoveOpenFiles: a Unix file can be unlinked while open (and locked).
+const canRemoveOpenFiles = true

@@ -19,3 +19,6 @@ func syncDir(string) error { return nil }
 func applyMeta(f *os.File, mode fs.FileMode, _ fs.FileInfo) error {
 	return f.Chmod(mode)
 }
+
+// canRemoveOpenFiles: Windows refuses to delete an open file.
+const canRemoveOpenFiles = false

@@ -20,7 +20,10 @@ import (
 // race: writers that each append one line must all be in the final file.
 // With a read outside the lock (read, then WriteAll) concurrent writers
 // start from the same old bytes and the later rename drops the earlier
-// writer's line; Update reads under the lock.
+// writer's line; Update reads under the lock. Every writer removes the lock
+// file when done while others wait on it, so this is also the test that
+// removing lock files keeps writers apart (see lock.go), and that none is
+// left.
 func TestUpdateNoLostUpdates(t *testing.T) {
 	const writers, rounds = 8, 25
 	dir := t.TempDir()
@@ -58,6 +61,9 @@ func TestUpdateNoLostUpdates(t *testing.T) {
 	}
 	if got := listDir(t, dir); !slices.Equal(got, []string{"config.toml"}) {
 		t.Errorf("leftovers: %q", got)
+	}
+	if got := lockFiles(t, dir); removeLockFiles && len(got) > 0 {
+		t.Errorf("lock files left: %q", got)
 	}
 }
 

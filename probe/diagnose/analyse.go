@@ -225,7 +225,7 @@ func mergeSame(fs []finding) []finding {
 // cause renders a finding with the catalogue's summary and fix.
 func (f finding) cause() Cause {
 	e := entry(f.id)
-	c := Cause{ID: e.ID, Summary: e.Summary, Evidence: f.evidence, covers: f.covers}
+	c := Cause{ID: e.ID, Summary: e.Summary, Evidence: f.evidence, From: FromLive, covers: f.covers}
 	if f.summary != "" {
 		c.Summary = f.summary
 	}

@@ -1,6 +1,9 @@
 package diagnose
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Stage is where in the pull chain a cause sits; causes are listed in chain
 // order (the earliest broken link first), because a later symptom is often
@@ -22,20 +25,31 @@ const (
 )
 
 // Matcher recognises one job-log symptom: every string in All must occur
-// in the line (case-insensitive), after the runner's " (file.go:N:Ns)"
-// suffix is stripped.
+// in the line (case-insensitive), and Re, when set, must match the
+// lower-cased line, after the runner's " (file.go:N:Ns)" suffix is
+// stripped.
 type Matcher struct {
 	All []string
+	Re  *regexp.Regexp
+	// Note is evidence the matched text carries beyond its cause.
+	Note string
 }
 
 func (m Matcher) matches(lower string) bool {
 	for _, s := range m.All {
-		if !strings.Contains(lower, strings.ToLower(s)) {
+		if !strings.Contains(lower, s) {
 			return false
 		}
 	}
+	if m.Re != nil {
+		return m.Re.MatchString(lower)
+	}
 	return len(m.All) > 0
 }
+
+// re is a matcher by regular expression (written for the lower-cased
+// line), with the evidence it adds.
+func re(expr, note string) Matcher { return Matcher{Re: regexp.MustCompile(expr), Note: note} }
 
 // Entry is one cause of docs/pull-failures.md: its stable id, a
 // one-line summary, the job-log texts that point at it and the causes the
@@ -73,6 +87,14 @@ func all(texts ...string) Matcher { return Matcher{All: texts} }
 // runnerup-specific ones (Extra). It is searched top to bottom by the log
 // matcher.
 var Catalogue = []Entry{
+	// The helper image first: its name is in the line, whatever else the
+	// line says (a missing helper image is "No such image" too).
+	{ID: "helper-image-missing", Stage: StageManifest,
+		Summary: "the runner's helper image could not be found locally, in the bundled archive, or pulled",
+		Match: []Matcher{all("gitlab-runner-helper", "manifest unknown"), all("gitlab-runner-helper", "failed to resolve reference", ": not found"),
+			all("gitlab-runner-helper", "no such host"), all("gitlab-runner-helper", "i/o timeout"), all("gitlab-runner-helper", "no such image")},
+		Then: []string{"tag-not-found", "dns-no-such-host", "network-timeout"},
+		Fix:  fixHelperImage},
 	{ID: "invalid-reference", Stage: StageReference,
 		Summary: "the image name is not a valid reference (upper case, a scheme, whitespace, a bad tag or digest)",
 		Match:   any_("invalid reference format", "invalid tag format"),
@@ -83,8 +105,12 @@ var Catalogue = []Entry{
 		Fix:     fixPolicyNotAllowed},
 	{ID: "policy-never-absent", Stage: StagePolicy,
 		Summary: `pull_policy is "never" and the image is not in the daemon's local store`,
-		Match:   []Matcher{all("specified policies [never]", "no such image"), all(`policy "never"`, "no such image")},
-		Fix:     fixPolicyNever},
+		// "Error: No such image" alone is how runners report an image
+		// missing from the daemon's store; rankLog reads it as a failed
+		// pull instead when the log shows the runner pulling.
+		Match: []Matcher{all("specified policies [never]", "no such image"), all(`policy "never"`, "no such image"), all("error: no such image:")},
+		Then:  []string{"tag-not-found"},
+		Fix:   fixPolicyNever},
 
 	// Credential-source warnings are lines of their own, earlier in the
 	// chain than the pull error they cause; they are matched first so a
@@ -110,9 +136,12 @@ var Catalogue = []Entry{
 		Fix:  fixHelperFailed},
 	{ID: "docker-auth-config-malformed", Stage: StageCredentials,
 		Summary: "DOCKER_AUTH_CONFIG is not valid Docker config JSON, so the runner ignores it",
-		Match:   any_("Failed to resolve credentials from $DOCKER_AUTH_CONFIG:", "Failed to create credential store from DOCKER_AUTH_CONFIG"),
-		Then:    []string{"auth-missing-credentials"},
-		Fix:     fixMalformed},
+		Match: append(any_("Failed to resolve credentials from $DOCKER_AUTH_CONFIG:", "Failed to create credential store from DOCKER_AUTH_CONFIG"),
+			// A config shown in the log (or pasted beside it) whose
+			// credHelpers is a string: docker/cli refuses the whole value.
+			re(`\\?"credhelpers\\?"\s*:\s*\\?"`, `"credHelpers" is a string here, but Docker's config wants a map of registry host to helper name ({"credHelpers": {"<host>": "ecr-login"}}): docker/cli rejects the value, so the runner drops the whole DOCKER_AUTH_CONFIG and sends no credentials`)),
+		Then: []string{"auth-missing-credentials"},
+		Fix:  fixMalformed},
 
 	{ID: "docker-api-too-old", Stage: StageDaemon,
 		Summary: "a Docker client (the runner's, or a docker:NN job image's CLI) speaks an API version below the daemon's minimum (1.44 since Docker 29)",
@@ -125,22 +154,23 @@ var Catalogue = []Entry{
 	{ID: "dind-tls-mismatch", Stage: StageDaemon,
 		Summary: "the job's Docker client and the docker:dind service disagree about TLS (port 2375 vs 2376, certificates)",
 		Match: any_("Client sent an HTTP request to an HTTPS server", "open /certs/client/", "Cannot connect to the Docker daemon at tcp://docker:2375",
-			"docker API at tcp://docker:2375", "trying to connect to a TLS-enabled daemon without TLS", "client authentication (--tlsverify) enabled"),
+			"docker API at tcp://docker:2375", "trying to connect to a TLS-enabled daemon without TLS", "client authentication (--tlsverify) enabled",
+			"Couldn't connect to Docker daemon at http://docker:2375"), // docker-compose 1.x
 		Fix: fixDindTLS},
 	{ID: "daemon-unreachable", Stage: StageDaemon,
 		Summary: "the Docker daemon does not answer at the address the runner uses",
-		Match:   any_("Cannot connect to the Docker daemon", "failed to connect to the docker API"),
-		Fix:     fixDaemonUnreachable},
+		// docker-compose 1.x says "Couldn't connect … is it running?" for a
+		// socket it may not open as well.
+		Match: any_("Cannot connect to the Docker daemon", "failed to connect to the docker API", "Couldn't connect to Docker daemon at"),
+		Then:  []string{"daemon-permission-denied"},
+		Fix:   fixDaemonUnreachable},
 	{ID: "dind-host-unresolvable", Stage: StageDaemon,
 		Summary: `the job's DOCKER_HOST names a service ("docker") that does not resolve: no docker:dind service, another alias, or it died`,
-		Match:   any_("lookup docker on", "lookup docker:"),
-		Fix:     fixDindHost},
-	{ID: "helper-image-missing", Stage: StageManifest,
-		Summary: "the runner's helper image could not be found locally, in the bundled archive, or pulled",
-		Match: []Matcher{all("gitlab-runner-helper", "manifest unknown"), all("gitlab-runner-helper", "failed to resolve reference", ": not found"),
-			all("gitlab-runner-helper", "no such host"), all("gitlab-runner-helper", "i/o timeout")},
-		Then: []string{"tag-not-found", "dns-no-such-host", "network-timeout"},
-		Fix:  fixHelperImage},
+		Match: append(any_("lookup docker on", "lookup docker:"),
+			// The same under another service alias: the Docker client's own
+			// address (port 2375/2376) does not resolve.
+			re(`:237[56]/.*lookup \S+ on \S*: ?no such host`, "the name that does not resolve is the Docker daemon's address (port 2375/2376): a DinD service alias, not a registry")),
+		Fix: fixDindHost},
 	{ID: "rate-limited", Stage: StageAuth,
 		Summary: "the registry refuses more pulls for now (HTTP 429; Docker Hub's pull rate limit)",
 		Match:   any_("toomanyrequests", "You have reached your pull rate limit"),
@@ -191,9 +221,11 @@ var Catalogue = []Entry{
 		Fix:     fixProxyWrong},
 	{ID: "dns-no-such-host", Stage: StageTransport,
 		Summary: "the registry host name does not resolve on the daemon host",
-		Match:   any_("no such host", "server misbehaving", "Temporary failure in name resolution"),
-		Then:    []string{"daemon-proxy-missing"},
-		Fix:     fixDNS},
+		Match: append([]Matcher{re(`lookup \S+ on \S+: .*(?:read: connection refused|connect: connection refused|connect: network is unreachable)`,
+			"the host's resolver is down: the DNS server the daemon asks refuses the query, so no registry name resolves (check /etc/resolv.conf and systemd-resolved on the daemon host, or set \"dns\" in /etc/docker/daemon.json)")},
+			any_("no such host", "server misbehaving", "Temporary failure in name resolution")...),
+		Then: []string{"daemon-proxy-missing"},
+		Fix:  fixDNS},
 	{ID: "connection-refused", Stage: StageTransport,
 		Summary: "nothing listens at the registry's host:port",
 		Match:   any_("connect: connection refused"),
@@ -267,6 +299,17 @@ var Catalogue = []Entry{
 	{ID: "unclassified", Stage: StageUnknown, Extra: true,
 		Summary: "a check failed for a reason the catalogue does not name",
 		Fix:     fixUnclassified},
+}
+
+// The matchers' texts are compared with the lower-cased line.
+func init() {
+	for i := range Catalogue {
+		for j := range Catalogue[i].Match {
+			for k, t := range Catalogue[i].Match[j].All {
+				Catalogue[i].Match[j].All[k] = strings.ToLower(t)
+			}
+		}
+	}
 }
 
 // byID indexes Catalogue.

@@ -31,7 +31,7 @@ func (d *diagnosis) confirm(rep *Report, lr *LogReport) {
 					m.ConfirmedAs = c.ID // the live probe names it more precisely
 				}
 				m.Verdict = VerdictConfirmed
-				c.Log = VerdictConfirmed
+				c.Log, c.From = VerdictConfirmed, FromLogLive
 				c.Evidence = append(c.Evidence, "job log: "+m.Line)
 				confirmedAny = true
 			}

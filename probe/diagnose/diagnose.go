@@ -93,6 +93,15 @@ type Options struct {
 	JobPullPolicy []string
 	// Log is a job log (or a pasted error message) to match; nil: none.
 	Log *string
+	// ConfigSearched is the config.toml looked for when Runner is nil
+	// because there is none ("" when the caller says nothing): no runner
+	// is configured here, so the live checks cannot be the runner's.
+	ConfigSearched string
+	// HostSystemID is this host's runner system id (.runner_system_id)
+	// and ConfigRunners the [[runners]] names of its config.toml: a log
+	// written by another runner manager is from another host.
+	HostSystemID  string
+	ConfigRunners []string
 	// Timeout is the per-check deadline (5 s when zero).
 	Timeout time.Duration
 	// OnResult streams each finished check (redacted).
@@ -141,8 +150,11 @@ type Report struct {
 	// Latent are registry problems that do not fail this pull because the
 	// runner uses the daemon's local copy (pull policy), but would on a
 	// host without it.
-	Latent []Cause    `json:"latent,omitempty"`
-	Log    *LogReport `json:"log,omitempty"`
+	Latent []Cause `json:"latent,omitempty"`
+	// Verdict says, when a job log was given, whether the log or the live
+	// checks ranked the causes, and why.
+	Verdict *Verdict   `json:"verdict,omitempty"`
+	Log     *LogReport `json:"log,omitempty"`
 	// Pull is the daemon's own pull (--pull) beside the HTTP verdict.
 	Pull   *daemon.PullVerdict `json:"pull,omitempty"`
 	Notes  []string            `json:"notes,omitempty"`
@@ -160,6 +172,12 @@ type Cause struct {
 	Fix      []string `json:"fix"`
 	// Log is "confirmed" when a --log line points at this cause.
 	Log string `json:"log,omitempty"`
+	// From is where the cause was found: "live" (the checks), "log" (the
+	// job log alone), "log and live", or "input" (the image name or a
+	// DOCKER_AUTH_CONFIG value given, whatever host reads them).
+	From string `json:"from,omitempty"`
+	// LogLine is the job-log line (1-based, as given) that shows it.
+	LogLine int `json:"log_line,omitempty"`
 
 	covers []string // symptom ids folded into it, for log confirmation
 }
@@ -177,13 +195,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
-	runner := Runner{}
-	if opts.Runner != nil {
-		runner = *opts.Runner
-	}
-	d := &diagnosis{opts: opts, runner: runner, im: parseImage(opts.Image)}
-	d.raw = loadRawSources(opts, runner)
-	d.red = newRedactor(d.raw)
+	d := newDiagnosis(opts)
+	runner := d.runner
 
 	api, closeAPI := d.dockerClient()
 	defer closeAPI()
@@ -224,12 +237,26 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := d.analyse(daemon.DaemonWins(results))
 	if opts.Log != nil {
 		lr := MatchLog(*opts.Log)
-		d.confirm(rep, &lr)
+		d.rank(rep, &lr)
 		rep.Log = &lr
 	}
 	rep.DurationMS = time.Since(start).Milliseconds()
 	d.red.report(rep)
 	return rep, ctx.Err()
+}
+
+// newDiagnosis starts one diagnosis: the runner entry (defaults when none),
+// the image as the checks name it, the raw credential sources and their
+// redactor.
+func newDiagnosis(opts Options) *diagnosis {
+	runner := Runner{}
+	if opts.Runner != nil {
+		runner = *opts.Runner
+	}
+	d := &diagnosis{opts: opts, runner: runner, im: parseImage(opts.Image)}
+	d.raw = loadRawSources(opts, runner)
+	d.red = newRedactor(d.raw)
+	return d
 }
 
 // diagnosis is the state of one Run.

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/runnerup/runnerup/probe/credentials"
@@ -28,6 +29,7 @@ type fixContext struct {
 	GitLab         bool // the image is on the runner's GitLab registry
 	Platform       string
 	Policies       []string
+	Executor       string // the runner's executor, when known
 
 	// Per cause.
 	Hint        string   // the failing check's own hint
@@ -178,6 +180,12 @@ func fixBase64Invalid(fc fixContext) []string {
 
 func fixHelperMissing(fc fixContext) []string {
 	h := orDefault(fc.Helper, "NAME")
+	if slices.Contains(managerExecutors, fc.Executor) {
+		return []string{
+			fmt.Sprintf("install docker-credential-%s on the runner manager, the host where gitlab-runner runs with the %s executor, where its service finds it (e.g. /usr/local/bin; the service's PATH: systemctl show gitlab-runner -p Environment): the manager resolves credentials for the machines it creates, so installing it on them does not help", h, fc.Executor),
+			fmt.Sprintf("give the manager what the helper needs there (ecr-login: an IAM role or AWS_* environment in the gitlab-runner unit), then check as the runner's user: printf '%%s' '%s' | docker-credential-%s get", fc.key(), h),
+		}
+	}
 	install := fmt.Sprintf("install docker-credential-%s where the gitlab-runner service finds it (e.g. /usr/local/bin; the service's PATH, not your login shell's: systemctl show gitlab-runner -p Environment)", h)
 	if fc.Hint != "" {
 		install = "" // the helper check's hint names the directories

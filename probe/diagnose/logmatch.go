@@ -10,8 +10,13 @@ import (
 type LogMatch struct {
 	ID string `json:"id"`
 	// Line is the log line it was read from, the runner's "(file.go:N:Ns)"
-	// suffix stripped and secrets redacted.
-	Line string `json:"line"`
+	// suffix stripped and secrets redacted; LineNo is where that line
+	// starts in the log as given (1-based, before normalisation).
+	Line   string `json:"line"`
+	LineNo int    `json:"line_no"`
+	// Note is what the matched text says beyond the cause ("the host's
+	// resolver is down").
+	Note string `json:"note,omitempty"`
 	// Also are the causes the same text can also mean (check them next).
 	Also []string `json:"also,omitempty"`
 	// Verdict is set once live probes ran: VerdictConfirmed or
@@ -40,6 +45,10 @@ type LogReport struct {
 	// Lines are the error lines considered (suffix stripped, redacted).
 	Lines   []string   `json:"lines"`
 	Matches []LogMatch `json:"matches"`
+	// Runner is what the log's header says about the runner that wrote it.
+	Runner *LogRunner `json:"runner,omitempty"`
+
+	facts logFacts
 }
 
 var (
@@ -68,7 +77,8 @@ var logPrefixes = []string{
 	"Failed to pull image", // retries: Failed to pull image "x" (attempt #2), retrying: …
 }
 
-// cleanLine removes colour codes, section markers and timestamps.
+// cleanLine removes colour codes, control characters, section markers,
+// timestamps and the Markdown line links of a web-UI copy.
 func cleanLine(l string) string {
 	// Repeat: removing one sequence can join the halves of a nested one.
 	for prev := ""; prev != l; {
@@ -82,6 +92,7 @@ func cleanLine(l string) string {
 		return r
 	}, l)
 	l = sectionRE.ReplaceAllString(l, "")
+	l = mdLineLinkRE.ReplaceAllString(l, "$1")
 	l = strings.TrimSpace(l)
 	l = timestampRE.ReplaceAllString(l, "")
 	return strings.TrimSpace(l)
@@ -90,54 +101,89 @@ func cleanLine(l string) string {
 // StripSuffix removes the runner's " (file.go:N:Ns)" from an error line.
 func StripSuffix(l string) string { return suffixRE.ReplaceAllString(l, "") }
 
+// pickedLine is a logical line MatchLog considers, with the entry (and
+// matcher) its text fits.
+type pickedLine struct {
+	text  string
+	no    int
+	entry *Entry
+	m     *Matcher
+}
+
 // logLines returns the lines of a job log that carry a pull error: those
-// with one of the runner's prefixes, or, when there are none (a pasted
-// error message), every non-empty line.
-func logLines(log string) []string {
-	log = strings.ReplaceAll(log, "\r\n", "\n")
-	var all, picked []string
-	for _, raw := range strings.FieldsFunc(log, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		l := cleanLine(raw)
-		if l == "" {
-			continue
+// with one of the runner's prefixes or a catalogued symptom, or, when
+// there are none (a pasted error message), every non-empty line. A wrapped
+// line is tried as joined with spaces, then as joined without (a hard
+// wrap that cut a word); the text reported is the one that matched.
+func logLines(lines []logLine) []pickedLine {
+	var all, picked []pickedLine
+	// Logs repeat lines (retries, progress): match each text once.
+	type hit struct {
+		e *Entry
+		m *Matcher
+	}
+	memo := map[string]hit{}
+	match := func(text string) (*Entry, *Matcher) {
+		h, ok := memo[text]
+		if !ok {
+			h.e, h.m = matchLineWith(text)
+			memo[text] = h
 		}
-		all = append(all, l)
-		for _, p := range logPrefixes {
-			if strings.Contains(l, p) {
-				picked = append(picked, StripSuffix(l))
-				break
+		return h.e, h.m
+	}
+	for _, ll := range lines {
+		p := pickedLine{text: StripSuffix(ll.text), no: ll.no}
+		p.entry, p.m = match(p.text)
+		if p.entry == nil && ll.tight != "" {
+			if e, m := match(StripSuffix(ll.tight)); e != nil {
+				p.text, p.entry, p.m = StripSuffix(ll.tight), e, m
 			}
+		}
+		all = append(all, p)
+		if p.entry != nil || slices.ContainsFunc(logPrefixes, func(pre string) bool { return strings.Contains(ll.text, pre) }) {
+			picked = append(picked, p)
 		}
 	}
 	if len(picked) == 0 {
-		for _, l := range all {
-			picked = append(picked, StripSuffix(l))
-		}
+		return all
 	}
 	return picked
 }
 
 // matchLine returns the first catalogue entry whose matcher fits line.
 func matchLine(line string) *Entry {
+	e, _ := matchLineWith(line)
+	return e
+}
+
+// matchLineWith is matchLine, also returning the matcher that fit.
+func matchLineWith(line string) (*Entry, *Matcher) {
 	lower := strings.ToLower(line)
 	for i := range Catalogue {
-		for _, m := range Catalogue[i].Match {
-			if m.matches(lower) {
-				return &Catalogue[i]
+		for j := range Catalogue[i].Match {
+			if m := &Catalogue[i].Match[j]; m.matches(lower) {
+				return &Catalogue[i], m
 			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // MatchLog reads a job log (or a pasted error message) and returns the
 // causes its error lines point at, earliest in the pull chain first: a
 // "Failed to resolve credentials" warning comes before the "no basic auth
-// credentials" it leads to, which then only confirms it.
+// credentials" it leads to, which then only confirms it. The log is
+// normalised first (see normalise); each match keeps the number of the
+// line it was read from.
 func MatchLog(log string) LogReport {
-	rep := LogReport{}
+	lines := normalise(log)
+	rep := LogReport{facts: readFacts(lines)}
+	if r := rep.facts.runner; r != (LogRunner{}) {
+		rep.Runner = &r
+	}
 	seen := map[string]bool{}
-	for _, l := range logLines(log) {
+	for _, p := range logLines(lines) {
+		l := p.text
 		if rep.Image == "" {
 			if m := imageRE.FindStringSubmatch(l); m != nil {
 				rep.Image = m[1]
@@ -147,12 +193,12 @@ func MatchLog(log string) LogReport {
 			continue
 		}
 		rep.Lines = append(rep.Lines, l)
-		e := matchLine(l)
+		e := p.entry
 		if e == nil || seen[e.ID] {
 			continue
 		}
 		seen[e.ID] = true
-		rep.Matches = append(rep.Matches, LogMatch{ID: e.ID, Line: l, Also: e.Then, Summary: e.Summary, stage: e.Stage})
+		rep.Matches = append(rep.Matches, LogMatch{ID: e.ID, Line: l, LineNo: p.no, Note: p.m.Note, Also: e.Then, Summary: e.Summary, stage: e.Stage})
 	}
 	slices.SortStableFunc(rep.Matches, func(a, b LogMatch) int { return int(a.stage) - int(b.stage) })
 	if rep.Lines == nil {

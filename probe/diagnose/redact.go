@@ -65,6 +65,10 @@ func loadRawSources(opts Options, r Runner) rawSources {
 // also in JSON that does not parse.
 var secretFieldRE = regexp.MustCompile(`(?i)("(auth|password|identitytoken|registrytoken|secret)"\s*:\s*)"((?:[^"\\]|\\.)*)"`)
 
+// escapedSecretFieldRE is secretFieldRE for JSON quoted inside another
+// string (a DOCKER_AUTH_CONFIG in HCL or TOML, pasted beside a log).
+var escapedSecretFieldRE = regexp.MustCompile(`(?i)(\\"(auth|password|identitytoken|registrytoken|secret)\\"\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\"`)
+
 // bearerRE catches an Authorization value quoted in a pasted log.
 var bearerRE = regexp.MustCompile(`(?i)\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{12,}`)
 
@@ -109,6 +113,7 @@ func (red *redactor) s(v string) string {
 	// Values nobody registered, quoted in a pasted log: a helper's answer,
 	// a config fragment, an Authorization header.
 	v = secretFieldRE.ReplaceAllString(v, `$1"***"`)
+	v = escapedSecretFieldRE.ReplaceAllString(v, `$1\"***\"`)
 	return bearerRE.ReplaceAllString(v, "$1 ***")
 }
 
@@ -142,6 +147,12 @@ func (red *redactor) report(rep *Report) {
 	}
 	red.causes(rep.Causes)
 	red.causes(rep.Latent)
+	if v := rep.Verdict; v != nil {
+		v.Why = red.s(v.Why)
+		red.list(v.NotRunnerHost)
+		red.causes(v.ThisMachine)
+		red.causes(v.Overruled)
+	}
 	red.list(rep.Notes)
 	if c := rep.Credentials; c != nil {
 		c.Why, c.JobPayload = red.s(c.Why), red.s(c.JobPayload)

@@ -31,8 +31,11 @@ const Version = "17.11.0"
 type Request struct {
 	Method string
 	Path   string
-	Body   map[string]any
-	Header http.Header
+	// EscapedPath is Path as sent (projects/group%2Fapp), Query its query.
+	EscapedPath string
+	Query       string
+	Body        map[string]any
+	Header      http.Header
 }
 
 // Server is a fake GitLab. Zero value is not usable; use New or NewTLS.
@@ -42,24 +45,37 @@ type Server struct {
 
 	srv *httptest.Server
 
-	mu            sync.Mutex
-	runners       map[string]*runner // by authentication token
-	regTokens     map[string]bool
-	apiTokens     map[string]bool
-	regDisabled   bool
-	expiry        time.Duration
-	nextID        int64
-	nextManagerID int64
-	now           func() time.Time
-	requests      []Request
-	overrides     map[string]http.HandlerFunc
-	overrideMux   *http.ServeMux
+	mu        sync.Mutex
+	runners   map[string]*runner // by authentication token
+	regTokens map[string]bool
+	apiTokens map[string]*apiToken
+	users     []*User
+	projects  []*Project
+	groups    []*Group
+	// deletedRunners keeps what DELETE /runners/:id removed, for tests.
+	deletedRunners []*runner
+	regDisabled    bool
+	expiry         time.Duration
+	nextID         int64
+	nextManagerID  int64
+	now            func() time.Time
+	requests       []Request
+	overrides      map[string]http.HandlerFunc
+	overrideMux    *http.ServeMux
 }
 
 type runner struct {
 	id        int64
 	expiresAt time.Time
 	managers  []*Manager // first seen first
+	// What POST /user/runners and PUT /runners/:id keep; runners added
+	// with AddRunner or registered are instance runners only an
+	// administrator manages.
+	settings   RunnerSettings
+	runnerType string
+	projectID  int64
+	groupID    int64
+	deleted    bool
 }
 
 // New starts a plain-HTTP fake; t.Cleanup closes it.
@@ -95,7 +111,7 @@ func newServer() *Server {
 	return &Server{
 		runners:   map[string]*runner{},
 		regTokens: map[string]bool{},
-		apiTokens: map[string]bool{},
+		apiTokens: map[string]*apiToken{},
 		nextID:    1000,
 		now:       time.Now,
 		overrides: map[string]http.HandlerFunc{},
@@ -160,13 +176,17 @@ func (s *Server) SetNow(now func() time.Time) {
 	s.now = now
 }
 
-// AddAPIToken makes token a valid personal/project/group access token for
-// the API endpoints that take PRIVATE-TOKEN (GET /api/v4/runners/:id/managers).
-// Its user can see every runner; use Handle for a 403.
+// AddAPIToken makes token a valid personal access token with the api
+// scope of an administrator ("root"), who can see and manage every runner;
+// use AddUserToken for a token with other scopes or role.
 func (s *Server) AddAPIToken(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apiTokens[token] = true
+	u := s.userLocked("root")
+	if u == nil {
+		u = s.addUserLocked("root", true)
+	}
+	s.apiTokens[token] = &apiToken{user: u, scopes: []string{"api"}, name: "runnerup-test"}
 }
 
 // Requests returns a copy of every request received, in order.
@@ -245,7 +265,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Body: body, Header: r.Header.Clone()})
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Query: r.URL.RawQuery, Body: body, Header: r.Header.Clone()})
 	mux := s.overrideMux
 	s.mu.Unlock()
 

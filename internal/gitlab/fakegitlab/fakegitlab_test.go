@@ -95,6 +95,49 @@ func TestEndpoints(t *testing.T) {
 				`"system_id":"s_aaaaaaaaaaaa","version":null}]`},
 		{name: "managers wrong method", method: "POST", path: "/api/v4/runners/7/managers",
 			wantStatus: 405, wantCT: "application/json", wantBody: `{"error":"405 Not Allowed"}`},
+		{name: "user runners without token", method: "POST", path: "/api/v4/user/runners", body: `{"runner_type":"instance_type"}`,
+			wantStatus: 401, wantCT: "application/json", wantBody: `{"message":"401 Unauthorized"}`},
+		{name: "user runners without the scope", setup: func(s *Server) { s.AddUserToken("glpat-r", "alice", "read_api") },
+			method: "POST", path: "/api/v4/user/runners", body: `{"runner_type":"instance_type"}`, header: map[string]string{"PRIVATE-TOKEN": "glpat-r"},
+			wantStatus: 403, wantCT: "application/json",
+			wantBody: `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api create_runner"}`},
+		{name: "user runners missing project_id", setup: func(s *Server) { s.AddUserToken("glpat-c", "alice", "create_runner") },
+			method: "POST", path: "/api/v4/user/runners", body: `{"runner_type":"project_type"}`, header: map[string]string{"PRIVATE-TOKEN": "glpat-c"},
+			wantStatus: 400, wantCT: "application/json", wantBody: `{"error":"project_id is missing"}`},
+		{name: "user runners bad runner_type", setup: func(s *Server) { s.AddUserToken("glpat-c", "alice", "create_runner") },
+			method: "POST", path: "/api/v4/user/runners", body: `{"runner_type":"project"}`, header: map[string]string{"PRIVATE-TOKEN": "glpat-c"},
+			wantStatus: 400, wantCT: "application/json", wantBody: `{"error":"runner_type does not have a valid value"}`},
+		{name: "user runners not a maintainer", setup: func(s *Server) {
+			s.AddProject("g/app")
+			s.SetMember("dave", "g/app", Developer)
+			s.AddUserToken("glpat-d", "dave", "create_runner")
+		}, method: "POST", path: "/api/v4/user/runners", body: `{"runner_type":"project_type","project_id":101}`,
+			header:     map[string]string{"PRIVATE-TOKEN": "glpat-d"},
+			wantStatus: 403, wantCT: "application/json", wantBody: `{"message":"403 Forbidden - Insufficient permissions"}`},
+		{name: "user runners unknown project", setup: func(s *Server) { s.AddUserToken("glpat-c", "alice", "create_runner") },
+			method: "POST", path: "/api/v4/user/runners", body: `{"runner_type":"project_type","project_id":999}`,
+			header:     map[string]string{"PRIVATE-TOKEN": "glpat-c"},
+			wantStatus: 400, wantCT: "application/json", wantBody: `{"message":"400 Bad request - Missing/invalid project"}`},
+		{name: "expired api token", setup: func(s *Server) { s.AddUserToken("glpat-e", "alice", "api"); s.ExpireToken("glpat-e") },
+			method: "GET", path: "/api/v4/user", header: map[string]string{"PRIVATE-TOKEN": "glpat-e"},
+			wantStatus: 401, wantCT: "application/json", wantBody: `{"error":"invalid_token","error_description":"Token has expired."}`},
+		{name: "project by encoded path", setup: func(s *Server) {
+			s.AddProject("g/sub/app")
+			s.AddGroup("g")
+			s.SetMember("alice", "g", Maintainer)
+			s.AddUserToken("glpat-a", "alice", "read_api")
+		}, method: "GET", path: "/api/v4/projects/g%2Fsub%2Fapp", header: map[string]string{"PRIVATE-TOKEN": "glpat-a"},
+			wantStatus: 200, wantCT: "application/json",
+			wantBody: `{"id":101,"name":"app","path":"app","path_with_namespace":"g/sub/app","web_url":"http://gitlab.test/g/sub/app"}`},
+		{name: "project not visible", setup: func(s *Server) { s.AddProject("g/app"); s.AddUserToken("glpat-a", "alice", "read_api") },
+			method: "GET", path: "/api/v4/projects/g%2Fapp", header: map[string]string{"PRIVATE-TOKEN": "glpat-a"},
+			wantStatus: 404, wantCT: "application/json", wantBody: `{"message":"404 Project Not Found"}`},
+		{name: "group not found", setup: func(s *Server) { s.AddUserToken("glpat-a", "alice", "read_api") },
+			method: "GET", path: "/api/v4/groups/nope", header: map[string]string{"PRIVATE-TOKEN": "glpat-a"},
+			wantStatus: 404, wantCT: "application/json", wantBody: `{"message":"404 Group Not Found"}`},
+		{name: "runner not found", setup: func(s *Server) { s.AddAPIToken("glpat-ok") },
+			method: "DELETE", path: "/api/v4/runners/5", header: map[string]string{"PRIVATE-TOKEN": "glpat-ok"},
+			wantStatus: 404, wantCT: "application/json", wantBody: `{"message":"404 Runner Not Found"}`},
 		{name: "override", setup: func(s *Server) {
 			s.Handle("POST /api/v4/runners/verify", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
 			s.Handle("POST /api/v4/runners/verify", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(502) })

@@ -41,6 +41,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body map[string]a
 		}
 		s.jobRequest(w, r, body)
 	default:
+		if s.routeUserAPI(w, r, body) {
+			return
+		}
 		if id, ok := managersPath(r.URL.Path); ok {
 			if r.Method != http.MethodGet {
 				notAllowed(w)

@@ -122,7 +122,7 @@ func (s *Server) listManagers(w http.ResponseWriter, r *http.Request, rawID stri
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if tok == "" || !s.apiTokens[tok] {
+	if t := s.apiTokens[tok]; tok == "" || t == nil || t.expired || t.revoked {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401 Unauthorized"})
 		return
 	}

@@ -1,0 +1,252 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: runnerup_apply
+short_description: Set up a GitLab Runner with runnerup apply
+description:
+  - Runs C(runnerup apply --answers FILE -o json) on the host. runnerup validates the answers, runs its live checks
+    (GitLab, the Docker daemon, each registry and image), verifies or registers the runner and merges the result into
+    C(config.toml) and Docker's C(config.json) without touching any other byte.
+  - This module only builds the command line and maps runnerup's JSON; it re-implements none of it.
+  - Check mode runs C(runnerup apply --dry-run), which writes nothing and never registers; C(changed) then says
+    whether apply would change a file.
+  - Diff mode shows the unified diffs apply produced, with tokens, passwords and auth values already redacted by
+    runnerup (C(glrt-…abcd), C(***)).
+  - C(changed) is apply's C(changed). A failed live check fails the task with the check's id, problem, hint and
+    runnerup's exit code in C(msg); nothing is written then.
+version_added: 1.0.0
+author:
+  - runnerup maintainers
+extends_documentation_fragment:
+  - runnerup.gitlab_runner.runnerup
+  - runnerup.gitlab_runner.runnerup.answers
+options:
+  config:
+    description:
+      - The C(config.toml) to write. Default as runnerup decides - the file the gitlab-runner service found on the host
+        reads, else GitLab Runner's default for the user (C(/etc/gitlab-runner/config.toml) for root).
+    type: path
+  docker_config:
+    description:
+      - Directory of the C(config.json) to write. Default C(~/.docker) of the user the runner runs as (GitLab Runner
+        ignores C(DOCKER_CONFIG)).
+    type: path
+  prune_stale:
+    description:
+      - Remove C([[runners]]) entries whose token GitLab rejects (deleted runners); the previous file is kept as a backup.
+    type: bool
+    default: false
+  fresh_system_id:
+    description:
+      - Write a new random C(r_) system id beside C(config.toml). Use it once on a host cloned from an image that already
+        held a C(.runner_system_id), or every clone is the same runner manager in GitLab. Always reports C(changed).
+    type: bool
+    default: false
+  wait_contact:
+    description:
+      - After writing, wait until the running runner has contacted GitLab, up to this duration (C(60s), C(2m)); C(true)
+        means runnerup's default of 60s. Needs C(GITLAB_TOKEN) (read_api) in I(environment).
+      - Fails the task, with the files written, when the runner did not contact GitLab in time. Ignored in check mode.
+    type: str
+  replace_token:
+    description:
+      - Write the answers' token even when C(config.toml) holds another one (by default the on-disk token, which the
+        runner may have rotated, is kept).
+    type: bool
+    default: false
+  skip_probes:
+    description:
+      - Write without the live checks of GitLab, the daemon and the registries (C(--skip-probes)); GitLab is still asked to verify, register or create the runner.
+    type: bool
+    default: false
+  environment:
+    description:
+      - Variables for runnerup's C(env:) references, e.g. C(RUNNER_TOKEN), C(REGISTRY_PASSWORD), C(GITLAB_TOKEN).
+      - This option is C(no_log) - every value is masked wherever it appears in the result. Put only secrets here;
+        set other variables (C(DOCKER_HOST), proxies) with the task's C(environment) keyword.
+    type: dict
+    default: {}
+notes:
+  - Supports check mode and diff mode.
+  - Re-running with the same answers reports C(ok) and never registers a second runner.
+seealso:
+  - module: runnerup.gitlab_runner.runnerup_probe
+  - module: runnerup.gitlab_runner.runnerup_check
+"""
+
+EXAMPLES = r"""
+- name: Set up the runner and the registry credentials its jobs need
+  runnerup.gitlab_runner.runnerup_apply:
+    answers_content:
+      version: 1
+      gitlab:
+        url: https://gitlab.example.com
+        token: env:RUNNER_TOKEN
+        name: "{{ inventory_hostname }}"
+      runner:
+        executor: docker
+        concurrent: 4
+      docker:
+        image: registry.example.com:5000/ci/build:1
+        dind: true
+      registries:
+        - host: registry.example.com:5000
+          method: basic
+          username: ci
+          password: env:REGISTRY_PASSWORD
+    environment:
+      RUNNER_TOKEN: "{{ vault_runner_tokens[inventory_hostname] }}"
+      REGISTRY_PASSWORD: "{{ vault_registry_password }}"
+  register: runner
+
+- name: Apply an answers file already on the host, into a chosen config.toml
+  runnerup.gitlab_runner.runnerup_apply:
+    answers: /etc/runnerup/runner.toml
+    config: /srv/gitlab-runner/config.toml
+    environment:
+      RUNNER_TOKEN: "{{ vault_runner_token }}"
+      GITLAB_TOKEN: "{{ vault_gitlab_api_token }}"
+    wait_contact: 90s
+
+- name: Restart the service when apply says so
+  ansible.builtin.command: "{{ runner.service.restart_command }}"
+  when: runner.service_action in ['start', 'restart']
+  changed_when: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether apply changed a file (in check mode - would change one).
+  returned: always
+  type: bool
+dry_run:
+  description: Whether this was a dry run (check mode).
+  returned: success
+  type: bool
+runner:
+  description: The runner entry - C(name), C(url), C(id), C(action) (verified, registered, kept, would-register), C(token)
+    (redacted), C(appended), C(system_id).
+  returned: success
+  type: dict
+  sample: {"name": "build-01", "url": "https://gitlab.example.com", "id": 42, "action": "verified",
+           "token": "glrt-…abcd", "appended": true, "system_id": "s_0123456789ab"}
+checks:
+  description: Every live check, each C({id, title, status, detail, hint, duration_ms}); status is pass, warn, fail or skip.
+  returned: success, and on a failed check
+  type: list
+  elements: dict
+warnings:
+  description: apply's warnings about the answers, as C(field - problem (fix)) strings (Ansible also prints them).
+  returned: when there are any
+  type: list
+  elements: str
+next_steps:
+  description: What to do now for the gitlab-runner install found on the host.
+  returned: success
+  type: list
+  elements: str
+service_action:
+  description: What next_steps ask of the service in one word - C(none), C(start), C(restart) or C(manual) (no service reads
+    this file; install or re-point one). A restart also starts a stopped service.
+  returned: success
+  type: str
+  sample: start
+service:
+  description: The gitlab-runner service found - C(kind), C(name), C(config_path), C(user), C(state), C(running),
+    C(restart_command), ... (its environment redacted).
+  returned: when a service was found
+  type: dict
+files:
+  description: The files apply looked at - C(config_toml), C(docker_config), C(system_id_file), each C({path, changed,
+    created, backup}).
+  returned: success
+  type: dict
+pruned:
+  description: Stale entries removed by I(prune_stale) - C({name, url, token}) with the token redacted.
+  returned: success
+  type: list
+  elements: dict
+check:
+  description: The check that failed - C({id, problem, hint}).
+  returned: when a live check failed
+  type: dict
+problems:
+  description: Every invalid answer - C({field, problem, fix}).
+  returned: when the answers are invalid
+  type: list
+  elements: dict
+rc:
+  description: runnerup's exit code (0 ok, 2 invalid input, 3 a check failed, 4 a write failed).
+  returned: always
+  type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.runnerup.gitlab_runner.plugins.module_utils.runnerup import (
+    answers_file,
+    apply_outcome,
+    find_binary,
+    finish,
+    path_flags,
+    run_json,
+)
+
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("", "false", "no", "off", "0")
+
+
+def build_argv(module, binary, answers_path):
+    p = module.params
+    argv = [binary, "apply", "--answers", answers_path] + path_flags(p)
+    for flag, option in (("--prune-stale", "prune_stale"), ("--fresh-system-id", "fresh_system_id"),
+                         ("--replace-token", "replace_token"), ("--skip-probes", "skip_probes")):
+        if p[option]:
+            argv.append(flag)
+    if module.check_mode:
+        argv.append("--dry-run")
+    else:
+        wait = (p["wait_contact"] or "").strip()
+        if wait.lower() in TRUE_WORDS:
+            argv.append("--wait-contact")
+        elif wait.lower() not in FALSE_WORDS:
+            # The = is needed: --wait-contact takes an optional value.
+            argv.append("--wait-contact=" + wait)
+    return argv
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            answers=dict(type="path"),
+            answers_content=dict(type="dict"),
+            config=dict(type="path"),
+            docker_config=dict(type="path"),
+            binary=dict(type="str", default="runnerup"),
+            prune_stale=dict(type="bool", default=False),
+            fresh_system_id=dict(type="bool", default=False),
+            wait_contact=dict(type="str"),
+            replace_token=dict(type="bool", default=False),
+            skip_probes=dict(type="bool", default=False),
+            timeout=dict(type="str"),
+            environment=dict(type="dict", default={}, no_log=True),
+        ),
+        mutually_exclusive=[("answers", "answers_content")],
+        required_one_of=[("answers", "answers_content")],
+        supports_check_mode=True,
+    )
+    binary = find_binary(module, module.params["binary"])
+    with answers_file(module) as answers:
+        rc, data, _, stderr = run_json(module, build_argv(module, binary, answers))
+    result = apply_outcome(rc, data, stderr, diff_mode=module._diff)
+    finish(module, result)
+
+
+if __name__ == "__main__":
+    main()

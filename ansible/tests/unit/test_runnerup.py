@@ -1,0 +1,234 @@
+# -*- coding: utf-8 -*-
+# Unit tests of module_utils/runnerup.py against outputs recorded from real
+# runnerup runs (fixtures/, re-recorded by
+# `go test ./internal/fleettest -run TestFleets/contract -update`).
+#
+# Run: PYTHONPATH=<collections dir> python3 -m unittest discover -s tests/unit
+# (the Go test internal/fleettest does, with Debian's python3 and ansible).
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import os
+import stat
+import tempfile
+import unittest
+
+try:
+    import tomllib  # Python 3.11+
+except ImportError:  # pragma: no cover
+    tomllib = None
+
+from ansible_collections.runnerup.gitlab_runner.plugins.module_utils import runnerup as r
+
+FIXTURES = os.environ.get("RUNNERUP_FIXTURES") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name + ".json")) as f:
+        data = json.load(f)
+    return data["rc"], data["output"]
+
+
+class ApplyOutcomeTest(unittest.TestCase):
+    def test_first_apply(self):
+        rc, data = fixture("apply_first")
+        out = r.apply_outcome(rc, data)
+        self.assertNotIn("failed", out)
+        self.assertTrue(out["changed"])
+        self.assertFalse(out["dry_run"])
+        self.assertEqual(out["runner"]["action"], "verified")
+        self.assertTrue(out["runner"]["token"].startswith("glrt-…"))
+        self.assertTrue(out["files"]["config_toml"]["created"])
+        self.assertTrue(out["files"]["system_id_file"]["created"])
+        self.assertTrue(out["files"]["docker_config"]["backup"], "an existing config.json is backed up")
+        self.assertNotIn("diff", out, "diffs only in diff mode")
+        self.assertTrue(all(isinstance(w, str) for w in out["warnings"]))
+        self.assertIn("gitlab.url", " ".join(out["warnings"]))
+        self.assertEqual(out["service_action"], "manual")
+
+    def test_diff_mode_shows_the_redacted_diffs(self):
+        rc, data = fixture("apply_dry_run_change")
+        out = r.apply_outcome(rc, data, diff_mode=True)
+        self.assertTrue(out["changed"])
+        self.assertTrue(out["dry_run"])
+        self.assertEqual(len(out["diff"]), 1, "only config.toml changes")
+        diff = out["diff"][0]
+        self.assertEqual(diff["before_header"], out["files"]["config_toml"]["path"])
+        self.assertIn("-concurrent = 2", diff["prepared"])
+        self.assertIn("+concurrent = 3", diff["prepared"])
+        self.assertIn("glrt-…", diff["prepared"])
+
+    def test_new_files_diff(self):
+        rc, data = fixture("apply_dry_run_new")
+        out = r.apply_outcome(rc, data, diff_mode=True)
+        self.assertEqual([d["after_header"].rsplit("/", 1)[-1] for d in out["diff"]], ["config.toml", "config.json"])
+        self.assertIn('"auth": "***', out["diff"][1]["prepared"])
+        self.assertEqual(out["runner"]["action"], "verified")
+
+    def test_service_action_and_restart_command(self):
+        rc, data = fixture("apply_change_with_service")
+        out = r.apply_outcome(rc, data)
+        self.assertEqual(out["service_action"], "start")
+        self.assertEqual(out["service"]["restart_command"], "docker restart gitlab-runner")
+        self.assertTrue(out["files"]["config_toml"]["backup"])
+
+    def test_unchanged(self):
+        rc, data = fixture("apply_unchanged")
+        out = r.apply_outcome(rc, data, diff_mode=True)
+        self.assertFalse(out["changed"])
+        self.assertEqual(out["diff"], [])
+        self.assertEqual(out["next_steps"], [])
+        self.assertEqual(out["service_action"], "none")
+
+    def test_pruned(self):
+        rc, data = fixture("apply_prune_stale")
+        out = r.apply_outcome(rc, data)
+        self.assertEqual([p["name"] for p in out["pruned"]], ["gone"])
+        self.assertNotIn("GONEgoneGONEgone0000", json.dumps(out))
+
+    def test_failed_check(self):
+        rc, data = fixture("apply_check_failed")
+        out = r.apply_outcome(rc, data)
+        self.assertTrue(out["failed"])
+        self.assertFalse(out["changed"])
+        self.assertEqual(out["rc"], 3)
+        self.assertTrue(out["msg"].startswith("runnerup apply failed (exit 3: a blocking check failed): "
+                                              "registry.registry.example.com:5000.auth: "), out["msg"])
+        self.assertIn("(hint: correct or rotate the secret", out["msg"])
+        self.assertEqual(out["check"]["id"], "registry.registry.example.com:5000.auth")
+        self.assertTrue(out["checks"])
+
+    def test_invalid_answers(self):
+        rc, data = fixture("apply_invalid")
+        out = r.apply_outcome(rc, data)
+        self.assertTrue(out["failed"])
+        self.assertEqual(out["msg"], 'runnerup apply failed (exit 2: invalid input, nothing written): runner.executor: '
+                                     'unknown executor "dockr" (fix: did you mean "docker"?)')
+        self.assertEqual(out["problems"][0]["field"], "runner.executor")
+
+    def test_no_json(self):
+        out = r.apply_outcome(1, None, "panic: boom\ngoroutine 1 [running]:\nmain.main()")
+        self.assertTrue(out["failed"])
+        self.assertIn("without JSON output", out["msg"])
+        self.assertIn("panic: boom", out["msg"])
+
+    def test_wait_contact_timeout_fails_after_writing(self):
+        # apply --wait-contact exits 3 with the normal result when the
+        # runner did not contact GitLab in time: changed and failed.
+        _, data = fixture("apply_first")
+        data = copy.deepcopy(data)
+        data["checks"].append({"id": "gitlab.contact", "status": "fail", "detail": "no contact in 60s",
+                               "hint": "start the service"})
+        out = r.apply_outcome(3, data)
+        self.assertTrue(out["failed"])
+        self.assertTrue(out["changed"])
+        self.assertIn("gitlab.contact: no contact in 60s (hint: start the service)", out["msg"])
+
+    def test_reading_an_undeclared_key_is_refused(self):
+        _, data = fixture("apply_first")
+        with self.assertRaises(r.ContractError):
+            r.get_key(data, "runner.undeclared")
+
+    def test_every_declared_key_is_in_some_fixture(self):
+        seen = set()
+
+        def walk(prefix, value):
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    path = "%s.%s" % (prefix, k) if prefix else k
+                    seen.add(path)
+                    walk(path, v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(prefix + "[]", v)
+
+        for name in os.listdir(FIXTURES):
+            walk("", fixture(name[:-len(".json")])[1])
+        for key in r.APPLY_KEYS + r.FAILURE_KEYS + r.PROBE_KEYS + r.CHECK_KEYS:
+            self.assertIn(key, seen)
+
+
+class ReadonlyOutcomeTest(unittest.TestCase):
+    def test_probe_ok(self):
+        rc, data = fixture("probe_ok")
+        out = r.readonly_outcome("probe", rc, data, "", r.PROBE_KEYS, True)
+        self.assertNotIn("failed", out)
+        self.assertFalse(out["changed"])
+        self.assertTrue(out["ok"])
+        self.assertEqual(out["problems"], [])
+
+    def test_check_findings(self):
+        rc, data = fixture("check_findings")
+        out = r.readonly_outcome("check", rc, data, "", r.CHECK_KEYS, True)
+        self.assertTrue(out["failed"])
+        self.assertFalse(out["changed"])
+        self.assertIn("runner.executor.invalid: unknown executor", out["msg"])
+        relaxed = r.readonly_outcome("check", rc, data, "", r.CHECK_KEYS, False)
+        self.assertNotIn("failed", relaxed)
+        self.assertFalse(relaxed["ok"])
+        self.assertTrue(relaxed["findings"])
+
+    def test_probe_failure_json(self):
+        _, data = fixture("apply_invalid")
+        out = r.readonly_outcome("probe", 2, data, "", r.PROBE_KEYS, False)
+        self.assertTrue(out["failed"], "bad input fails even without fail_on_problems")
+        self.assertIn("exit 2", out["msg"])
+
+
+class AnswersTest(unittest.TestCase):
+    answers = {
+        "version": 1,
+        "gitlab": {"url": "https://gitlab.example.com", "token": "env:RUNNER_TOKEN", "name": "build \"01\"",
+                   "tags": ["a", "b"], "tls_ca_file": None, "locked": False},
+        "runner": {"executor": "docker", "concurrent": 4, "environment": ["A=1", "B=x\ny\\z"]},
+        "docker": {"image": "alpine:3.20", "dind": True,
+                   "services": [{"name": "postgres:16", "alias": "db"}, {"name": "redis:7", "command": ["--save", ""]}]},
+        "registries": [{"host": "registry.example.com:5000", "password": "file:/run/secrets/reg", "username": "ci"}],
+        "output": {"config_toml": "/etc/gitlab-runner/config.toml"},
+        "ünïcode key": "värde\u0007",
+    }
+
+    @unittest.skipIf(tomllib is None, "tomllib needs Python 3.11")
+    def test_round_trip(self):
+        text = r.to_toml(self.answers)
+        parsed = tomllib.loads(text)
+        want = copy.deepcopy(self.answers)
+        del want["gitlab"]["tls_ca_file"]  # None: left out
+        self.assertEqual(parsed, want)
+        self.assertNotIn("tls_ca_file", text)
+
+    def test_tables_come_after_keys(self):
+        text = r.to_toml({"version": 1, "docker": {"image": "x", "services": [{"name": "a"}]}})
+        self.assertEqual(text, 'version = 1\n\n[docker]\nimage = "x"\n\n[[docker.services]]\nname = "a"\n')
+
+    def test_unsupported_value(self):
+        with self.assertRaisesRegex(ValueError, r"answers_content\.runner\.concurrent: set values"):
+            r.to_toml({"runner": {"concurrent": {1, 2}}})
+
+    def test_literal_secrets(self):
+        self.assertEqual(r.literal_secrets(self.answers), [])
+        bad = copy.deepcopy(self.answers)
+        bad["gitlab"]["token"] = "glrt-literal"
+        bad["registries"][0]["password"] = "hunter2"
+        bad["gitlab"]["create"] = {"api_token": "glpat-x"}
+        self.assertEqual(sorted(r.literal_secrets(bad)),
+                         ["gitlab.create.api_token", "gitlab.token", "registries[0].password"])
+
+    def test_write_answers_is_private_and_refuses_literals(self):
+        tmp = tempfile.mkdtemp()
+        path = r.write_answers(self.answers, tmp)
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        bad = copy.deepcopy(self.answers)
+        bad["gitlab"]["token"] = "glrt-literal"
+        with self.assertRaisesRegex(ValueError, "answers_content.gitlab.token holds a literal secret") as cm:
+            r.write_answers(bad, tmp)
+        self.assertNotIn("glrt-literal", str(cm.exception))
+        self.assertEqual(os.listdir(tmp), [os.path.basename(path)])
+
+
+if __name__ == "__main__":
+    unittest.main()

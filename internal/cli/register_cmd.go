@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/runnerup/runnerup/internal/safewrite"
+	"github.com/runnerup/runnerup/internal/userfile"
+	"github.com/runnerup/runnerup/wizard"
+)
+
+// RegisterOptions are `runnerup register`'s own flags; gitlab-runner
+// register's flags are in Args.
+type RegisterOptions struct {
+	Apply       ApplyOptions
+	SaveAnswers string
+	Args        []string
+	Help        bool
+	// Env reads gitlab-runner register's environment variables (nil: the
+	// process's).
+	Env wizard.Env
+}
+
+// runnerupRegisterFlags are runnerup's flags inside `runnerup register`;
+// none of them is a gitlab-runner register flag name.
+var runnerupRegisterFlags = map[string]bool{
+	"dry-run": false, "offline": false, "skip-probes": false, "replace-token": false,
+	"output": true, "o": true, "docker-config": true, "timeout": true, "save-answers": true,
+	"help": false, "h": false,
+}
+
+// NewCmdRegister builds `runnerup register`: gitlab-runner register's
+// flags and environment, turned into answers and applied like apply does.
+func NewCmdRegister(d *Deps, runF func(context.Context, *RegisterOptions) error) *cobra.Command {
+	opts := &RegisterOptions{Apply: ApplyOptions{IO: d.IO, detect: d.DetectService, machineID: d.MachineID, Output: "text", Timeout: 10 * time.Second}}
+	cmd := &cobra.Command{
+		Use:   "register [gitlab-runner register flags]",
+		Short: "gitlab-runner register's flags and environment, applied the runnerup way (merge, never rewrite)",
+		Long: `register takes the flags and environment variables of 'gitlab-runner register'
+(--url, --token or --registration-token, --executor, --docker-image, --tag-list,
+--template-config, …, and CI_SERVER_URL, CI_SERVER_TOKEN, REGISTRATION_TOKEN,
+RUNNER_EXECUTOR, DOCKER_IMAGE, …), turns them into answers and applies them: the
+runner entry is merged into config.toml (comments and other runners stay), the
+live checks run, and writes are atomic. Precedence is the runner's: flag, then
+environment variable, then --template-config. Template keys runnerup does not
+manage ([runners.cache.s3], feature_flags, …) are written into the entry too.
+
+A flag runnerup cannot honour is an error (exit 2) naming it and the alternative.
+--non-interactive is required: runnerup register asks nothing on stdin (use
+'runnerup' for the wizard).
+
+runnerup's own flags: --dry-run, -o/--output text|json, --docker-config DIR,
+--timeout, --skip-probes (no live checks; GitLab still verifies or registers),
+--offline (contacts nothing: a --token is written unverified, a
+--registration-token is refused), --replace-token, --save-answers FILE (the
+equivalent answers file, secrets as env: references).
+
+` + exitCodesHelp,
+		Example: `  runnerup register --non-interactive --url https://gitlab.example.com \
+    --token "$RUNNER_TOKEN" --executor docker --docker-image alpine:3.20 \
+    --description build-01 --save-answers runner.toml`,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := splitRegisterArgs(args, opts); err != nil {
+				return err
+			}
+			if opts.Help {
+				return cmd.Help()
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return registerRun(cmd.Context(), opts)
+		},
+	}
+	return cmd
+}
+
+// splitRegisterArgs takes runnerup's own flags out of args; the rest are
+// gitlab-runner register's.
+func splitRegisterArgs(args []string, opts *RegisterOptions) error {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		takesValue, ours := runnerupRegisterFlags[name]
+		if !strings.HasPrefix(arg, "-") || !ours {
+			opts.Args = append(opts.Args, arg)
+			continue
+		}
+		if takesValue && !hasValue {
+			if i+1 >= len(args) {
+				return &FlagError{Err: fmt.Errorf("--%s needs a value", name)}
+			}
+			i++
+			value = args[i]
+		}
+		a := &opts.Apply
+		switch name {
+		case "dry-run":
+			a.DryRun = value != "false"
+		case "offline":
+			a.Offline = value != "false"
+		case "skip-probes":
+			a.SkipProbes = value != "false"
+		case "replace-token":
+			a.ReplaceToken = value != "false"
+		case "output", "o":
+			if value != "text" && value != "json" {
+				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", value)}
+			}
+			a.Output = value
+		case "docker-config":
+			a.DockerConfigDir = value
+		case "timeout":
+			d, err := time.ParseDuration(value)
+			if err != nil || d <= 0 {
+				return &FlagError{Err: fmt.Errorf("--timeout must be a positive duration, not %q", value)}
+			}
+			a.Timeout = d
+		case "save-answers":
+			opts.SaveAnswers = value
+		case "help", "h":
+			opts.Help = true
+		}
+	}
+	return nil
+}
+
+func registerRun(ctx context.Context, opts *RegisterOptions) error {
+	a := &opts.Apply
+	w, printer := applyWizardOptions(a)
+	env := opts.Env
+	if env == nil {
+		env = w.Env
+	}
+	in, err := wizard.ParseRegisterArgs(opts.Args, env, func(p string) ([]byte, error) { return userfile.Read(p, 1<<20) })
+	if err != nil {
+		var rf *wizard.RegisterFlagError
+		if errors.As(err, &rf) {
+			err = &FlagError{Err: err}
+		}
+		return reportError(a.IO, a.Output, err)
+	}
+	if !in.NonInteractive {
+		// gitlab-runner register would prompt for every value on stdin;
+		// runnerup refuses instead of half-asking (the wizard is `runnerup`).
+		msg := "runnerup register asks no questions: add --non-interactive (or REGISTER_NON_INTERACTIVE=true) and give every value as a flag"
+		if a.IO.CanPrompt() {
+			msg += ", or run `runnerup` for the interactive wizard"
+		}
+		return reportError(a.IO, a.Output, &FlagError{Err: errors.New(msg)})
+	}
+	for _, req := range []struct {
+		set  bool
+		flag string
+	}{
+		{in.Answers.GitLab.URL != "", "--url (CI_SERVER_URL)"},
+		{in.Answers.GitLab.Token != "", "--token (CI_SERVER_TOKEN) or --registration-token (REGISTRATION_TOKEN)"},
+		{in.Answers.Runner.Executor != "", "--executor (RUNNER_EXECUTOR)"},
+	} {
+		if !req.set {
+			// gitlab-runner register --non-interactive stops the same way.
+			return reportError(a.IO, a.Output, &FlagError{Err: fmt.Errorf("%s is required", req.flag)})
+		}
+	}
+	if in.ConfigPath != "" {
+		a.ConfigPath = in.ConfigPath
+	}
+	w.ConfigPath = a.ConfigPath
+	prepared, err := wizard.PrepareAnswers(in.Answers, nil, wizard.Resolver{LookupEnv: env, ReadFile: func(p string) ([]byte, error) { return userfile.Read(p, 1<<20) }}, w.Hostname)
+	if err != nil {
+		return reportError(a.IO, a.Output, err)
+	}
+	prepared.Warnings = append(prepared.Warnings, in.Warnings...)
+	if opts.SaveAnswers != "" {
+		if err := saveRegisterAnswers(opts.SaveAnswers, prepared.Raw, a); err != nil {
+			return reportError(a.IO, a.Output, err)
+		}
+	}
+	return applyPrepared(ctx, a, w, printer, prepared)
+}
+
+// saveRegisterAnswers writes the answers equivalent to the command line:
+// secrets as env: references (the variable they came from, or a suggested
+// name), so the one-off command becomes `runnerup apply --answers FILE`.
+func saveRegisterAnswers(path string, raw *wizard.Answers, a *ApplyOptions) error {
+	out := raw.Clone()
+	if a.ConfigPath != "" {
+		out.Output.ConfigTOML = a.ConfigPath
+	}
+	saved, err := wizard.Encode(out, false)
+	if err != nil {
+		return err
+	}
+	if _, err := safewrite.Write(safewrite.File{Path: path, Data: saved.Data, Mode: 0o600}, safewrite.Options{NoBackup: false}); err != nil {
+		return err
+	}
+	if a.Output == "text" {
+		names := make([]string, 0, len(saved.EnvVars))
+		for n := range saved.EnvVars {
+			names = append(names, n)
+		}
+		fmt.Fprintf(a.IO.ErrOut, "saved the answers to %s", path)
+		if len(names) > 0 {
+			fmt.Fprintf(a.IO.ErrOut, " (set %s before `runnerup apply --answers %s`)", strings.Join(sortedStrings(names), ", "), path)
+		}
+		fmt.Fprintln(a.IO.ErrOut)
+	}
+	return nil
+}
+
+func sortedStrings(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}

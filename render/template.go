@@ -1,0 +1,182 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// SetRunnerKeys writes keys into the [[runners]] entry at index: keys
+// runnerup does not manage (from --template-config, register flags or
+// [runner.extra]), in config.toml's own spelling. keys is a decoded TOML
+// tree relative to the entry: a scalar or array sets that key, a nested map
+// a sub-table ([runners.cache.s3]), a list of maps an array of tables.
+// A key that already holds the same value keeps its bytes; a missing
+// sub-table is added at the end of the entry; an array of tables replaces
+// the entry's. Every other byte of doc stays.
+func SetRunnerKeys(doc []byte, index int, keys map[string]any) ([]byte, error) {
+	if len(keys) == 0 {
+		return doc, nil
+	}
+	secs, err := scanDocument(doc)
+	if err != nil {
+		return nil, &ConfigTOMLError{Err: err}
+	}
+	blocks := runnerBlocks(secs)
+	if index < 0 || index >= len(blocks) {
+		return nil, fmt.Errorf("setting runner keys: no [[runners]] entry %d", index)
+	}
+	b := blocks[index]
+	w := &treeWriter{ed: &editor{src: doc}, secs: secs, b: b, end: secs[b.last].lastKeyEnd(),
+		indent: secs[b.first].header.indent}
+	if err := w.table([]string{"runners"}, keys); err != nil {
+		return nil, err
+	}
+	out := w.ed.apply()
+	if _, err := toml.Decode(string(out), new(map[string]any)); err != nil {
+		return nil, &ConfigTOMLError{Err: fmt.Errorf("runner %d: cannot add its keys as tables (%v): the entry writes one of these tables inline or with dotted keys; write it as a [runners.…] table", index, tomlErr(err))}
+	}
+	return out, nil
+}
+
+type treeWriter struct {
+	ed     *editor
+	secs   []section
+	b      block
+	end    int // where new tables go: after the entry's last key
+	indent string
+}
+
+// section finds the entry's table at path (the entry itself for
+// ["runners"]); array says [[…]].
+func (w *treeWriter) section(path []string, array bool) []*section {
+	var out []*section
+	for i := w.b.first; i <= w.b.last; i++ {
+		if slices.Equal(w.secs[i].path(), path) && (i == w.b.first || w.secs[i].header.array == array) {
+			out = append(out, &w.secs[i])
+		}
+	}
+	return out
+}
+
+func (w *treeWriter) table(path []string, m map[string]any) error {
+	var scalars, tables, arrays []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch v := m[k].(type) {
+		case map[string]any:
+			tables = append(tables, k)
+		case []map[string]any:
+			arrays = append(arrays, k)
+		case []any:
+			if len(v) > 0 && allMaps(v) {
+				arrays = append(arrays, k)
+			} else {
+				scalars = append(scalars, k)
+			}
+		default:
+			scalars = append(scalars, k)
+		}
+	}
+	depth := len(path) - 1
+	if secs := w.section(path, false); len(secs) > 0 {
+		sec := secs[0]
+		at := sec.lastKeyEnd()
+		for _, k := range scalars {
+			w.ed.setKey(sec, k, m[k], at, "")
+		}
+	} else if len(scalars) > 0 || len(tables) == 0 && len(arrays) == 0 {
+		hdrIndent := w.indent + strings.Repeat("  ", depth)
+		kvs := make([]keyValue, 0, len(scalars))
+		for _, k := range scalars {
+			kvs = append(kvs, keyValue{key: k, value: m[k]})
+		}
+		w.ed.insert(w.end, hdrIndent+"["+headerPath(path)+"]\n"+renderKeys(kvs, hdrIndent+"  "))
+	}
+	for _, k := range tables {
+		if err := w.table(append(slices.Clone(path), k), m[k].(map[string]any)); err != nil {
+			return err
+		}
+	}
+	for _, k := range arrays {
+		sub := append(slices.Clone(path), k)
+		for _, sec := range w.section(sub, true) {
+			w.ed.replace(sec.header.start, sec.contentEnd(), "")
+		}
+		hdrIndent := w.indent + strings.Repeat("  ", depth+1)
+		for _, elem := range TableList(m[k]) {
+			var kvs []keyValue
+			for _, ek := range slices.Sorted(maps.Keys(elem)) {
+				if _, nested := elem[ek].(map[string]any); nested {
+					return fmt.Errorf("setting %s: nested tables inside an array of tables are not supported; write them in config.toml directly", headerPath(sub))
+				}
+				kvs = append(kvs, keyValue{key: ek, value: elem[ek]})
+			}
+			w.ed.insert(w.end, hdrIndent+"[["+headerPath(sub)+"]]\n"+renderKeys(kvs, hdrIndent+"  "))
+		}
+	}
+	return nil
+}
+
+func headerPath(path []string) string {
+	parts := make([]string, len(path))
+	for i, p := range path {
+		parts[i] = quoteKey(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+func allMaps(v []any) bool {
+	for _, e := range v {
+		if _, ok := e.(map[string]any); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// TableList reads a decoded TOML array of tables.
+func TableList(v any) []map[string]any {
+	switch v := v.(type) {
+	case []map[string]any:
+		return v
+	case []any:
+		out := make([]map[string]any, 0, len(v))
+		for _, e := range v {
+			out = append(out, e.(map[string]any))
+		}
+		return out
+	}
+	return nil
+}
+
+// ErrNotOneRunner: a --template-config must hold exactly one [[runners]].
+var ErrNotOneRunner = errors.New("a template must contain exactly one [[runners]] entry")
+
+// TemplateRunner decodes a --template-config file as GitLab Runner does
+// (configTemplate.MergeTo): exactly one [[runners]] entry, global keys
+// ignored. It returns the entry as a decoded tree, in config.toml spelling.
+func TemplateRunner(data []byte) (map[string]any, error) {
+	var doc map[string]any
+	if _, err := toml.Decode(string(data), &doc); err != nil {
+		return nil, tomlErr(err)
+	}
+	var runners []map[string]any
+	switch v := doc["runners"].(type) {
+	case []map[string]any:
+		runners = v
+	case []any:
+		for _, e := range v {
+			if m, ok := e.(map[string]any); ok {
+				runners = append(runners, m)
+			}
+		}
+	}
+	if len(runners) != 1 {
+		return nil, fmt.Errorf("%w, it has %d", ErrNotOneRunner, len(runners))
+	}
+	return runners[0], nil
+}
