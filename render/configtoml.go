@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/runnerup/runnerup/internal/tomlscan"
 )
 
 // ConfigEdit is what runnerup wants config.toml to say. For a runner
@@ -261,7 +263,7 @@ func ConfigTOML(old []byte, e ConfigEdit) (ConfigResult, error) {
 		}
 		ed.insert(0, fmt.Sprintf("concurrent = %d\ncheck_interval = 0\n\n", concurrent))
 	} else if e.Concurrent != nil {
-		ed.setKey(&secs[0], "concurrent", int64(*e.Concurrent), topInsertPoint(secs), "")
+		ed.setKey(&secs[0], "concurrent", int64(*e.Concurrent), topInsertPoint(old, secs), "")
 	}
 	res := ConfigResult{Index: idx, Existing: existing}
 	if idx < 0 {
@@ -284,15 +286,15 @@ func ConfigTOML(old []byte, e ConfigEdit) (ConfigResult, error) {
 }
 
 // topInsertPoint is where a new global key goes: after the last top-level
-// key, else before the first table (after any leading comment block).
-func topInsertPoint(secs []section) int {
+// key, else at the start of the document (after a byte order mark).
+func topInsertPoint(src []byte, secs []section) int {
 	top := &secs[0]
 	for i := len(top.items) - 1; i >= 0; i-- {
-		if top.items[i].kind == itemKey {
-			return top.items[i].end
+		if top.items[i].Kind == tomlscan.KeyValue {
+			return top.items[i].End
 		}
 	}
-	return 0
+	return tomlscan.BodyStart(src)
 }
 
 // runnerBlocks groups sections into [[runners]] entries: the header and the
@@ -304,7 +306,7 @@ func runnerBlocks(secs []section) []block {
 	for i := range secs {
 		p := secs[i].path()
 		switch {
-		case len(p) == 1 && p[0] == "runners" && secs[i].header.array:
+		case len(p) == 1 && p[0] == "runners" && secs[i].header.Array:
 			out = append(out, block{first: i, last: i})
 		case len(p) > 1 && p[0] == "runners" && len(out) > 0 && out[len(out)-1].last == i-1:
 			out[len(out)-1].last = i
@@ -382,9 +384,9 @@ func (ed *editor) apply() []byte {
 func (ed *editor) setKey(s *section, key string, value any, at int, indent string) {
 	enc := encodeValue(value)
 	if it := s.key(key); it != nil {
-		old := string(ed.src[it.valStart:it.valEnd])
+		old := string(ed.src[it.Value.Start:it.Value.End])
 		if canonicalValue(old) != enc {
-			ed.replace(it.valStart, it.valEnd, enc)
+			ed.replace(it.Value.Start, it.Value.End, enc)
 		}
 		return
 	}
@@ -394,9 +396,16 @@ func (ed *editor) setKey(s *section, key string, value any, at int, indent strin
 	ed.insert(at, indent+quoteKey(key)+" = "+enc+"\n")
 }
 
+// notATable refuses an edit of settings written as an inline table or
+// dotted keys: adding the table runnerup writes would define them twice.
+func (ed *editor) notATable(it *tomlscan.Item, runner, what, table string) error {
+	line := 1 + bytes.Count(ed.src[:it.At()], []byte("\n"))
+	return &ConfigTOMLError{Err: fmt.Errorf("runner %q writes its %s as %s = … (line %d); runnerup edits them only as %s tables: move them there (GitLab Runner reads both forms the same)", runner, what, strings.Join(it.Path, "."), line, table)}
+}
+
 func (ed *editor) deleteKey(s *section, key string) {
 	if it := s.key(key); it != nil {
-		ed.replace(it.start, it.end, "")
+		ed.replace(it.Start, it.End, "")
 	}
 }
 
@@ -413,14 +422,17 @@ func (ed *editor) editRunner(secs []section, b block, r Runner, existing *Existi
 	if r.Docker == nil || r.Docker.empty() {
 		return nil
 	}
+	if it := root.keyUnder("docker"); it != nil {
+		return ed.notATable(it, r.Name, "docker settings", "[runners.docker]")
+	}
 	var dockerSec *section
 	var services []*section
 	for i := b.first + 1; i <= b.last; i++ {
 		p := secs[i].path()
 		switch {
-		case slices.Equal(p, []string{"runners", "docker"}) && !secs[i].header.array:
+		case slices.Equal(p, []string{"runners", "docker"}) && !secs[i].header.Array:
 			dockerSec = &secs[i]
-		case slices.Equal(p, []string{"runners", "docker", "services"}) && secs[i].header.array:
+		case slices.Equal(p, []string{"runners", "docker", "services"}) && secs[i].header.Array:
 			services = append(services, &secs[i])
 		}
 	}
@@ -442,7 +454,7 @@ func (ed *editor) editRunner(secs []section, b block, r Runner, existing *Existi
 			// Services written without a [runners.docker] header are
 			// replaced too, or they would survive next to the new ones.
 			for _, sv := range services {
-				ed.replace(sv.header.start, sv.contentEnd(), "")
+				ed.replace(sv.header.Start, sv.contentEnd(), "")
 			}
 			text += renderServices(r.Docker.Services, indent+"  ")
 		}
@@ -456,13 +468,16 @@ func (ed *editor) editRunner(secs []section, b block, r Runner, existing *Existi
 	if r.Docker.Services == nil || slices.EqualFunc(r.Docker.Services, existingDocker.services, serviceEqual) {
 		return nil
 	}
-	svcIndent := dockerSec.header.indent + "  "
+	if it := dockerSec.keyUnder("services"); it != nil {
+		return ed.notATable(it, r.Name, "services", "[[runners.docker.services]]")
+	}
+	svcIndent := dockerSec.header.Indent + "  "
 	insertAt := dat
 	if len(services) > 0 {
-		svcIndent = services[0].header.indent
-		insertAt = services[0].header.start
+		svcIndent = services[0].header.Indent
+		insertAt = services[0].header.Start
 		for _, s := range services {
-			ed.replace(s.header.start, s.contentEnd(), "")
+			ed.replace(s.header.Start, s.contentEnd(), "")
 		}
 	}
 	ed.insert(insertAt, renderServices(r.Docker.Services, svcIndent))
@@ -660,10 +675,8 @@ func canonicalValue(text string) string {
 }
 
 func quoteKey(k string) string {
-	for i := 0; i < len(k); i++ {
-		if !isBareKeyChar(k[i]) {
-			return fmt.Sprintf("%q", k)
-		}
+	if !tomlscan.IsBareKey(k) {
+		return fmt.Sprintf("%q", k)
 	}
 	return k
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,7 +217,7 @@ func assertOnlyTargetChanged(t *testing.T, old, new []byte, idx int, appended, g
 		oldSecs, _ := scanDocument(old)
 		newSecs, _ := scanDocument(new)
 		// Only the top section may differ before the block.
-		if !bytes.Equal(old[oldSecs[1].header.start:oldStart], new[newSecs[1].header.start:newStart]) {
+		if !bytes.Equal(old[oldSecs[1].header.Start:oldStart], new[newSecs[1].header.Start:newStart]) {
 			t.Errorf("tables before the target block changed")
 		}
 	}
@@ -236,7 +237,7 @@ func blockRange(t *testing.T, src []byte, idx int) (int, int) {
 		t.Fatalf("runner %d not found (%d blocks)", idx, len(blocks))
 	}
 	b := blocks[idx]
-	return secs[b.first].header.start, secs[b.last].contentEnd()
+	return secs[b.first].header.Start, secs[b.last].contentEnd()
 }
 
 // runnerDoc mirrors the keys GitLab Runner documents for what runnerup
@@ -342,6 +343,34 @@ func TestConfigTOMLErrors(t *testing.T) {
 			_, err := ConfigTOML([]byte(tt.old), ConfigEdit{Runner: r})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// Settings written as an inline table or dotted keys cannot take the
+// table runnerup would add beside them: a named refusal, not an internal
+// error about a file that does not parse.
+func TestConfigTOMLInlineDockerIsNamed(t *testing.T) {
+	img := "alpine:3.21"
+	for name, tc := range map[string]struct {
+		src  string
+		edit Docker
+		want string
+	}{
+		"inline docker": {"[[runners]]\nname = \"a\"\nurl = \"https://x\"\ndocker = {image = \"x\"}\n", Docker{Image: img},
+			`runner "a" writes its docker settings as docker = … (line 4); runnerup edits them only as [runners.docker] tables`},
+		"dotted docker": {"[[runners]]\nname = \"a\"\nurl = \"https://x\"\n  docker.image = \"x\"\n", Docker{Image: img},
+			`as docker.image = … (line 4)`},
+		"inline services": {"[[runners]]\nname = \"a\"\nurl = \"https://x\"\n[runners.docker]\nimage = \"x\"\nservices = [{name = \"redis:7\"}]\n", Docker{Services: []Service{{Name: "postgres:16"}}},
+			`writes its services as services = … (line 6); runnerup edits them only as [[runners.docker.services]] tables`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := tc.edit
+			_, err := ConfigTOML([]byte(tc.src), ConfigEdit{Runner: Runner{Name: "a", URL: "https://x", Executor: "docker", Docker: &d}})
+			var ce *ConfigTOMLError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a ConfigTOMLError with %q", err, tc.want)
 			}
 		})
 	}

@@ -29,6 +29,9 @@ func RedactText(text string, r *secret.Redactor) string {
 	for i, l := range lines {
 		l = tomlTokenRE.ReplaceAllStringFunc(l, func(m string) string {
 			sub := tomlTokenRE.FindStringSubmatch(m)
+			if sub[2]+sub[3] == "" {
+				return m // token = "": nothing to hide, and the reason to prune it
+			}
 			return sub[1] + `"` + secret.Token(sub[2]+sub[3]) + `"`
 		})
 		l = tomlSecretRE.ReplaceAllStringFunc(l, func(m string) string {

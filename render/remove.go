@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/runnerup/runnerup/internal/tomlscan"
 )
 
 // RemoveRunners returns old without the [[runners]] entries at indexes
@@ -38,14 +40,14 @@ func RemoveRunners(old []byte, indexes []int) ([]byte, error) {
 			return nil, fmt.Errorf("no runner entry #%d: config.toml has %d", i+1, len(blocks))
 		}
 		b := blocks[i]
-		start := secs[b.first].header.start
-		end := secs[b.last].header.end
+		start := secs[b.first].header.Start
+		end := secs[b.last].header.End
 		for _, it := range secs[b.last].items {
-			if it.kind != itemTrivia {
-				end = it.end
+			if it.Kind != tomlscan.Trivia {
+				end = it.End
 			}
 		}
-		if blankLineAt(old, end) && (start == 0 || blankLineBefore(old, start)) {
+		if blankLineAt(old, end) && (start == tomlscan.BodyStart(old) || blankLineBefore(old, start)) {
 			end = skipLine(old, end)
 		}
 		ed.replace(start, end, "")

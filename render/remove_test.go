@@ -149,3 +149,19 @@ func TestRemovedBlockDiffIsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// An empty token is no secret, and it is why such an entry is removed: the
+// diff shows it as it is, while a short token still becomes ***.
+func TestRemovedEmptyTokenShowsEmpty(t *testing.T) {
+	old := []byte("[[runners]]\n  name = \"blank\"\n  token = \"\"\n[[runners]]\n  name = \"lit\"\n  token = ''\n[[runners]]\n  name = \"short\"\n  token = \"abc\"\n")
+	out, err := RemoveRunners(old, []int{0, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Diff("config.toml", old, out, &secret.Redactor{})
+	for _, s := range []string{"-  token = \"\"\n", "-  token = ''\n", "-  token = \"***\"\n"} {
+		if !strings.Contains(d, s) {
+			t.Errorf("diff lacks %q:\n%s", s, d)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func SetRunnerKeys(doc []byte, index int, keys map[string]any) ([]byte, error) {
 	}
 	b := blocks[index]
 	w := &treeWriter{ed: &editor{src: doc}, secs: secs, b: b, end: secs[b.last].lastKeyEnd(),
-		indent: secs[b.first].header.indent}
+		indent: secs[b.first].header.Indent}
 	if err := w.table([]string{"runners"}, keys); err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ type treeWriter struct {
 func (w *treeWriter) section(path []string, array bool) []*section {
 	var out []*section
 	for i := w.b.first; i <= w.b.last; i++ {
-		if slices.Equal(w.secs[i].path(), path) && (i == w.b.first || w.secs[i].header.array == array) {
+		if slices.Equal(w.secs[i].path(), path) && (i == w.b.first || w.secs[i].header.Array == array) {
 			out = append(out, &w.secs[i])
 		}
 	}
@@ -104,7 +104,7 @@ func (w *treeWriter) table(path []string, m map[string]any) error {
 	for _, k := range arrays {
 		sub := append(slices.Clone(path), k)
 		for _, sec := range w.section(sub, true) {
-			w.ed.replace(sec.header.start, sec.contentEnd(), "")
+			w.ed.replace(sec.header.Start, sec.contentEnd(), "")
 		}
 		hdrIndent := w.indent + strings.Repeat("  ", depth+1)
 		for _, elem := range TableList(m[k]) {

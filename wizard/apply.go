@@ -86,6 +86,11 @@ type ApplyOptions struct {
 	// reports stale ones; PruneStale also removes them (with a backup).
 	CheckStale bool
 	PruneStale bool
+	// PruneDuplicates removes later copies of an entry's url and token,
+	// PruneEmpty entries without a token (both read from config.toml, no
+	// checks needed; the answers' entry is never removed).
+	PruneDuplicates bool
+	PruneEmpty      bool
 	// Prune lists entries to remove that an earlier run found stale (the
 	// wizard's review, where the user chose them); no checks needed.
 	Prune []fleet.Runner
@@ -122,7 +127,8 @@ type ApplyResult struct {
 	// Checks are the live checks' results (only the local host checks
 	// with SkipProbes).
 	Checks []probe.Result `json:"checks"`
-	// Pruned lists stale entries removed (--prune-stale).
+	// Pruned lists the entries removed (--prune-stale, --prune-duplicates,
+	// --prune-empty).
 	Pruned []PrunedRunner `json:"pruned,omitempty"`
 	// Service is the gitlab-runner service found on this host.
 	Service *service.Install `json:"service,omitempty"`
@@ -136,11 +142,15 @@ type ApplyResult struct {
 	Plan *Plan `json:"plan,omitempty"`
 }
 
-// PrunedRunner is a stale entry apply removed.
+// PrunedRunner is an entry apply removed.
 type PrunedRunner struct {
 	Name  string `json:"name"`
 	URL   string `json:"url"`
-	Token string `json:"token"` // redacted
+	Token string `json:"token"` // redacted; "" when the entry has none
+	// Reason is PruneStale, PruneDuplicate or PruneEmptyToken.
+	Reason string `json:"reason"`
+	// DuplicateOf is the entry a duplicate copies, which stays.
+	DuplicateOf *EntryRef `json:"duplicate_of,omitempty"`
 }
 
 // RunnerResult says what happened to the runner entry.

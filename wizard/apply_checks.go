@@ -32,6 +32,7 @@ func (l *loaded) checkInputs(plan Plan) (*probeInputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	in.process = helperProcess(l.scan)
 	return &in, nil
 }
 

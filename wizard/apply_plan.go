@@ -73,9 +73,10 @@ type Plan struct {
 	ConfigTOML   string       `json:"config_toml"`
 	DockerConfig string       `json:"docker_config,omitempty"`
 	SystemID     SystemIDPlan `json:"system_id"`
-	// Prune are the stale entries to remove: those the wizard's review
-	// chose, and with --prune-stale those the checks find (added after
-	// the checks). Tokens are redacted.
+	// Prune are the entries to remove: the stale ones the wizard's review
+	// chose, with --prune-stale those the checks find (added after the
+	// checks), with --prune-duplicates and --prune-empty those config.toml
+	// holds. Tokens are redacted.
 	Prune  []PrunedRunner `json:"prune,omitempty"`
 	DryRun bool           `json:"dry_run"`
 	// Offline: nothing is contacted (--offline).
@@ -83,8 +84,13 @@ type Plan struct {
 	// Create is [gitlab.create]'s part (nil without it).
 	Create *PlanCreate `json:"create,omitempty"`
 
-	stale    []fleet.Runner // Prune with their tokens, for render
-	creation *creation      // the GitLab calls of [gitlab.create]
+	stale []fleet.Runner // the stale entries with their tokens, for render
+	// duplicates, empty: --prune-duplicates, --prune-empty; entries and
+	// keep (the answers' entry) are config.toml's as load read it.
+	duplicates, empty bool
+	entries           []fleet.Runner
+	keep              int
+	creation          *creation // the GitLab calls of [gitlab.create]
 }
 
 // PlanCreate is what apply does about [gitlab.create]: create the runner
@@ -259,6 +265,10 @@ func (l *loaded) plan(opts ApplyOptions) (Plan, error) {
 	case l.sysIDFromFile:
 		p.SystemID.Write = SystemIDWriteNo
 	}
+	p.duplicates, p.empty, p.keep = opts.PruneDuplicates, opts.PruneEmpty, t.index
+	if p.duplicates || p.empty {
+		p.entries, _ = fleet.Runners(l.oldTOML) // load decoded it already
+	}
 	p.setStale(opts.Prune)
 	if a.GitLab.Create != nil {
 		var err error
@@ -294,7 +304,28 @@ func (p *Plan) addStale(opts ApplyOptions, checks []probe.Result) {
 
 func (p *Plan) setStale(stale []fleet.Runner) {
 	p.stale = stale
-	p.Prune = prunedResult(stale)
+	p.Prune = prunedResult(p.chosen())
+}
+
+// pruneSpec is what render removes.
+func (p *Plan) pruneSpec() pruneSpec {
+	return pruneSpec{stale: p.stale, duplicates: p.duplicates, empty: p.empty}
+}
+
+// chosen are the entries the plan removes from config.toml as load read
+// it, and stale entries it does not hold (render matches them again).
+func (p *Plan) chosen() []prunedEntry {
+	out := p.pruneSpec().choose(p.entries, p.keep)
+	found := map[string]bool{}
+	for _, e := range out {
+		found[credentialsKey(e.Runner)] = true
+	}
+	for _, e := range staleEntries(p.stale) {
+		if !found[credentialsKey(e.Runner)] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // runnerAction is RunnerResult.Action before GitLab answered: what the
@@ -358,7 +389,7 @@ func (p Plan) String() string {
 		b.WriteString(" and " + p.DockerConfig)
 	}
 	if len(p.Prune) > 0 {
-		fmt.Fprintf(&b, "; removes %d stale runner(s)", len(p.Prune))
+		fmt.Fprintf(&b, "; removes %d runner(s): %s", len(p.Prune), pruneCounts(p.Prune))
 	}
 	switch p.SystemID.Write {
 	case SystemIDWriteFresh:

@@ -7,7 +7,6 @@ import (
 
 	"github.com/runnerup/runnerup/internal/safewrite"
 	"github.com/runnerup/runnerup/internal/secret"
-	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/render"
 )
 
@@ -29,7 +28,7 @@ type rendered struct {
 // re-reads it under the lock and renders again if it changed.
 func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions, res *ApplyResult) (*rendered, error) {
 	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json"), oldJSON: l.oldJSON}
-	out, err := renderFiles(l.a, creds, l.target, l.oldTOML, r.oldJSON, r.jsonPath, plan.stale)
+	out, err := renderFiles(l.a, creds, l.target, l.oldTOML, r.oldJSON, r.jsonPath, plan.pruneSpec())
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +59,7 @@ func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions,
 
 // renderedFiles are apply's new config.toml and config.json bytes.
 type renderedFiles struct {
-	pruned     []fleet.Runner
+	pruned     []prunedEntry
 	toml, json []byte
 	appended   bool
 }
@@ -68,8 +67,8 @@ type renderedFiles struct {
 // renderFiles renders both files from their current bytes, t being the
 // runner found in oldTOML; json is only rendered when the answers write
 // config.json.
-func renderFiles(a *Answers, creds *render.Credentials, t target, oldTOML, oldJSON []byte, jsonPath string, stale []fleet.Runner) (renderedFiles, error) {
-	pruned, removed, err := pruneStale(oldTOML, stale, t.index)
+func renderFiles(a *Answers, creds *render.Credentials, t target, oldTOML, oldJSON []byte, jsonPath string, prune pruneSpec) (renderedFiles, error) {
+	pruned, removed, err := pruneEntries(oldTOML, prune, t.index)
 	if err != nil {
 		return renderedFiles{}, err
 	}

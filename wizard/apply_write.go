@@ -27,7 +27,7 @@ func (l *loaded) write(r *rendered, plan Plan, creds *render.Credentials, opts A
 			if (res.Runner.Action == "registered" || res.Runner.Action == "created") && !l.target.found() && t.found() {
 				return nil, fmt.Errorf("another process added runner %q to %s while this one was being %s", l.a.GitLab.Name, tomlPath, res.Runner.Action)
 			}
-			if now, err = renderFiles(l.a, creds, t, curTOML, curJSON, jsonPath, plan.stale); err != nil {
+			if now, err = renderFiles(l.a, creds, t, curTOML, curJSON, jsonPath, plan.pruneSpec()); err != nil {
 				return nil, fmt.Errorf("%s changed while applying: %w", tomlPath, err)
 			}
 			res.Runner.Appended = now.appended

@@ -141,45 +141,8 @@ func entryVerifier(opts ApplyOptions) func(context.Context, fleet.Runner) error 
 	}
 }
 
-// pruneStale removes the stale entries from data, matching each by token
-// and url again (data may be newer than what the checks read); the entry
-// apply is writing (index keep) is never removed.
-func pruneStale(data []byte, stale []fleet.Runner, keep int) ([]byte, []fleet.Runner, error) {
-	if len(stale) == 0 {
-		return data, nil, nil
-	}
-	runners, err := fleet.Runners(data)
-	if err != nil {
-		return nil, nil, &render.ConfigTOMLError{Err: err}
-	}
-	var idx []int
-	var removed []fleet.Runner
-	for _, r := range runners {
-		if r.Index == keep {
-			continue
-		}
-		for _, s := range stale {
-			if r.Token == s.Token && sameURL(r.URL, s.URL) {
-				idx = append(idx, r.Index)
-				removed = append(removed, r)
-				break
-			}
-		}
-	}
-	out, err := render.RemoveRunners(data, idx)
-	return out, removed, err
-}
-
 func sameURL(a, b string) bool {
 	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
-}
-
-func prunedResult(removed []fleet.Runner) []PrunedRunner {
-	var out []PrunedRunner
-	for _, r := range removed {
-		out = append(out, PrunedRunner{Name: r.Name, URL: r.URL, Token: secret.Token(r.Token)})
-	}
-	return out
 }
 
 // Service actions: what next_steps ask of the gitlab-runner service, as one

@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -45,6 +46,10 @@ type probeInputs struct {
 	certsDir       string // where the runner looks for GitLab's HOST.crt
 	// fleet are the host checks (nil: none).
 	fleet *fleet.Options
+	// process is the gitlab-runner process credential helpers run in:
+	// the detected service's PATH, environment and user (helperProcess);
+	// nil: runnerup's own.
+	process *credentials.Process
 }
 
 // Plan builds the live checks for prepared answers.
@@ -69,6 +74,7 @@ func (a *Answers) plan(in probeInputs) suite.Plan {
 		HomeDir:           filepath.Dir(filepath.Dir(in.configJSONPath)),
 		ConfigJSON:        in.configJSON,
 		ConfigJSONPath:    in.configJSONPath,
+		Process:           in.process,
 	}
 	return p
 }
@@ -125,6 +131,7 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 		mode = fleetInspect
 	}
 	in.fleet = l.eff.fleetOptions(l.paths, l.oldTOML, l.scan, opts, mode, l.target.index)
+	in.process = helperProcess(l.scan)
 	// As apply: a token the runner rotated is kept, and verified instead;
 	// [gitlab.create]'s read-only calls run too.
 	var first []probe.Result
@@ -210,10 +217,25 @@ func ProbeImages(ctx context.Context, images []string, opts ApplyOptions) ([]pro
 			HomeDir: filepath.Dir(paths.DockerConfigDir), ConfigJSON: configJSON, ConfigJSONPath: jsonPath,
 		},
 	}
+	if namesHelpers(configJSON) {
+		// The runner runs the helpers in its own world; the service is
+		// looked for only then, so a probe without helpers stays fast.
+		p.Credentials.Process = helperProcess(scanService(ctx, &opts, ""))
+	}
 	if configJSON == nil {
 		p.Credentials.ConfigJSON = []byte("{}")
 	}
 	return runProbes(ctx, p, opts.Probe)
+}
+
+// namesHelpers reports whether a config.json names credential helpers
+// (credHelpers or credsStore), which GitLab Runner would run.
+func namesHelpers(configJSON []byte) bool {
+	var cfg struct {
+		CredHelpers map[string]string `json:"credHelpers"`
+		CredsStore  string            `json:"credsStore"`
+	}
+	return json.Unmarshal(configJSON, &cfg) == nil && (len(cfg.CredHelpers) > 0 || cfg.CredsStore != "")
 }
 
 // ProbeAnswers runs the checks that the answers given so far allow: the
@@ -241,6 +263,7 @@ func ProbeAnswers(ctx context.Context, a *Answers, opts ApplyOptions) ([]probe.R
 	}
 	opts.systemID = sysID
 	in.fleet = a.fleetOptions(paths, oldTOML, scan, opts, fleetApply, t.index)
+	in.process = helperProcess(scan)
 	p := a.plan(in)
 	if msg, _, warn := CheckGitLabURL(a.GitLab.URL); msg != "" && !warn {
 		p.GitLab = nil

@@ -32,6 +32,8 @@ type ApplyOptions struct {
 	// PrintRegisterCommand prints the gitlab-runner register equivalent of the answers and stops.
 	PrintRegisterCommand bool
 	PruneStale           bool
+	PruneDuplicates      bool
+	PruneEmpty           bool
 	FreshSystemID        bool
 	// WaitContact bounds the wait for the running runner to contact
 	// GitLab after the write (0: do not wait).
@@ -105,6 +107,8 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "deadline for each network call and live check")
 	f.BoolVar(&opts.PruneStale, "prune-stale", false, "remove [[runners]] entries whose token GitLab rejects (403: deleted runners); the previous file is kept as a backup")
+	f.BoolVar(&opts.PruneDuplicates, "prune-duplicates", false, "remove later copies of an entry with the same url and token (the first stays: the runner rotates its token; the answers' entry always stays); with a backup")
+	f.BoolVar(&opts.PruneEmpty, "prune-empty", false, "remove [[runners]] entries without a token (the runner skips them); with a backup")
 	f.BoolVar(&opts.FreshSystemID, "fresh-system-id", false, "write a new random r_ system id (for a cloned disk or image whose id other hosts share)")
 	f.DurationVar(&opts.WaitContact, "wait-contact", 0, "after writing, wait until the running runner contacts GitLab: --wait-contact (60s) or --wait-contact=DURATION, with the =; needs GITLAB_TOKEN with read_api")
 	f.Lookup("wait-contact").NoOptDefVal = "60s"
@@ -136,6 +140,7 @@ func applyWizardOptions(opts *ApplyOptions) (wizard.ApplyOptions, *checklistPrin
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes, w.Offline = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes, opts.Offline
 	w.PruneStale, w.FreshSystemID = opts.PruneStale, opts.FreshSystemID
+	w.PruneDuplicates, w.PruneEmpty = opts.PruneDuplicates, opts.PruneEmpty
 	if w.DetectService == nil {
 		w.DetectService = opts.detect
 	}
@@ -308,6 +313,14 @@ func printPruned(ios *IOStreams, res *wizard.ApplyResult) {
 		verb = "would remove"
 	}
 	for _, p := range res.Pruned {
-		fmt.Fprintf(ios.Out, "%s stale runner %q (%s, %s) from %s\n", verb, p.Name, p.Token, p.URL, res.ConfigTOML.Path)
+		switch p.Reason {
+		case wizard.PruneDuplicate:
+			fmt.Fprintf(ios.Out, "%s duplicate runner %q (%s, %s): a copy of entry %d %q, the one GitLab Runner rotates the token of, from %s\n",
+				verb, p.Name, p.Token, p.URL, p.DuplicateOf.Entry, p.DuplicateOf.Name, res.ConfigTOML.Path)
+		case wizard.PruneEmptyToken:
+			fmt.Fprintf(ios.Out, "%s runner %q without a token (%s) from %s\n", verb, p.Name, p.URL, res.ConfigTOML.Path)
+		default:
+			fmt.Fprintf(ios.Out, "%s stale runner %q (%s, %s) from %s\n", verb, p.Name, p.Token, p.URL, res.ConfigTOML.Path)
+		}
 	}
 }

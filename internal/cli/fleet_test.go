@@ -29,12 +29,15 @@ type jsonOut struct {
 		ID string `json:"id"`
 	} `json:"findings"`
 	Pruned []struct {
-		Name, Token string
+		Name, URL, Token, Reason string
 	} `json:"pruned"`
+	Plan struct {
+		Prune []struct{ Name, Reason string } `json:"prune"`
+	} `json:"plan"`
 	NextSteps  []string `json:"next_steps"`
 	ConfigTOML struct {
-		Path, Backup string
-		Changed      bool
+		Path, Backup, Diff string
+		Changed            bool
 	} `json:"config_toml"`
 	SystemIDFile *struct{ Path string } `json:"system_id_file"`
 	Runner       struct {

@@ -46,7 +46,9 @@ credentials accepted, manifest, platform).
 
 With --answers it sees config.toml and config.json as apply would leave them.
 With --image it checks just the daemon and those images with the current
-docker config of this user (no GitLab, no answers).
+docker config of this user (no GitLab, no answers); the credential helpers
+it names run as the gitlab-runner service found here runs them (its PATH,
+environment and user).
 With only --config it probes the runners already in that config.toml: each
 entry's token (stale entries, deleted in GitLab, fail), their images, the
 daemon, the service that reads the file, the system id and proxies.

@@ -196,7 +196,7 @@ func duplicates(runners []Runner) probe.Result {
 	if len(problems) == 0 {
 		return probe.Passf("%d [[runners]] entries, no duplicates", len(runners))
 	}
-	res := probe.Warnf("keep one entry per runner: remove the later copy (re-registering adds a new one each time); `runnerup check` shows their lines",
+	res := probe.Warnf("keep one entry per runner: `runnerup apply --prune-duplicates` removes the later copies of a url and token (keeps a backup), or remove them by hand (re-registering adds a new one each time); `runnerup check` shows their lines",
 		"%s: each polls for jobs on its own, and when the runner rotates one copy's token the other stops working", strings.Join(problems, "; "))
 	res.Finding = finding
 	return res
