@@ -135,12 +135,17 @@ func (h hostProbe) authenticate(ctx context.Context, conn Connection, cred Crede
 		}
 		data.rt, _ = transport.FromToken(reg, auth, rt, ch, &transport.Token{})
 		// The manifest checks start on this transport now: the daemon
-		// sends the credential with its first manifest request, and the
-		// verification below runs beside theirs. Their results stand
-		// only if it passes.
+		// sends the credential with its first manifest request, and so
+		// do they. Their results stand only if this check passes: when
+		// one of their requests is answered 2xx, that is the evidence;
+		// otherwise GET /v2/ with the credential tells a rejected
+		// credential from a missing image or a denied repository.
 		provided := data
 		provided.secrets = &secretSet{values: slices.Clone(*secrets)}
 		probe.Provide(ctx, provided)
+		if a := h.witness.wait(ctx); a != nil {
+			return pass(data, "credentials accepted (from %s): %s %s with %s → %d", src, a.method, a.path, realm, a.status)
+		}
 		status, err := authedGetV2(ctx, data.rt, conn)
 		switch {
 		case err != nil:

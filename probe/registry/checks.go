@@ -10,9 +10,10 @@ import (
 
 // hostProbe holds what the checks of one registry host share.
 type hostProbe struct {
-	host  string   // NormalizeHost form
-	repos []string // repository paths, for the token scope
-	opts  Options
+	host    string   // NormalizeHost form
+	repos   []string // repository paths, for the token scope
+	opts    Options
+	witness *witness // nil: no manifest checks report to this auth check
 }
 
 // HostChecks returns registry.<host>.tls and registry.<host>.auth.
@@ -30,6 +31,7 @@ type hostProbe struct {
 func HostChecks(host string, repos []string, opts Options) []probe.Check {
 	opts = opts.withLimiter()
 	h := hostProbe{host: NormalizeHost(host), repos: repos, opts: opts}
+	h.witness = opts.witnesses.forHost(h.host)
 	tls := probe.Check{
 		ID:    TLSID(h.host),
 		Title: fmt.Sprintf("registry %s: connection (TLS / HTTP)", h.host),
@@ -71,7 +73,7 @@ func ImageChecks(ref string, opts Options) []probe.Check {
 			},
 		}}
 	}
-	ip := imageProbe{im: im, opts: opts}
+	ip := imageProbe{im: im, opts: opts, witness: opts.witnesses.forHost(im.host)}
 	platformNeeds := []string{ManifestID(im.ref)}
 	if opts.Platform == nil {
 		platformNeeds = append(platformNeeds, probe.IDDaemonPlatform)
@@ -125,6 +127,18 @@ func Checks(refs []string, opts Options) []probe.Check {
 		}
 	}
 	sort.Strings(hosts)
+	// Each host's manifest checks tell its auth check how the registry
+	// answered their requests (witness.go).
+	opts.witnesses = &witnesses{byHost: map[string]*witness{}}
+	for _, h := range hosts {
+		n := 0
+		for _, ref := range order {
+			if im, err := parseImage(ref); err == nil && im.host == h {
+				n++
+			}
+		}
+		opts.witnesses.byHost[h] = newWitness(n)
+	}
 	var checks []probe.Check
 	for _, h := range hosts {
 		checks = append(checks, HostChecks(h, repos[h], opts)...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -40,21 +41,27 @@ type Manifest struct {
 
 // imageProbe holds what an image's checks share.
 type imageProbe struct {
-	im   image
-	opts Options
+	im      image
+	opts    Options
+	witness *witness // its host's, when made by Checks
 }
 
 // runManifest is image.<ref>.manifest: HEAD, then GET with every manifest
 // media type the daemon accepts (go-containerregistry sends the OCI
 // index/manifest, Docker list/v2 and schema 1 types).
 func (ip imageProbe) runManifest(ctx context.Context, deps probe.Deps) probe.Result {
+	// Tell the host's auth check, once, whether the credential was
+	// accepted here (witness.go); nothing when no 2xx came.
+	var once sync.Once
+	report := func(a *witnessed) { once.Do(func() { ip.witness.report(a) }) }
+	defer report(nil)
 	auth, ok := probe.DataOf[Auth](deps, AuthID(ip.im.host))
 	if !ok {
 		return probe.Skipf("skipped: %s did not pass", AuthID(ip.im.host))
 	}
 	rec := &recorder{}
 	ctx = withRecorder(ctx, rec)
-	r := ip.manifest(ctx, auth, rec)
+	r := ip.manifest(ctx, auth, rec, report)
 	if rl, _ := rec.snapshot(); !rl.empty() {
 		r.Detail = joinDetail(r.Detail, rl.String())
 		switch d := r.Data.(type) {
@@ -69,7 +76,7 @@ func (ip imageProbe) runManifest(ctx context.Context, deps probe.Deps) probe.Res
 	return scrub(r, auth.secrets.list()...)
 }
 
-func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder) probe.Result {
+func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder, report func(*witnessed)) probe.Result {
 	ref, err := ip.nameRef(auth)
 	if err != nil {
 		return probe.Failf("", "%v", err)
@@ -103,7 +110,10 @@ func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder) pro
 		rec.takeRateLimit(headRec)
 		return r
 	}
-	if _, err := puller.Head(withRecorder(ctx, headRec), ref); err != nil {
+	_, err = puller.Head(withRecorder(ctx, headRec), ref)
+	if err == nil {
+		report(&witnessed{method: http.MethodHead, path: ip.manifestPath(), status: http.StatusOK})
+	} else {
 		a, answered := answerOf(err, headRec)
 		switch {
 		case answered && (a.status == http.StatusTooManyRequests || a.status >= 500):
@@ -117,6 +127,9 @@ func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder) pro
 	}
 	g := <-got
 	rec.fillRateLimit(headRec)
+	if g.err == nil {
+		report(&witnessed{method: http.MethodGet, path: ip.manifestPath(), status: http.StatusOK})
+	}
 	if g.err != nil {
 		return ip.getFailed(ctx, g.err, rec, puller, ref, auth, base)
 	}

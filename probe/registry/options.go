@@ -83,7 +83,8 @@ type Options struct {
 	// connections per host, all kept for reuse.
 	Concurrency int
 
-	limiter *hostLimiter // shared by the checks of one Checks call
+	limiter   *hostLimiter // shared by the checks of one Checks call
+	witnesses *witnesses   // the hosts' witnesses, made by Checks
 }
 
 // withLimiter gives opts the limiter its checks share, once.

@@ -30,11 +30,12 @@ func countRequests(reqs []string) map[string]int {
 	return n
 }
 
-// One image of a Basic-auth registry costs one anonymous GET /v2/ (the
-// tls check's answer carries the challenge the auth check reads), the
-// authenticated GET /v2/ that verifies the credential, the manifest HEAD
-// and GET, and one config blob GET, fetched ahead by the manifest check and
-// answered again from the cache for the platform check.
+// One image of a Basic-auth registry costs one GET /v2/ (the tls check's
+// anonymous answer carries the challenge the auth check reads), the
+// manifest HEAD and GET, which carry the credential as the daemon's do and
+// whose answer shows it accepted, and one config blob GET, fetched ahead
+// by the manifest check and answered again from the cache for the
+// platform check.
 func TestOneImageRequestBudget(t *testing.T) {
 	f := newFakeRegistry(t)
 	pass := randomSecret(t)
@@ -45,7 +46,7 @@ func TestOneImageRequestBudget(t *testing.T) {
 	want(t, res, PlatformID(ref), probe.Pass, "", "single-platform linux/amd64 image")
 	got := countRequests(f.Requests())
 	wantReqs := map[string]int{
-		"GET /v2/":                       2,
+		"GET /v2/":                       1,
 		"HEAD /v2/group/app/manifests/1": 1,
 		"GET /v2/group/app/manifests/1":  1,
 		"GET /v2/group/app/blobs/*":      1,
@@ -55,38 +56,59 @@ func TestOneImageRequestBudget(t *testing.T) {
 	}
 }
 
-// The daemon sends the credential with its first manifest request; the
-// probe verifies it on GET /v2/ meanwhile instead of before. Here the
-// authenticated GET /v2/ is answered only once a manifest request has
-// arrived (or after 3 s): a manifest check that waited for the
-// verification would not be seen.
-func TestManifestAskedBesideCredentialVerification(t *testing.T) {
+// The manifest requests carry the credential, as the daemon's first
+// request does; the auth check asks GET /v2/ with it only when none of
+// them was answered 2xx, to tell a rejected credential from a missing tag
+// or a denied repository. Verdicts are those of a GET /v2/ of its own.
+func TestManifestRequestCarriesTheCredential(t *testing.T) {
 	f := newFakeRegistry(t)
 	pass := randomSecret(t)
 	f.Basic("ci", pass)
 	f.PushImage("group/app", "1", linuxAMD64)
-	manifestSeen := make(chan struct{})
-	var once sync.Once
-	var sawManifest bool
+	var (
+		mu       sync.Mutex
+		authedV2 int
+	)
 	f.SetInject(func(w http.ResponseWriter, r *http.Request) bool {
-		switch {
-		case strings.Contains(r.URL.Path, "/manifests/"):
-			once.Do(func() { close(manifestSeen) })
-		case r.URL.Path == "/v2/" && r.Header.Get("Authorization") != "":
-			select {
-			case <-manifestSeen:
-				sawManifest = true
-			case <-time.After(3 * time.Second):
-			}
+		if r.URL.Path == "/v2/" && r.Header.Get("Authorization") != "" {
+			mu.Lock()
+			authedV2++
+			mu.Unlock()
 		}
 		return false
 	})
-	ref := f.Host + "/group/app:1"
-	res := imageRun(t, f, ref, Credential{Username: "ci", Password: pass, Source: "config.json"}, Options{})
-	want(t, res, AuthID(f.Host), probe.Pass, "", "credentials accepted")
-	want(t, res, ManifestID(ref), probe.Pass, "", "single-platform image")
-	if !sawManifest {
-		t.Errorf("the manifest was not asked for while the credential was being verified")
+	tests := []struct {
+		name             string
+		tag, password    string
+		auth             probe.Status
+		authCause        string
+		authDetail       string
+		manifest         probe.Status
+		manifestCause    string
+		wantAuthedGetV2s int
+	}{
+		{"accepted by the manifest HEAD", "1", pass, probe.Pass, "",
+			`credentials accepted (from config.json): HEAD /v2/group/app/manifests/1 with Basic realm "fake-realm" → 200`, probe.Pass, "", 0},
+		{"missing tag: GET /v2/ tells the credential is fine", "2", pass, probe.Pass, "",
+			`credentials accepted (from config.json): GET /v2/ with Basic realm "fake-realm" → 200`, probe.Fail, CauseTagNotFound, 1},
+		{"wrong password: GET /v2/ rejects it", "1", "wrong-" + pass, probe.Fail, CauseAuthRejected,
+			"credentials from config.json rejected: GET /v2/ with Basic", probe.Skip, "", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			authedV2 = 0
+			mu.Unlock()
+			ref := f.Host + "/group/app:" + tt.tag
+			res := imageRun(t, f, ref, Credential{Username: "ci", Password: tt.password, Source: "config.json"}, Options{})
+			want(t, res, AuthID(f.Host), tt.auth, tt.authCause, tt.authDetail)
+			want(t, res, ManifestID(ref), tt.manifest, tt.manifestCause)
+			mu.Lock()
+			defer mu.Unlock()
+			if authedV2 != tt.wantAuthedGetV2s {
+				t.Errorf("authenticated GET /v2/ sent %d times, want %d", authedV2, tt.wantAuthedGetV2s)
+			}
+		})
 	}
 }
 
