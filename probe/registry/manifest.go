@@ -50,8 +50,8 @@ type imageProbe struct {
 // media type the daemon accepts (go-containerregistry sends the OCI
 // index/manifest, Docker list/v2 and schema 1 types).
 func (ip imageProbe) runManifest(ctx context.Context, deps probe.Deps) probe.Result {
-	// Tell the host's auth check, once, whether the credential was
-	// accepted here (witness.go); nothing when no 2xx came.
+	// Tell the host's auth check how the first request here was
+	// answered (witness.go): a 2xx, or nil for anything else.
 	var once sync.Once
 	report := func(a *witnessed) { once.Do(func() { ip.witness.report(a) }) }
 	defer report(nil)
@@ -110,10 +110,8 @@ func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder, rep
 		rec.takeRateLimit(headRec)
 		return r
 	}
-	_, err = puller.Head(withRecorder(ctx, headRec), ref)
-	if err == nil {
-		report(&witnessed{method: http.MethodHead, path: ip.manifestPath(), status: http.StatusOK})
-	} else {
+	_, headErr := puller.Head(withRecorder(ctx, headRec), ref)
+	if err := headErr; err != nil {
 		a, answered := answerOf(err, headRec)
 		switch {
 		case answered && (a.status == http.StatusTooManyRequests || a.status >= 500):
@@ -127,7 +125,10 @@ func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder, rep
 	}
 	g := <-got
 	rec.fillRateLimit(headRec)
-	if g.err == nil {
+	switch {
+	case headErr == nil:
+		report(&witnessed{method: http.MethodHead, path: ip.manifestPath(), status: http.StatusOK})
+	case g.err == nil:
 		report(&witnessed{method: http.MethodGet, path: ip.manifestPath(), status: http.StatusOK})
 	}
 	if g.err != nil {

@@ -6,19 +6,16 @@ import (
 )
 
 // witness lets the manifest checks of one host tell its auth check how
-// the registry answered their requests, which carry the credential as the
-// daemon's first manifest request does: a 2xx answer to one of them shows
-// the credential accepted without a GET /v2/ of its own. The auth check
-// still asks GET /v2/ when no such answer comes (a failure to explain, no
-// image on the host).
+// the registry answered the first of their requests, which carry the
+// credential as the daemon's first manifest request does: a 2xx answer
+// shows the credential accepted without a GET /v2/ of its own. Any other
+// first answer (a failure to explain: rejected credential, missing tag,
+// denied repository), or no image on the host, leaves the auth check to
+// ask GET /v2/ with the credential, as soon as that is known.
 type witness struct {
-	expected int // manifest checks that will report
-
-	mu       sync.Mutex
-	reported int
-	answer   *witnessed
-	closed   bool
-	done     chan struct{} // closed at the first 2xx, or once all reported
+	once   sync.Once
+	answer *witnessed
+	done   chan struct{} // closed by the first report
 }
 
 // witnessed is a 2xx answer to an authenticated manifest request.
@@ -27,50 +24,40 @@ type witnessed struct {
 	status       int
 }
 
-func newWitness(expected int) *witness {
-	w := &witness{expected: expected, done: make(chan struct{})}
-	if expected == 0 {
-		w.closed = true
+// newWitness makes the witness of a host with images manifest checks.
+func newWitness(images int) *witness {
+	w := &witness{done: make(chan struct{})}
+	if images == 0 {
 		close(w.done)
 	}
 	return w
 }
 
-// report is called once by each manifest check: the 2xx answer it got, or
-// nil when it got none.
+// report tells the first answer a manifest check got: a 2xx one, or nil
+// when its first answer was not 2xx (or it sent nothing). Only the first
+// report of all counts.
 func (w *witness) report(a *witnessed) {
 	if w == nil {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.reported++
-	if w.closed {
-		return
-	}
-	if a != nil {
+	w.once.Do(func() {
 		w.answer = a
-	}
-	if a != nil || w.reported >= w.expected {
-		w.closed = true
 		close(w.done)
-	}
+	})
 }
 
-// wait returns the first 2xx answer, or nil once every manifest check has
-// reported without one (or ctx ended).
+// wait returns the first report's 2xx answer, or nil (also when ctx
+// ended first).
 func (w *witness) wait(ctx context.Context) *witnessed {
 	if w == nil {
 		return nil
 	}
 	select {
 	case <-w.done:
+		return w.answer
 	case <-ctx.Done():
 		return nil
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.answer
 }
 
 // witnesses are the witnesses of the hosts of one Checks call.
