@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/runnerup/runnerup/internal/envlist"
 	"github.com/runnerup/runnerup/internal/tomlscan"
 )
 
@@ -491,7 +492,12 @@ type keyValue struct {
 }
 
 func runnerKeys(r Runner, existing *ExistingRunner) []keyValue {
-	kvs := []keyValue{{key: "name", value: r.Name}, {key: "url", value: r.URL}}
+	url := r.URL
+	if existing != nil && sameURL(existing.URL, url) {
+		// The same GitLab, as FindRunner sees it: keep the file's spelling.
+		url = existing.URL
+	}
+	kvs := []keyValue{{key: "name", value: r.Name}, {key: "url", value: url}}
 	if c := r.Credentials; c != nil {
 		if c.ID != 0 {
 			kvs = append(kvs, keyValue{key: "id", value: c.ID})
@@ -533,27 +539,13 @@ func runnerKeys(r Runner, existing *ExistingRunner) []keyValue {
 }
 
 // MergeEnvironment replaces entries of old whose KEY is set in set, keeps
-// the others in place, and appends new KEYs in order.
+// the others in place, and appends new KEYs in order (envlist.Merge); an
+// empty result is an empty list, not nil.
 func MergeEnvironment(old, set []string) []string {
-	out := slices.Clone(old)
-	for _, e := range set {
-		key, _, _ := strings.Cut(e, "=")
-		replaced := false
-		for i, o := range out {
-			if k, _, _ := strings.Cut(o, "="); k == key {
-				out[i] = e
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			out = append(out, e)
-		}
+	if out := envlist.Merge(old, set...); out != nil {
+		return out
 	}
-	if out == nil {
-		out = []string{}
-	}
-	return out
+	return []string{}
 }
 
 func dockerKeys(d Docker, existingVolumes []string) []keyValue {

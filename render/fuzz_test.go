@@ -15,26 +15,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/runnerup/runnerup/internal/fuzzbytes"
 	"github.com/runnerup/runnerup/internal/tomlscan"
 )
-
-// byteSource hands out choices from fuzz bytes, zero when they run out.
-type byteSource struct {
-	b []byte
-	i int
-}
-
-func (s *byteSource) next() byte {
-	if s.i >= len(s.b) {
-		return 0
-	}
-	c := s.b[s.i]
-	s.i++
-	return c
-}
-
-func (s *byteSource) pick(n int) int { return int(s.next()) % n }
-func (s *byteSource) flag() bool     { return s.next()&1 == 1 }
 
 // genDoc is a config.toml built from fuzz bytes, with the byte range of
 // every [[runners]] block known independently of the scanner under test.
@@ -50,9 +33,9 @@ type genDoc struct {
 // "[[runners]]" or "name =", CRLF line ends, sub-tables in any order,
 // dotted keys, and no trailing newline.
 func genConfig(seed []byte) genDoc {
-	s := &byteSource{b: seed}
+	s := fuzzbytes.New(seed)
 	nl := "\n"
-	if s.pick(4) == 0 {
+	if s.Pick(4) == 0 {
 		nl = "\r\n"
 	}
 	var b strings.Builder
@@ -61,40 +44,40 @@ func genConfig(seed []byte) genDoc {
 			b.WriteString(strings.ReplaceAll(p, "\n", nl))
 		}
 	}
-	if s.flag() {
+	if s.Flag() {
 		w("# config.toml [[runners]] name = \"not-a-runner\"\n")
 	}
-	w(fmt.Sprintf("concurrent = %d\n", 1+s.pick(8)))
-	if s.flag() {
+	w(fmt.Sprintf("concurrent = %d\n", 1+s.Pick(8)))
+	if s.Flag() {
 		w("check_interval = 0\nlog_level = 'debug' # trailing\n")
 	}
-	if s.flag() {
+	if s.Flag() {
 		w("\n[session_server]\n  listen_address = \"[::]:8093\"\n")
 	}
-	if s.flag() {
+	if s.Flag() {
 		w("\n")
 	}
 	doc := genDoc{}
-	n := 2 + s.pick(4)
+	n := 2 + s.Pick(4)
 	for j := range n {
-		indent := []string{"", "  ", "\t", "    "}[s.pick(4)]
-		sub := indent + []string{"  ", "\t", ""}[s.pick(3)]
+		indent := []string{"", "  ", "\t", "    "}[s.Pick(4)]
+		sub := indent + []string{"  ", "\t", ""}[s.Pick(3)]
 		name := fmt.Sprintf("runner-%d", j)
-		if j > 0 && s.pick(3) == 0 {
+		if j > 0 && s.Pick(3) == 0 {
 			w("\n# next runner\n")
 		}
 		start := b.Len()
-		header := []string{"[[runners]]", "[[ runners ]]", "[[runners]] # managed", "[[\"runners\"]]"}[s.pick(4)]
+		header := []string{"[[runners]]", "[[ runners ]]", "[[runners]] # managed", "[[\"runners\"]]"}[s.Pick(4)]
 		w(indent, header, "\n")
-		nameLine := []string{`name = "%s"`, `name = '%s'`, `"name" = "%s"`, `name="%s"   # the merge key`}[s.pick(4)]
+		nameLine := []string{`name = "%s"`, `name = '%s'`, `"name" = "%s"`, `name="%s"   # the merge key`}[s.Pick(4)]
 		w(sub, fmt.Sprintf(nameLine, name), "\n")
 		w(sub, `url = "https://gitlab.example.com"`, "\n")
 		w(sub, fmt.Sprintf("id = %d\n", 10+j))
 		w(sub, fmt.Sprintf("token = \"glrt-TOKEN%04dTOKENTOKEN\"\n", j))
-		w(sub, []string{`executor = "docker"`, `executor = 'docker'`, `executor = "shell"`}[s.pick(3)], "\n")
+		w(sub, []string{`executor = "docker"`, `executor = 'docker'`, `executor = "shell"`}[s.Pick(3)], "\n")
 		used := map[int]bool{}
-		for range s.pick(4) {
-			k := s.pick(8)
+		for range s.Pick(4) {
+			k := s.Pick(8)
 			if used[k] {
 				continue
 			}
@@ -119,15 +102,15 @@ func genConfig(seed []byte) genDoc {
 			}
 		}
 		hasCache := strings.Contains(b.String()[start:], "cache.Type")
-		for range s.pick(5) {
-			switch s.pick(6) {
+		for range s.Pick(5) {
+			switch s.Pick(6) {
 			case 0:
 				if !strings.Contains(b.String()[start:], "[runners.docker]") {
 					w(sub, "[runners.docker]\n", sub, "  image = \"ruby:3.3\"\n", sub, "  privileged = false\n")
-					if s.flag() {
+					if s.Flag() {
 						w(sub, "  volumes = [\n", sub, "    \"/cache\",\n", sub, "  ]\n")
 					}
-					if s.flag() {
+					if s.Flag() {
 						w(sub, "  shm_size = 0 # not managed\n")
 					}
 				}
@@ -151,7 +134,7 @@ func genConfig(seed []byte) genDoc {
 				w(sub, "# trailing comment of runner ", name, "\n")
 			}
 		}
-		if j == n-1 && s.pick(3) == 0 {
+		if j == n-1 && s.Pick(3) == 0 {
 			// no newline at the end of the file
 			text := strings.TrimRight(b.String(), "\r\n")
 			b.Reset()
@@ -159,13 +142,13 @@ func genConfig(seed []byte) genDoc {
 		}
 		doc.blocks = append(doc.blocks, [2]int{start, b.Len()})
 		doc.names = append(doc.names, name)
-		if j < n-1 && s.flag() {
+		if j < n-1 && s.Flag() {
 			w("\n")
 			doc.blocks[j][1] = b.Len()
 		}
 	}
 	doc.text = b.String()
-	if s.pick(5) == 0 {
+	if s.Pick(5) == 0 {
 		// An editor's byte order mark, which BurntSushi and so the runner
 		// skip.
 		doc.text = "\ufeff" + doc.text
@@ -179,7 +162,7 @@ func genConfig(seed []byte) genDoc {
 
 // genEdit is the edit the fuzz input asks for, on runner target (an index
 // into names, or len(names) for a new one).
-func genEdit(s *byteSource, names []string, target int, image, value string) ConfigEdit {
+func genEdit(s *fuzzbytes.Source, names []string, target int, image, value string) ConfigEdit {
 	r := Runner{URL: "https://gitlab.example.com", Executor: "docker"}
 	if target < len(names) {
 		r.Name = names[target]
@@ -187,48 +170,48 @@ func genEdit(s *byteSource, names []string, target int, image, value string) Con
 		r.Name = "new-" + value
 		r.Credentials = &Credentials{ID: 99, Token: "glrt-NEWNEWNEWNEWNEWNEW" + value, ObtainedAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	}
-	if s.flag() {
+	if s.Flag() {
 		r.Credentials = &Credentials{ID: 7, Token: "glrt-ROTATEDROTATED-" + value, ObtainedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-		if s.flag() {
+		if s.Flag() {
 			r.Credentials.ExpiresAt = time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
 		}
 	}
-	if s.flag() {
+	if s.Flag() {
 		r.Environment = []string{"K=" + value, "A=2"}
 	}
-	if s.flag() {
-		l := s.pick(5)
+	if s.Flag() {
+		l := s.Pick(5)
 		r.Limit = &l
 	}
-	if s.flag() {
+	if s.Flag() {
 		r.Shell = "bash"
 	}
 	d := &Docker{Image: image}
-	switch s.pick(3) {
+	switch s.Pick(3) {
 	case 1:
 		d.Privileged = new(false)
 	case 2:
 		d.Privileged = new(true)
 	}
-	if s.flag() {
+	if s.Flag() {
 		d.Volumes = []string{"/cache", value}
 	}
-	if s.flag() {
+	if s.Flag() {
 		d.EnsureVolumes = []string{"/certs/client"}
 	}
-	if s.flag() {
+	if s.Flag() {
 		d.PullPolicy = []string{"if-not-present", value}
 	}
-	if s.flag() {
+	if s.Flag() {
 		d.Services = []Service{{Name: "redis:7", Alias: value}}
-		if s.flag() {
+		if s.Flag() {
 			d.Services = append(d.Services, Service{Name: value, Command: []string{value}})
 		}
 	}
 	r.Docker = d
 	e := ConfigEdit{Runner: r}
-	if s.pick(3) == 0 {
-		c := 1 + s.pick(20)
+	if s.Pick(3) == 0 {
+		c := 1 + s.Pick(20)
 		e.Concurrent = &c
 	}
 	return e
@@ -357,7 +340,7 @@ func FuzzConfigTOMLSplice(f *testing.F) {
 			old := []byte(doc.text)
 			decodeMap(t, "generated config", old) // the generator's own bug otherwise
 			idx := int(target) % (len(doc.names) + 1)
-			e := genEdit(&byteSource{b: seed, i: len(seed) / 2}, doc.names, idx, image, value)
+			e := genEdit(fuzzbytes.New(seed[len(seed)/2:]), doc.names, idx, image, value)
 			res, err := ConfigTOML(old, e)
 			if err != nil && (!utf8.ValidString(image) || !utf8.ValidString(value)) {
 				// TOML cannot hold invalid UTF-8: refusing is right (a file
@@ -413,7 +396,7 @@ func FuzzConfigTOMLSplice(f *testing.F) {
 				names = append(names, n)
 			}
 			idx := int(target) % (len(names) + 1)
-			e := genEdit(&byteSource{b: seed}, names, idx, image, value)
+			e := genEdit(fuzzbytes.New(seed), names, idx, image, value)
 			res, err := ConfigTOML([]byte(raw), e)
 			if err != nil {
 				// raw is valid TOML: the position scanner must follow it.

@@ -12,29 +12,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/runnerup/runnerup/internal/fuzzbytes"
 	"github.com/runnerup/runnerup/internal/testenv"
 )
-
-// fuzzBytes hands out choices from fuzz bytes, zero when they run out.
-type fuzzBytes struct {
-	b []byte
-	i int
-}
-
-func (s *fuzzBytes) next() byte {
-	if s.i >= len(s.b) {
-		return 0
-	}
-	c := s.b[s.i]
-	s.i++
-	return c
-}
-
-func (s *fuzzBytes) pick(n int) int { return int(s.next()) % n }
-func (s *fuzzBytes) flag() bool     { return s.next()&1 == 1 }
-
-// oneOf picks one of the strings.
-func oneOf[T any](s *fuzzBytes, options ...T) T { return options[s.pick(len(options))] }
 
 // variedLine is one line of a generated config.toml with the runner it
 // belongs to (-1: the globals) and the key it holds (runner keys as
@@ -70,9 +50,9 @@ func (c *variedConfig) text() string {
 // trailing comments, tabs or odd indentation, CRLF, string-or-list values,
 // multi-line arrays, keys runnerup does not manage and sub-tables such as
 // [runners.cache.s3] and [runners.kubernetes], and no trailing newline.
-func genVariedConfig(s *fuzzBytes) variedConfig {
+func genVariedConfig(s *fuzzbytes.Source) variedConfig {
 	nl := "\n"
-	if s.pick(5) == 0 {
+	if s.Pick(5) == 0 {
 		nl = "\r\n"
 	}
 	var c variedConfig
@@ -80,65 +60,65 @@ func genVariedConfig(s *fuzzBytes) variedConfig {
 	add := func(text string) {
 		c.lines = append(c.lines, variedLine{text: text + nl, runner: cur, key: curKey})
 	}
-	if s.flag() {
+	if s.Flag() {
 		add("# Managed partly by hand: keep these comments! [[runners]] name = \"x\"")
 	}
 	curKey = "concurrent"
-	add(oneOf(s, "concurrent = 4", "concurrent=2   # raised during an incident", "concurrent = 10"))
+	add(fuzzbytes.OneOf(s, "concurrent = 4", "concurrent=2   # raised during an incident", "concurrent = 10"))
 	curKey = ""
-	if s.flag() {
+	if s.Flag() {
 		add("check_interval = 0")
 		add("log_level = 'info' # trailing")
 	}
-	if s.flag() {
+	if s.Flag() {
 		add("")
 		add("[session_server]")
 		add("  session_timeout = 1800")
 	}
-	n := 2 + s.pick(3)
+	n := 2 + s.Pick(3)
 	for j := range n {
 		cur, curKey = j, ""
-		indent := oneOf(s, "", "  ", "\t", "    ")
-		sub := indent + oneOf(s, "  ", "\t", "", " ")
+		indent := fuzzbytes.OneOf(s, "", "  ", "\t", "    ")
+		sub := indent + fuzzbytes.OneOf(s, "  ", "\t", "", " ")
 		r := variedRunner{
 			name:     fmt.Sprintf("runner-%d", j),
-			url:      oneOf(s, "https://gitlab.example.com", "https://gitlab.example.com/"),
+			url:      fuzzbytes.OneOf(s, "https://gitlab.example.com", "https://gitlab.example.com/"),
 			token:    fmt.Sprintf("glrt-TOKEN%04dTOKENTOKEN", j),
-			executor: oneOf(s, "docker", "docker", "shell", "docker-windows", "kubernetes"),
+			executor: fuzzbytes.OneOf(s, "docker", "docker", "shell", "docker-windows", "kubernetes"),
 		}
 		add("")
-		if s.pick(3) == 0 {
+		if s.Pick(3) == 0 {
 			add(indent + "# --- " + r.name + " ---")
 		}
-		add(indent + oneOf(s, "[[runners]]", "[[ runners ]]", "[[runners]] # managed"))
+		add(indent + fuzzbytes.OneOf(s, "[[runners]]", "[[ runners ]]", "[[runners]] # managed"))
 		curKey = "name"
-		add(sub + fmt.Sprintf(oneOf(s, `name = "%s"`, `name = '%s'`, `"name" = "%s"`, `name="%s"   # the merge key`), r.name))
+		add(sub + fmt.Sprintf(fuzzbytes.OneOf(s, `name = "%s"`, `name = '%s'`, `"name" = "%s"`, `name="%s"   # the merge key`), r.name))
 		curKey = "url"
-		add(sub + fmt.Sprintf(oneOf(s, `url = "%s"`, `url = '%s'`), r.url))
+		add(sub + fmt.Sprintf(fuzzbytes.OneOf(s, `url = "%s"`, `url = '%s'`), r.url))
 		curKey = "id"
-		if s.flag() {
+		if s.Flag() {
 			add(sub + fmt.Sprintf("id = %d", 10+j))
 		}
 		curKey = "token"
 		add(sub + fmt.Sprintf("token = %q", r.token))
 		curKey = "executor"
-		add(sub + fmt.Sprintf(oneOf(s, `executor = "%s"`, `executor = '%s'`, `executor="%s" # how jobs run`), r.executor))
-		for range s.pick(6) {
-			switch s.pick(9) {
+		add(sub + fmt.Sprintf(fuzzbytes.OneOf(s, `executor = "%s"`, `executor = '%s'`, `executor="%s" # how jobs run`), r.executor))
+		for range s.Pick(6) {
+			switch s.Pick(9) {
 			case 0:
 				curKey = "shell"
 				if !c.has(j, "shell") {
-					add(sub + oneOf(s, `shell = "bash"`, `shell = "sh"`, `shell = 'pwsh'`))
+					add(sub + fuzzbytes.OneOf(s, `shell = "bash"`, `shell = "sh"`, `shell = 'pwsh'`))
 				}
 			case 1:
 				curKey = "limit"
 				if !c.has(j, "limit") {
-					add(sub + oneOf(s, "limit = 3", "limit = 0 # no limit"))
+					add(sub + fuzzbytes.OneOf(s, "limit = 3", "limit = 0 # no limit"))
 				}
 			case 2:
 				curKey = "environment"
 				if !c.has(j, "environment") {
-					if s.flag() {
+					if s.Flag() {
 						add(sub + `environment = ["GIT_DEPTH=10", "FOO=bar"]`)
 					} else {
 						add(sub + `environment = [ # kept as is`)
@@ -154,7 +134,7 @@ func genVariedConfig(s *fuzzBytes) variedConfig {
 				}
 			case 4:
 				// Keys runnerup does not manage (tagged only to write each once).
-				line := oneOf(s, "builds_dir = '/builds' # not managed", "request_concurrency = 2", "output_limit = 8192", `clone_url = "https://gitlab.example.com"`)
+				line := fuzzbytes.OneOf(s, "builds_dir = '/builds' # not managed", "request_concurrency = 2", "output_limit = 8192", `clone_url = "https://gitlab.example.com"`)
 				curKey = "other:" + strings.Fields(line)[0]
 				if !c.has(j, curKey) {
 					add(sub + line)
@@ -172,7 +152,7 @@ func genVariedConfig(s *fuzzBytes) variedConfig {
 				add(sub + "# a comment about " + r.name)
 			}
 		}
-		for _, table := range []int{s.pick(6), s.pick(6), s.pick(6)} {
+		for _, table := range []int{s.Pick(6), s.Pick(6), s.Pick(6)} {
 			curKey = ""
 			switch {
 			case table == 0 && !c.has(j, "[cache]"):
@@ -199,22 +179,22 @@ func genVariedConfig(s *fuzzBytes) variedConfig {
 				add(sub + `    "kubernetes.io/arch" = "amd64"`)
 			case table >= 4 && r.executor != "kubernetes" && !c.has(j, "[docker]"):
 				curKey = "[docker]"
-				add(sub + oneOf(s, "[runners.docker]", "[ runners.docker ] # the job containers"))
-				r.image = r.executor != "shell" || s.flag()
+				add(sub + fuzzbytes.OneOf(s, "[runners.docker]", "[ runners.docker ] # the job containers"))
+				r.image = r.executor != "shell" || s.Flag()
 				if r.image {
 					curKey = "docker.image"
 					if r.executor == "docker-windows" {
 						add(sub + "  image = 'mcr.microsoft.com/windows/servercore:ltsc2022'")
 					} else {
-						add(sub + oneOf(s, `  image = "docker:27"`, `  image = 'alpine:3.19'`, `  image = "ruby:3.3" # default`))
+						add(sub + fuzzbytes.OneOf(s, `  image = "docker:27"`, `  image = 'alpine:3.19'`, `  image = "ruby:3.3" # default`))
 					}
 				}
 				curKey = "docker.privileged"
-				if s.flag() {
-					add(sub + oneOf(s, "  privileged = true   # DinD needs it", "  privileged = false"))
+				if s.Flag() {
+					add(sub + fuzzbytes.OneOf(s, "  privileged = true   # DinD needs it", "  privileged = false"))
 				}
 				curKey = "docker.volumes"
-				switch s.pick(3) {
+				switch s.Pick(3) {
 				case 0:
 					if r.executor == "docker-windows" {
 						add(sub + `  volumes = ['c:\cache']`)
@@ -227,38 +207,38 @@ func genVariedConfig(s *fuzzBytes) variedConfig {
 					add(sub + "  ]")
 				}
 				curKey = ""
-				if s.flag() {
+				if s.Flag() {
 					add(sub + "  shm_size = 0 # not managed")
 				}
 				curKey = "docker.pull_policy"
-				if s.flag() {
-					add(sub + oneOf(s, `  pull_policy = "if-not-present"`, `  pull_policy = ["always", "if-not-present"]`))
+				if s.Flag() {
+					add(sub + fuzzbytes.OneOf(s, `  pull_policy = "if-not-present"`, `  pull_policy = ["always", "if-not-present"]`))
 				}
 				curKey = "docker.host"
-				if s.flag() {
+				if s.Flag() {
 					add(sub + `  host = "unix:///var/run/docker.sock"`)
 				}
 				curKey = ""
-				if s.flag() {
+				if s.Flag() {
 					add(sub + "  tls_verify = false")
 				}
 				curKey = "docker.services"
-				for range s.pick(3) {
+				for range s.Pick(3) {
 					add(sub + "  [[runners.docker.services]]")
-					add(sub + oneOf(s, `    name = "postgres:16"`, `    name = "docker:27-dind"`))
-					if s.flag() {
+					add(sub + fuzzbytes.OneOf(s, `    name = "postgres:16"`, `    name = "docker:27-dind"`))
+					if s.Flag() {
 						add(sub + `    alias = "db"`)
 					}
 				}
 			}
 		}
-		if j < n-1 && s.pick(4) == 0 {
+		if j < n-1 && s.Pick(4) == 0 {
 			cur, curKey = j, ""
 			add(indent + "# trailing comment of " + r.name)
 		}
 		c.runners = append(c.runners, r)
 	}
-	if s.pick(3) == 0 {
+	if s.Pick(3) == 0 {
 		last := &c.lines[len(c.lines)-1]
 		last.text = strings.TrimRight(last.text, "\r\n")
 	}
@@ -275,42 +255,44 @@ func (c *variedConfig) has(j int, key string) bool {
 type answerKey struct {
 	name    string
 	changes []string
-	text    func(s *fuzzBytes, caFile string) string
+	text    func(s *fuzzbytes.Source, caFile string) string
 }
 
 var answerKeys = []answerKey{
-	{"runner.executor", []string{"executor"}, func(s *fuzzBytes, _ string) string {
-		return "[runner]\nexecutor = " + oneOf(s, `"docker"`, `"shell"`, `"docker-windows"`, `"kubernetes"`) + "\n"
+	{"runner.executor", []string{"executor"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[runner]\nexecutor = " + fuzzbytes.OneOf(s, `"docker"`, `"shell"`, `"docker-windows"`, `"kubernetes"`) + "\n"
 	}},
-	{"runner.shell", []string{"shell"}, func(s *fuzzBytes, _ string) string {
-		return "[runner]\nshell = " + oneOf(s, `"bash"`, `"sh"`, `"pwsh"`) + "\n"
+	{"runner.shell", []string{"shell"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[runner]\nshell = " + fuzzbytes.OneOf(s, `"bash"`, `"sh"`, `"pwsh"`) + "\n"
 	}},
-	{"runner.limit", []string{"limit"}, func(s *fuzzBytes, _ string) string { return fmt.Sprintf("[runner]\nlimit = %d\n", s.pick(4)) }},
-	{"runner.environment", []string{"environment"}, func(s *fuzzBytes, _ string) string {
-		return "[runner]\nenvironment = " + oneOf(s, `["FOO=baz"]`, `["NEW=1", "GIT_DEPTH=3"]`, `[]`) + "\n"
+	{"runner.limit", []string{"limit"}, func(s *fuzzbytes.Source, _ string) string { return fmt.Sprintf("[runner]\nlimit = %d\n", s.Pick(4)) }},
+	{"runner.environment", []string{"environment"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[runner]\nenvironment = " + fuzzbytes.OneOf(s, `["FOO=baz"]`, `["NEW=1", "GIT_DEPTH=3"]`, `[]`) + "\n"
 	}},
-	{"runner.concurrent", nil, func(s *fuzzBytes, _ string) string { return fmt.Sprintf("[runner]\nconcurrent = %d\n", 1+s.pick(8)) }},
-	{"gitlab.tls_ca_file", []string{"tls-ca-file"}, func(_ *fuzzBytes, ca string) string { return fmt.Sprintf("[gitlab]\ntls_ca_file = %q\n", ca) }},
-	{"docker.image", []string{"docker.image"}, func(s *fuzzBytes, _ string) string {
-		return "[docker]\nimage = " + oneOf(s, `"docker:28"`, `"alpine:3.21"`, `"registry.example.com:5000/ci/build:1"`) + "\n"
+	{"runner.concurrent", nil, func(s *fuzzbytes.Source, _ string) string {
+		return fmt.Sprintf("[runner]\nconcurrent = %d\n", 1+s.Pick(8))
 	}},
-	{"docker.privileged", []string{"docker.privileged"}, func(s *fuzzBytes, _ string) string {
-		return "[docker]\nprivileged = " + oneOf(s, "true", "false") + "\n"
+	{"gitlab.tls_ca_file", []string{"tls-ca-file"}, func(_ *fuzzbytes.Source, ca string) string { return fmt.Sprintf("[gitlab]\ntls_ca_file = %q\n", ca) }},
+	{"docker.image", []string{"docker.image"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[docker]\nimage = " + fuzzbytes.OneOf(s, `"docker:28"`, `"alpine:3.21"`, `"registry.example.com:5000/ci/build:1"`) + "\n"
 	}},
-	{"docker.dind", []string{"docker.privileged", "docker.volumes", "environment"}, func(s *fuzzBytes, _ string) string {
-		return "[docker]\ndind = " + oneOf(s, "true", "false") + "\n"
+	{"docker.privileged", []string{"docker.privileged"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[docker]\nprivileged = " + fuzzbytes.OneOf(s, "true", "false") + "\n"
 	}},
-	{"docker.volumes", []string{"docker.volumes"}, func(s *fuzzBytes, _ string) string {
-		return "[docker]\nvolumes = " + oneOf(s, `["/cache"]`, `["/cache", "/srv/data:/data:ro"]`, `[]`) + "\n"
+	{"docker.dind", []string{"docker.privileged", "docker.volumes", "environment"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[docker]\ndind = " + fuzzbytes.OneOf(s, "true", "false") + "\n"
 	}},
-	{"docker.pull_policy", []string{"docker.pull_policy"}, func(s *fuzzBytes, _ string) string {
-		return "[docker]\npull_policy = " + oneOf(s, `"always"`, `["if-not-present", "always"]`, `[]`) + "\n"
+	{"docker.volumes", []string{"docker.volumes"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[docker]\nvolumes = " + fuzzbytes.OneOf(s, `["/cache"]`, `["/cache", "/srv/data:/data:ro"]`, `[]`) + "\n"
 	}},
-	{"docker.host", []string{"docker.host"}, func(s *fuzzBytes, _ string) string {
-		return "[docker]\nhost = " + oneOf(s, `"unix:///var/run/docker.sock"`, `"tcp://docker:2376"`) + "\n"
+	{"docker.pull_policy", []string{"docker.pull_policy"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[docker]\npull_policy = " + fuzzbytes.OneOf(s, `"always"`, `["if-not-present", "always"]`, `[]`) + "\n"
 	}},
-	{"docker.services", []string{"docker.services"}, func(s *fuzzBytes, _ string) string {
-		if s.flag() {
+	{"docker.host", []string{"docker.host"}, func(s *fuzzbytes.Source, _ string) string {
+		return "[docker]\nhost = " + fuzzbytes.OneOf(s, `"unix:///var/run/docker.sock"`, `"tcp://docker:2376"`) + "\n"
+	}},
+	{"docker.services", []string{"docker.services"}, func(s *fuzzbytes.Source, _ string) string {
+		if s.Flag() {
 			return "[docker]\nservices = []\n"
 		}
 		return "[[docker.services]]\nname = \"postgres:16\"\nalias = \"db\"\n"
@@ -319,7 +301,7 @@ var answerKeys = []answerKey{
 
 // genAnswers writes an answers file for runner target (len(runners): a new
 // one) that sets the keys of mask, and returns the keys it set.
-func genAnswers(s *fuzzBytes, c variedConfig, target int, mask uint16, caFile string) (string, []answerKey) {
+func genAnswers(s *fuzzbytes.Source, c variedConfig, target int, mask uint16, caFile string) (string, []answerKey) {
 	name, url, token := "new-runner", "https://gitlab.example.com", "glrt-FRESHFRESHFRESHFRESH"
 	if target < len(c.runners) {
 		r := c.runners[target]
@@ -344,6 +326,15 @@ func genAnswers(s *fuzzBytes, c variedConfig, target int, mask uint16, caFile st
 			order = append(order, table)
 		}
 		tables[table] = append(tables[table], line)
+	}
+	if target < len(c.runners) && s.Flag() {
+		// The same GitLab spelled with or without the trailing slash: the
+		// runner's url line keeps its bytes.
+		if u, ok := strings.CutSuffix(url, "/"); ok {
+			url = u
+		} else {
+			url += "/"
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "version = 1\n[gitlab]\nurl = %q\ntoken = %q\nname = %q\n", url, token, name)
@@ -380,8 +371,12 @@ func FuzzAbsentKeysUntouched(f *testing.F) {
 	f.Add([]byte{1, 1, 1, 1, 3, 2, 1, 0, 2, 1, 3, 2, 5, 3, 4, 0, 1, 0, 1, 1, 0, 1, 1, 2, 1}, uint16(0x1fff), uint8(2))
 	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11"), uint16(1<<1|1<<2|1<<3), uint8(3))
 	f.Add([]byte{4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4}, uint16(1<<4|1<<9|1<<10|1<<11|1<<12), uint8(9))
+	emptyLists := append(make([]byte, 36), 2, 2)                  // the generated config, then [] for the lists
+	f.Add(emptyLists, uint16(1<<6|1<<9), uint8(2))                // a new runner with volumes = []
+	f.Add(emptyLists, uint16(1<<9|1<<10), uint8(0))               // pull_policy = [] on a runner on disk
+	f.Add(append(make([]byte, 36), 1, 1), uint16(1<<2), uint8(0)) // a limit, the url's trailing slash toggled
 	f.Fuzz(func(t *testing.T, seed []byte, mask uint16, target uint8) {
-		s := &fuzzBytes{b: seed}
+		s := fuzzbytes.New(seed)
 		c := genVariedConfig(s)
 		old := c.text()
 		var before map[string]any
@@ -396,15 +391,6 @@ func FuzzAbsentKeysUntouched(f *testing.F) {
 		}
 		answers, set := genAnswers(s, c, idx, mask&(1<<len(answerKeys)-1), caFile)
 		out, _, err := applyText(t, old, answers)
-		if err != nil {
-			// The one refusal allowed: a docker executor with no image in
-			// the answers nor on disk.
-			var ve *ValidationError
-			if errors.As(err, &ve) && !slices.ContainsFunc(ve.Problems, func(p FieldError) bool { return p.Field != "docker.image" }) {
-				return
-			}
-			t.Fatalf("apply refused: %v\n--- answers\n%s\n--- config.toml\n%s", err, answers, old)
-		}
 		newRunner := idx == len(c.runners)
 		executor := "docker" // a new runner's default
 		if !newRunner {
@@ -415,8 +401,27 @@ func FuzzAbsentKeysUntouched(f *testing.F) {
 		for _, k := range set {
 			sets[k.name] = true
 		}
+		switched := false
 		if sets["runner.executor"] {
-			executor = strings.Trim(strings.TrimPrefix(lineOf(answers, "executor = "), "executor = "), `"`)
+			asked := strings.Trim(strings.TrimPrefix(lineOf(answers, "executor = "), "executor = "), `"`)
+			switched, executor = asked != executor, asked
+		}
+		if err != nil {
+			// The refusals allowed: a new docker runner, or one switched
+			// to docker, with no image in the answers nor on disk; and
+			// pull_policy = [] (the runner's default, always).
+			var ve *ValidationError
+			allowed := func(p FieldError) bool {
+				return p.Field == "docker.image" && (newRunner || switched) ||
+					p.Field == "docker.pull_policy" && strings.Contains(answers, "pull_policy = []")
+			}
+			if errors.As(err, &ve) && !slices.ContainsFunc(ve.Problems, func(p FieldError) bool { return !allowed(p) }) {
+				return
+			}
+			t.Fatalf("apply refused: %v\n--- answers\n%s\n--- config.toml\n%s", err, answers, old)
+		}
+		if strings.Contains(answers, "pull_policy = []") && UsesDocker(executor) {
+			t.Fatalf("pull_policy = [] applied%s", "\n--- answers\n"+answers)
 		}
 		for _, k := range set {
 			if strings.HasPrefix(k.name, "docker.") && !UsesDocker(executor) {
@@ -547,15 +552,18 @@ func checkAskedValues(t *testing.T, answers string, sets map[string]bool, execut
 	if sets["docker.privileged"] && !dind {
 		want(d["privileged"] == strings.Contains(answers, "privileged = true"), "docker.privileged")
 	}
+	// slices.Equal takes a missing key (nil) for an empty list: an asked
+	// key must also be there.
+	present := func(key string) bool { _, ok := d[key]; return ok }
 	if sets["docker.volumes"] {
 		v := slices.Clone([]string(a.Docker.Volumes))
 		if dind && !slices.Contains(v, "/certs/client") {
 			v = append(v, "/certs/client")
 		}
-		want(slices.Equal(stringList(d["volumes"]), v), "docker.volumes")
+		want(present("volumes") && slices.Equal(stringList(d["volumes"]), v), "docker.volumes")
 	}
 	if sets["docker.pull_policy"] {
-		want(slices.Equal(stringList(d["pull_policy"]), a.Docker.PullPolicy), "docker.pull_policy")
+		want(present("pull_policy") && slices.Equal(stringList(d["pull_policy"]), a.Docker.PullPolicy), "docker.pull_policy")
 	}
 	if sets["docker.host"] {
 		want(d["host"] == a.Docker.Host, "docker.host")

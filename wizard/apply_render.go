@@ -33,6 +33,7 @@ func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions,
 		return nil, err
 	}
 	r.files = out
+	res.Warnings = append(res.Warnings, renderWarnings(l.a, l.target.existing, l.oldTOML, out.toml)...)
 	res.Runner.Appended = out.appended
 	res.Pruned = prunedResult(out.pruned)
 	res.ConfigTOML.Diff = render.Diff(plan.ConfigTOML, l.oldTOML, out.toml, r.redactor)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -161,7 +162,7 @@ func validEnvName(s string) bool {
 // Clone deep-copies the answers.
 func (a *Answers) Clone() *Answers {
 	c := *a
-	c.GitLab.Tags = cloneStrings(a.GitLab.Tags)
+	c.GitLab.Tags = slices.Clone(a.GitLab.Tags)
 	if a.GitLab.Locked != nil {
 		v := *a.GitLab.Locked
 		c.GitLab.Locked = &v
@@ -171,19 +172,19 @@ func (a *Answers) Clone() *Answers {
 	c.Docker.DinD = cloneBool(a.Docker.DinD)
 	c.Runner.Concurrent = cloneInt(a.Runner.Concurrent)
 	c.Runner.Limit = cloneInt(a.Runner.Limit)
-	c.Runner.Environment = cloneStrings(a.Runner.Environment)
+	c.Runner.Environment = slices.Clone(a.Runner.Environment)
 	c.Runner.Extra = cloneTree(a.Runner.Extra)
 	c.GitLab.Create = a.GitLab.Create.clone()
 	c.GitLab.Paused = cloneBool(a.GitLab.Paused)
 	c.GitLab.MaximumTimeout = cloneInt(a.GitLab.MaximumTimeout)
-	c.Docker.Volumes = cloneStrings(a.Docker.Volumes)
-	c.Docker.PullPolicy = StringOrList(cloneStrings(a.Docker.PullPolicy))
+	c.Docker.Volumes = slices.Clone(a.Docker.Volumes)
+	c.Docker.PullPolicy = slices.Clone(a.Docker.PullPolicy)
 	if a.Docker.Services != nil {
 		c.Docker.Services = make([]Service, len(a.Docker.Services))
 		for i, s := range a.Docker.Services {
-			s.Command = cloneStrings(s.Command)
-			s.Entrypoint = cloneStrings(s.Entrypoint)
-			s.Environment = cloneStrings(s.Environment)
+			s.Command = slices.Clone(s.Command)
+			s.Entrypoint = slices.Clone(s.Entrypoint)
+			s.Environment = slices.Clone(s.Environment)
 			c.Docker.Services[i] = s
 		}
 	}
@@ -208,12 +209,9 @@ func cloneBool(p *bool) *bool {
 	return new(*p)
 }
 
-func cloneStrings(s []string) []string {
-	if s == nil {
-		return nil
-	}
-	return append([]string(nil), s...)
-}
+// cloneStrings copies a list keeping nil and empty apart: `tags = []` in
+// the answers is a value, not an absent key.
+func cloneStrings(s []string) []string { return slices.Clone(s) }
 
 // eachString calls fn for every string (and string list element) in a,
 // with its field path in answers-file spelling.

@@ -1,6 +1,8 @@
 package wizard
 
 import (
+	"slices"
+
 	"github.com/runnerup/runnerup/internal/imageref"
 	"github.com/runnerup/runnerup/render"
 )
@@ -56,7 +58,7 @@ func (a *Answers) WritesDockerConfig() bool {
 // under executor: the user's entries, DinD wiring and DOCKER_AUTH_CONFIG
 // for registries whose target is the runner environment.
 func (a *Answers) runnerEnvironment(executor string) ([]string, error) {
-	env := cloneStrings(a.Runner.Environment)
+	env := slices.Clone(a.Runner.Environment)
 	if a.Docker.IsDinD() && UsesDocker(executor) {
 		env = append(env, dindCertDirEnv)
 	}
@@ -101,7 +103,7 @@ func (a *Answers) ConfigEdit(creds *render.Credentials, existing *render.Existin
 	}
 	if UsesDocker(executor) {
 		d := a.Docker
-		vols := cloneStrings(d.Volumes)
+		vols := slices.Clone(d.Volumes)
 		if vols == nil && isNew {
 			vols = defaultVolumes(executor)
 		}
@@ -117,7 +119,7 @@ func (a *Answers) ConfigEdit(creds *render.Credentials, existing *render.Existin
 			Image:      d.Image,
 			Privileged: privileged,
 			Volumes:    vols,
-			PullPolicy: cloneStrings(d.PullPolicy),
+			PullPolicy: slices.Clone(d.PullPolicy),
 		}
 		if d.IsDinD() {
 			rd.EnsureVolumes = []string{dindCertsVolume}
@@ -173,16 +175,16 @@ func (a *Answers) ForRunner(existing *render.ExistingRunner) *Answers {
 		c.Docker.Privileged = new(d.Privileged)
 	}
 	if c.Docker.Volumes == nil {
-		c.Docker.Volumes = cloneStrings(d.Volumes)
+		c.Docker.Volumes = slices.Clone(d.Volumes)
 	}
 	if c.Docker.PullPolicy == nil {
-		c.Docker.PullPolicy = StringOrList(cloneStrings(d.PullPolicy))
+		c.Docker.PullPolicy = slices.Clone(StringOrList(d.PullPolicy))
 	}
 	if c.Docker.Services == nil && d.Services != nil {
 		c.Docker.Services = make([]Service, 0, len(d.Services))
 		for _, s := range d.Services {
 			c.Docker.Services = append(c.Docker.Services, Service{
-				Name: s.Name, Alias: s.Alias, Command: cloneStrings(s.Command), Entrypoint: cloneStrings(s.Entrypoint), Environment: cloneStrings(s.Environment),
+				Name: s.Name, Alias: s.Alias, Command: slices.Clone(s.Command), Entrypoint: slices.Clone(s.Entrypoint), Environment: slices.Clone(s.Environment),
 			})
 		}
 	}

@@ -11,13 +11,13 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/runnerup/runnerup/internal/imageref"
+	"github.com/runnerup/runnerup/internal/runnerfacts"
 	"github.com/runnerup/runnerup/render"
 )
 
 // Executors are exactly the names GitLab Runner 19.x accepts
 // (docs/gitlab-runner.md §1.5).
-var Executors = []string{"shell", "ssh", "parallels", "virtualbox", "docker", "docker-windows",
-	"docker+machine", "docker-autoscaler", "instance", "kubernetes", "custom"}
+var Executors = runnerfacts.Executors
 
 // removedExecutors no longer load in any supported runner.
 var removedExecutors = map[string]string{
@@ -26,10 +26,10 @@ var removedExecutors = map[string]string{
 }
 
 // Shells the runner registers (cmd is gone).
-var Shells = []string{"bash", "sh", "pwsh", "powershell"}
+var Shells = runnerfacts.Shells
 
 // PullPolicies are the only values the runner accepts at job time.
-var PullPolicies = []string{"always", "if-not-present", "never"}
+var PullPolicies = runnerfacts.PullPolicies
 
 // AccessLevels for legacy registration.
 var AccessLevels = []string{"not_protected", "ref_protected"}
@@ -42,13 +42,7 @@ var (
 
 // UsesDocker reports whether the executor runs jobs in Docker containers
 // configured by [runners.docker].
-func UsesDocker(executor string) bool {
-	switch executor {
-	case "docker", "docker-windows", "docker+machine", "docker-autoscaler":
-		return true
-	}
-	return false
-}
+func UsesDocker(executor string) bool { return runnerfacts.UsesDocker(executor) }
 
 // ApplyDefaults fills what the user left out as `gitlab-runner register`
 // would for a new runner: name from the host name, docker executor (pwsh
@@ -133,8 +127,10 @@ func (a *Answers) validateOwn() []FieldError {
 
 // ValidateFor checks what depends on the runner the answers apply to
 // (existing; nil: a new runner): the executor that holds when the answers
-// name none, the docker settings under it, and docker.image, which a
-// docker executor needs in the answers or on disk.
+// name none, the docker settings under it, and docker.image, which a new
+// docker runner, or one the answers switch to a docker executor, needs in
+// the answers or on disk (a runner on disk without one only gets a warning:
+// the answers did not touch it).
 func (a *Answers) ValidateFor(existing *render.ExistingRunner) []FieldError {
 	v := &validator{}
 	executor := a.executorFor(existing)
@@ -147,7 +143,14 @@ func (a *Answers) ValidateFor(existing *render.ExistingRunner) []FieldError {
 	}
 	if UsesDocker(executor) && a.Docker.Image == "" && (existing == nil || existing.Docker == nil || existing.Docker.Image == "") {
 		_, fix := CheckImage("")
-		v.fail("docker.image", fmt.Sprintf("is required for the %s executor", executor), fix)
+		if existing == nil || a.Runner.Executor != "" && a.Runner.Executor != existing.Executor {
+			v.fail("docker.image", fmt.Sprintf("is required for the %s executor", executor), fix)
+		} else {
+			// GitLab Runner loads the runner as it is; only a job without
+			// its own image: fails ("no Docker image specified to run the
+			// build in", executors/docker/docker.go). Not this apply's doing.
+			v.warn("docker.image", fmt.Sprintf("runner %q in config.toml has no default image: jobs without image: in .gitlab-ci.yml fail with \"no Docker image specified to run the build in\"", a.GitLab.Name), fix)
+		}
 	}
 	return v.problems
 }
@@ -460,6 +463,12 @@ func (v *validator) docker(d *Docker, executor string) {
 				v.fail(fmt.Sprintf("docker.volumes[%d]", i), msg, `use "/path", "/host:/container[:ro|rw]" or "volume:/container"`)
 			}
 		}
+	}
+	if d.PullPolicy != nil && len(d.PullPolicy) == 0 {
+		// GitLab Runner reads an empty list as its default, always
+		// (common/config.go, DockerConfig.GetPullPolicies).
+		v.fail("docker.pull_policy", "is an empty list, which GitLab Runner reads as its default, always (it does not mean \"never pull\")",
+			`name the policies, e.g. ["if-not-present"] or ["never"]; leave the key out to keep the runner's current value`)
 	}
 	for i, p := range d.PullPolicy {
 		if !slices.Contains(PullPolicies, p) {

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -230,12 +231,19 @@ func TestBrokenHelperOutputNeverPrinted(t *testing.T) {
 	svcBin := filepath.Join(t.TempDir(), "bin")
 	v.unit(t, svcBin+":/usr/sbin:/usr/bin:/bin")
 	pass := v.reg.Password
+	basicAuth := base64.StdEncoding.EncodeToString([]byte("ci:" + pass))
 	for name, body := range map[string]string{
-		"whole":     `printf '{"ServerURL":"%s","Username":"ci","Secret":"` + pass + `"}' "$server"`,
-		"partial":   `printf '{"ServerURL":"%s","Username":"ci","Secret":"` + pass + `' "$server"`,
-		"multiline": `printf '{\n  "serverURL": "%s",\n  "password": "` + pass + `"\n}\n' "$server"`,
-		"ansi":      `printf '\033[31mfailed\033[0m: {"Secret":"\033[1m` + pass + `\033[0m"}\n'`,
-		"long":      `i=0; while [ $i -lt 2000 ]; do printf 'noise-%d ' $i; i=$((i+1)); done; printf '{"Username":"ci","Secret":"` + pass + `"}'`,
+		"whole":       `printf '{"ServerURL":"%s","Username":"ci","Secret":"` + pass + `"}' "$server"`,
+		"partial":     `printf '{"ServerURL":"%s","Username":"ci","Secret":"` + pass + `' "$server"`,
+		"multiline":   `printf '{\n  "serverURL": "%s",\n  "password": "` + pass + `"\n}\n' "$server"`,
+		"ansi":        `printf '\033[31mfailed\033[0m: {"Secret":"\033[1m` + pass + `\033[0m"}\n'`,
+		"long":        `i=0; while [ $i -lt 2000 ]; do printf 'noise-%d ' $i; i=$((i+1)); done; printf '{"Username":"ci","Secret":"` + pass + `"}'`,
+		"kv-quoted":   `printf 'login to %s failed: password="` + pass + `"\n' "$server"`,
+		"yaml-quoted": `printf "username: ci\npassword: '` + pass + `'\n"`,
+		"basic":       `printf 'Authorization: Basic %s\n' "$(printf 'ci:` + pass + `' | base64 -w0)"`,
+		"auth":        `printf 'auth: %s\n' "$(printf 'ci:` + pass + `' | base64 -w0)"`,
+		"json-pass":   `printf '{"user":"ci","pass":"` + pass + `"}\n'`,
+		"tab":         `printf 'Username\tci\nSecret\t` + pass + `\n'`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			// On both PATHs: the output must be clean whichever runs it.
@@ -250,7 +258,7 @@ func TestBrokenHelperOutputNeverPrinted(t *testing.T) {
 				if r.code != ExitCheckFailed {
 					t.Errorf("%v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
 				}
-				assertNoSecrets(t, strings.Join(args, " "), r.stdout+r.stderr, v.secrets()...)
+				assertNoSecrets(t, strings.Join(args, " "), r.stdout+r.stderr, append(v.secrets(), basicAuth)...)
 				if !strings.Contains(r.stdout, "docker-credential-rup get") {
 					t.Errorf("%v: the failing helper is not named:\n%s", args, r.stdout)
 				}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runnerup/runnerup/wizard"
+	"github.com/runnerup/runnerup/internal/runnerfacts"
 )
 
 // Accessors that tolerate wrong types (key.type reports those) and match
@@ -211,13 +211,13 @@ func (l *linter) executorRules(r *runnerCtx) {
 			Fix:     "set executor, e.g. executor = \"docker\""}, r.key("executor"), r.p)
 	case !isStr:
 		// key.type
-	case slices.Contains(wizard.Executors, exec):
+	case slices.Contains(runnerfacts.Executors, exec):
 		if exec == "docker+machine" {
 			l.add(Finding{ID: "runner.executor.deprecated", Severity: Warning, Path: r.key("executor"), Runner: r.name,
 				Message: "the docker+machine executor is deprecated (removal planned for GitLab Runner 20.0)",
 				Fix:     "move to docker-autoscaler"}, r.key("executor"))
 		}
-		if wizard.UsesDocker(exec) {
+		if runnerfacts.UsesDocker(exec) {
 			l.dockerImageRule(r, exec)
 		}
 		for _, t := range sectionsNeeded[exec] {
@@ -234,23 +234,23 @@ func (l *linter) executorRules(r *runnerCtx) {
 	default:
 		f := Finding{ID: "runner.executor.invalid", Severity: Error, Path: r.key("executor"), Runner: r.name,
 			Message: fmt.Sprintf("unknown executor %q: the runner cannot run this runner's jobs", exec),
-			Fix:     "use one of: " + strings.Join(wizard.Executors, ", ")}
-		if c := closest(exec, wizard.Executors); c != "" {
+			Fix:     "use one of: " + strings.Join(runnerfacts.Executors, ", ")}
+		if c := closest(exec, runnerfacts.Executors); c != "" {
 			f.Fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		l.add(f, r.key("executor"))
 	}
 
-	if sh, ok := getString(r.m, "shell"); ok && sh != "" && !slices.Contains(wizard.Shells, sh) {
+	if sh, ok := getString(r.m, "shell"); ok && sh != "" && !slices.Contains(runnerfacts.Shells, sh) {
 		f := Finding{ID: "runner.shell.invalid", Severity: Error, Path: r.key("shell"), Runner: r.name,
 			Message: fmt.Sprintf("unknown shell %q: jobs fail", sh),
-			Fix:     "use one of: " + strings.Join(wizard.Shells, ", ")}
+			Fix:     "use one of: " + strings.Join(runnerfacts.Shells, ", ")}
 		switch {
 		case strings.EqualFold(sh, "cmd"):
 			f.Message = "shell \"cmd\" was removed from GitLab Runner: jobs fail"
 			f.Fix = "use pwsh (or powershell)"
-		case closest(sh, wizard.Shells) != "":
-			f.Fix = fmt.Sprintf("did you mean %q?", closest(sh, wizard.Shells))
+		case closest(sh, runnerfacts.Shells) != "":
+			f.Fix = fmt.Sprintf("did you mean %q?", closest(sh, runnerfacts.Shells))
 		}
 		l.add(f, r.key("shell"))
 	}
@@ -351,7 +351,7 @@ func (l *linter) dockerRules(r *runnerCtx) {
 	// pull_policy values
 	policies, idx, set := getStrings(d, "pull_policy")
 	for n, p := range policies {
-		if slices.Contains(wizard.PullPolicies, p) {
+		if slices.Contains(runnerfacts.PullPolicies, p) {
 			continue
 		}
 		pp := r.dkey("pull_policy")
@@ -361,7 +361,7 @@ func (l *linter) dockerRules(r *runnerCtx) {
 		f := Finding{ID: "docker.pull_policy.invalid", Severity: Error, Path: pp, Runner: r.name,
 			Message: fmt.Sprintf("pull_policy %q is not a pull policy: every job of this runner fails with `unsupported pull_policy config`", p),
 			Fix:     "use always, if-not-present or never"}
-		if c := closest(p, wizard.PullPolicies); c != "" {
+		if c := closest(p, runnerfacts.PullPolicies); c != "" {
 			f.Fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		l.add(f, pp, r.dkey("pull_policy"))
@@ -374,7 +374,7 @@ func (l *linter) dockerRules(r *runnerCtx) {
 	}
 	validAllowed := true
 	for n, p := range allowed {
-		if slices.Contains(wizard.PullPolicies, p) {
+		if slices.Contains(runnerfacts.PullPolicies, p) {
 			continue
 		}
 		validAllowed = false
@@ -382,7 +382,7 @@ func (l *linter) dockerRules(r *runnerCtx) {
 		f := Finding{ID: "docker.allowed_pull_policies.invalid", Severity: Error, Path: pp, Runner: r.name,
 			Message: fmt.Sprintf("allowed_pull_policies %q is not a pull policy: every job of this runner fails with `unsupported allowed_pull_policies config`", p),
 			Fix:     "use always, if-not-present or never"}
-		if c := closest(p, wizard.PullPolicies); c != "" {
+		if c := closest(p, runnerfacts.PullPolicies); c != "" {
 			f.Fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		l.add(f, pp, r.dkey("allowed_pull_policies"))

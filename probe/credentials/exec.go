@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/docker/docker-credential-helpers/client"
+
+	"github.com/runnerup/runnerup/internal/envlist"
 )
 
 // helperWaitDelay bounds how long a killed helper's children may hold its
@@ -28,7 +30,7 @@ func (r Resolver) lookPath() func(string) (string, error) {
 	}
 	// lookPathIn has Unix rules; on Windows (PATHEXT, no mode bits) the
 	// standard lookup is the better approximation.
-	if p, ok := envValue(r.env(), "PATH"); ok && runtime.GOOS != "windows" {
+	if p, ok := envlist.Value(r.env(), "PATH"); ok && runtime.GOOS != "windows" {
 		ra := r.runAs()
 		return func(file string) (string, error) { return lookPathIn(file, p, ra) }
 	}
@@ -150,17 +152,4 @@ func isExecutable(p string, ra *RunAs) error {
 		}
 	}
 	return nil
-}
-
-// envValue is the last KEY=VALUE for key in env (later entries win, as in
-// both exec and the runner's variable list).
-func envValue(env []string, key string) (string, bool) {
-	val, found := "", false
-	for _, kv := range env {
-		k, v, ok := strings.Cut(kv, "=")
-		if ok && k == key {
-			val, found = v, true
-		}
-	}
-	return val, found
 }

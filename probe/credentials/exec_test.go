@@ -171,6 +171,25 @@ var brokenHelpers = map[string]string{
 	"long": `i=0; while [ $i -lt 3000 ]; do printf 'noise-%d ' $i; i=$((i+1)); done; printf '\n{"Secret":"hunter2-long-0f9e"}\n'; i=0; while [ $i -lt 3000 ]; do printf 'tail-%d ' $i; i=$((i+1)); done; printf '"Secret":"hunter2-longtail-8e7d'; exit 1`,
 	// on stderr only
 	"stderr": `printf '{"ServerURL":"reg.example.com","Username":"u","Secret":"hunter2-stderr-7d6c"}' >&2; printf 'see stderr'; exit 1`,
+	// key=value with the value quoted, as a log line or an .env file
+	"kv-quoted": `printf 'login to reg.example.com failed: password="hunter2-kvq-6a5b"\n'; exit 1`,
+	// key = 'value' with spaces and single quotes
+	"kv-single": `printf "Password = 'hunter2-kvs-5a4b'\n"; exit 1`,
+	// YAML with a quoted value
+	"yaml-quoted": `printf "username: u\npassword: 'hunter2-yaml-4a3b'\n"; exit 1`,
+	// a bare auth value (base64 of user:password)
+	"auth-plain": `printf 'auth: dTpodW50ZXIyLWF1dGgtM2Ey\n'; exit 1`,
+	// an HTTP header the helper echoes
+	"basic":  `printf 'request failed, sent Authorization: Basic dTpodW50ZXIyLWJhc2ljLTFhMmI=\n'; exit 1`,
+	"bearer": `printf 'Authorization: Bearer hunter2-bearer-2a1b\n'; exit 1`,
+	// JSON with a field name outside Docker's
+	"json-pass": `printf '{"user":"u","pass":"hunter2-pass-1a0b"}\n'; exit 1`,
+	// a table: key, tab, value
+	"tab": `printf 'Username\tu\nSecret\thunter2-tab-0a9b\n'; exit 1`,
+	// column-aligned
+	"columns": `printf 'Username   u\nPassword   hunter2-cols-9a8b\n'; exit 1`,
+	// key: value on its own line after other lines
+	"lines": `printf 'username=u\npassword=hunter2-lines-8a7b\n'; exit 1`,
 }
 
 // TestBrokenHelperOutputRedacted: a helper that prints a password and then
@@ -200,7 +219,8 @@ func TestBrokenHelperOutputRedacted(t *testing.T) {
 				texts = append(texts, out.Detail, out.Hint)
 			}
 			for _, txt := range texts {
-				if strings.Contains(txt, "hunter2") || strings.Contains(txt, "aHVudGVyMi") {
+				// hunter2 in clear, base64 alone or after "u:" (auth values)
+				if strings.Contains(txt, "hunter2") || strings.Contains(txt, "aHVudGVyMi") || strings.Contains(txt, "dTpodW50ZXIy") {
 					t.Errorf("leaks the helper's secret: %q", txt)
 				}
 				if strings.Contains(txt, "\x1b") {
@@ -211,5 +231,30 @@ func TestBrokenHelperOutputRedacted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDroppedReasonNamesMatchingKeyOnce: the key that would have matched
+// is named again only when other keys went with the file too.
+func TestDroppedReasonNamesMatchingKeyOnce(t *testing.T) {
+	dir := helperDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "docker-credential-broken"), []byte("#!/bin/sh\necho broken; exit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ config, want, not string }{
+		{`{"credHelpers":{"reg.example.com":"broken"}}`,
+			`credentials lost with it: "reg.example.com", which would match "reg.example.com/app"`, "including"},
+		{`{"credHelpers":{"reg.example.com":"broken"},"auths":{"other.example.com":{"auth":"dTpw"}}}`,
+			`credentials lost with it: "other.example.com", "reg.example.com", including "reg.example.com", which would match "reg.example.com/app"`, ""},
+	} {
+		r := Resolver{HomeDir: "/nonexistent", ConfigJSON: []byte(tc.config), ConfigJSONPath: homeCfg, HelperEnv: []string{"PATH=" + dir}}
+		res, err := r.Resolve(context.Background(), "reg.example.com/app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reason := res.Sources[1].Reason
+		if !strings.Contains(reason, tc.want) || (tc.not != "" && strings.Contains(reason, tc.not)) {
+			t.Errorf("config %s: reason\n%s\nwant it to contain %q (and not %q)", tc.config, reason, tc.want, tc.not)
+		}
 	}
 }

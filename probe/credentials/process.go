@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/runnerup/runnerup/internal/envlist"
 	"github.com/runnerup/runnerup/probe/service"
 )
 
@@ -129,10 +130,11 @@ func RunnerProcess(in *service.Install, o ProcessOptions) *Process {
 		env = append(env, "USER="+u.Username, "LOGNAME="+u.Username, "HOME="+u.HomeDir)
 	}
 	env = append(env, in.Environment...)
-	if _, ok := envValue(env, "HOME"); !ok && in.Home != "" {
+	if _, ok := envlist.Value(env, "HOME"); !ok && in.Home != "" {
 		env = append(env, "HOME="+in.Home)
 	}
-	p.Env = compactEnv(env)
+	// Each key once, with its last value; a line without "=" assigns nothing.
+	p.Env = envlist.Merge(nil, slices.DeleteFunc(env, func(kv string) bool { return !strings.Contains(kv, "=") })...)
 
 	switch {
 	case o.Euid == 0 && !isRoot(in.User) && uerr != nil:
@@ -200,27 +202,6 @@ func setEnv(env []string, key, value string) []string {
 	return append(env, key+"="+value)
 }
 
-// compactEnv keeps the last assignment of each key, in first-seen order.
-func compactEnv(env []string) []string {
-	last := map[string]string{}
-	var order []string
-	for _, kv := range env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			continue
-		}
-		if _, seen := last[k]; !seen {
-			order = append(order, k)
-		}
-		last[k] = v
-	}
-	out := make([]string, 0, len(order))
-	for _, k := range order {
-		out = append(out, k+"="+last[k])
-	}
-	return out
-}
-
 // env is the environment helpers run with: HelperEnv when set, else the
 // runner process's; nil inherits runnerup's.
 func (r Resolver) env() []string {
@@ -248,7 +229,7 @@ func (r Resolver) shellPATH() string {
 // missingHelper explains a helper the runner cannot find: where runnerup
 // finds it instead, and how to put it where the runner looks.
 func (r Resolver) missingHelper(bin string) (detail, hint string) {
-	runnerPATH, ok := envValue(r.env(), "PATH")
+	runnerPATH, ok := envlist.Value(r.env(), "PATH")
 	if !ok || runtime.GOOS == "windows" {
 		return "", ""
 	}

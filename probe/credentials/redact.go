@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -21,7 +22,7 @@ const maxHelperOutput = 1024
 // secretKeys are JSON field names (compared without case) whose values are
 // secrets: a helper's answer (Secret), Docker's AuthConfig (password,
 // auth, identitytoken, registrytoken) and common token fields.
-const secretKeys = `secret|password|passwd|auth|identitytoken|identity_token|registrytoken|token|access_token|refresh_token`
+const secretKeys = `secret|password|passwd|pass|pwd|auth|authorization|identitytoken|identity_token|registrytoken|token|access_token|refresh_token`
 
 var (
 	// jsonSecretRE is a secret field in JSON, also when the string is cut
@@ -30,8 +31,21 @@ var (
 	// escapedSecretRE is the same field in JSON quoted inside a string
 	// ({\"Secret\":\"…\"}).
 	escapedSecretRE = regexp.MustCompile(`(?im)(\\"(?:` + secretKeys + `)\\"\s*:\s*)\\"(?:[^"\\\n]|\\[^"\n])*(?:\\"|$)`)
-	// plainSecretRE is "password: x" / "secret=x" in plain text.
-	plainSecretRE = regexp.MustCompile(`(?i)\b(secret|password|passwd|identitytoken|token)(\s*[:=]\s*)[^\s"',;}]+`)
+	// plainSecretRE is a secret in plain text: a label (optionally quoted),
+	// a separator (=, :, tabs, spaces; never a line break), an optional
+	// HTTP auth scheme, then the value, bare or quoted (also when the
+	// closing quote is cut off). Submatches: 1 label and separator,
+	// 2 separator, 3 scheme, 4 value.
+	plainSecretRE = regexp.MustCompile(`(?im)(\b(?:` + secretKeys + `)\b["']?([ \t]*[:=][ \t]*|[ \t]+))` +
+		`((?:basic|bearer|token|digest|negotiate)[ \t]+)?` +
+		`("(?:[^"\\\n]|\\.)*(?:"|$)|'[^'\n]*(?:'|$)|[^\s"',;}]+)`)
+	// proseWordRE: after a single space, a lowercase word is the sentence
+	// going on ("pass not initialized", "password store is empty"), not a
+	// value; keeping it keeps a real helper's message readable.
+	proseWordRE = regexp.MustCompile(`^[a-z]+$`)
+	// authBlobRE is a base64 token long enough to be an auth value
+	// (base64 of user:password) with no label in front of it.
+	authBlobRE = regexp.MustCompile(`[A-Za-z0-9+/]{8,}={0,2}`)
 )
 
 // redactHelperOutput makes what a failed helper printed safe to quote,
@@ -57,7 +71,7 @@ func redactHelperOutput(out []byte) []byte {
 		}
 	}
 	s = redactSecretFields(strings.Join(lines, "\n"))
-	s = plainSecretRE.ReplaceAllString(s, `$1$2***`)
+	s = redactPlainSecrets(s)
 	return []byte(capText(s, maxHelperOutput))
 }
 
@@ -73,6 +87,54 @@ func isProtocolMessage(s string) bool {
 func redactSecretFields(s string) string {
 	s = jsonSecretRE.ReplaceAllString(s, `$1"***"`)
 	return escapedSecretRE.ReplaceAllString(s, `$1\"***\"`)
+}
+
+// redactPlainSecrets hides the value after every secret label in plain
+// text (password="x", password: 'x', auth: <base64>, Authorization: Basic
+// x, Secret<TAB>x) and every unlabelled base64 user:password value.
+func redactPlainSecrets(s string) string {
+	s = plainSecretRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := plainSecretRE.FindStringSubmatch(m)
+		label, sep, scheme, val := sub[1], sub[2], sub[3], sub[4]
+		if sep == " " && scheme == "" && proseWordRE.MatchString(val) {
+			return m
+		}
+		switch q := val[0]; {
+		case q == '"' || q == '\'':
+			return label + scheme + string(q) + "***" + string(q)
+		default:
+			return label + scheme + "***"
+		}
+	})
+	return authBlobRE.ReplaceAllStringFunc(s, func(m string) string {
+		if isBase64Credentials(m) {
+			return "***"
+		}
+		return m
+	})
+}
+
+// isBase64Credentials: m decodes to printable text of the form
+// user:password, the shape of Docker's auth field and of HTTP Basic.
+func isBase64Credentials(m string) bool {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+		b, err := enc.DecodeString(m)
+		if err != nil {
+			continue
+		}
+		user, pass, ok := strings.Cut(string(b), ":")
+		return ok && user != "" && pass != "" && isPrintableASCII(string(b))
+	}
+	return false
+}
+
+func isPrintableASCII(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // cleanText drops terminal escape sequences and every control character

@@ -129,7 +129,10 @@ func droppedReason(l loaded, imagePath string) (key, reason string) {
 				key = k
 			}
 		}
-		if key != "" {
+		switch {
+		case key != "" && len(l.p.keys) == 1:
+			fmt.Fprintf(&b, ", which would match %q", imagePath)
+		case key != "":
 			fmt.Fprintf(&b, ", including %q, which would match %q", key, imagePath)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/envlist"
 )
 
 // rawSource is a source before parsing: where it comes from and its bytes.
@@ -30,7 +32,7 @@ type rawSource struct {
 func (r Resolver) authConfigSource() rawSource {
 	s := rawSource{name: SourceAuthConfig}
 	var val string
-	switch v, ok := envValue(r.RunnerEnvironment, "DOCKER_AUTH_CONFIG"); {
+	switch v, ok := envlist.Value(r.RunnerEnvironment, "DOCKER_AUTH_CONFIG"); {
 	case r.AuthConfig != nil:
 		val, s.origin = *r.AuthConfig, "the CI/CD variable"
 		if ok && val == "" {
@@ -72,7 +74,7 @@ func expandLikeRunner(value string, env []string) (string, []string) {
 		case "*", "#", "@", "!", "?", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9":
 			return ""
 		}
-		v, ok := envValue(env, name)
+		v, ok := envlist.Value(env, name)
 		if !ok && name != "" {
 			unresolved = append(unresolved, name)
 		}
@@ -94,9 +96,9 @@ func (r Resolver) homeSource() rawSource {
 		cfgPath = "$HOME/.docker/config.json"
 	}
 	s := rawSource{name: cfgPath}
-	if _, ok := envValue(r.RunnerEnvironment, "DOCKER_CONFIG"); ok {
+	if _, ok := envlist.Value(r.RunnerEnvironment, "DOCKER_CONFIG"); ok {
 		s.notes = append(s.notes, "DOCKER_CONFIG in the runner environment is ignored by the runner's image pulls")
-	} else if _, ok := envValue(r.HelperEnv, "DOCKER_CONFIG"); ok {
+	} else if _, ok := envlist.Value(r.HelperEnv, "DOCKER_CONFIG"); ok {
 		s.notes = append(s.notes, "DOCKER_CONFIG in the runner's process environment is ignored by its image pulls")
 	}
 	if r.ConfigJSON != nil {

@@ -40,9 +40,19 @@ func (s *session) compatChecks() []probe.Check {
 	var checks []probe.Check
 	if s.opts.Runner != nil {
 		checks = append(checks,
-			probe.Check{ID: IDRunnerAPI, Title: "GitLab Runner's Docker API against the daemon's", Needs: []string{IDVersion}, Run: s.checkRunnerAPI},
-			probe.Check{ID: IDHelperImage, Title: "GitLab Runner's helper image", Needs: []string{IDPlatform, IDRegistries}, Timeout: helperTimeout, Run: s.checkHelperImage},
-		)
+			probe.Check{ID: IDRunnerAPI, Title: "GitLab Runner's Docker API against the daemon's", Needs: []string{IDVersion}, Run: s.checkRunnerAPI})
+		specs := s.opts.Runner.Helpers
+		if len(specs) == 0 {
+			specs = []HelperSpec{{}}
+		}
+		for _, spec := range specs {
+			title := "GitLab Runner's helper image"
+			if len(specs) > 1 && len(spec.Runners) > 0 {
+				title += " for " + runnersLabel(spec.Runners)
+			}
+			checks = append(checks, probe.Check{ID: HelperCheckID(spec, len(specs) == 1), Title: title, Needs: []string{IDPlatform, IDRegistries}, Timeout: helperTimeout,
+				Run: func(ctx context.Context, deps probe.Deps) probe.Result { return s.checkHelperImage(ctx, deps, spec) }})
+		}
 	}
 	if dindPairs(s.opts.Jobs) {
 		checks = append(checks, probe.Check{ID: IDDindAPI, Title: "job images' Docker API against their docker:dind services", Run: s.checkDindAPI})
@@ -208,10 +218,24 @@ type imageInspector interface {
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
 }
 
-// checkHelperImage names the helper image the runner will use and checks
-// that it can have it, in the runner's order: the daemon's store, the
-// bundled archive, then a pull (executors/docker/docker.go getHelperImage).
-func (s *session) checkHelperImage(ctx context.Context, deps probe.Deps) probe.Result {
+// runnersLabel is `runner "a"` or `runners "a", "b"`.
+func runnersLabel(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	if len(q) == 1 {
+		return "runner " + q[0]
+	}
+	return "runners " + strings.Join(q, ", ")
+}
+
+// checkHelperImage names the helper image the runner will use for the
+// entries of spec and checks that it can have it, in the runner's order:
+// the daemon's store, the bundled archive, then a pull
+// (executors/docker/docker.go getHelperImage). The image follows the
+// daemon's OS (helperimage.Get takes the daemon's OSType).
+func (s *session) checkHelperImage(ctx context.Context, deps probe.Deps, spec HelperSpec) probe.Result {
 	ri := s.runnerInfo(ctx)
 	if !ri.Found {
 		return probe.Skipf("%v", ri.Err)
@@ -220,25 +244,45 @@ func (s *session) checkHelperImage(ctx context.Context, deps probe.Deps) probe.R
 		return probe.Skipf("the helper image cannot be named: %v", ri.Err)
 	}
 	plat, _ := probe.DataOf[probe.Platform](deps, IDPlatform)
-	o := *s.opts.Runner
-	if plat.OS == "windows" && o.HelperImage == "" {
-		return probe.Skipf("gitlab-runner %s on a Windows daemon uses a servercore/nanoserver helper image: runnerup names only Linux helper images", ri.Version)
+	for_ := ""
+	if len(spec.Runners) > 0 {
+		for_ = " for " + runnersLabel(spec.Runners)
+	}
+	if spec.Windows && plat.OS != "windows" {
+		// The Windows tag needs the Windows daemon's kernel build.
+		rev, _ := helperRevision(ri)
+		who := strings.TrimPrefix(for_, " for ")
+		if who == "" {
+			who = "the runner"
+		}
+		return probe.Skipf("%s uses the docker-windows executor: its jobs run on a Windows daemon with a servercore helper image (ARCH-%s-servercoreVERSION, VERSION from that daemon's Windows build), and the daemon probed here runs %s; probe that runner's Windows host instead",
+			who, orUnknown(rev), orUnknown(plat.OS))
 	}
 	info, err := s.systemInfo(ctx)
 	if err != nil {
 		return apiFailure(err)
 	}
-	v := HelperVerdict{Ref: o.HelperImage, RunnerVersion: ri.Version, Override: o.HelperImage != ""}
-	if !v.Override {
-		tag, ok := HelperTag(ri, info.Architecture, o.HelperImageFlavor, o.Shell)
+	v := HelperVerdict{Ref: spec.Image, RunnerVersion: ri.Version, Override: spec.Image != ""}
+	var bundles []string
+	switch {
+	case v.Override:
+	case plat.OS == "windows":
+		tag, prebuilt, why := WindowsHelper(ri, info.Architecture, info.KernelVersion)
+		if why != "" {
+			return probe.Skipf("the Windows helper image of gitlab-runner %s%s cannot be named: %s", ri.Version, for_, why)
+		}
+		v.Ref, bundles = GitLabHelperImage+":"+tag, bundleFiles(prebuilt)
+	default:
+		tag, ok := HelperTag(ri, info.Architecture, spec.Flavor, spec.Shell)
 		if !ok {
 			return probe.Skipf("the helper image of gitlab-runner %s on %s cannot be named", ri.Version, info.Architecture)
 		}
-		v.Ref = GitLabHelperImage + ":" + tag
+		v.Ref, bundles = GitLabHelperImage+":"+tag, helperBundleNames(info.Architecture, spec.Flavor, spec.Shell)
 	}
-	who := fmt.Sprintf("gitlab-runner %s uses %s", ri.Version, v.Ref)
+	o := *s.opts.Runner
+	who := fmt.Sprintf("gitlab-runner %s%s uses %s", ri.Version, for_, v.Ref)
 	if v.Override {
-		who = fmt.Sprintf("gitlab-runner %s uses %s ([runners.docker] helper_image; pulled like a job image)", ri.Version, v.Ref)
+		who = fmt.Sprintf("gitlab-runner %s%s uses %s ([runners.docker] helper_image; pulled like a job image)", ri.Version, for_, v.Ref)
 	} else {
 		api, _ := s.client()
 		if in, ok := api.(imageInspector); ok {
@@ -258,7 +302,7 @@ func (s *session) checkHelperImage(ctx context.Context, deps probe.Deps) probe.R
 			dirs = bundleDirs(ri.Path)
 		}
 		for _, dir := range dirs {
-			for _, name := range helperBundleNames(info.Architecture, o.HelperImageFlavor, o.Shell) {
+			for _, name := range bundles {
 				p := filepath.Clean(filepath.Join(dir, name))
 				if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 					v.From, v.Bundle = "bundle", p

@@ -77,12 +77,12 @@ func TestIntegrationRunnerChecks(t *testing.T) {
 	})
 	t.Run("helper_image pointing at a mirror: probed like any image", func(t *testing.T) {
 		direct := registry.Options{Transport: &http.Transport{}}
-		res := runCompat(t, Options{Host: d.Host, Runner: runner(RunnerOptions{HelperImage: mirrored, Registry: direct})})
+		res := runCompat(t, Options{Host: d.Host, Runner: runner(RunnerOptions{Helpers: []HelperSpec{{Image: mirrored}}, Registry: direct})})
 		if r := res[IDHelperImage]; r.Status != probe.Pass || !strings.Contains(r.Detail, "the registry serves it") || !strings.Contains(r.Detail, "helper_image") {
 			t.Errorf("%s = %s %q", IDHelperImage, r.Status, r.Detail)
 		}
 		missing := reg.Host + "/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v0.0.1"
-		res = runCompat(t, Options{Host: d.Host, Runner: runner(RunnerOptions{HelperImage: missing, Registry: direct})})
+		res = runCompat(t, Options{Host: d.Host, Runner: runner(RunnerOptions{Helpers: []HelperSpec{{Image: missing}}, Registry: direct})})
 		r := res[IDHelperImage]
 		if r.Status != probe.Fail || r.Finding != CauseHelperImageMissing || !strings.Contains(r.Detail, "manifest") {
 			t.Errorf("%s = %s %q", IDHelperImage, r.Status, r.Detail)
@@ -96,6 +96,53 @@ func TestIntegrationRunnerChecks(t *testing.T) {
 		res := runCompat(t, Options{Host: d.Host, Runner: runner(RunnerOptions{})})
 		if r := res[IDHelperImage]; r.Status != probe.Pass || !strings.Contains(r.Detail, "in the daemon's store") {
 			t.Errorf("%s = %s %q", IDHelperImage, r.Status, r.Detail)
+		}
+	})
+	t.Run("every entry's helper image, once each", func(t *testing.T) {
+		missing := reg.Host + "/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v0.0.1"
+		specs := HelperSpecs([]byte(`
+[[runners]]
+  name = "plain"
+  executor = "docker"
+  [runners.docker]
+    image = "alpine"
+[[runners]]
+  name = "mirrored"
+  executor = "docker"
+  [runners.docker]
+    helper_image = "` + mirrored + `"
+[[runners]]
+  name = "also-mirrored"
+  executor = "docker"
+  [runners.docker]
+    helper_image = "` + mirrored + `"
+[[runners]]
+  name = "stale-mirror"
+  executor = "docker"
+  [runners.docker]
+    helper_image = "` + missing + `"
+`))
+		res := runCompat(t, Options{Host: d.Host, Runner: runner(RunnerOptions{Helpers: specs, Registry: registry.Options{Transport: &http.Transport{}}})})
+		for id, want := range map[string]struct {
+			status probe.Status
+			text   string
+		}{
+			IDHelperImage:                  {probe.Pass, "in the daemon's store"},
+			IDHelperImage + "." + mirrored: {probe.Pass, `runners "mirrored", "also-mirrored" uses ` + mirrored},
+			IDHelperImage + "." + missing:  {probe.Fail, `runner "stale-mirror" uses ` + missing},
+		} {
+			if r, ok := res[id]; !ok || r.Status != want.status || !strings.Contains(r.Detail, want.text) {
+				t.Errorf("%s = %s %q; want %s with %q", id, r.Status, r.Detail, want.status, want.text)
+			}
+		}
+		n := 0
+		for id := range res {
+			if strings.HasPrefix(id, IDHelperImage) {
+				n++
+			}
+		}
+		if n != 3 {
+			t.Errorf("%d helper image checks, want 3 (one per distinct image)", n)
 		}
 	})
 }

@@ -10,9 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/system"
 	"github.com/docker/docker/api/types/versions"
 
 	"github.com/runnerup/runnerup/probe"
@@ -141,6 +144,135 @@ func TestHelperTag(t *testing.T) {
 		if !ok || got != tt.want {
 			t.Errorf("HelperTag(%s, %s, %q, %q) = %q, %v; want %q", tt.ri.Version, tt.arch, tt.flavor, tt.shell, got, ok, tt.want)
 		}
+	}
+}
+
+// TestWindowsHelper: the runner's Windows helper tag and bundle, as its
+// helpers/container/helperimage/windows_info_test.go expects them.
+func TestWindowsHelper(t *testing.T) {
+	ri := RunnerInfo{Version: "17.4.0", Revision: "b92ee590"}
+	tests := []struct {
+		ri                  RunnerInfo
+		arch, kernel        string
+		wantTag, wantBundle string
+		wantWhy             string
+	}{
+		{ri, "x86_64", "10.0 17763 (17763.1.amd64fre.rs5_release.180914-1434)", "x86_64-v17.4.0-servercore1809", "prebuilt-windows-servercore-ltsc2019-x86_64", ""},
+		{ri, "x86_64", "10.0.20348", "x86_64-v17.4.0-servercore21H2", "prebuilt-windows-servercore-ltsc2022-x86_64", ""},
+		{ri, "x86_64", "10.0.26100", "x86_64-v17.4.0-servercore24H2", "prebuilt-windows-servercore-ltsc2025-x86_64", ""},
+		{ri, "arm64", "10.0.26100", "arm64-v17.4.0-servercore24H2", "prebuilt-windows-servercore-ltsc2025-arm64", ""},
+		{ri, "arm64", "10.0.20348", "x86_64-v17.4.0-servercore21H2", "prebuilt-windows-servercore-ltsc2022-x86_64", ""},  // no arm64 before 24H2
+		{ri, "x86_64", "10.0.22631", "x86_64-v17.4.0-servercore21H2", "prebuilt-windows-servercore-ltsc2022-x86_64", ""}, // Windows 11 client
+		{RunnerInfo{Version: "16.7.0", Revision: "102c81ba"}, "x86_64", "10.0.17763", "x86_64-102c81ba-servercore1809", "prebuilt-windows-servercore-ltsc2019-x86_64", ""},
+		{ri, "x86_64", "10.0.14393", "", "", "unsupported Windows version"},
+		{ri, "x86_64", "6.1", "", "", "names no Windows build"},
+	}
+	for _, tt := range tests {
+		tag, bundle, why := WindowsHelper(tt.ri, tt.arch, tt.kernel)
+		if tag != tt.wantTag || bundle != tt.wantBundle || (tt.wantWhy == "") != (why == "") || !strings.Contains(why, tt.wantWhy) {
+			t.Errorf("WindowsHelper(%s, %s, %q) = %q, %q, %q; want %q, %q, %q", tt.ri.Version, tt.arch, tt.kernel, tag, bundle, why, tt.wantTag, tt.wantBundle, tt.wantWhy)
+		}
+	}
+}
+
+// TestHelperImageOnWindowsDaemon: on a Windows daemon (Windows Server
+// 2022, build 20348) a docker-windows entry's helper is the servercore21H2
+// tag and its ltsc2022 bundle, never a Linux tag.
+func TestHelperImageOnWindowsDaemon(t *testing.T) {
+	windows := &fakeAPI{
+		pingFunc: func(context.Context) (types.Ping, error) {
+			return types.Ping{APIVersion: "1.44", OSType: "windows"}, nil
+		},
+		versionFunc: func(context.Context) (types.Version, error) {
+			return types.Version{Version: "27.3.1", APIVersion: "1.47", Os: "windows", Arch: "amd64", KernelVersion: "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)"}, nil
+		},
+		infoFunc: func(context.Context) (system.Info, error) {
+			return system.Info{OSType: "windows", Architecture: "x86_64", KernelVersion: "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)", ServerVersion: "27.3.1"}, nil
+		},
+	}
+	bin := fakeRunner(t, runnerVersionText)
+	spec := HelperSpec{Runners: []string{"w"}, Windows: true, Shell: "pwsh"}
+	const ref = GitLabHelperImage + ":x86_64-v17.4.0-servercore21H2"
+
+	bundles := t.TempDir()
+	bundle := filepath.Join(bundles, "prebuilt-windows-servercore-ltsc2022-x86_64.docker.tar.zst")
+	if err := os.WriteFile(bundle, []byte("archive"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runCompat(t, Options{Client: windows, WantOS: "windows", Runner: &RunnerOptions{Executable: bin, Where: "test", Helpers: []HelperSpec{spec}, BundleDirs: []string{bundles}}})
+	if r := res[IDHelperImage]; r.Status != probe.Pass || !strings.Contains(r.Detail, ref) || !strings.Contains(r.Detail, bundle) || !strings.Contains(r.Detail, `runner "w"`) {
+		t.Errorf("with the bundle: %s = %s %q", IDHelperImage, r.Status, r.Detail)
+	}
+	res = runCompat(t, Options{Client: windows, WantOS: "windows", Runner: &RunnerOptions{Executable: bin, Where: "test", Helpers: []HelperSpec{spec}, BundleDirs: []string{t.TempDir()}}})
+	if r := res[IDHelperImage]; r.Status != probe.Fail || !strings.Contains(r.Detail, ref) || strings.Contains(r.Detail, "-pwsh") {
+		t.Errorf("air-gapped: %s = %s %q", IDHelperImage, r.Status, r.Detail)
+	}
+}
+
+// TestHelperSpecs: one spec per distinct helper image, in the file's
+// order, each with the entries it serves; the default keeps the plain id.
+func TestHelperSpecs(t *testing.T) {
+	specs := HelperSpecs([]byte(`
+[[runners]]
+  name = "sh"
+  executor = "shell"
+[[runners]]
+  name = "a"
+  executor = "docker"
+  [runners.docker]
+    image = "alpine"
+[[runners]]
+  name = "b"
+  executor = "docker"
+  [runners.docker]
+    image = "ruby"
+    helper_image_flavor = "alpine"
+[[runners]]
+  name = "u"
+  executor = "docker"
+  shell = "pwsh"
+  [runners.docker]
+    helper_image_flavor = "ubuntu"
+[[runners]]
+  name = "m1"
+  executor = "docker-autoscaler"
+  [runners.docker]
+    helper_image = "mirror.example.com/helper:1"
+[[runners]]
+  name = "m2"
+  executor = "docker"
+  shell = "pwsh"
+  [runners.docker]
+    helper_image = "mirror.example.com/helper:1"
+[[runners]]
+  name = "w"
+  executor = "docker-windows"
+  shell = "pwsh"
+  [runners.docker]
+    image = "mcr.microsoft.com/windows/servercore:ltsc2022"
+`))
+	want := []struct {
+		id      string
+		runners []string
+	}{
+		{IDHelperImage, []string{"a", "b"}},
+		{IDHelperImage + ".ubuntu-pwsh", []string{"u"}},
+		{IDHelperImage + ".mirror.example.com/helper:1", []string{"m1", "m2"}},
+		{IDHelperImage + ".windows", []string{"w"}},
+	}
+	if len(specs) != len(want) {
+		t.Fatalf("specs = %+v", specs)
+	}
+	for i, w := range want {
+		if id := HelperCheckID(specs[i], false); id != w.id || !slices.Equal(specs[i].Runners, w.runners) {
+			t.Errorf("spec %d = %s %v, want %s %v", i, id, specs[i].Runners, w.id, w.runners)
+		}
+	}
+	if id := HelperCheckID(specs[1], true); id != IDHelperImage {
+		t.Errorf("the only spec's id = %s", id)
+	}
+	if HelperSpecs([]byte("not toml [")) != nil {
+		t.Error("a file that does not parse gives specs")
 	}
 }
 

@@ -15,7 +15,8 @@
 // docker:NN CLI beside a docker:MM-dind service) with the API range it
 // accepts (Docker 29 refuses clients below 1.44: docker-api-too-old);
 // runner.helper-image names the helper image the runner will use and
-// checks it can have it; and with --pull, image.<ref>.pull lets the daemon
+// checks it can have it (one check per distinct image of a config.toml's
+// docker entries, Linux or Windows servercore as the daemon's OS decides); and with --pull, image.<ref>.pull lets the daemon
 // pull each image itself with the X-Registry-Auth the runner would send,
 // its answer beside (and over) the HTTP-side registry checks (DaemonWins).
 //

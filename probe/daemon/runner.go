@@ -7,11 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/runnerup/runnerup/internal/envlist"
 	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/probe/service"
 )
@@ -36,10 +38,10 @@ type RunnerOptions struct {
 	// deadline).
 	RunVersion func(ctx context.Context, bin string) ([]byte, error)
 
-	// HelperImage is [runners.docker] helper_image (an override the runner
-	// always pulls), HelperImageFlavor helper_image_flavor, Shell the
-	// [[runners]] shell (pwsh adds "-pwsh" to the tag).
-	HelperImage, HelperImageFlavor, Shell string
+	// Helpers are the helper images to check, one check each (HelperSpecs
+	// reads them from a config.toml, one per distinct image). None: one
+	// check of the default helper image.
+	Helpers []HelperSpec
 	// Registry holds the transport and certs.d for probing the helper
 	// image (anonymously; the checks' credential wiring is not used).
 	Registry registry.Options
@@ -151,16 +153,6 @@ func runVersion(ctx context.Context, bin string) ([]byte, error) {
 	return out, nil
 }
 
-// envValue is the last KEY=VALUE of key in env.
-func envValue(env []string, key string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 // RunnerAPI is what the runner's Docker client asks the daemon for.
 type RunnerAPI struct {
 	API    string // highest version it asks for
@@ -184,7 +176,7 @@ func runnerAPI(version string, env []string) (RunnerAPI, bool) {
 	}
 	ra := RunnerAPI{API: row.api, Client: row.client, Fixed: row.fixed, MinNegotiate: row.minNegotiate}
 	if !row.fixed {
-		if e, ok := envValue(env, "DOCKER_API_VERSION"); ok && e != "" {
+		if e, ok := envlist.Value(env, "DOCKER_API_VERSION"); ok && e != "" {
 			ra.API, ra.Fixed = strings.TrimPrefix(e, "v"), true
 			ra.Client += ", fixed by DOCKER_API_VERSION=" + e + " in the service's environment"
 		}
@@ -205,18 +197,9 @@ const GitLabHelperImage = "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-r
 // 16.8 (common.VERSION) or the 8-character git revision before
 // (common.REVISION).
 func HelperTag(ri RunnerInfo, daemonArch, flavor, shell string) (string, bool) {
-	v, ok := parseSemver(ri.Version)
+	rev, ok := helperRevision(ri)
 	if !ok {
 		return "", false
-	}
-	rev := "v" + strings.TrimPrefix(semverRE.FindString(ri.Version), "v")
-	if v.less(semver{16, 8}) {
-		if ri.Revision == "" {
-			return "", false
-		}
-		rev = ri.Revision
-	} else if strings.Count(rev, ".") < 2 {
-		rev = "latest" // helperimage.Version: no x.y.z, no release tag
 	}
 	arch := helperArch(daemonArch)
 	if arch == "" {
@@ -232,6 +215,64 @@ func HelperTag(ri RunnerInfo, daemonArch, flavor, shell string) (string, bool) {
 	return tag, true
 }
 
+// helperRevision is the tag's REV part (see HelperTag).
+func helperRevision(ri RunnerInfo) (string, bool) {
+	v, ok := parseSemver(ri.Version)
+	if !ok {
+		return "", false
+	}
+	rev := "v" + strings.TrimPrefix(semverRE.FindString(ri.Version), "v")
+	if v.less(semver{16, 8}) {
+		if ri.Revision == "" {
+			return "", false
+		}
+		rev = ri.Revision
+	} else if strings.Count(rev, ".") < 2 {
+		rev = "latest" // helperimage.Version: no x.y.z, no release tag
+	}
+	return rev, true
+}
+
+// windowsBuilds maps a Windows kernel build to the servercore version of
+// the helper image (helpers/container/windows/version.go
+// supportedWindowsBuilds), and windowsLTSC that version to the LTSC year in
+// the bundled archive's name (helpers/container/helperimage/windows_info.go).
+var (
+	windowsBuilds = map[string]string{
+		"10.0.17763": "1809", "10.0.20348": "21H2", "10.0.26100": "24H2",
+		"10.0.19043": "1809", "10.0.19044": "1809", "10.0.19045": "1809",
+		"10.0.22000": "21H2", "10.0.22621": "21H2", "10.0.22631": "21H2", "10.0.26200": "24H2",
+	}
+	windowsLTSC = map[string]string{"1809": "ltsc2019", "21H2": "ltsc2022", "24H2": "ltsc2025"}
+)
+
+// WindowsHelper is the helper image tag and bundled archive base name the
+// runner uses on a Windows daemon (helpers/container/helperimage/
+// windows_info.go Create): ARCH-REV-servercoreVERSION, VERSION from the
+// daemon's kernel build (1809, 21H2, 24H2), ARCH arm64 only on 24H2 and
+// an arm64 daemon, else x86_64; the shell does not change the tag. ok is
+// false, with why, when the runner would fail ("unsupported Windows
+// version").
+func WindowsHelper(ri RunnerInfo, daemonArch, kernelVersion string) (tag, prebuilt string, why string) {
+	rev, ok := helperRevision(ri)
+	if !ok {
+		return "", "", "the runner's version is not known"
+	}
+	parts := strings.FieldsFunc(kernelVersion, func(r rune) bool { return r == '.' || r == ' ' })
+	if len(parts) < 3 {
+		return "", "", fmt.Sprintf("the daemon's kernel version %q names no Windows build", kernelVersion)
+	}
+	version, ok := windowsBuilds[strings.Join(parts[:3], ".")]
+	if !ok {
+		return "", "", fmt.Sprintf("the runner supports no Windows build %q (\"unsupported Windows version\")", strings.Join(parts[:3], "."))
+	}
+	arch := "x86_64"
+	if (daemonArch == "aarch64" || daemonArch == "arm64") && version == "24H2" {
+		arch = "arm64"
+	}
+	return fmt.Sprintf("%s-%s-servercore%s", arch, rev, version), fmt.Sprintf("prebuilt-windows-servercore-%s-%s", windowsLTSC[version], arch), ""
+}
+
 func helperArch(arch string) string {
 	switch arch {
 	case "armv6l", "armv7l":
@@ -244,24 +285,27 @@ func helperArch(arch string) string {
 	return arch
 }
 
-// helperBundle is the prebuilt archive name the runner loads before it
-// pulls (prebuilt-FLAVOR-ARCH[-pwsh], .docker.tar.zst then .tar.xz, an
-// amd64 spelling for x86_64 too).
+// helperBundleNames are the prebuilt archive names the runner loads
+// before it pulls a Linux helper: prebuilt-FLAVOR-ARCH[-pwsh].
 func helperBundleNames(daemonArch, flavor, shell string) []string {
 	if flavor == "" {
 		flavor = "alpine"
 	}
-	arch := helperArch(daemonArch)
-	base := []string{fmt.Sprintf("prebuilt-%s-%s", flavor, arch)}
-	if arch == "x86_64" {
-		base = append(base, fmt.Sprintf("prebuilt-%s-amd64", flavor))
+	base := fmt.Sprintf("prebuilt-%s-%s", flavor, helperArch(daemonArch))
+	if shell == "pwsh" {
+		base += "-pwsh"
 	}
-	var names []string
-	for _, b := range base {
-		if shell == "pwsh" {
-			b += "-pwsh"
-		}
-		names = append(names, b+".docker.tar.zst", b+".tar.xz")
+	return bundleFiles(base)
+}
+
+// bundleFiles are the files the runner tries for a prebuilt base name:
+// .docker.tar.zst then .tar.xz, and an amd64 spelling of x86_64 too
+// (executors/docker/internal/prebuilt).
+func bundleFiles(base string) []string {
+	names := []string{base + ".docker.tar.zst", base + ".tar.xz"}
+	if strings.Contains(base, "x86_64") {
+		alt := strings.ReplaceAll(base, "x86_64", "amd64")
+		names = append(names, alt+".docker.tar.zst", alt+".tar.xz")
 	}
 	return names
 }
@@ -287,13 +331,58 @@ func RunnerFromService(in service.Install) RunnerOptions {
 	return ro
 }
 
-// HelperSettings reads, from a config.toml, what of the first docker
-// runner entry decides its helper image: [runners.docker] helper_image and
-// helper_image_flavor, and the entry's shell. A file that does not parse
-// gives none (the linter reports it).
-func HelperSettings(configTOML []byte) (helperImage, flavor, shell string) {
+// HelperSpec is what of one or more [[runners]] entries decides the helper
+// image their jobs use; entries with the same settings share it.
+type HelperSpec struct {
+	// Runners are the entries' names (for display).
+	Runners []string
+	// Windows: a docker-windows entry, whose jobs run on a Windows daemon
+	// with a servercore helper image.
+	Windows bool
+	// Image is [runners.docker] helper_image (an override the runner
+	// always pulls), Flavor helper_image_flavor ("" or "alpine": the
+	// default), Shell the [[runners]] shell (pwsh adds "-pwsh" to a Linux
+	// tag).
+	Image, Flavor, Shell string
+}
+
+// key is what decides the image: entries with the same key use the same one.
+func (h HelperSpec) key() string {
+	switch {
+	case h.Image != "":
+		return h.Image
+	case h.Windows:
+		return "windows"
+	}
+	k := h.Flavor
+	if k == "alpine" {
+		k = ""
+	}
+	if h.Shell == "pwsh" {
+		k = strings.TrimPrefix(k+"-pwsh", "-")
+	}
+	return k
+}
+
+// HelperCheckID is the id of spec's runner.helper-image check: the plain
+// id for the default helper image (and whenever it is the only one),
+// else suffixed with the helper_image, "windows", or flavor and pwsh.
+func HelperCheckID(spec HelperSpec, only bool) string {
+	if k := spec.key(); !only && k != "" {
+		return IDHelperImage + "." + k
+	}
+	return IDHelperImage
+}
+
+// HelperSpecs reads, from a config.toml, what of each docker runner entry
+// decides its helper image ([runners.docker] helper_image and
+// helper_image_flavor, the entry's shell, docker-windows or not), one spec
+// per distinct image in the file's order. A file that does not parse gives
+// none (the linter reports it).
+func HelperSpecs(configTOML []byte) []HelperSpec {
 	var doc struct {
 		Runners []struct {
+			Name     string `toml:"name"`
 			Executor string `toml:"executor"`
 			Shell    string `toml:"shell"`
 			Docker   *struct {
@@ -303,12 +392,21 @@ func HelperSettings(configTOML []byte) (helperImage, flavor, shell string) {
 		} `toml:"runners"`
 	}
 	if _, err := toml.Decode(string(configTOML), &doc); err != nil {
-		return "", "", ""
+		return nil
 	}
+	var specs []HelperSpec
 	for _, r := range doc.Runners {
-		if strings.HasPrefix(r.Executor, "docker") && r.Docker != nil {
-			return r.Docker.HelperImage, r.Docker.HelperImageFlavor, r.Shell
+		if !strings.HasPrefix(r.Executor, "docker") || r.Docker == nil {
+			continue
+		}
+		spec := HelperSpec{Windows: r.Executor == "docker-windows", Image: r.Docker.HelperImage, Flavor: r.Docker.HelperImageFlavor, Shell: r.Shell}
+		i := slices.IndexFunc(specs, func(h HelperSpec) bool { return h.key() == spec.key() })
+		if i < 0 {
+			specs, i = append(specs, spec), len(specs)
+		}
+		if r.Name != "" {
+			specs[i].Runners = append(specs[i].Runners, r.Name)
 		}
 	}
-	return "", "", ""
+	return specs
 }

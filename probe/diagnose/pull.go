@@ -66,7 +66,7 @@ func (d *diagnosis) extendPlan(p *suite.Plan) {
 	if d.opts.RunnerBinary != nil {
 		ro = *d.opts.RunnerBinary
 	}
-	ro.HelperImage, ro.HelperImageFlavor, ro.Shell = d.runner.HelperImage, d.runner.HelperImageFlavor, d.runner.Shell
+	ro.Helpers = []daemon.HelperSpec{{Windows: d.runner.Executor == "docker-windows", Image: d.runner.HelperImage, Flavor: d.runner.HelperImageFlavor, Shell: d.runner.Shell}}
 	ro.Registry = p.Registry
 	ro.Registry.Platform = nil
 	p.Runner = &ro

@@ -204,24 +204,3 @@ func envMap(env []string) map[string]string {
 	}
 	return m
 }
-
-// mergeEnv appends assignments to env, a later assignment of a key
-// replacing the earlier one in place, so each key appears once, where it
-// was first set, with its last value.
-func mergeEnv(env []string, add ...string) []string {
-	for _, kv := range add {
-		k, _, _ := strings.Cut(kv, "=")
-		replaced := false
-		for i, old := range env {
-			if oldKey, _, _ := strings.Cut(old, "="); oldKey == k {
-				env[i] = kv
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			env = append(env, kv)
-		}
-	}
-	return env
-}

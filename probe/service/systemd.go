@@ -9,6 +9,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/envlist"
 )
 
 // systemdScope is the system manager or the user's --user manager.
@@ -139,7 +141,7 @@ func systemdInstall(ctx context.Context, o Options, scope systemdScope, unit str
 		in.User = "root"
 	}
 
-	in.Environment = mergeEnv(nil, us.env...)
+	in.Environment = envlist.Merge(nil, us.env...)
 	readEnvironmentFiles(&in, us.envFiles, sp)
 	env := envMap(in.Environment)
 	in.Home = processHome(&in, env, o, scope.user)
@@ -192,7 +194,7 @@ func readEnvironmentFiles(in *Install, files []string, sp specifiers) {
 		b, err := os.ReadFile(p)
 		switch {
 		case err == nil:
-			in.Environment = mergeEnv(in.Environment, parseEnvFile(b)...)
+			in.Environment = envlist.Merge(in.Environment, parseEnvFile(b)...)
 			in.Source = append(in.Source, p)
 		case errors.Is(err, fs.ErrNotExist) && optional:
 		case errors.Is(err, fs.ErrNotExist):

@@ -76,10 +76,3 @@ func TestParseEnvFile(t *testing.T) {
 		t.Errorf("parseEnvFile =\n%q\nwant\n%q", got, want)
 	}
 }
-
-func TestMergeEnv(t *testing.T) {
-	got := mergeEnv([]string{"A=1", "B=2"}, "C=3", "A=4", "B=", "C=5")
-	if want := []string{"A=4", "B=", "C=5"}; !slices.Equal(got, want) {
-		t.Errorf("mergeEnv = %q, want %q", got, want)
-	}
-}

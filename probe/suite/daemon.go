@@ -38,7 +38,7 @@ func (p Plan) daemonOptions() daemon.Options {
 			*ro = daemon.RunnerFromService(in)
 		}
 		ro.Registry = registry.Options{Transport: p.Registry.Transport, CertsDir: p.Registry.CertsDir}
-		ro.HelperImage, ro.HelperImageFlavor, ro.Shell = daemon.HelperSettings(p.Fleet.ConfigTOML)
+		ro.Helpers = daemon.HelperSpecs(p.Fleet.ConfigTOML)
 		d.Runner = ro
 	}
 	return d
