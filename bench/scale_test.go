@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,46 +36,83 @@ func benchRTT(t *testing.T) time.Duration {
 	return 20 * time.Millisecond
 }
 
+// scaleRegistry is one registry of the scale bench.
+type scaleRegistry struct {
+	addr       string // where it listens
+	user, pass string // "" for an anonymous one
+	push       func(t *testing.T, repo string)
+	pid        string // the docker-registry process ("" in-process)
+}
+
+// scaleRegistries starts the bench's three registries, one with htpasswd
+// auth: Debian docker-registry processes, or with BENCH_REGISTRY=memory
+// go-containerregistry's in-memory registry in this process
+// (internal/fakeregistry), whose requests cost little CPU, so that the
+// figure shows runnerup's scaling rather than the registries' CPU on a
+// small machine.
+func scaleRegistries(t *testing.T) []scaleRegistry {
+	t.Helper()
+	platform := v1.Platform{OS: "linux", Architecture: "amd64"}
+	var out []scaleRegistry
+	for i := range 3 {
+		if os.Getenv("BENCH_REGISTRY") == "memory" {
+			f := fakeregistry.New(t)
+			r := scaleRegistry{addr: f.Host, push: func(t *testing.T, repo string) { f.PushImage(repo, "1", platform) }}
+			if i == 0 {
+				r.user, r.pass = "ci", "bench-pass-0123456789"
+				f.Basic(r.user, r.pass)
+			}
+			out = append(out, r)
+			continue
+		}
+		reg := testenv.StartRegistry(t, testenv.RegistryOptions{Auth: i == 0})
+		pid, err := exec.Command("pgrep", "-f", "serve "+filepath.Join(reg.Dir, "config.yml")).Output()
+		if err != nil {
+			t.Fatalf("pgrep registry: %v", err)
+		}
+		auth := remote.WithAuth(authn.Anonymous)
+		if reg.Auth {
+			auth = remote.WithAuth(&authn.Basic{Username: reg.Username, Password: reg.Password})
+		}
+		out = append(out, scaleRegistry{addr: reg.Addr, user: reg.Username, pass: reg.Password, pid: strings.Fields(string(pid))[0],
+			push: func(t *testing.T, repo string) {
+				tag, err := name.NewTag(reg.Addr + "/" + repo + ":1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := remote.Write(tag, fakeregistry.PlatformImage(t, platform), auth); err != nil {
+					t.Fatalf("push %s: %v", tag, err)
+				}
+			}})
+	}
+	return out
+}
+
 // TestProbeConfigScale: `runnerup probe --config` of a config.toml whose
 // 50 runners reference 100 images (each image named by two runners) on 3
-// registries — one with htpasswd auth, two anonymous, each a Debian
-// docker-registry behind a proxy adding BENCH_RTT — against the slowest
-// `runnerup probe --image` of one image of each registry. Both check the
-// daemon too; --config also verifies the 50 runner tokens (a loopback fake
-// GitLab) and the host's runner set-up. The ratio of medians is the
-// figure; the proxies count the registries' TCP connections.
+// registries — one with htpasswd auth, two anonymous, each behind a proxy
+// adding BENCH_RTT — against the slowest `runnerup probe --image` of one
+// image of each registry. Both check the daemon too; --config also
+// verifies the 50 runner tokens (a loopback fake GitLab) and the host's
+// runner set-up. The ratio of medians is the figure; the proxies count
+// the registries' TCP connections.
 func TestProbeConfigScale(t *testing.T) {
 	testenv.Need(t, true, "hyperfine")
 	home := testenv.Isolate(t)
 	rtt := benchRTT(t)
 	d := testenv.StartDockerd(t, testenv.DockerdOptions{})
 	t.Setenv("DOCKER_HOST", d.Host)
-	regs := []*testenv.Registry{
-		testenv.StartRegistry(t, testenv.RegistryOptions{Auth: true}),
-		testenv.StartRegistry(t, testenv.RegistryOptions{}),
-		testenv.StartRegistry(t, testenv.RegistryOptions{}),
-	}
+	regs := scaleRegistries(t)
 	var proxies []*latencyProxy
 	for _, r := range regs {
-		proxies = append(proxies, startLatencyProxy(t, r.Addr, rtt))
+		proxies = append(proxies, startLatencyProxy(t, r.addr, rtt))
 	}
 	// 100 distinct images, pushed straight to the registries.
 	var images []string
 	for i := range 100 {
-		r, p := regs[i%3], proxies[i%3]
 		repo := fmt.Sprintf("group%d/app%d", i%7, i)
-		tag, err := name.NewTag(r.Addr + "/" + repo + ":1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var auth remote.Option = remote.WithAuth(authn.Anonymous)
-		if r.Auth {
-			auth = remote.WithAuth(&authn.Basic{Username: r.Username, Password: r.Password})
-		}
-		if err := remote.Write(tag, fakeregistry.PlatformImage(t, v1.Platform{OS: "linux", Architecture: "amd64"}), auth); err != nil {
-			t.Fatalf("push %s: %v", tag, err)
-		}
-		images = append(images, p.Addr+"/"+repo+":1")
+		regs[i%3].push(t, repo)
+		images = append(images, proxies[i%3].Addr+"/"+repo+":1")
 	}
 
 	gl := fakegitlab.New(t)
@@ -97,7 +135,8 @@ func TestProbeConfigScale(t *testing.T) {
 	if err := os.MkdirAll(dockerDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	auths := `{"auths":{"` + proxies[0].Addr + `":{"auth":"` + regs[0].AuthConfigValue() + `"}}}`
+	auth := base64.StdEncoding.EncodeToString([]byte(regs[0].user + ":" + regs[0].pass))
+	auths := `{"auths":{"` + proxies[0].Addr + `":{"auth":"` + auth + `"}}}`
 	if err := os.WriteFile(filepath.Join(dockerDir, "config.json"), []byte(auths), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -127,15 +166,23 @@ func TestProbeConfigScale(t *testing.T) {
 		t.Fatalf("probe --config failed a check:\n%s", js)
 	}
 	for i := range proxies {
-		t.Logf("registry %d (%s): %d TCP connections, %.2f s CPU in one probe --config", i, []string{"htpasswd", "anonymous", "anonymous"}[i],
-			after[i]-before[i], float64(cpuAfter[i]-cpuBefore[i])/100)
+		cpu := "in-process"
+		if regs[i].pid != "" {
+			cpu = fmt.Sprintf("%.2f s CPU", float64(cpuAfter[i]-cpuBefore[i])/100)
+		}
+		t.Logf("registry %d (%s): %d TCP connections, %s in one probe --config", i, []string{"htpasswd", "anonymous", "anonymous"}[i],
+			after[i]-before[i], cpu)
 	}
 	t.Logf("CPU of that run: runnerup %.2f s (sh and all), dockerd %.2f s", (run.ProcessState.UserTime() + run.ProcessState.SystemTime()).Seconds(),
 		float64(cpuAfter[3]-cpuBefore[3])/100)
 	_, _, last := ends(t, js)
 	t.Logf("TIMELINE probe --config: last check done %.0f ms after the run started", last)
 
-	cmds := []command{{fmt.Sprintf("probe --config (50 runners, 100 images, 3 registries, RTT %s)", rtt), probeConfig}}
+	kind := "docker-registry"
+	if os.Getenv("BENCH_REGISTRY") == "memory" {
+		kind = "in-memory"
+	}
+	cmds := []command{{fmt.Sprintf("probe --config (50 runners, 100 images, 3 %s, RTT %s)", kind, rtt), probeConfig}}
 	for i := range 3 {
 		cmds = append(cmds, command{fmt.Sprintf("probe --image (one image of registry %d)", i), runnerup + " probe --image " + images[i] + " -o json"})
 	}
@@ -161,16 +208,12 @@ func connections(ps []*latencyProxy) []int64 {
 }
 
 // cpuTicks reads the CPU time (user + system, in clock ticks of 10 ms) the
-// registries and the daemon have used so far, from /proc.
-func cpuTicks(t *testing.T, regs []*testenv.Registry, d *testenv.Dockerd) []int64 {
+// registries (0 for one in-process) and the daemon have used so far.
+func cpuTicks(t *testing.T, regs []scaleRegistry, d *testenv.Dockerd) []int64 {
 	t.Helper()
 	var pids []string
 	for _, r := range regs {
-		out, err := exec.Command("pgrep", "-f", "serve "+filepath.Join(r.Dir, "config.yml")).Output()
-		if err != nil {
-			t.Fatalf("pgrep registry: %v", err)
-		}
-		pids = append(pids, strings.Fields(string(out))[0])
+		pids = append(pids, r.pid)
 	}
 	pid, err := os.ReadFile(filepath.Join(d.Dir, "docker.pid"))
 	if err != nil {
@@ -179,6 +222,10 @@ func cpuTicks(t *testing.T, regs []*testenv.Registry, d *testenv.Dockerd) []int6
 	pids = append(pids, strings.TrimSpace(string(pid)))
 	var ticks []int64
 	for _, p := range pids {
+		if p == "" {
+			ticks = append(ticks, 0)
+			continue
+		}
 		b, err := os.ReadFile("/proc/" + p + "/stat")
 		if err != nil {
 			t.Fatal(err)

@@ -17,11 +17,11 @@ const maxBody = 64 << 10
 
 // DefaultConcurrency is how many requests the checks of one run send to
 // one registry host (or token server) at once when Options.Concurrency is
-// zero: enough to probe a few dozen images of a registry in a handful of
-// round trips, few enough that a registry or the proxy before it does not
-// see a burst from one probe (browsers allow 6 connections per host,
-// dockerd pulls 3 layers of each image at once).
-const DefaultConcurrency = 8
+// zero. The requests are small (manifests, config blobs), and registries
+// serve HTTP/2 with 100 or more streams per connection: 32 probe a few
+// dozen images of one registry in about the round trips of one image,
+// while a plain-HTTP registry sees at most 32 connections from the probe.
+const DefaultConcurrency = 32
 
 // baseTransports are the shared transports used when Options.Transport is
 // nil, one per concurrency cap: a clone of http.DefaultTransport (proxies
