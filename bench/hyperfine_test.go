@@ -19,15 +19,20 @@ import (
 // tools builds runnerup and crane as users get them (static, CGO_ENABLED=0
 // as goreleaser builds runnerup), crane at the go-containerregistry version
 // runnerup's go.mod names, into a temporary GOBIN (never the tree).
+// BENCH_RUNNERUP names a runnerup binary to time instead (an older build,
+// to compare before and after in the same conditions).
 func tools(t *testing.T) (runnerup, crane string) {
 	t.Helper()
 	bin := t.TempDir()
-	runnerup = filepath.Join(bin, "runnerup")
-	build := exec.Command("go", "build", "-o", runnerup, ".")
-	build.Dir = ".."
-	build.Env = append(os.Environ(), "HOME="+originalHome, "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	runnerup = os.Getenv("BENCH_RUNNERUP")
+	if runnerup == "" {
+		runnerup = filepath.Join(bin, "runnerup")
+		build := exec.Command("go", "build", "-o", runnerup, ".")
+		build.Dir = ".."
+		build.Env = append(os.Environ(), "HOME="+originalHome, "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
 	}
 	mod := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/google/go-containerregistry")
 	mod.Dir = ".."

@@ -14,6 +14,7 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +33,8 @@ var originalHome = os.Getenv("HOME")
 // reads when DOCKER_CONFIG is unset). runnerup also checks the daemon, so
 // it is timed a second time with the daemon unreachable (its checks fail
 // at once): the registry chain and the process alone. Every command runs
-// under env(1), so each pays for the same extra exec.
+// under env(1), so each pays for the same extra exec. Then both again with
+// the registry behind BENCH_RTT.
 func TestProbeImageVersusCrane(t *testing.T) {
 	testenv.Need(t, true, "hyperfine", "skopeo")
 	testenv.Isolate(t)
@@ -45,7 +47,13 @@ func TestProbeImageVersusCrane(t *testing.T) {
 	if err := os.MkdirAll(dockerDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cfg := `{"auths":{"` + reg.Host + `":{"auth":"` + reg.AuthConfigValue() + `"}}}`
+	// The same registry once more behind BENCH_RTT (default 20ms), as a
+	// registry across a network: there round trips count, on bare
+	// loopback CPU does.
+	rtt := benchRTT(t)
+	far := startLatencyProxy(t, reg.Addr, rtt)
+	farRef := far.Addr + "/ci/app:1"
+	cfg := `{"auths":{"` + reg.Host + `":{"auth":"` + reg.AuthConfigValue() + `"},"` + far.Addr + `":{"auth":"` + reg.AuthConfigValue() + `"}}}`
 	if err := os.WriteFile(filepath.Join(dockerDir, "config.json"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +79,20 @@ func TestProbeImageVersusCrane(t *testing.T) {
 	}
 	ratio(t, "probe --image / crane manifest", ms[0], ms[2])
 	ratio(t, "probe --image registry chain only / crane manifest", ms[1], ms[2])
+
+	farProbe := "env DOCKER_HOST=" + d.Host + " " + runnerup + " probe --image " + farRef + " -o json"
+	if out, err := exec.Command("sh", "-c", farProbe).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", farProbe, err, out)
+	}
+	far1 := hyperfine(t,
+		command{fmt.Sprintf("runnerup probe --image, registry RTT %s", rtt), farProbe},
+		command{fmt.Sprintf("crane manifest, registry RTT %s", rtt), "env " + crane + " manifest --insecure " + farRef},
+	)
+	t.Logf("load average after: %s", loadavg())
+	for _, m := range far1 {
+		t.Log(m)
+	}
+	ratio(t, fmt.Sprintf("probe --image / crane manifest, registry RTT %s", rtt), far1[0], far1[1])
 
 	// The critical path, from the runs' own timelines: when the registry
 	// chain and the daemon checks were done (medians of 20 runs).
