@@ -1,5 +1,7 @@
 package probe
 
+import "github.com/moby/moby/client/pkg/versions"
+
 // Shared check ids and the facts they carry in Result.Data, so checks in
 // different sub-packages can depend on each other without importing one
 // another.
@@ -19,6 +21,18 @@ type Platform struct {
 	Architecture string `json:"architecture"`
 	Variant      string `json:"variant,omitempty"`
 	OSVersion    string `json:"os_version,omitempty"`
+	// ExactIndexMatch is set for daemons older than Docker 23 (API < 1.42):
+	// they pull an index entry only for exactly this platform
+	// (platforms.NewMatcher in moby 20.10's distribution/pull_v2_unix.go).
+	// Newer ones take compatible entries too (platforms.Only since moby
+	// fcc42d5682): amd64 → 386, arm64 → arm/v8…v5.
+	ExactIndexMatch bool `json:"exact_index_match,omitempty"`
+}
+
+// ExactIndexMatchFor is Platform.ExactIndexMatch for a daemon answering
+// with API version api ("" when unknown: assume a current daemon).
+func ExactIndexMatchFor(api string) bool {
+	return api != "" && versions.LessThan(api, "1.42")
 }
 
 func (p Platform) String() string {

@@ -88,7 +88,7 @@ func GitLabChecks(t GitLabTarget, env GitLabEnv) []Check {
 			if proxyURL == nil {
 				return Passf("direct connection (no HTTP(S)_PROXY applies to %s)", u.Hostname())
 			}
-			return Passf("through proxy %s (HTTPS_PROXY/NO_PROXY as Go decides)", redactURL(proxyURL))
+			return Passf("through proxy %s (HTTPS_PROXY/NO_PROXY as Go decides)", secret.RedactParsedURL(proxyURL))
 		}},
 		{ID: IDGitLabDNS, Title: "GitLab host name resolves", Run: func(ctx context.Context, _ Deps) Result {
 			if proxyURL != nil {
@@ -294,12 +294,4 @@ func netCause(err error) error {
 		return op.Err
 	}
 	return err
-}
-
-func redactURL(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		c.User = url.User("***")
-	}
-	return c.String()
 }

@@ -18,8 +18,6 @@ var (
 	authConfigRE = regexp.MustCompile(`(DOCKER_AUTH_CONFIG=)((?:\\.|[^"\\])*)`)
 	// environment entries whose name says secret: "DEPLOY_KEY=…".
 	envSecretRE = regexp.MustCompile(`(["'][A-Za-z_][A-Za-z0-9_]*(?i:token|passw|secret|key|auth|credential)[A-Za-z0-9_]*=)((?:\\.|[^"'\\])*)`)
-	// user:password@ in URLs (proxies, registry mirrors).
-	userinfoRE = regexp.MustCompile(`(://)[^/@"'\s]+@`)
 )
 
 // RedactText hides every secret in a config.toml or config.json text: the
@@ -45,7 +43,7 @@ func RedactText(text string, r *secret.Redactor) string {
 			}
 			return sub[1] + secret.Mask(sub[2])
 		})
-		l = userinfoRE.ReplaceAllString(l, "${1}***@")
+		l = secret.RedactURLsIn(l) // proxies, registry mirrors
 		l = jsonSecretRE.ReplaceAllStringFunc(l, func(m string) string {
 			sub := jsonSecretRE.FindStringSubmatch(m)
 			return sub[1] + `"` + secret.Mask(sub[2]) + `"`
@@ -90,8 +88,13 @@ func Diff(path string, old, new []byte, r *secret.Redactor) string {
 	return out
 }
 
+// noEOL marks a last line without a newline, as diff(1) and git do, so a
+// change of the trailing newline alone is a visible change.
+const noEOL = "\n\\ No newline at end of file\n"
+
 // splitLines keeps line endings; unlike difflib.SplitLines, empty text has
-// no lines (a new file diffs as all additions).
+// no lines (a new file diffs as all additions), and a last line without a
+// newline carries noEOL.
 func splitLines(s string) []string {
 	if s == "" {
 		return nil
@@ -100,7 +103,7 @@ func splitLines(s string) []string {
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	} else {
-		lines[len(lines)-1] += "\n"
+		lines[len(lines)-1] += noEOL
 	}
 	return lines
 }

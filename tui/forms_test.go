@@ -31,7 +31,6 @@ func at(key string) interactionStep { return interactionStep{at: key} }
 func enter() interactionStep        { return interactionStep{bytes: []byte("\r")} }
 func down() interactionStep         { return interactionStep{bytes: []byte("\x1b[B")} }
 func up() interactionStep           { return interactionStep{bytes: []byte("\x1b[A")} }
-func pressY() interactionStep       { return interactionStep{bytes: []byte("y")} } // accepts and moves on
 func pressN() interactionStep       { return interactionStep{bytes: []byte("n")} } // rejects and moves on
 func clearLine() interactionStep    { return interactionStep{bytes: []byte{0x01, 0x0b}} }
 

@@ -599,9 +599,7 @@ type snapshot struct {
 	mu    sync.Mutex
 	step  step
 	focus string
-	// applyCalls counts Apply calls that were not dry runs.
-	writes int
-	ready  bool
+	ready bool
 }
 
 func (s *snapshot) record(m *model) {

@@ -545,6 +545,14 @@ func TestRunNoColor(t *testing.T) {
 				return "", false
 			}
 		}, false},
+		{"empty NO_COLOR does not count", func(o *Options) {
+			o.Env = func(k string) (string, bool) {
+				if k == "NO_COLOR" {
+					return "", true
+				}
+				return "", false
+			}
+		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions(t, &fakeApply{})

@@ -163,7 +163,7 @@ func (o Options) withDefaults() Options {
 	if o.Apply == nil {
 		o.Apply = wizard.Apply
 	}
-	if _, ok := o.Env("NO_COLOR"); ok {
+	if v, _ := o.Env("NO_COLOR"); v != "" { // no-color.org: set and non-empty
 		o.NoColor = true
 	}
 	o.refTokenKind = o.prefillTokenKind()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/runnerup/runnerup/internal/editdist"
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/render"
 )
@@ -198,7 +199,7 @@ func unknownKeyError(key toml.Key) FieldError {
 	leaf := key[len(key)-1]
 	fe := FieldError{Field: path, Problem: "unknown key"}
 	if known, ok := knownKeys[parent]; ok {
-		if s := closest(leaf, known); s != "" {
+		if s := editdist.Closest(leaf, known); s != "" {
 			fe.Fix = fmt.Sprintf("did you mean %q?", joinField(parent, s))
 		} else {
 			fe.Fix = "remove it; known keys here: " + strings.Join(known, ", ")

@@ -3,8 +3,6 @@ package wizard
 import (
 	"fmt"
 	"strings"
-
-	"github.com/runnerup/runnerup/internal/editdist"
 )
 
 // FieldError is one problem with one answer: the field path
@@ -42,24 +40,4 @@ func (e *ValidationError) Error() string {
 		noun = "problem"
 	}
 	return fmt.Sprintf("invalid answers (%d %s):\n  %s", len(lines), noun, strings.Join(lines, "\n  "))
-}
-
-// closest returns the candidate nearest to s by edit distance, or "" when
-// none is near enough to be a plausible typo.
-func closest(s string, candidates []string) string {
-	best, bestDist := "", -1
-	for _, c := range candidates {
-		d := editdist.Levenshtein(strings.ToLower(s), strings.ToLower(c))
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	limit := len(s) / 3
-	if limit < 2 {
-		limit = 2
-	}
-	if bestDist >= 0 && bestDist <= limit {
-		return best
-	}
-	return ""
 }

@@ -49,16 +49,34 @@ func DefaultConfigPath(pe PathEnv) string {
 	}
 }
 
-// ResolvePaths picks the output paths: flags, then the answers' [output],
-// then the files the installed service reads, then the runner's defaults. GitLab Runner reads $HOME/.docker/config.json
-// of its own user and ignores DOCKER_CONFIG, so runnerup does too, and says
-// so when DOCKER_CONFIG points elsewhere.
+// ConfigFileEnv is the environment form of gitlab-runner's -c/--config
+// (`env:"CONFIG_FILE"` on the flag in its commands/*.go): the config.toml
+// to use when no flag names one.
+const ConfigFileEnv = "CONFIG_FILE"
+
+// ConfigFileFromEnv is CONFIG_FILE when set and non-empty.
+func (pe PathEnv) ConfigFileFromEnv() string {
+	if pe.Env == nil {
+		return ""
+	}
+	v, _ := pe.Env(ConfigFileEnv)
+	return v
+}
+
+// ResolvePaths picks the output paths: flags (CONFIG_FILE standing in for
+// --config, as in gitlab-runner), then the answers' [output], then the
+// files the installed service reads, then the runner's defaults. GitLab
+// Runner reads $HOME/.docker/config.json of its own user and ignores
+// DOCKER_CONFIG, so runnerup does too, and says so when DOCKER_CONFIG
+// points elsewhere.
 func ResolvePaths(out Output, configFlag, dockerFlag string, pe PathEnv) (Paths, []FieldError) {
 	var p Paths
 	var warnings []FieldError
 	switch {
 	case configFlag != "":
 		p.ConfigTOML = configFlag
+	case pe.ConfigFileFromEnv() != "":
+		p.ConfigTOML = pe.ConfigFileFromEnv()
 	case out.ConfigTOML != "":
 		p.ConfigTOML = out.ConfigTOML
 	case pe.Service != nil && pe.Service.ConfigPath != "":

@@ -211,7 +211,9 @@ func ProbeImages(ctx context.Context, images []string, opts ApplyOptions) ([]pro
 		return nil, err
 	}
 	p := suite.Plan{
-		Daemon: &daemon.Options{WantOS: "linux"},
+		// This user's docker, as `docker pull` would reach it: the CLI's
+		// current context counts here (the runner ignores contexts).
+		Daemon: &daemon.Options{WantOS: "linux", UseCLIContext: true, Home: opts.Paths.Home},
 		Images: images,
 		Credentials: &credentials.Resolver{
 			HomeDir: filepath.Dir(paths.DockerConfigDir), ConfigJSON: configJSON, ConfigJSONPath: jsonPath,

@@ -461,7 +461,7 @@ type templateService struct {
 }
 
 // template renders the --template-config file for the services: register
-// has no --docker-services flag (reference gitlab-runner.md §2.1).
+// has no --docker-services flag (docs/gitlab-runner.md §2.1).
 func (b *registerBuilder) template() (string, error) {
 	a := b.a
 	if !UsesDocker(a.Runner.Executor) || len(a.Docker.Services) == 0 {
@@ -469,9 +469,7 @@ func (b *registerBuilder) template() (string, error) {
 	}
 	r := templateRunner{Name: a.GitLab.Name, URL: a.GitLab.URL, Executor: a.Runner.Executor, Docker: templateDocker{Image: a.Docker.Image}}
 	for _, s := range a.Docker.Services {
-		r.Docker.Services = append(r.Docker.Services, templateService{
-			Name: s.Name, Alias: s.Alias, Command: s.Command, Entrypoint: s.Entrypoint, Environment: s.Environment,
-		})
+		r.Docker.Services = append(r.Docker.Services, templateService(s))
 	}
 	var buf bytes.Buffer
 	buf.WriteString("# --template-config for gitlab-runner register: the services, which register has no flag for.\n")

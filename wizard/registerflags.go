@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runnerup/runnerup/internal/editdist"
 	"github.com/runnerup/runnerup/render"
 )
 
@@ -180,7 +181,7 @@ func unknownRegisterFlag(name string) error {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		if c := closest(name, names); c != "" {
+		if c := editdist.Closest(name, names); c != "" {
 			e.Fix = fmt.Sprintf("did you mean --%s?", c)
 		}
 	}
@@ -195,7 +196,6 @@ type regMapper struct {
 	// token bookkeeping: register's two token flags.
 	token, regToken        string
 	tokenRef, regTokenRef  string // env: references
-	serverArgs             []string
 	tagList                string
 	runUntagged, locked    *bool
 	paused                 *bool

@@ -14,8 +14,8 @@ const (
 	TokenRegistration TokenKind = "registration"
 )
 
-// ClassifyToken decides the token kind from its prefix (reference
-// gitlab-runner.md §3.4); for an unprefixed token the declared kind
+// ClassifyToken decides the token kind from its prefix
+// (docs/gitlab-runner.md §3.4); for an unprefixed token the declared kind
 // (gitlab.token_kind) decides, and without one it is a registration token,
 // as `gitlab-runner register -r` would treat it. ambiguous reports that the
 // prefix alone could not tell.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+	"github.com/runnerup/runnerup/internal/editdist"
 	"github.com/runnerup/runnerup/internal/imageref"
 	"github.com/runnerup/runnerup/internal/runnerfacts"
 	"github.com/runnerup/runnerup/render"
@@ -355,7 +356,7 @@ func (v *validator) executor(executor string) {
 		v.fail("runner.executor", fmt.Sprintf("%q was %s", executor, removedExecutors[executor]), "choose one of: "+strings.Join(Executors, ", "))
 	default:
 		fix := "choose one of: " + strings.Join(Executors, ", ")
-		if s := closest(executor, Executors); s != "" {
+		if s := editdist.Closest(executor, Executors); s != "" {
 			fix = fmt.Sprintf("did you mean %q?", s)
 		}
 		v.fail("runner.executor", fmt.Sprintf("unknown executor %q", executor), fix)
@@ -473,7 +474,7 @@ func (v *validator) docker(d *Docker, executor string) {
 	for i, p := range d.PullPolicy {
 		if !slices.Contains(PullPolicies, p) {
 			fix := "use always, if-not-present or never"
-			if s := closest(p, PullPolicies); s != "" {
+			if s := editdist.Closest(p, PullPolicies); s != "" {
 				fix = fmt.Sprintf("did you mean %q?", s)
 			}
 			v.fail(fmt.Sprintf("docker.pull_policy[%d]", i), fmt.Sprintf("unknown pull policy %q (the runner fails every job with it)", p), fix)

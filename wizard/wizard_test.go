@@ -221,4 +221,18 @@ func TestResolvePaths(t *testing.T) {
 	if p.ConfigTOML != "/flag/c.toml" || p.DockerConfigDir != "/a/d" {
 		t.Errorf("precedence: %+v", p)
 	}
+	// CONFIG_FILE is --config's environment form, as in gitlab-runner.
+	cf := lookup(map[string]string{"CONFIG_FILE": "/env/c.toml"})
+	p, _ = ResolvePaths(Output{ConfigTOML: "/a/c.toml"}, "", "", PathEnv{Euid: 0, Home: "/root", Env: cf})
+	if p.ConfigTOML != "/env/c.toml" {
+		t.Errorf("CONFIG_FILE: %+v", p)
+	}
+	p, _ = ResolvePaths(Output{}, "/flag/c.toml", "", PathEnv{Euid: 0, Home: "/root", Env: cf})
+	if p.ConfigTOML != "/flag/c.toml" {
+		t.Errorf("--config beside CONFIG_FILE: %+v", p)
+	}
+	p, _ = ResolvePaths(Output{}, "", "", PathEnv{Euid: 0, Home: "/root", Env: lookup(map[string]string{"CONFIG_FILE": ""})})
+	if p.ConfigTOML != "/etc/gitlab-runner/config.toml" {
+		t.Errorf("empty CONFIG_FILE: %+v", p)
+	}
 }

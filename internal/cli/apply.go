@@ -64,7 +64,9 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 ` + exitCodesHelp,
 		Example: `  RUNNER_TOKEN=glrt-… runnerup apply --answers runner.toml --dry-run
   runnerup apply --answers runner.toml -o json`,
-		Args: noArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			return noArgs(cmd, takeDurationAfterSpace(cmd, "wait-contact", args))
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.AnswersPath == "" {
 				return &FlagError{Err: errors.New("--answers FILE is required")}
@@ -77,6 +79,9 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 			}
 			if opts.Timeout <= 0 {
 				return &FlagError{Err: fmt.Errorf("--timeout must be positive")}
+			}
+			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
+				return err
 			}
 			if opts.PruneStale && (opts.SkipProbes || opts.Offline) {
 				return &FlagError{Err: errors.New("--prune-stale asks GitLab which entries are stale; it cannot be combined with --skip-probes/--offline")}
@@ -98,7 +103,7 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.AnswersPath, "answers", "", "answers file to replay (TOML)")
-	f.StringVar(&opts.ConfigPath, "config", "", "config.toml to write (default: the runner's, /etc/gitlab-runner/config.toml for root, ~/.gitlab-runner/config.toml otherwise)")
+	f.StringVarP(&opts.ConfigPath, "config", "c", "", "config.toml to write (default: the runner's, /etc/gitlab-runner/config.toml for root, ~/.gitlab-runner/config.toml otherwise)")
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the config.json to write (default: ~/.docker of this user; the runner ignores DOCKER_CONFIG)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "show the redacted diff and write nothing (never registers)")
 	f.BoolVar(&opts.ReplaceToken, "replace-token", false, "write the answers' token even when config.toml holds a different one (e.g. rotated)")
@@ -110,7 +115,7 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	f.BoolVar(&opts.PruneDuplicates, "prune-duplicates", false, "remove later copies of an entry with the same url and token (the first stays: the runner rotates its token; the answers' entry always stays); with a backup")
 	f.BoolVar(&opts.PruneEmpty, "prune-empty", false, "remove [[runners]] entries without a token (the runner skips them); with a backup")
 	f.BoolVar(&opts.FreshSystemID, "fresh-system-id", false, "write a new random r_ system id (for a cloned disk or image whose id other hosts share)")
-	f.DurationVar(&opts.WaitContact, "wait-contact", 0, "after writing, wait until the running runner contacts GitLab: --wait-contact (60s) or --wait-contact=DURATION, with the =; needs GITLAB_TOKEN with read_api")
+	f.DurationVar(&opts.WaitContact, "wait-contact", 0, "after writing, wait until the running runner contacts GitLab: --wait-contact (60s) or --wait-contact DURATION; needs GITLAB_TOKEN with read_api")
 	f.Lookup("wait-contact").NoOptDefVal = "60s"
 	f.BoolVar(&opts.PrintRegisterCommand, "print-register-command", false, "print the equivalent 'gitlab-runner register' commands (secrets as shell variables) and exit; contacts nothing, writes nothing")
 	return cmd
@@ -251,11 +256,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func printApplyText(ios *IOStreams, res *wizard.ApplyResult) {
-	for _, w := range res.Warnings {
-		if w.Warning {
-			fmt.Fprintln(ios.ErrOut, "warning:", w.String())
-		}
-	}
+	printWarnings(ios, res.Warnings)
 	r := res.Runner
 	idText := ""
 	if r.ID != 0 {

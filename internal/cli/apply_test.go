@@ -45,17 +45,7 @@ func TestNewCmdApplyFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got *ApplyOptions
-			d := &Deps{IO: &IOStreams{Out: &strings.Builder{}, ErrOut: &strings.Builder{}}}
-			root := NewRootCmd(d)
-			for _, c := range root.Commands() {
-				if c.Name() == "apply" {
-					root.RemoveCommand(c)
-				}
-			}
-			root.AddCommand(NewCmdApply(d, func(_ context.Context, o *ApplyOptions) error { got = o; return nil }))
-			root.SetArgs(splitArgs(t, tt.args))
-			err := root.Execute()
+			got, err := parseApplyFlags(t, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -74,6 +64,23 @@ func TestNewCmdApplyFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseApplyFlags runs the command line args up to apply's run function
+// and returns the options it was given.
+func parseApplyFlags(t *testing.T, args string) (*ApplyOptions, error) {
+	t.Helper()
+	var got *ApplyOptions
+	d := &Deps{IO: &IOStreams{Out: &strings.Builder{}, ErrOut: &strings.Builder{}}}
+	root := NewRootCmd(d)
+	for _, c := range root.Commands() {
+		if c.Name() == "apply" {
+			root.RemoveCommand(c)
+		}
+	}
+	root.AddCommand(NewCmdApply(d, func(_ context.Context, o *ApplyOptions) error { got = o; return nil }))
+	root.SetArgs(splitArgs(t, args))
+	return got, root.Execute()
 }
 
 // TestApplyBadInput: every case is refused with exit code 2, names the

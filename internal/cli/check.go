@@ -68,7 +68,7 @@ Exit codes: 0 no errors or warnings, 3 findings, 2 the file cannot be read.`,
 			return checkRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.ConfigPath, "config", "", "config.toml to check (default: the runner's own path)")
+	cmd.Flags().StringVarP(&opts.ConfigPath, "config", "c", "", "config.toml to check (default: the runner's own path)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&opts.Online, "online", false, "also verify each runner's token with GitLab (finds stale entries)")
 	cmd.Flags().BoolVar(&opts.LintOnly, "lint-only", false, "only lint the file, without the checks of this host (service, system id, proxies, expiry): for a config.toml kept in a repository")
@@ -87,12 +87,12 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		opts.Wizard.DetectService = func(context.Context, string) ([]service.Install, error) { return found, derr }
 	}
 	path := opts.ConfigPath
+	pe := opts.Paths
+	if pe.Env == nil {
+		pe = wizard.DefaultPathEnv()
+	}
 	if path == "" {
-		// The file the service reads, else the runner's default.
-		pe := opts.Paths
-		if pe.Env == nil {
-			pe = wizard.DefaultPathEnv()
-		}
+		// CONFIG_FILE, else the file the service reads, else the runner's default.
 		if primary, ok := service.Primary(installs); ok {
 			pe.Service = &primary
 		}
@@ -105,7 +105,10 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		lopts.InsecureRegistries = hostInsecureRegistries(ctx, opts.Timeout)
 	}
 	findings, err := lint.LintFileWith(path, lopts)
-	if errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" && pe.ConfigFileFromEnv() != "":
+		err = fmt.Errorf("no config.toml at %s, which %s names; pass --config PATH or fix %s", path, wizard.ConfigFileEnv, wizard.ConfigFileEnv)
+	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "":
 		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
 	}
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 // The release packages ship these scripts (goreleaser.yaml runs
 // `runnerup completion SHELL`), so they must at least parse.
 func TestCompletionBashParses(t *testing.T) {
-	stdout, stderr, code := runReleaseCmd(t, "completion", "bash")
+	r := runCLI(t, t.TempDir(), nil, "completion", "bash")
+	stdout, stderr, code := r.stdout, r.stderr, r.code
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -42,7 +43,8 @@ func TestCompletionBashParses(t *testing.T) {
 func TestCompletionOtherShells(t *testing.T) {
 	for _, shell := range []string{"zsh", "fish", "powershell"} {
 		t.Run(shell, func(t *testing.T) {
-			stdout, stderr, code := runReleaseCmd(t, "completion", shell)
+			r := runCLI(t, t.TempDir(), nil, "completion", shell)
+			stdout, stderr, code := r.stdout, r.stderr, r.code
 			if code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 			}

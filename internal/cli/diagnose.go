@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/containerd/platforms"
 	"github.com/spf13/cobra"
 
 	"github.com/runnerup/runnerup/internal/userfile"
@@ -123,6 +124,9 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 			if opts.Timeout <= 0 {
 				return &FlagError{Err: errors.New("--timeout must be positive")}
 			}
+			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
+				return err
+			}
 			if opts.NoLive && opts.LogPath == "" {
 				return &FlagError{Err: errors.New("--no-live classifies a job log: give --log FILE (or - for stdin)")}
 			}
@@ -143,7 +147,7 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.RunnerName, "runner", "", "the [[runners]] name in config.toml (default: the only one)")
-	f.StringVar(&opts.ConfigPath, "config", "", "config.toml (default: the runner's own path)")
+	f.StringVarP(&opts.ConfigPath, "config", "c", "", "config.toml (default: the runner's own path)")
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the runner user's config.json (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.StringVar(&opts.AuthConfig, "auth-config", "", "DOCKER_AUTH_CONFIG value as the job sees it (JSON, env:NAME or file:PATH); beats the runner environment's")
 	f.StringVar(&opts.LogPath, "log", "", "job log to match (FILE, or - for stdin)")
@@ -156,16 +160,21 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 	return cmd
 }
 
+// parsePlatform reads --platform as docker pull --platform does
+// (containerd's platforms.Parse: os[(version)]/arch[/variant], normalised),
+// but insists on os/arch: a bare "amd64" would take this host's OS, not the
+// daemon's.
 func parsePlatform(s string) (*probe.Platform, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || (len(parts) == 3 && parts[2] == "") {
-		return nil, fmt.Errorf("--platform %q: want os/arch or os/arch/variant, e.g. linux/amd64", s)
+	bad := fmt.Errorf("--platform %q: want os/arch or os/arch/variant, e.g. linux/amd64", s)
+	if n := strings.Count(s, "/"); n < 1 || n > 2 {
+		return nil, bad
 	}
-	p := &probe.Platform{OS: strings.ToLower(parts[0]), Architecture: strings.ToLower(parts[1])}
-	if len(parts) == 3 {
-		p.Variant = strings.ToLower(parts[2])
+	p, err := platforms.Parse(s)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return nil, bad
 	}
-	return p, nil
+	p = platforms.Normalize(p)
+	return &probe.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}, nil
 }
 
 func inputErr(format string, args ...any) error {
@@ -439,8 +448,8 @@ func runnerNames(doc runnerDoc) string {
 // printDiagnosis is the human report, after the live checklist (printed
 // here when a job log was given, where the verdict puts it).
 func printDiagnosis(w io.Writer, rep *diagnose.Report, color bool) {
-	if v := rep.Verdict; v != nil && v.RankedBy == diagnose.RankedByLive {
-		printChecks(w, rep.Checks, color)
+	if v := rep.Verdict; v != nil && v.RunnerHost {
+		printChecks(w, rep.Checks, color) // the runner's own checks, whoever ranks
 	}
 	paint := func(code, s string) string {
 		if !color {

@@ -89,7 +89,7 @@ func printRankedByLog(w io.Writer, rep *diagnose.Report, color bool, paint func(
 		if n > 1 {
 			what = fmt.Sprintf("%d causes, most likely first", n)
 		}
-		fmt.Fprintln(w, "\n"+paint("\x1b[31m", "✗ The job log shows why the pull failed: "+what))
+		fmt.Fprintln(w, "\n"+paint("\x1b[31m", "✗ The job log shows why the job failed: "+what))
 		printCauses(w, rep.Causes, paint)
 	}
 	fmt.Fprintln(w, "\nRanked by the job log: "+v.Why+".")

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runnerup/runnerup/internal/testenv"
+	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/diagnose"
 	"github.com/runnerup/runnerup/probe/service"
 	"github.com/runnerup/runnerup/wizard"
@@ -273,5 +274,37 @@ func TestDiagnoseCommandIntegration(t *testing.T) {
 	})
 	if _, err := os.Stat(filepath.Join(home, ".docker")); err == nil {
 		t.Errorf("diagnose created %s", filepath.Join(home, ".docker"))
+	}
+}
+
+func TestParsePlatform(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    probe.Platform
+		wantErr string
+	}{
+		{in: "linux/amd64", want: probe.Platform{OS: "linux", Architecture: "amd64"}},
+		{in: "Linux/x86_64", want: probe.Platform{OS: "linux", Architecture: "amd64"}},
+		{in: "linux/aarch64", want: probe.Platform{OS: "linux", Architecture: "arm64"}},
+		{in: "linux/arm/7", want: probe.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}},
+		// containerd's os(version) form, as docker pull --platform takes it.
+		{in: "windows(10.0.20348)/amd64", want: probe.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.20348"}},
+		{in: "amd64", wantErr: `--platform "amd64": want os/arch or os/arch/variant, e.g. linux/amd64`},
+		{in: "linux/", wantErr: `--platform "linux/": want os/arch or os/arch/variant, e.g. linux/amd64`},
+		{in: "linux/arm/v7/x", wantErr: `--platform "linux/arm/v7/x": want os/arch or os/arch/variant, e.g. linux/amd64`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parsePlatform(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("parsePlatform(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || *got != tt.want {
+				t.Fatalf("parsePlatform(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+			}
+		})
 	}
 }

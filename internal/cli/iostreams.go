@@ -17,17 +17,30 @@ type IOStreams struct {
 	color               bool
 }
 
-// System returns the process streams, with colour decided once: off for
-// non-terminals and when NO_COLOR is set.
+// System returns the process streams, with colour decided once by
+// colorWanted from the environment.
 func System() *IOStreams {
 	outTTY := term.IsTerminal(int(os.Stdout.Fd()))
-	_, noColor := os.LookupEnv("NO_COLOR")
 	return &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stdoutTTY: outTTY,
-		color:     outTTY && !noColor && os.Getenv("TERM") != "dumb",
+		color:     colorWanted(outTTY, os.Getenv),
 	}
+}
+
+// colorWanted: NO_COLOR set to anything but "" turns colour off
+// (no-color.org) and wins; CLICOLOR_FORCE set and not "0" turns it on even
+// without a terminal (bixense.com/clicolors); otherwise colour goes to a
+// terminal that is not TERM=dumb. --no-color overrides all of them.
+func colorWanted(outTTY bool, getenv func(string) string) bool {
+	if getenv("NO_COLOR") != "" {
+		return false
+	}
+	if f := getenv("CLICOLOR_FORCE"); f != "" && f != "0" {
+		return true
+	}
+	return outTTY && getenv("TERM") != "dumb"
 }
 
 // CanPrompt is true when both stdin and stdout are terminals.

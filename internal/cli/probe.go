@@ -73,6 +73,9 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 			if opts.RegistryConcurrency < 1 {
 				return &FlagError{Err: fmt.Errorf("--registry-concurrency must be at least 1, not %d", opts.RegistryConcurrency)}
 			}
+			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -82,7 +85,7 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.AnswersPath, "answers", "", "answers file whose runner, images and registries to check")
 	f.StringArrayVar(&opts.Images, "image", nil, "image reference to check (repeatable)")
-	f.StringVar(&opts.ConfigPath, "config", "", "config.toml (default: the runner's own path)")
+	f.StringVarP(&opts.ConfigPath, "config", "c", "", "config.toml (default: the runner's own path)")
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of config.json (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each check")
@@ -126,15 +129,14 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 		if p, err = wizard.Prepare(opts.AnswersPath, w.Env, w.Hostname); err != nil {
 			return reportError(opts.IO, opts.Output, err)
 		}
-		for _, warn := range p.Warnings {
-			if warn.Warning {
-				fmt.Fprintln(opts.IO.ErrOut, "warning:", warn.String())
-			}
-		}
+		printWarnings(opts.IO, p.Warnings)
+		printWarnings(opts.IO, pathWarnings(p.Resolved.Output, w))
 		results, err = wizard.Probe(ctx, p, w)
 	} else if len(opts.Images) > 0 {
+		printWarnings(opts.IO, pathWarnings(wizard.Output{}, w))
 		results, err = wizard.ProbeImages(ctx, opts.Images, w)
 	} else {
+		printWarnings(opts.IO, pathWarnings(wizard.Output{}, w))
 		_, results, err = wizard.ProbeConfig(ctx, w)
 	}
 	var ce *wizard.CheckError
@@ -155,4 +157,19 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 		return &SilentError{Code: ExitCheckFailed}
 	}
 	return nil
+}
+
+// pathWarnings are ResolvePaths' warnings for the files probe reads (a
+// DOCKER_CONFIG the runner ignores), which apply prints too.
+func pathWarnings(out wizard.Output, w wizard.ApplyOptions) []wizard.FieldError {
+	_, warnings := wizard.ResolvePaths(out, w.ConfigPath, w.DockerConfigDir, w.Paths)
+	return warnings
+}
+
+func printWarnings(io *IOStreams, warnings []wizard.FieldError) {
+	for _, warn := range warnings {
+		if warn.Warning {
+			fmt.Fprintln(io.ErrOut, "warning:", warn.String())
+		}
+	}
 }

@@ -44,7 +44,7 @@ const exitCodesHelp = `Exit codes:
 
 // NewRootCmd builds the command tree.
 func NewRootCmd(d *Deps) *cobra.Command {
-	var noColor bool
+	var noColor, showVersion bool
 	wopts := &WizardOptions{IO: d.IO, detect: d.DetectService, machineID: d.MachineID}
 	root := &cobra.Command{
 		Use:   "runnerup",
@@ -66,6 +66,10 @@ your registries on the way.
 		// help, because nobody asked for prompts on a pipe.
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if showVersion {
+				_, err := fmt.Fprintln(d.IO.Out, versionLine())
+				return err
+			}
 			if !d.IO.CanPrompt() && !wopts.Accessible {
 				return cmd.Help()
 			}
@@ -74,13 +78,17 @@ your registries on the way.
 	}
 	addWizardFlags(root, wopts)
 	root.PersistentFlags().BoolVar(&noColor, "no-color", false, "disable colour (also NO_COLOR)")
+	// --version, as gh, glab, docker and gitlab-runner have it. Not cobra's
+	// Version field: printing it our way needs SetVersionTemplate, and
+	// executing any text/template turns off the linker's removal of unused
+	// methods (+3.7 MB).
+	root.Flags().BoolVar(&showVersion, "version", false, "print runnerup's version")
 	root.SetOut(d.IO.Out)
 	root.SetErr(d.IO.ErrOut)
 	root.SetIn(d.IO.In)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &FlagError{Err: err} })
 	root.AddCommand(NewCmdApply(d, nil), NewCmdProbe(d, nil), NewCmdCheck(d, nil), NewCmdDiagnose(d, nil), NewCmdWizard(d), NewCmdVersion(d))
 	root.AddCommand(NewCmdRegister(d, nil))
-	root.AddCommand(NewCmdMan(root))
 	return root
 }
 

@@ -4,8 +4,7 @@ import (
 	"context"
 	"os"
 
-	"github.com/docker/docker/client"
-
+	"github.com/runnerup/runnerup/probe/daemon"
 	"github.com/runnerup/runnerup/probe/service"
 )
 
@@ -13,11 +12,7 @@ import (
 // the Docker daemon the runner uses, for a gitlab-runner container.
 func detectService(ctx context.Context, dockerHost string) ([]service.Install, error) {
 	o := service.Options{Euid: os.Geteuid()}
-	copts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
-	if dockerHost != "" {
-		copts = append(copts, client.WithHost(dockerHost))
-	}
-	if c, err := client.NewClientWithOpts(copts...); err == nil {
+	if c, err := daemon.NewEngine(dockerHost); err == nil {
 		defer c.Close()
 		o.Docker = c
 	}

@@ -705,7 +705,7 @@ func TestWizardNoColorMarkers(t *testing.T) {
 			t.Errorf("Yes/No shows no selection without colour: %q\n%s", l, sc)
 		}
 		s.key("Left") // Yes
-		sc = s.expect("[Yes]")
+		s.expect("[Yes]")
 		s.key("Enter")
 		wantMark(t, s.expect("Lock to the current project?"), "Yes", "[Yes]", "Yes/No")
 		s.key("Enter")
@@ -907,7 +907,7 @@ func TestWizardReviewFailuresOnTop(t *testing.T) {
 		s.key("Escape")
 		s.expect("Registry 1 of 1")
 		s.key("Enter", "Enter", "Enter")
-		sc = s.expect("Review")
+		s.expect("Review")
 		s.expectRE(`1 ✗`)
 	})
 }

@@ -13,18 +13,15 @@ import (
 	"time"
 )
 
-// TestUnboundedReadsKnownDefects: paths that never end (/dev/zero) or
-// block (a FIFO without a writer) given where runnerup reads a file. apply
-// and probe read config.toml and config.json through wizard's
-// readExisting, which refuses them (TestBadInputCorpus); these readers are
-// outside this change's scope and still read with os.ReadFile: a FIFO
-// blocks in open(2), where neither Ctrl+C nor SIGTERM can end it (the
-// signal is caught, the context cancelled, the open never returns), and
-// /dev/zero grows memory until the kernel kills the process. Each case
-// runs the real binary for at most 2 s; a case that hangs or is killed is
-// reported as a skip naming the defect, and becomes a regression test once
-// fixed.
-func TestUnboundedReadsKnownDefects(t *testing.T) {
+// TestUnboundedReadsRefused: paths that never end (/dev/zero) or
+// block (a FIFO without a writer) given where runnerup reads a file: check
+// --config, apply --answers and a file: reference. Read with a plain
+// os.ReadFile, a FIFO blocks in open(2), where neither Ctrl+C nor SIGTERM
+// can end it, and /dev/zero grows memory until the kernel kills the
+// process. Each case runs the real binary for at most 2 s and must end
+// with exit 2; one that hangs, runs out of memory or exits otherwise fails
+// the test, naming the reader.
+func TestUnboundedReadsRefused(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {

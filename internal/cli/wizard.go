@@ -30,7 +30,7 @@ func addWizardFlags(cmd *cobra.Command, opts *WizardOptions) {
 	f := cmd.Flags()
 	f.BoolVar(&opts.Accessible, "accessible", false, "plain line prompts, no full-screen UI (screen readers, dumb terminals; automatic without a terminal)")
 	f.StringVar(&opts.AnswersPath, "answers", "", "start from this answers file")
-	f.StringVar(&opts.ConfigPath, "config", "", "config.toml to write (default: the runner's own path)")
+	f.StringVarP(&opts.ConfigPath, "config", "c", "", "config.toml to write (default: the runner's own path)")
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the config.json to write (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each live check")
 }
@@ -57,6 +57,9 @@ Ctrl+C at any point exits with code 130 and writes nothing.`,
 }
 
 func wizardRun(ctx context.Context, opts *WizardOptions) error {
+	if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
+		return err
+	}
 	paths := wizard.DefaultPathEnv()
 	hostname, _ := os.Hostname()
 	o := tui.Options{

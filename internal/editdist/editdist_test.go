@@ -12,3 +12,34 @@ func TestLevenshtein(t *testing.T) {
 		}
 	}
 }
+
+func TestClosest(t *testing.T) {
+	keys := []string{"privileged", "tls-ca-file", "ipcmode", "image", "volumes", "name", "host"}
+	executors := []string{"shell", "ssh", "docker", "docker-windows", "docker+machine", "kubernetes"}
+	for _, tt := range []struct {
+		word  string
+		cands []string
+		want  string
+	}{
+		{"privilaged", keys, "privileged"},
+		{"Privileged", keys, "privileged"},
+		{"tls_ca_file", keys, "tls-ca-file"},
+		{"ipc_mode", keys, "ipcmode"},
+		{"imag", keys, "image"},
+		{"volume", keys, "volumes"},
+		{"nmae", keys, "name"},
+		{"hsot", keys, "host"},
+		{"hostname", keys, ""},
+		{"x", keys, ""},
+		{"dokcer", executors, "docker"},
+		{"Docker_Windows", executors, "docker-windows"},
+		{"sh", executors, "ssh"},
+		{"kubernets", executors, "kubernetes"},
+		{"podman", executors, ""},
+		{"fish", []string{"bash", "sh", "pwsh", "powershell"}, ""},
+	} {
+		if got := Closest(tt.word, tt.cands); got != tt.want {
+			t.Errorf("Closest(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+}

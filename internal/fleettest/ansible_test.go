@@ -2,12 +2,15 @@ package fleettest
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/runnerup/runnerup/internal/systemid"
 	"github.com/runnerup/runnerup/internal/testenv"
 )
 
@@ -320,7 +323,8 @@ func (f *fleet) testRole(t *testing.T) {
 	configDir := filepath.Join(host, "etc", "gitlab-runner")
 	configPath := filepath.Join(configDir, "config.toml")
 	writeFile(t, configPath, curatedConfig, 0o600)
-	marker := filepath.Join(dir, "restarted")
+	restarted := filepath.Join(dir, "restarted")
+	started := filepath.Join(dir, "started")
 
 	token := f.secret("role's runner token", "glrt-FLEETroleFLEETrole042")
 	f.gl.AddRunner(token, 4242)
@@ -339,7 +343,8 @@ func (f *fleet) testRole(t *testing.T) {
 		"runnerup_secrets":         map[string]string{"RUNNER_TOKEN": token, "REGISTRY_PASSWORD": f.reg.Password},
 		"runnerup_config":          configPath,
 		"runnerup_docker_config":   filepath.Join(host, "root", ".docker"),
-		"runnerup_restart_command": "touch " + marker,
+		"runnerup_restart_command": "touch " + restarted,
+		"runnerup_start_command":   "touch " + started,
 	}
 	writeJSON(t, filepath.Join(dir, "vars.json"), vars)
 
@@ -386,11 +391,18 @@ func (f *fleet) testRole(t *testing.T) {
 	if res["changed"] != true || str(res, "service_action") != "start" || str(res, "service", "restart_command") != "docker restart gitlab-runner" {
 		t.Errorf("apply: changed=%v service_action=%q service=%v", res["changed"], str(res, "service_action"), res["service"])
 	}
-	if !p.handlerRan("Restart gitlab-runner") {
-		t.Errorf("the restart handler was not notified although apply asked for a start:\n%s", p.out)
+	// A start must not restart: a restart aborts the jobs a running
+	// service has, and "start" is also what apply says when it cannot
+	// tell whether the service runs.
+	if !p.handlerRan("Start gitlab-runner") || p.handlerRan("Restart gitlab-runner") {
+		t.Errorf("apply asked for a start: want the start handler and not the restart one (start %v, restart %v):\n%s",
+			p.handlerRan("Start gitlab-runner"), p.handlerRan("Restart gitlab-runner"), p.out)
 	}
-	if _, err := os.Stat(marker); err != nil {
-		t.Errorf("the overridden restart command did not run: %v", err)
+	if _, err := os.Stat(started); err != nil {
+		t.Errorf("the overridden start command did not run: %v", err)
+	}
+	if _, err := os.Stat(restarted); err == nil {
+		t.Error("the restart command ran although apply asked only for a start")
 	}
 	data := readFile(t, configPath)
 	if !strings.HasPrefix(data, curatedConfig) {
@@ -403,8 +415,13 @@ func (f *fleet) testRole(t *testing.T) {
 		t.Errorf("GitLab Runner understood concurrent=%d and %d runners, want 8 and 3", oracle.Concurrent, len(oracle.Runners))
 	}
 
-	if err := os.Remove(marker); err != nil {
+	if err := os.Remove(started); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
+	}
+	systemIDPath := filepath.Join(configDir, ".runner_system_id")
+	ownID := strings.TrimSpace(readFile(t, systemIDPath))
+	if !strings.HasPrefix(ownID, "s_") {
+		t.Errorf("the first run wrote system id %q, want this host's s_ id (the guard found nothing cloned)", ownID)
 	}
 	before = snapshot(t, host)
 	p = f.playbook(t, dir, "role-second", "site.yml", "-e", "@vars.json", "-v")
@@ -414,13 +431,45 @@ func (f *fleet) testRole(t *testing.T) {
 	if s := p.stats(t, "fleet-02"); s["changed"] != 0 {
 		t.Errorf("second role run recap %v, want changed=0:\n%s", s, p.out)
 	}
-	if p.handlerRan("Restart gitlab-runner") {
-		t.Error("the restart handler ran although nothing changed")
+	if p.handlerRan("Restart gitlab-runner") || p.handlerRan("Start gitlab-runner") {
+		t.Error("a service handler ran although nothing changed")
 	}
-	if _, err := os.Stat(marker); err == nil {
-		t.Error("the restart command ran on the second run")
+	for _, m := range []string{started, restarted} {
+		if _, err := os.Stat(m); err == nil {
+			t.Errorf("%s: a service command ran on the second run", m)
+		}
 	}
 	assertUnchanged(t, "the second role run", before, snapshot(t, host))
+
+	// The host turns out to be a clone: its .runner_system_id was derived
+	// from another host's machine id (the image's). The role's default
+	// guard writes one fresh id on the next play, and the play after it
+	// keeps that id: one new runner manager in GitLab, not one per play.
+	cloned := systemid.FromMachineID("0123456789abcdef0123456789abcdef")
+	writeFile(t, systemIDPath, cloned+"\n", 0o600)
+	p = f.playbook(t, dir, "role-clone", "site.yml", "-e", "@vars.json", "-v")
+	if p.code != 0 {
+		t.Fatalf("role run on a clone: exit %d:\n%s", p.code, p.out)
+	}
+	freshID := strings.TrimSpace(readFile(t, systemIDPath))
+	if freshID == cloned || !strings.HasPrefix(freshID, "r_") {
+		t.Errorf("on a clone the role kept system id %q (cloned %q), want one fresh r_ id", freshID, cloned)
+	}
+	if res := p.task(t, "Apply the answers with runnerup").Result; res["changed"] != true || str(res, "fresh_system_id_reason") != "systemid.cloned" {
+		t.Errorf("apply on a clone: changed=%v fresh_system_id_reason=%v", res["changed"], res["fresh_system_id_reason"])
+	}
+	before = snapshot(t, host)
+	p = f.playbook(t, dir, "role-clone-again", "site.yml", "-e", "@vars.json", "-v")
+	if p.code != 0 {
+		t.Fatalf("second role run on the clone: exit %d:\n%s", p.code, p.out)
+	}
+	if got := strings.TrimSpace(readFile(t, systemIDPath)); got != freshID {
+		t.Errorf("the second play on the clone wrote another system id (%q after %q): the guard must write one", got, freshID)
+	}
+	if s := p.stats(t, "fleet-02"); s["changed"] != 0 {
+		t.Errorf("second role run on the clone: recap %v, want changed=0", s)
+	}
+	assertUnchanged(t, "the second role run on the clone", before, snapshot(t, host))
 }
 
 // testCollection: the collection's own checks: every module documents
@@ -497,6 +546,57 @@ func (f *fleet) testCollection(t *testing.T) {
 		hosts := f.run(t, examples, nil, "ansible-inventory", "-i", "inventory.ini", "--graph", "runners")
 		if hosts.code != 0 || strings.Count(hosts.out, "runner-0") != 3 {
 			t.Errorf("examples/inventory.ini: exit %d\n%s", hosts.code, hosts.out)
+		}
+
+		// The preview the example documents, on a fleet that has nothing
+		// yet: runnerup is not installed, so nothing can be applied or
+		// probed, and the run must say so rather than fail.
+		dir := filepath.Join(f.work, "example-check")
+		root := filepath.Join(dir, "host")
+		inventory(t, dir, "runner-01")
+		writeJSON(t, filepath.Join(dir, "vars.json"), map[string]any{
+			"vault_runner_token":      f.secret("example runner token", "glrt-EXAMPLEcheckMODE00042"),
+			"vault_registry_password": "example-registry-password",
+			"runnerup_download_dir":   filepath.Join(root, "var", "cache", "runnerup"),
+			"runnerup_install_dir":    filepath.Join(root, "usr", "local", "bin"),
+			"runnerup_binary":         filepath.Join(root, "usr", "local", "bin", "runnerup"),
+			"runnerup_answers_path":   filepath.Join(root, "etc", "runnerup", "runner.toml"),
+			"runnerup_config":         filepath.Join(root, "etc", "gitlab-runner", "config.toml"),
+		})
+		writeFile(t, filepath.Join(root, ".keep"), "", 0o644)
+		before := snapshot(t, root)
+		p := f.playbook(t, dir, "example-check-new-fleet", filepath.Join(examples, "site.yml"), "-e", "@vars.json", "--check", "--diff")
+		if p.code != 0 {
+			t.Fatalf("examples/site.yml --check --diff on a new fleet: exit %d\n%s", p.code, p.out)
+		}
+		for _, task := range []string{"Apply the answers with runnerup", "Probe the runners in config.toml (tokens, images, daemon)"} {
+			if e := p.task(t, task); e.Event != "skipped" {
+				t.Errorf("%s without runnerup installed: %s %v", task, e.Event, e.Result)
+			}
+		}
+		assertUnchanged(t, "the example in check mode", before, snapshot(t, root))
+	})
+
+	t.Run("an architecture without a release stops the role", func(t *testing.T) {
+		dir := filepath.Join(f.work, "arch")
+		inventory(t, dir, "riscv-01")
+		writeFile(t, filepath.Join(dir, "site.yml"), rolePlaybook, 0o644)
+		writeJSON(t, filepath.Join(dir, "vars.json"), map[string]any{
+			// What fact gathering reports on a RISC-V host.
+			"ansible_facts":         map[string]any{"architecture": "riscv64"},
+			"runnerup_sha256":       strings.Repeat("0", 64),
+			"runnerup_download_dir": filepath.Join(dir, "host", "var", "cache", "runnerup"),
+			"runnerup_install_dir":  filepath.Join(dir, "host", "usr", "local", "bin"),
+			"runnerup_answers_path": filepath.Join(dir, "host", "etc", "runnerup", "runner.toml"),
+			"runnerup_answers":      map[string]any{"version": 1},
+		})
+		p := f.playbook(t, dir, "unknown-arch", "site.yml", "-e", "@vars.json", "--check")
+		e := p.task(t, "Check that runnerup has a release for this host")
+		if p.code == 0 || e.Event != "failed" || !strings.Contains(str(e.Result, "msg"), "no release for the architecture of this host (riscv64") {
+			t.Errorf("the role on a riscv64 host: exit %d, %s %v\n%s", p.code, e.Event, e.Result, p.out)
+		}
+		if strings.Contains(p.out, "linux_amd64") {
+			t.Errorf("the role still names the amd64 release for a riscv64 host:\n%s", p.out)
 		}
 	})
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runnerup/runnerup/internal/systemid"
 	"github.com/runnerup/runnerup/internal/testenv"
 )
 
@@ -18,9 +19,10 @@ import (
 // cloud-init and works: cloud-init's own write_files and runcmd code turn
 // it into files and the runcmd script, which runs against the shared
 // dockerd, registry and fake GitLab, first as a fresh instance with its
-// secrets in mounted files, then as a clone of an image that already held
-// config.toml and a .runner_system_id, with its secrets and an API token
-// in instance metadata.
+// secrets in mounted files, whose packaged service already wrote this
+// host's system id (kept), then as a clone of an image that already held
+// config.toml and another host's .runner_system_id (replaced once), with
+// its secrets and an API token in instance metadata.
 func (f *fleet) testCloudInit(t *testing.T) {
 	userData := filepath.Join(f.repo, "examples", "cloud-init", "user-data.yaml")
 
@@ -66,6 +68,15 @@ func (f *fleet) testCloudInit(t *testing.T) {
 		secrets := filepath.Join(root, "run", "secrets", "runnerup")
 		writeFile(t, filepath.Join(secrets, "runner-token"), token+"\n", 0o600)
 		writeFile(t, filepath.Join(secrets, "registry-password"), f.reg.Password, 0o600)
+		// The packaged gitlab-runner service started before runcmd and
+		// wrote the id it derives from this host's machine id: the guard
+		// must keep it (it is this host's, not a clone's).
+		mid, err := systemid.MachineID()
+		if err != nil || mid == "" {
+			t.Fatalf("this host has no machine id (%v): the test needs one to stand for the instance's", err)
+		}
+		serviceID := systemid.FromMachineID(mid)
+		writeFile(t, filepath.Join(root, "etc", "gitlab-runner", ".runner_system_id"), serviceID+"\n", 0o600)
 		out, code := f.runcmd(t, local, root, nil)
 		if code != 0 {
 			t.Fatalf("runcmd exit %d:\n%s", code, out)
@@ -75,8 +86,8 @@ func (f *fleet) testCloudInit(t *testing.T) {
 		assertMode(t, filepath.Join(root, "etc", "runnerup", "runner.toml"), 0o600)
 		testenv.CheckRunnerConfig(t, []byte(readFile(t, configPath)))
 		firstID = strings.TrimSpace(readFile(t, filepath.Join(root, "etc", "gitlab-runner", ".runner_system_id")))
-		if !strings.HasPrefix(firstID, "s_") {
-			t.Errorf("a fresh instance got system id %q, want the s_ id derived from the machine id (no --fresh-system-id)", firstID)
+		if firstID != serviceID {
+			t.Errorf("a fresh instance got system id %q, want %s, the one its service derived from the machine id (no --fresh-system-id)", firstID, serviceID)
 		}
 		dockerDir := filepath.Join(root, "root", ".docker")
 		if _, stderr, err := f.d.Docker(t, dockerDir, "pull", f.image); err != nil {
@@ -95,11 +106,11 @@ func (f *fleet) testCloudInit(t *testing.T) {
 		}
 		root := filepath.Join(f.work, "cloud-init", "clone")
 		configDir := filepath.Join(root, "etc", "gitlab-runner")
-		// The image was captured after the first boot: config.toml and the
-		// system id come with it.
-		for _, name := range []string{"config.toml", ".runner_system_id"} {
-			writeFile(t, filepath.Join(configDir, name), readFile(t, filepath.Join(freshRoot, "etc", "gitlab-runner", name)), 0o600)
-		}
+		// The image was captured after its first boot on another host:
+		// config.toml and that host's system id come with it.
+		writeFile(t, filepath.Join(configDir, "config.toml"), readFile(t, filepath.Join(freshRoot, "etc", "gitlab-runner", "config.toml")), 0o600)
+		bakedID := systemid.FromMachineID("0123456789abcdef0123456789abcdef")
+		writeFile(t, filepath.Join(configDir, ".runner_system_id"), bakedID+"\n", 0o600)
 		f.metadataMu.Lock()
 		f.metadata["runner-token"] = token
 		f.metadata["registry-password"] = f.reg.Password
@@ -120,7 +131,7 @@ func (f *fleet) testCloudInit(t *testing.T) {
 				case <-time.After(100 * time.Millisecond):
 				}
 				b, err := os.ReadFile(filepath.Join(configDir, ".runner_system_id"))
-				if id := strings.TrimSpace(string(b)); err == nil && id != firstID {
+				if id := strings.TrimSpace(string(b)); err == nil && id != bakedID {
 					f.gl.Contact(token, id)
 				}
 			}
@@ -135,11 +146,11 @@ func (f *fleet) testCloudInit(t *testing.T) {
 			t.Fatalf("runcmd exit %d:\n%s", code, out)
 		}
 		newID := strings.TrimSpace(readFile(t, filepath.Join(configDir, ".runner_system_id")))
-		if !strings.HasPrefix(newID, "r_") || newID == firstID {
-			t.Errorf("the clone's system id is %q (baked: %q), want a fresh r_ id", newID, firstID)
+		if !strings.HasPrefix(newID, "r_") || newID == bakedID {
+			t.Errorf("the clone's system id is %q (baked: %q), want a fresh r_ id", newID, bakedID)
 		}
 		if managers := f.gl.Managers(token); !slices.Contains(managers, firstID) || !slices.Contains(managers, newID) {
-			t.Errorf("GitLab's runner managers %v, want the original %s and the clone's %s apart", managers, firstID, newID)
+			t.Errorf("GitLab's runner managers %v, want the fresh instance's %s and the clone's %s apart", managers, firstID, newID)
 		}
 		if f.countManagerReads() == 0 {
 			t.Error("with an API token the recipe did not wait for contact (no GET /runners/:id/managers)")

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/runnerup/runnerup/internal/systemid"
 )
 
 // recorded is one real runnerup run as the Python unit tests replay it.
@@ -75,6 +77,11 @@ password = "env:REGISTRY_PASSWORD"
 	writeFile(t, second, answers(3, `environment = ["FLEET_COLOUR=blue"]`), 0o600)
 	invalid := filepath.Join(dir, "invalid.toml")
 	writeFile(t, invalid, strings.Replace(answers(2, ""), `executor = "docker"`, `executor = "dockr"`, 1), 0o600)
+	// A config.toml beside a system id derived from another host's machine
+	// id: the image it came from (fresh_system_id: if-cloned reads this).
+	clonedConfig := filepath.Join(dir, "clone", "config.toml")
+	writeFile(t, clonedConfig, "concurrent = 1\n", 0o600)
+	writeFile(t, filepath.Join(dir, "clone", ".runner_system_id"), systemid.FromMachineID("0123456789abcdef0123456789abcdef")+"\n", 0o600)
 	lint := filepath.Join(dir, "lint.toml")
 	writeFile(t, lint, "concurrent = 1\n[[runners]]\nname = \"a\"\nurl = \"https://gitlab.example.com\"\ntoken = \"glrt-LINTlintLINTlint0000\"\nexecutor = \"dockr\"\n", 0o600)
 
@@ -120,6 +127,7 @@ password = "env:REGISTRY_PASSWORD"
 		{name: "apply_invalid", args: append([]string{"apply", "--answers", invalid}, paths...), code: 2},
 		{name: "probe_ok", args: append([]string{"probe", "--answers", second}, paths...)},
 		{name: "check_findings", args: []string{"check", "--config", lint}, code: 3},
+		{name: "check_cloned_id", args: []string{"check", "--config", clonedConfig}, code: 3},
 	}
 	got := map[string]recorded{}
 	for _, r := range runs {
@@ -162,7 +170,7 @@ password = "env:REGISTRY_PASSWORD"
 		{"apply -o json", keys.Apply, union("apply_dry_run_new", "apply_first", "apply_dry_run_change", "apply_change_with_service", "apply_unchanged", "apply_prune_stale")},
 		{"the failure JSON", keys.Failure, union("apply_check_failed", "apply_invalid")},
 		{"probe -o json", keys.Probe, union("probe_ok")},
-		{"check -o json", keys.Check, union("check_findings")},
+		{"check -o json", keys.Check, union("check_findings", "check_cloned_id")},
 	} {
 		if len(c.declared) == 0 {
 			t.Errorf("the module declares no keys for %s", c.what)

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/secret"
 )
 
 // TokenEnvVars are the variables an API token is read from, in glab's order
@@ -77,7 +79,7 @@ func CheckTokenDestination(targetURL string, lookup LookupEnv) error {
 	if err != nil {
 		return &TokenDestinationError{URL: targetURL, Reason: err.Error(), Fix: "fix gitlab.url"}
 	}
-	shown := redactURL(&url.URL{Scheme: u.Scheme, Host: u.Host})
+	shown := secret.RedactParsedURL(&url.URL{Scheme: u.Scheme, Host: u.Host})
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return &TokenDestinationError{URL: shown,
 			Reason: fmt.Sprintf("%s is plain http: an API token would cross the network unencrypted", shown),

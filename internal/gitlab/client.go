@@ -21,6 +21,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/secret"
 )
 
 // maxBody caps every response body read; GitLab's runner answers are tiny.
@@ -73,7 +75,7 @@ func New(rawURL string, opts Options) (*Client, error) {
 }
 
 // BaseURL is the API base ("https://host[/sub]/api/v4/") without credentials.
-func (c *Client) BaseURL() string { return redactURL(c.base) }
+func (c *Client) BaseURL() string { return secret.RedactParsedURL(c.base) }
 
 // Proxy reports the proxy requests to GitLab go through, without its
 // credentials; "" means a direct connection (or a transport that does not
@@ -94,7 +96,7 @@ func (c *Client) Proxy() (string, error) {
 	if u == nil {
 		return "", nil
 	}
-	return redactURL(u), nil
+	return secret.RedactParsedURL(u), nil
 }
 
 func apiBase(rawURL string) (*url.URL, error) {

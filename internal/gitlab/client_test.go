@@ -533,7 +533,7 @@ func TestProxy(t *testing.T) {
 		client *http.Client
 		want   string
 	}{
-		{name: "explicit proxy, credentials dropped", client: &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}, want: "http://proxy.internal:3128"},
+		{name: "explicit proxy, password masked", client: &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}, want: "http://user:xxxxx@proxy.internal:3128"},
 		{name: "no proxy func", client: &http.Client{Transport: &http.Transport{}}, want: ""},
 		{name: "custom round tripper", client: &http.Client{Transport: headerTransport{"a", "b"}}, want: ""},
 	}

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/runnerup/runnerup/internal/secret"
 )
 
 // Sentinels for transport failures, matched with errors.Is on a *NetError.
@@ -52,7 +54,7 @@ func (e *NetError) Unwrap() []error {
 	return []error{e.Reason, e.Err}
 }
 
-func newNetError(endpoint string, u *url.URL, err error, secret string) *NetError {
+func newNetError(endpoint string, u *url.URL, err error, token string) *NetError {
 	inner := err
 	// *url.Error carries the URL of the last request, which after a redirect
 	// is the server's Location and may hold anything: keep a redacted copy.
@@ -62,26 +64,26 @@ func newNetError(endpoint string, u *url.URL, err error, secret string) *NetErro
 		if err == error(ue) {
 			redacted := *ue
 			if lu, perr := url.Parse(ue.URL); perr == nil {
-				redacted.URL = redactURL(lu)
+				redacted.URL = secret.RedactParsedURL(lu)
 			} else {
-				redacted.URL = redactURL(u)
+				redacted.URL = secret.RedactParsedURL(u)
 			}
 			err = &redacted
 		}
 	}
 	reason := netReason(err)
 	method, _, _ := strings.Cut(endpoint, " ")
-	msg := method + " " + redactURL(u) + ": "
+	msg := method + " " + secret.RedactParsedURL(u) + ": "
 	if reason != nil && !strings.Contains(inner.Error(), reason.Error()) {
 		msg += reason.Error() + ": "
 	}
 	msg += inner.Error()
 	return &NetError{
 		Endpoint: endpoint,
-		URL:      redactURL(u),
+		URL:      secret.RedactParsedURL(u),
 		Reason:   reason,
 		Err:      err,
-		msg:      scrub(msg, secret),
+		msg:      scrub(msg, token),
 	}
 }
 
@@ -125,18 +127,4 @@ func netReason(err error) error {
 		return ErrTLS
 	}
 	return nil
-}
-
-// redactURL drops credentials and the query (which could carry secrets).
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	c.ForceQuery = false
-	c.Fragment = ""
-	c.RawFragment = ""
-	return c.String()
 }

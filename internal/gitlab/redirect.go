@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/secret"
 )
 
 const maxRedirects = 10
@@ -19,11 +21,11 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	first := via[0]
 	if !sameOrigin(first.URL, req.URL) {
-		return fmt.Errorf("%w: %s to %s", ErrCrossHostRedirect, redactURL(first.URL), redactURL(req.URL))
+		return fmt.Errorf("%w: %s to %s", ErrCrossHostRedirect, secret.RedactParsedURL(first.URL), secret.RedactParsedURL(req.URL))
 	}
 	if first.Method == http.MethodPost && req.Method != http.MethodPost {
 		return fmt.Errorf("%w: the server redirects %s to %s; use that url", ErrPostRedirect,
-			redactURL(first.URL), redactURL(req.URL))
+			secret.RedactParsedURL(first.URL), secret.RedactParsedURL(req.URL))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -81,4 +82,45 @@ func TestConfigCorpusAgainstRunner(t *testing.T) {
 		})
 	}
 	t.Logf("%d files, %d keys the runner ignores", len(files), undecodedTotal)
+}
+
+// citedSourceRE is a header's citation: "owner/repo path" of a public
+// repository, or a web page "host/path".
+var citedSourceRE = regexp.MustCompile(`^# Modelled on (?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+ [^\s,:]+|[a-z0-9-]+(?:\.[a-z0-9-]+)+/\S+)`)
+
+// untraceable are ways a header can name a source nobody can open.
+var untraceable = []string{"without its repository name", "runner-oracle", "issue 18", "configs behind"}
+
+// TestConfigCorpusSources: every corpus file names the public file it is
+// modelled on so that it can be found again: a repository and a path, or a
+// web page; never a search hit without its repository, runnerup's own
+// tools or its issues.
+func TestConfigCorpusSources(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "configs", "*.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var header []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(l, "#") {
+				break
+			}
+			header = append(header, l)
+		}
+		if len(header) == 0 || !citedSourceRE.MatchString(header[0]) {
+			t.Errorf("%s: the first line does not cite owner/repo path or a web page: %q", filepath.Base(p), strings.Join(header, " "))
+			continue
+		}
+		h := strings.Join(header, " ")
+		for _, bad := range untraceable {
+			if strings.Contains(h, bad) {
+				t.Errorf("%s: the header cites an untraceable source (%q)", filepath.Base(p), bad)
+			}
+		}
+	}
 }

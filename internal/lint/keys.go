@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/runnerup/runnerup/internal/editdist"
 )
 
 // shape is what a key accepts (see schemaText).
@@ -129,7 +131,7 @@ func (l *linter) unknownKey(schemaPath, canon, key, p, runner string, v any) {
 	f := Finding{ID: "key.unknown", Severity: Warning, Path: p, Runner: runner,
 		Message: fmt.Sprintf("unknown key %q in %s: the runner ignores it", key, tableLabel(schemaPath))}
 	fields := schema[schemaPath]
-	if s := closest(key, sortedKeys(fields)); s != "" {
+	if s := editdist.Closest(key, sortedKeys(fields)); s != "" {
 		f.Fix = fmt.Sprintf("did you mean %q?", s)
 	} else if other, ok := elsewhere(schemaPath, key); ok {
 		f.Fix = fmt.Sprintf("%q is a key of %s; move it there", key, tableLabel(other))
@@ -156,7 +158,7 @@ func (l *linter) unknownTable(schemaPath, key, p, runner, header string) {
 	f := Finding{ID: "key.unknown", Severity: Warning, Path: p, Runner: runner,
 		Message: fmt.Sprintf("unknown table %s: %s no key %q, so the runner ignores this table and everything in it", header, where, key)}
 	i := strings.Count(stripIndexes(p), ".")
-	if s := closest(key, sortedKeys(schema[schemaPath])); s != "" {
+	if s := editdist.Closest(key, sortedKeys(schema[schemaPath])); s != "" {
 		f.Fix = fmt.Sprintf("did you mean %q?", s)
 		if fixed, ok := fixHeader(header, i, s); ok {
 			f.Fix = "did you mean " + fixed + "?"

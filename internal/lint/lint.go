@@ -128,14 +128,6 @@ func LintFileWith(path string, opts Options) ([]Finding, error) {
 	return fs, nil
 }
 
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 type linter struct {
 	opts     Options
 	src      string

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runnerup/runnerup/internal/editdist"
 	"github.com/runnerup/runnerup/internal/runnerfacts"
 )
 
@@ -165,7 +166,7 @@ func (l *linter) globalRules() {
 		f := Finding{ID: "log_level.invalid", Severity: Error, Path: p,
 			Message: fmt.Sprintf("log_level %q is not a log level: `gitlab-runner run` stops at start (unless --log-level is given)", s),
 			Fix:     "use one of: " + strings.Join(logLevels, ", ")}
-		if c := closest(s, logLevels); c != "" {
+		if c := editdist.Closest(s, logLevels); c != "" {
 			f.Fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		l.add(f, p)
@@ -175,7 +176,7 @@ func (l *linter) globalRules() {
 		f := Finding{ID: "log_format.invalid", Severity: Error, Path: p,
 			Message: fmt.Sprintf("log_format %q is not a log format: `gitlab-runner run` stops at start (unless --log-format is given)", s),
 			Fix:     "use one of: " + strings.Join(logFormats, ", ")}
-		if c := closest(s, logFormats); c != "" {
+		if c := editdist.Closest(s, logFormats); c != "" {
 			f.Fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		l.add(f, p)
@@ -235,7 +236,7 @@ func (l *linter) executorRules(r *runnerCtx) {
 		f := Finding{ID: "runner.executor.invalid", Severity: Error, Path: r.key("executor"), Runner: r.name,
 			Message: fmt.Sprintf("unknown executor %q: the runner cannot run this runner's jobs", exec),
 			Fix:     "use one of: " + strings.Join(runnerfacts.Executors, ", ")}
-		if c := closest(exec, runnerfacts.Executors); c != "" {
+		if c := editdist.Closest(exec, runnerfacts.Executors); c != "" {
 			f.Fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		l.add(f, r.key("executor"))
@@ -249,8 +250,8 @@ func (l *linter) executorRules(r *runnerCtx) {
 		case strings.EqualFold(sh, "cmd"):
 			f.Message = "shell \"cmd\" was removed from GitLab Runner: jobs fail"
 			f.Fix = "use pwsh (or powershell)"
-		case closest(sh, runnerfacts.Shells) != "":
-			f.Fix = fmt.Sprintf("did you mean %q?", closest(sh, runnerfacts.Shells))
+		case editdist.Closest(sh, runnerfacts.Shells) != "":
+			f.Fix = fmt.Sprintf("did you mean %q?", editdist.Closest(sh, runnerfacts.Shells))
 		}
 		l.add(f, r.key("shell"))
 	}
@@ -361,7 +362,7 @@ func (l *linter) dockerRules(r *runnerCtx) {
 		f := Finding{ID: "docker.pull_policy.invalid", Severity: Error, Path: pp, Runner: r.name,
 			Message: fmt.Sprintf("pull_policy %q is not a pull policy: every job of this runner fails with `unsupported pull_policy config`", p),
 			Fix:     "use always, if-not-present or never"}
-		if c := closest(p, runnerfacts.PullPolicies); c != "" {
+		if c := editdist.Closest(p, runnerfacts.PullPolicies); c != "" {
 			f.Fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		l.add(f, pp, r.dkey("pull_policy"))
@@ -382,7 +383,7 @@ func (l *linter) dockerRules(r *runnerCtx) {
 		f := Finding{ID: "docker.allowed_pull_policies.invalid", Severity: Error, Path: pp, Runner: r.name,
 			Message: fmt.Sprintf("allowed_pull_policies %q is not a pull policy: every job of this runner fails with `unsupported allowed_pull_policies config`", p),
 			Fix:     "use always, if-not-present or never"}
-		if c := closest(p, runnerfacts.PullPolicies); c != "" {
+		if c := editdist.Closest(p, runnerfacts.PullPolicies); c != "" {
 			f.Fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		l.add(f, pp, r.dkey("allowed_pull_policies"))

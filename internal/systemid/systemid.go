@@ -6,7 +6,10 @@
 // contents do not match Pattern is ignored; a new id is "s_" plus the first
 // 12 hex characters of HMAC-SHA256(key = machine id, message =
 // "gitlab-runner"), or "r_" plus 12 random alphanumerics when the machine id
-// cannot be read.
+// cannot be read or is empty. The machine id comes from the library the
+// runner uses, github.com/denisbrodbeck/machineid at the runner's version
+// (v1.0.1 in its go.mod), on every OS. The file itself is written through
+// internal/safewrite by its callers.
 package systemid
 
 import (
@@ -98,55 +101,4 @@ func resolve(configDir string, machineID func() (string, error)) (string, bool, 
 		return FromMachineID(mid), false, nil
 	}
 	return Random(), false, nil
-}
-
-// Write stores id in configDir atomically: temp file, fsync, rename, fsync
-// of the directory. The file is 0600; the directory is created 0700.
-func Write(configDir, id string) (err error) {
-	if !Pattern.MatchString(id) {
-		return fmt.Errorf("writing runner system id: %q does not match %s", id, Pattern)
-	}
-	if err := os.MkdirAll(configDir, 0o700); err != nil {
-		return fmt.Errorf("writing runner system id: %w", err)
-	}
-	f, err := os.CreateTemp(configDir, FileName+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing runner system id: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("writing runner system id: %w", err)
-	}
-	// No trailing newline, as the runner writes it.
-	if _, err = f.WriteString(id); err != nil {
-		return fmt.Errorf("writing runner system id: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing runner system id: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing runner system id: %w", err)
-	}
-	if err = os.Rename(tmp, filepath.Join(configDir, FileName)); err != nil {
-		return fmt.Errorf("writing runner system id: %w", err)
-	}
-	return syncDir(configDir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }

@@ -4,10 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -101,95 +99,25 @@ func TestRead(t *testing.T) {
 	}
 }
 
-func TestWrite(t *testing.T) {
-	tests := []struct {
-		name     string
-		existing *string
-		id       string
-		wantErr  string
-	}{
-		{name: "new dir", id: "s_ee3af03959fe"},
-		{name: "replaces invalid file", existing: ptr("garbage"), id: "r_ABCdef123456"},
-		{name: "invalid id", id: "s_nope", wantErr: `writing runner system id: "s_nope" does not match ^[sr]_[0-9a-zA-Z]{12}$`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "etc", "gitlab-runner")
-			if tt.existing != nil {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, FileName), []byte(*tt.existing), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			err := Write(dir, tt.id)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("Write() err = %v, want %q", err, tt.wantErr)
-				}
-				if _, statErr := os.Stat(filepath.Join(dir, FileName)); !errors.Is(statErr, os.ErrNotExist) {
-					t.Errorf("file written despite error: %v", statErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Write() = %v", err)
-			}
-			p := filepath.Join(dir, FileName)
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(b) != tt.id {
-				t.Errorf("contents = %q, want %q (no newline, as the runner writes it)", b, tt.id)
-			}
-			fi, err := os.Stat(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m := fi.Mode().Perm(); m != 0o600 {
-				t.Errorf("file mode = %o, want 600", m)
-			}
-			if tt.existing == nil {
-				di, err := os.Stat(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if m := di.Mode().Perm(); m != 0o700 {
-					t.Errorf("created dir mode = %o, want 700", m)
-				}
-			}
-			entries, err := os.ReadDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(entries) != 1 {
-				t.Errorf("dir has %d entries, want only %s (temp file left?)", len(entries), FileName)
-			}
-			if id, ok, err := Read(dir); err != nil || !ok || id != tt.id {
-				t.Errorf("Read() after Write = %q, %v, %v", id, ok, err)
-			}
-		})
-	}
-}
+func ptr(s string) *string { return &s }
 
+// resolve follows GenerateUniqueSystemID: the file's id when valid, else
+// s_ from a non-empty machine id, else r_ random.
 func TestResolve(t *testing.T) {
-	const mid = "0123456789abcdef0123456789abcdef"
-	okMachine := func() (string, error) { return mid, nil }
-	noMachine := func() (string, error) { return "", errors.New("no machine id") }
 	tests := []struct {
-		name         string
-		file         *string
-		machineID    func() (string, error)
-		want         string // "" with wantRandom
-		wantRandom   bool
-		wantFromFile bool
+		name      string
+		file      *string
+		machineID string
+		idErr     error
+		want      string // "r_": any random id
+		fromFile  bool
 	}{
-		{name: "file wins", file: ptr("r_ABCdef123456\n"), machineID: okMachine, want: "r_ABCdef123456", wantFromFile: true},
-		{name: "no file: machine id", machineID: okMachine, want: "s_ee3af03959fe"},
-		{name: "invalid file: machine id", file: ptr("bogus"), machineID: okMachine, want: "s_ee3af03959fe"},
-		{name: "no machine id: random", machineID: noMachine, wantRandom: true},
+		{name: "valid file wins", file: ptr("r_ABCdef123456\n"), machineID: "0123456789abcdef0123456789abcdef", want: "r_ABCdef123456", fromFile: true},
+		{name: "derived from the machine id", machineID: "0123456789abcdef0123456789abcdef", want: "s_ee3af03959fe"},
+		{name: "invalid file: derived", file: ptr("s_short"), machineID: "0123456789abcdef0123456789abcdef", want: "s_ee3af03959fe"},
+		{name: "Windows MachineGuid", machineID: "c0ffee00-1234-4abc-8def-0123456789ab", want: FromMachineID("c0ffee00-1234-4abc-8def-0123456789ab")},
+		{name: "empty machine id: random", machineID: "", want: "r_"},
+		{name: "unreadable machine id: random", idErr: os.ErrNotExist, want: "r_"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,38 +127,20 @@ func TestResolve(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			id, fromFile, err := resolve(dir, tt.machineID)
+			got, fromFile, err := resolve(dir, func() (string, error) { return tt.machineID, tt.idErr })
 			if err != nil {
-				t.Fatalf("resolve() = %v", err)
+				t.Fatal(err)
 			}
-			if fromFile != tt.wantFromFile {
-				t.Errorf("fromFile = %v, want %v", fromFile, tt.wantFromFile)
-			}
-			if tt.wantRandom {
-				if !strings.HasPrefix(id, "r_") || !Pattern.MatchString(id) {
-					t.Errorf("id = %q, want a random r_ id", id)
+			if tt.want == "r_" {
+				if !Pattern.MatchString(got) || got[:2] != "r_" {
+					t.Errorf("resolve() = %q, want a random r_ id", got)
 				}
-				return
+			} else if got != tt.want {
+				t.Errorf("resolve() = %q, want %q", got, tt.want)
 			}
-			if id != tt.want {
-				t.Errorf("id = %q, want %q", id, tt.want)
+			if fromFile != tt.fromFile {
+				t.Errorf("fromFile = %v, want %v", fromFile, tt.fromFile)
 			}
 		})
 	}
 }
-
-func TestRandom(t *testing.T) {
-	seen := map[string]bool{}
-	for range 200 {
-		id := Random()
-		if !Pattern.MatchString(id) || !strings.HasPrefix(id, "r_") {
-			t.Fatalf("Random() = %q", id)
-		}
-		if seen[id] {
-			t.Fatalf("Random() repeated %q", id)
-		}
-		seen[id] = true
-	}
-}
-
-func ptr(s string) *string { return &s }

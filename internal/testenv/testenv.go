@@ -138,7 +138,7 @@ var isolatedVars = []string{
 	"DOCKER_AUTH_CONFIG", "DOCKER_CONTEXT", "DOCKER_API_VERSION", "DOCKER_DEFAULT_PLATFORM",
 	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
 	"http_proxy", "https_proxy", "no_proxy", "all_proxy",
-	"XDG_CONFIG_HOME",
+	"XDG_CONFIG_HOME", "CONFIG_FILE",
 }
 
 // Isolate points HOME at a fresh temporary directory and unsets the Docker,

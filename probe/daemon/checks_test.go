@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/registry"
-	"github.com/docker/docker/api/types/system"
+	"github.com/moby/moby/api/types/registry"
+	"github.com/moby/moby/api/types/system"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -25,7 +24,7 @@ func TestPlatform(t *testing.T) {
 	tests := []struct {
 		name       string
 		wantOS     string
-		version    types.Version
+		version    system.VersionResponse
 		info       system.Info
 		infoErr    error
 		wantStatus probe.Status
@@ -35,15 +34,23 @@ func TestPlatform(t *testing.T) {
 	}{
 		{
 			name:       "linux amd64 from /version, not uname",
-			version:    types.Version{Os: "linux", Arch: "amd64", KernelVersion: "6.1.0"},
+			version:    system.VersionResponse{Os: "linux", Arch: "amd64", KernelVersion: "6.1.0", APIVersion: "1.51"},
 			info:       system.Info{OSType: "linux", Architecture: "x86_64"},
 			wantStatus: probe.Pass,
 			wantData:   probe.Platform{OS: "linux", Architecture: "amd64"},
 			wantDetail: "linux/amd64 (kernel 6.1.0)",
 		},
 		{
+			name:       "docker 20.10 picks only the exact platform from an index",
+			version:    system.VersionResponse{Os: "linux", Arch: "amd64", APIVersion: "1.41"},
+			info:       system.Info{OSType: "linux", Architecture: "x86_64"},
+			wantStatus: probe.Pass,
+			wantData:   probe.Platform{OS: "linux", Architecture: "amd64", ExactIndexMatch: true},
+			wantDetail: "linux/amd64",
+		},
+		{
 			name:       "arm64 has no variant",
-			version:    types.Version{Os: "linux", Arch: "arm64"},
+			version:    system.VersionResponse{Os: "linux", Arch: "arm64"},
 			info:       system.Info{OSType: "linux", Architecture: "aarch64"},
 			wantStatus: probe.Pass,
 			wantData:   probe.Platform{OS: "linux", Architecture: "arm64"},
@@ -51,7 +58,7 @@ func TestPlatform(t *testing.T) {
 		},
 		{
 			name:       "32-bit arm variant from uname",
-			version:    types.Version{Os: "linux", Arch: "arm"},
+			version:    system.VersionResponse{Os: "linux", Arch: "arm"},
 			info:       system.Info{OSType: "linux", Architecture: "armv7l"},
 			wantStatus: probe.Pass,
 			wantData:   probe.Platform{OS: "linux", Architecture: "arm", Variant: "v7"},
@@ -59,7 +66,7 @@ func TestPlatform(t *testing.T) {
 		},
 		{
 			name:       "uname spelling from a compatible engine is mapped",
-			version:    types.Version{Os: "Linux", Arch: "x86_64"},
+			version:    system.VersionResponse{Os: "Linux", Arch: "x86_64"},
 			infoErr:    errors.New("no /info"),
 			wantStatus: probe.Pass,
 			wantData:   probe.Platform{OS: "linux", Architecture: "amd64"},
@@ -68,7 +75,7 @@ func TestPlatform(t *testing.T) {
 		{
 			name:       "windows daemon for docker-windows",
 			wantOS:     "windows",
-			version:    types.Version{Os: "windows", Arch: "amd64", KernelVersion: "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)"},
+			version:    system.VersionResponse{Os: "windows", Arch: "amd64", KernelVersion: "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)"},
 			info:       system.Info{OSType: "windows", Architecture: "x86_64"},
 			wantStatus: probe.Pass,
 			wantData:   probe.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.20348"},
@@ -77,7 +84,7 @@ func TestPlatform(t *testing.T) {
 		{
 			name:       "docker-windows executor on a linux daemon",
 			wantOS:     "windows",
-			version:    types.Version{Os: "linux", Arch: "amd64"},
+			version:    system.VersionResponse{Os: "linux", Arch: "amd64"},
 			info:       system.Info{OSType: "linux", Architecture: "x86_64"},
 			wantStatus: probe.Fail,
 			wantData:   probe.Platform{OS: "linux", Architecture: "amd64"},
@@ -86,7 +93,7 @@ func TestPlatform(t *testing.T) {
 		},
 		{
 			name:       "docker executor on a windows daemon",
-			version:    types.Version{Os: "windows", Arch: "amd64"},
+			version:    system.VersionResponse{Os: "windows", Arch: "amd64"},
 			info:       system.Info{OSType: "windows", Architecture: "x86_64"},
 			wantStatus: probe.Fail,
 			wantData:   probe.Platform{OS: "windows", Architecture: "amd64"},
@@ -97,7 +104,7 @@ func TestPlatform(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := &fakeAPI{
-				versionFunc: func(context.Context) (types.Version, error) { return tt.version, nil },
+				versionFunc: func(context.Context) (system.VersionResponse, error) { return tt.version, nil },
 				infoFunc:    func(context.Context) (system.Info, error) { return tt.info, tt.infoErr },
 			}
 			got := run(t, Options{Host: localHost, Client: api, WantOS: tt.wantOS, StatFS: bigDisk})[IDPlatform]
@@ -125,12 +132,12 @@ func checkHint(t *testing.T, r probe.Result, want string) {
 
 func bigDisk(string) (uint64, uint64, error) { return 40 << 30, 100 << 30, nil }
 
-func cidr(s string) *registry.NetIPNet {
-	_, n, err := net.ParseCIDR(s)
+func cidr(s string) netip.Prefix {
+	n, err := netip.ParsePrefix(s)
 	if err != nil {
 		panic(err)
 	}
-	return (*registry.NetIPNet)(n)
+	return n
 }
 
 func TestRegistries(t *testing.T) {
@@ -143,7 +150,7 @@ func TestRegistries(t *testing.T) {
 		{
 			name: "insecure registries and mirrors",
 			config: &registry.ServiceConfig{
-				InsecureRegistryCIDRs: []*registry.NetIPNet{cidr("10.0.0.0/8"), cidr("127.0.0.0/8"), cidr("::1/128")},
+				InsecureRegistryCIDRs: []netip.Prefix{cidr("10.0.0.0/8"), cidr("127.0.0.0/8"), cidr("::1/128")},
 				IndexConfigs: map[string]*registry.IndexInfo{
 					"docker.io":          {Name: "docker.io", Secure: true, Official: true, Mirrors: []string{"https://mirror.example/"}},
 					"registry.test:5443": {Name: "registry.test:5443", Secure: false},
@@ -161,7 +168,7 @@ func TestRegistries(t *testing.T) {
 		{
 			name: "defaults",
 			config: &registry.ServiceConfig{
-				InsecureRegistryCIDRs: []*registry.NetIPNet{cidr("127.0.0.0/8")},
+				InsecureRegistryCIDRs: []netip.Prefix{cidr("127.0.0.0/8")},
 				IndexConfigs:          map[string]*registry.IndexInfo{"docker.io": {Name: "docker.io", Secure: true, Official: true}},
 			},
 			wantData: probe.DaemonRegistries{
@@ -229,25 +236,6 @@ func TestPrivileged(t *testing.T) {
 	})
 }
 
-func TestRedactURL(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"http://proxy.example:3128", "http://proxy.example:3128"},
-		{"http://user:s3cret@proxy.example:3128", "http://***@proxy.example:3128"},
-		{"http://user:p@ss@proxy.example:3128/path?q=1", "http://***@proxy.example:3128/path?q=1"},
-		{"user:s3cret@proxy.example:3128", "***@proxy.example:3128"},
-		{"socks5://token@proxy.example", "socks5://***@proxy.example"},
-		{"http://xxxxx:xxxxx@proxy.example:3128", "http://***@proxy.example:3128"},
-		{"http://proxy.example/a@b", "http://proxy.example/a@b"},
-		{"unix:///var/run/docker.sock", "unix:///var/run/docker.sock"},
-	}
-	for _, tt := range tests {
-		if got := redactURL(tt.in); got != tt.want {
-			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestProxy(t *testing.T) {
 	tests := []struct {
 		name            string
@@ -261,8 +249,8 @@ func TestProxy(t *testing.T) {
 		},
 		{
 			name: "credentials redacted", http: "http://ci:s3cret@proxy.example:3128", https: "http://ci:s3cret@proxy.example:3128", no: "localhost,127.0.0.1,.internal",
-			wantDetail: "the daemon pulls through HTTP_PROXY=http://***@proxy.example:3128 HTTPS_PROXY=http://***@proxy.example:3128 NO_PROXY=localhost,127.0.0.1,.internal",
-			wantData:   ProxySettings{HTTPProxy: "http://***@proxy.example:3128", HTTPSProxy: "http://***@proxy.example:3128", NoProxy: "localhost,127.0.0.1,.internal"},
+			wantDetail: "the daemon pulls through HTTP_PROXY=http://ci:xxxxx@proxy.example:3128 HTTPS_PROXY=http://ci:xxxxx@proxy.example:3128 NO_PROXY=localhost,127.0.0.1,.internal",
+			wantData:   ProxySettings{HTTPProxy: "http://ci:xxxxx@proxy.example:3128", HTTPSProxy: "http://ci:xxxxx@proxy.example:3128", NoProxy: "localhost,127.0.0.1,.internal"},
 		},
 		{
 			name: "https only", https: "http://proxy.example:3128",
@@ -344,22 +332,22 @@ func TestStorage(t *testing.T) {
 func TestVersion(t *testing.T) {
 	tests := []struct {
 		name       string
-		version    types.Version
+		version    system.VersionResponse
 		err        error
 		wantStatus probe.Status
 		wantDetail string
 		wantHint   string
 	}{
-		{"debian 20.10", types.Version{Version: "20.10.24+dfsg1", APIVersion: "1.41"}, nil, probe.Pass, "Docker 20.10.24+dfsg1 (API 1.41)", ""},
-		{"current", types.Version{Platform: struct{ Name string }{"Docker Engine - Community"}, Version: "28.5.2", APIVersion: "1.51"}, nil, probe.Pass, "Docker 28.5.2 (API 1.51)", ""},
-		{"podman", types.Version{Platform: struct{ Name string }{"Podman Engine"}, Version: "4.3.1", APIVersion: "1.41"}, nil, probe.Pass, "Podman Engine 4.3.1 (API 1.41)", ""},
-		{"too old", types.Version{Version: "19.03.15", APIVersion: "1.40"}, nil, probe.Warn, "Docker 19.03.15 (API 1.40) is older than Docker 20.10 (API 1.41)", "upgrade the Docker Engine"},
-		{"error", types.Version{}, errors.New("Error response from daemon: boom"), probe.Fail,
+		{"debian 20.10", system.VersionResponse{Version: "20.10.24+dfsg1", APIVersion: "1.41"}, nil, probe.Pass, "Docker 20.10.24+dfsg1 (API 1.41)", ""},
+		{"current", system.VersionResponse{Platform: struct{ Name string }{"Docker Engine - Community"}, Version: "28.5.2", APIVersion: "1.51"}, nil, probe.Pass, "Docker 28.5.2 (API 1.51)", ""},
+		{"podman", system.VersionResponse{Platform: struct{ Name string }{"Podman Engine"}, Version: "4.3.1", APIVersion: "1.41"}, nil, probe.Pass, "Podman Engine 4.3.1 (API 1.41)", ""},
+		{"too old", system.VersionResponse{Version: "19.03.15", APIVersion: "1.40"}, nil, probe.Warn, "Docker 19.03.15 (API 1.40) is older than Docker 20.10 (API 1.41)", "upgrade the Docker Engine"},
+		{"error", system.VersionResponse{}, errors.New("Error response from daemon: boom"), probe.Fail,
 			"GET /version from unix:///var/run/docker.sock: Error response from daemon: boom", "journalctl -u docker"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := &fakeAPI{versionFunc: func(context.Context) (types.Version, error) { return tt.version, tt.err }}
+			api := &fakeAPI{versionFunc: func(context.Context) (system.VersionResponse, error) { return tt.version, tt.err }}
 			got := run(t, Options{Host: localHost, Client: api, StatFS: bigDisk})[IDVersion]
 			if got.Status != tt.wantStatus || got.Detail != tt.wantDetail {
 				t.Errorf("got %s %q, want %s %q", got.Status, got.Detail, tt.wantStatus, tt.wantDetail)
@@ -415,7 +403,7 @@ func TestFactsOf(t *testing.T) {
 	api := linuxDaemon(func(i *system.Info) {
 		i.HTTPSProxy = "http://u:s3cret@proxy:3128"
 		i.SecurityOptions = []string{"name=rootless"}
-		i.RegistryConfig = &registry.ServiceConfig{InsecureRegistryCIDRs: []*registry.NetIPNet{cidr("127.0.0.0/8")}}
+		i.RegistryConfig = &registry.ServiceConfig{InsecureRegistryCIDRs: []netip.Prefix{cidr("127.0.0.0/8")}}
 	})
 	got, err := Gather(context.Background(), Options{Host: localHost, Client: api})
 	if err != nil {
@@ -423,7 +411,7 @@ func TestFactsOf(t *testing.T) {
 	}
 	want := Facts{
 		Host: localHost, OS: "linux", Arch: "amd64", KernelVersion: "6.1.0-18-amd64", ServerVersion: "20.10.24+dfsg1", APIVersion: "1.41",
-		RootDir: "/var/lib/docker", Driver: "overlay2", Rootless: true, HTTPSProxy: "http://***@proxy:3128",
+		RootDir: "/var/lib/docker", Driver: "overlay2", Rootless: true, HTTPSProxy: "http://u:xxxxx@proxy:3128",
 		Registries: probe.DaemonRegistries{InsecureCIDRs: []string{"127.0.0.0/8"}, Secure: map[string]bool{}},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -440,8 +428,8 @@ func TestPlatformDoesNotWaitForInfo(t *testing.T) {
 	platformDone := make(chan struct{})
 	var once sync.Once
 	api := &fakeAPI{
-		versionFunc: func(context.Context) (types.Version, error) {
-			return types.Version{Os: "linux", Arch: "amd64", APIVersion: "1.41", Version: "20.10.24"}, nil
+		versionFunc: func(context.Context) (system.VersionResponse, error) {
+			return system.VersionResponse{Os: "linux", Arch: "amd64", APIVersion: "1.41", Version: "20.10.24"}, nil
 		},
 		infoFunc: func(ctx context.Context) (system.Info, error) {
 			select {

@@ -9,8 +9,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/api/types/image"
 
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/registry"
@@ -213,9 +212,10 @@ type HelperVerdict struct {
 	Failure *registry.Failure `json:"-"`
 }
 
-// imageInspector is the call that says whether an image is local.
-type imageInspector interface {
-	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
+// ImageInspector is the call that says whether an image is local;
+// Engine satisfies it.
+type ImageInspector interface {
+	ImageInspect(ctx context.Context, ref string) (image.InspectResponse, error)
 }
 
 // runnersLabel is `runner "a"` or `runners "a", "b"`.
@@ -285,7 +285,7 @@ func (s *session) checkHelperImage(ctx context.Context, deps probe.Deps, spec He
 		who = fmt.Sprintf("gitlab-runner %s%s uses %s ([runners.docker] helper_image; pulled like a job image)", ri.Version, for_, v.Ref)
 	} else {
 		api, _ := s.client()
-		if in, ok := api.(imageInspector); ok {
+		if in, ok := api.(ImageInspector); ok {
 			if _, err := in.ImageInspect(ctx, v.Ref); err == nil {
 				v.From = "local"
 				r := probe.Passf("%s: it is in the daemon's store, so the runner uses it without pulling", who)

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/system"
-	"github.com/docker/docker/api/types/versions"
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/service"
@@ -29,16 +29,6 @@ Git revision: b92ee590
 Git branch:   17-4-stable
 GO version:   go1.22.5
 Built:        2024-09-19T11:05:07+0000
-OS/Arch:      linux/amd64
-`
-
-// runner1_6_7 is the 16.7.0 release: its helper tag still uses the
-// revision.
-const runnerVersionText167 = `Version:      16.7.0
-Git revision: 102c81ba
-Git branch:   16-7-stable
-GO version:   go1.21.5
-Built:        2023-12-21T16:35:34+0000
 OS/Arch:      linux/amd64
 `
 
@@ -180,11 +170,11 @@ func TestWindowsHelper(t *testing.T) {
 // tag and its ltsc2022 bundle, never a Linux tag.
 func TestHelperImageOnWindowsDaemon(t *testing.T) {
 	windows := &fakeAPI{
-		pingFunc: func(context.Context) (types.Ping, error) {
-			return types.Ping{APIVersion: "1.44", OSType: "windows"}, nil
+		pingFunc: func(context.Context) (client.PingResult, error) {
+			return client.PingResult{APIVersion: "1.44", OSType: "windows"}, nil
 		},
-		versionFunc: func(context.Context) (types.Version, error) {
-			return types.Version{Version: "27.3.1", APIVersion: "1.47", Os: "windows", Arch: "amd64", KernelVersion: "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)"}, nil
+		versionFunc: func(context.Context) (system.VersionResponse, error) {
+			return system.VersionResponse{Version: "27.3.1", APIVersion: "1.47", Os: "windows", Arch: "amd64", KernelVersion: "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)"}, nil
 		},
 		infoFunc: func(context.Context) (system.Info, error) {
 			return system.Info{OSType: "windows", Architecture: "x86_64", KernelVersion: "10.0 20348 (20348.1.amd64fre.fe_release.210507-1500)", ServerVersion: "27.3.1"}, nil

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/system"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/client"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 )
 
@@ -27,24 +27,31 @@ const (
 	IDPrivileged = "daemon.privileged"
 )
 
-// API is the part of the Docker Engine client the checks use;
-// *client.Client satisfies it. Tests fake it docker/cli-style, with a
-// struct of func fields.
+// API is the part of the Docker Engine client the checks use; Engine
+// satisfies it. Tests fake it docker/cli-style, with a struct of func
+// fields.
 type API interface {
-	Ping(ctx context.Context) (types.Ping, error)
-	ServerVersion(ctx context.Context) (types.Version, error)
+	Ping(ctx context.Context) (client.PingResult, error)
+	ServerVersion(ctx context.Context) (system.VersionResponse, error)
 	Info(ctx context.Context) (system.Info, error)
 }
-
-var _ API = (*client.Client)(nil)
 
 // Options say which daemon to check and what the runner will ask of it.
 type Options struct {
 	// Host is the daemon address ("unix:///var/run/docker.sock",
-	// "tcp://docker:2376"). Empty means what the docker CLI would use:
-	// DOCKER_HOST (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), else the
-	// platform's default socket.
+	// "tcp://docker:2376"). Empty means what GitLab Runner uses without
+	// [runners.docker] host: DOCKER_HOST (with DOCKER_TLS_VERIFY and
+	// DOCKER_CERT_PATH), else the platform's default socket. The runner
+	// ignores docker contexts; see UseCLIContext.
 	Host string
+	// UseCLIContext makes an empty Host mean what the docker CLI would
+	// use: its current context (DOCKER_CONTEXT, else config.json's
+	// currentContext) when DOCKER_HOST is unset. For checks of this user's
+	// docker (probe --image), not of the runner's.
+	UseCLIContext bool
+	// Home is the user's home for UseCLIContext (~/.docker); "" reads it
+	// from the process.
+	Home string
 	// Client replaces the Docker client (tests). When nil one is made on
 	// first use from Host and the environment, with API version
 	// negotiation, and shared by the checks of one Checks call.
@@ -121,8 +128,11 @@ type session struct {
 	once   sync.Once
 	api    API
 	apiErr error
+	// cliContext names the docker CLI context the client came from ("" for
+	// none), for messages.
+	cliContext string
 
-	version memo[types.Version]
+	version memo[system.VersionResponse]
 	info    memo[system.Info]
 	runner  memo[RunnerInfo]
 }
@@ -145,12 +155,13 @@ func (s *session) client() (API, error) {
 			s.api = s.opts.Client
 			return
 		}
-		copts := []client.Opt{client.FromEnv}
-		if s.opts.Host != "" {
-			copts = append(copts, client.WithHost(s.opts.Host))
+		var c *Engine
+		var err error
+		if s.opts.Host == "" && s.opts.UseCLIContext {
+			c, err = s.contextEngine()
+		} else {
+			c, err = NewEngine(s.opts.Host)
 		}
-		copts = append(copts, client.WithAPIVersionNegotiation())
-		c, err := client.NewClientWithOpts(copts...)
 		if err != nil {
 			s.apiErr = fmt.Errorf("making the Docker client: %w", err)
 			return
@@ -158,6 +169,23 @@ func (s *session) client() (API, error) {
 		s.api = c
 	})
 	return s.api, s.apiErr
+}
+
+// contextEngine is the client for the docker CLI's current context,
+// remembered for messages.
+func (s *session) contextEngine() (*Engine, error) {
+	home := s.opts.Home
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	cc, err := ResolveCLIContext(os.Getenv, home)
+	if err != nil {
+		return nil, err
+	}
+	if cc.Name != DefaultContext {
+		s.cliContext = cc.Name
+	}
+	return NewEngineForContext(cc)
 }
 
 // host is the daemon address for messages and for deciding whether the
@@ -186,15 +214,15 @@ func (s *session) socketPath() string {
 	return p
 }
 
-func (s *session) serverVersion(ctx context.Context) (types.Version, error) {
-	return s.version.get(ctx, func(ctx context.Context) (types.Version, error) {
+func (s *session) serverVersion(ctx context.Context) (system.VersionResponse, error) {
+	return s.version.get(ctx, func(ctx context.Context) (system.VersionResponse, error) {
 		api, err := s.client()
 		if err != nil {
-			return types.Version{}, err
+			return system.VersionResponse{}, err
 		}
 		v, err := api.ServerVersion(ctx)
 		if err != nil {
-			return v, fmt.Errorf("GET /version from %s: %w", redactURL(s.host()), err)
+			return v, fmt.Errorf("GET /version from %s: %w", secret.RedactURL(s.host()), err)
 		}
 		return v, nil
 	})
@@ -208,7 +236,7 @@ func (s *session) systemInfo(ctx context.Context) (system.Info, error) {
 		}
 		i, err := api.Info(ctx)
 		if err != nil {
-			return i, fmt.Errorf("GET /info from %s: %w", redactURL(s.host()), err)
+			return i, fmt.Errorf("GET /info from %s: %w", secret.RedactURL(s.host()), err)
 		}
 		return i, nil
 	})

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -137,10 +137,9 @@ func TestReachablePermissionDeniedThroughRealClient(t *testing.T) {
 	group := groupName(st.GID)
 
 	host := "unix://" + sock
-	c, err := client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation(),
-		client.WithDialContext(func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return nil, &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: sock, Net: "unix"}, Err: os.NewSyscallError("connect", syscall.EACCES)}
-		}))
+	c, err := newEngine(host, nil, func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: sock, Net: "unix"}, Err: os.NewSyscallError("connect", syscall.EACCES)}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/system"
+	"github.com/moby/moby/api/types/system"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 )
 
@@ -36,11 +36,11 @@ type Facts struct {
 func Gather(ctx context.Context, opts Options) (Facts, error) {
 	s := newSession(opts)
 	if _, err := s.client(); err != nil {
-		return Facts{Host: redactURL(s.host())}, err
+		return Facts{Host: secret.RedactURL(s.host())}, err
 	}
 	v, verr := s.serverVersion(ctx)
 	info, ierr := s.systemInfo(ctx)
-	var vp *types.Version
+	var vp *system.VersionResponse
 	if verr == nil {
 		vp = &v
 	}
@@ -48,11 +48,11 @@ func Gather(ctx context.Context, opts Options) (Facts, error) {
 	if ierr == nil {
 		ip = &info
 	}
-	return factsOf(redactURL(s.host()), vp, ip), errors.Join(verr, ierr)
+	return factsOf(secret.RedactURL(s.host()), vp, ip), errors.Join(verr, ierr)
 }
 
 // factsOf fills Facts from whichever answers there are (nil: none).
-func factsOf(host string, v *types.Version, info *system.Info) Facts {
+func factsOf(host string, v *system.VersionResponse, info *system.Info) Facts {
 	f := Facts{Host: host}
 	if v != nil {
 		p := platformOf(*v, info)
@@ -66,7 +66,7 @@ func factsOf(host string, v *types.Version, info *system.Info) Facts {
 		}
 		f.RootDir, f.Driver = info.DockerRootDir, info.Driver
 		f.Rootless = securityOptions(info.SecurityOptions)["rootless"]
-		f.HTTPProxy, f.HTTPSProxy, f.NoProxy = redactURL(info.HTTPProxy), redactURL(info.HTTPSProxy), info.NoProxy
+		f.HTTPProxy, f.HTTPSProxy, f.NoProxy = secret.RedactURL(info.HTTPProxy), secret.RedactURL(info.HTTPSProxy), info.NoProxy
 		f.Registries = registriesOf(info.RegistryConfig)
 	}
 	return f

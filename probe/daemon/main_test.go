@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/moby/moby/client"
 	"os"
 	"sync/atomic"
 	"testing"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/system"
+	"github.com/moby/moby/api/types/system"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -61,8 +61,8 @@ func runHelper(host string) int {
 // fakeAPI is a docker/cli-style fake: each call goes to its func field,
 // and a nil field fails the test's expectations loudly.
 type fakeAPI struct {
-	pingFunc    func(context.Context) (types.Ping, error)
-	versionFunc func(context.Context) (types.Version, error)
+	pingFunc    func(context.Context) (client.PingResult, error)
+	versionFunc func(context.Context) (system.VersionResponse, error)
 	infoFunc    func(context.Context) (system.Info, error)
 
 	infoCalls, versionCalls atomic.Int32
@@ -70,17 +70,17 @@ type fakeAPI struct {
 
 var _ API = (*fakeAPI)(nil)
 
-func (f *fakeAPI) Ping(ctx context.Context) (types.Ping, error) {
+func (f *fakeAPI) Ping(ctx context.Context) (client.PingResult, error) {
 	if f.pingFunc == nil {
-		return types.Ping{APIVersion: "1.41", OSType: "linux"}, nil
+		return client.PingResult{APIVersion: "1.41", OSType: "linux"}, nil
 	}
 	return f.pingFunc(ctx)
 }
 
-func (f *fakeAPI) ServerVersion(ctx context.Context) (types.Version, error) {
+func (f *fakeAPI) ServerVersion(ctx context.Context) (system.VersionResponse, error) {
 	f.versionCalls.Add(1)
 	if f.versionFunc == nil {
-		return types.Version{}, fmt.Errorf("fakeAPI: ServerVersion not expected")
+		return system.VersionResponse{}, fmt.Errorf("fakeAPI: ServerVersion not expected")
 	}
 	return f.versionFunc(ctx)
 }
@@ -105,8 +105,8 @@ func linuxDaemon(edit func(*system.Info)) *fakeAPI {
 		edit(&info)
 	}
 	return &fakeAPI{
-		versionFunc: func(context.Context) (types.Version, error) {
-			return types.Version{Version: "20.10.24+dfsg1", APIVersion: "1.41", Os: "linux", Arch: "amd64", KernelVersion: "6.1.0-18-amd64"}, nil
+		versionFunc: func(context.Context) (system.VersionResponse, error) {
+			return system.VersionResponse{Version: "20.10.24+dfsg1", APIVersion: "1.41", Os: "linux", Arch: "amd64", KernelVersion: "6.1.0-18-amd64"}, nil
 		},
 		infoFunc: func(context.Context) (system.Info, error) { return info, nil },
 	}

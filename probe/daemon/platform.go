@@ -6,8 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/system"
+	"github.com/moby/moby/api/types/system"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -58,13 +57,13 @@ func wrongOSHint(want, got string) string {
 
 // needsInfo reports whether platformOf needs /info beside v: for an OS or
 // architecture /version left out, or the variant of 32-bit ARM.
-func needsInfo(v types.Version) bool {
+func needsInfo(v system.VersionResponse) bool {
 	return v.Os == "" || v.Arch == "" || goarch(v.Arch) == "arm"
 }
 
 // platformOf builds the daemon's platform from /version, with the variant
 // and OS version from /info when it answered (info may be nil).
-func platformOf(v types.Version, info *system.Info) probe.Platform {
+func platformOf(v system.VersionResponse, info *system.Info) probe.Platform {
 	p := probe.Platform{OS: strings.ToLower(v.Os), Architecture: goarch(v.Arch)}
 	if info != nil {
 		if p.OS == "" {
@@ -80,6 +79,8 @@ func platformOf(v types.Version, info *system.Info) probe.Platform {
 	if p.OS == "windows" {
 		p.OSVersion = windowsVersion(v.KernelVersion)
 	}
+	// Docker 23 (API 1.42) moved index selection to platforms.Only.
+	p.ExactIndexMatch = probe.ExactIndexMatchFor(v.APIVersion)
 	return p
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 )
 
@@ -24,8 +25,8 @@ func (s *session) checkProxy(ctx context.Context, _ probe.Deps) probe.Result {
 		return apiFailure(err)
 	}
 	ps := ProxySettings{
-		HTTPProxy:  redactURL(info.HTTPProxy),
-		HTTPSProxy: redactURL(info.HTTPSProxy),
+		HTTPProxy:  secret.RedactURL(info.HTTPProxy),
+		HTTPSProxy: secret.RedactURL(info.HTTPSProxy),
 		NoProxy:    info.NoProxy,
 	}
 	r := probe.Passf("%s", describeProxy(ps))
@@ -50,23 +51,4 @@ func describeProxy(ps ProxySettings) string {
 		parts = append(parts, kv[0]+"="+v)
 	}
 	return "the daemon pulls through " + strings.Join(parts, " ")
-}
-
-// redactURL hides the userinfo of a URL or host[:port] ("user:pass@") as
-// "***@", without parsing: proxy values are often not valid URLs
-// ("proxy:3128", "user:p@ss@proxy") and must never leak a password because
-// of that.
-func redactURL(s string) string {
-	prefix, rest := "", s
-	if i := strings.Index(s, "://"); i >= 0 {
-		prefix, rest = s[:i+3], s[i+3:]
-	}
-	authority := rest
-	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-		authority = rest[:j]
-	}
-	if k := strings.LastIndex(authority, "@"); k >= 0 {
-		return prefix + "***" + rest[k:]
-	}
-	return s
 }

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config/types"
-	"github.com/docker/docker/api/types/image"
+	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/registry"
@@ -22,7 +24,7 @@ import (
 // Puller is the Engine call a real pull needs (POST /images/create);
 // *client.Client satisfies it.
 type Puller interface {
-	ImagePull(ctx context.Context, ref string, options image.PullOptions) (io.ReadCloser, error)
+	ImagePull(ctx context.Context, ref string, options client.ImagePullOptions) (io.ReadCloser, error)
 }
 
 // PullAuth is the credential GitLab Runner puts into X-Registry-Auth for
@@ -95,7 +97,15 @@ func Pull(ctx context.Context, api Puller, ref string, auth *PullAuth, platform 
 	if err != nil {
 		return PullOutcome{}, err
 	}
-	rc, err := api.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: header, Platform: platform})
+	opts := client.ImagePullOptions{RegistryAuth: header}
+	if platform != "" {
+		p, err := platforms.Parse(platform)
+		if err != nil {
+			return PullOutcome{}, fmt.Errorf("pulling %s: platform %q: %w", ref, platform, err)
+		}
+		opts.Platforms = []ocispec.Platform{p}
+	}
+	rc, err := api.ImagePull(ctx, ref, opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return PullOutcome{Error: err.Error()}, fmt.Errorf("pulling %s: %w", ref, ctx.Err())

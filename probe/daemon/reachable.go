@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 )
 
@@ -19,13 +20,13 @@ import (
 // daemon.permission can explain an EACCES without pinging again.
 type reachability struct {
 	Host string // redacted
-	Ping types.Ping
+	Ping client.PingResult
 	Err  error
 }
 
 func (s *session) checkReachable(ctx context.Context, _ probe.Deps) probe.Result {
 	api, err := s.client()
-	host := redactURL(s.host())
+	host := secret.RedactURL(s.host())
 	if err != nil {
 		r := probe.Failf("fix DOCKER_HOST (unix:///var/run/docker.sock, tcp://HOST:2376), DOCKER_CERT_PATH and DOCKER_TLS_VERIFY, or the runner's [runners.docker] host",
 			"cannot use the Docker host %s: %v", host, err)
@@ -33,13 +34,6 @@ func (s *session) checkReachable(ctx context.Context, _ probe.Deps) probe.Result
 		return r
 	}
 	ping, err := api.Ping(ctx)
-	if err == nil {
-		// Reuse the ping for API version negotiation instead of letting
-		// the client ping again before its first versioned request.
-		if n, ok := api.(interface{ NegotiateAPIVersionPing(types.Ping) }); ok {
-			n.NegotiateAPIVersionPing(ping)
-		}
-	}
 	r := s.pingResult(ctx, host, ping, err)
 	r.Data = reachability{Host: host, Ping: ping, Err: err}
 	return r
@@ -49,10 +43,13 @@ func (s *session) checkReachable(ctx context.Context, _ probe.Deps) probe.Result
 // dial errors in its own connection-failed type: EACCES stays inspectable
 // through errors.Is, ENOENT and ECONNREFUSED are flattened into "Cannot
 // connect…", so for a unix socket the reason comes from stat'ing it.
-func (s *session) pingResult(ctx context.Context, host string, ping types.Ping, err error) probe.Result {
+func (s *session) pingResult(ctx context.Context, host string, ping client.PingResult, err error) probe.Result {
 	switch {
 	case err == nil:
 		detail := "the Docker daemon at " + host + " answers"
+		if s.cliContext != "" {
+			detail = fmt.Sprintf("the Docker daemon at %s (docker context %q) answers", host, s.cliContext)
+		}
 		var facts []string
 		if ping.APIVersion != "" {
 			facts = append(facts, "API "+ping.APIVersion)
@@ -64,13 +61,17 @@ func (s *session) pingResult(ctx context.Context, host string, ping types.Ping, 
 			detail += " (" + strings.Join(facts, ", ") + ")"
 		}
 		return probe.Passf("%s", detail)
+	case ping.APIVersion != "" && versions.LessThan(ping.APIVersion, client.MinAPIVersion):
+		// The ping answered; the client refused to negotiate down to it.
+		return probe.Failf("upgrade the Docker Engine to 20.10 or newer: GitLab Runner 19.2+ (github.com/moby/moby/client) cannot use this daemon either",
+			"the Docker daemon at %s speaks API %s, older than %s, the oldest the Engine client of runnerup and of GitLab Runner 19.2+ accepts", host, ping.APIVersion, client.MinAPIVersion)
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		// probe.Run adds the "raise --timeout" hint.
 		return probe.Failf("", "no answer from the Docker daemon at %s: %v", host, err)
 	case errors.Is(err, fs.ErrPermission):
 		return probe.Failf(fmt.Sprintf("this user may not use the daemon's socket; %s says which group to join", IDPermission),
 			"permission denied while trying to connect to the Docker daemon socket at %s", host)
-	case client.IsErrConnectionFailed(err):
+	case IsConnectionFailed(err):
 		return s.unreachable(host, err)
 	default:
 		return probe.Failf(fmt.Sprintf("check that %s is a Docker Engine API endpoint (DOCKER_HOST, [runners.docker] host) and that nothing between rewrites the traffic", host),

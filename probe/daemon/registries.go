@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/docker/docker/api/types/registry"
+	"github.com/moby/moby/api/types/registry"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -39,7 +39,7 @@ func registriesOf(c *registry.ServiceConfig) probe.DaemonRegistries {
 		return regs
 	}
 	for _, n := range c.InsecureRegistryCIDRs {
-		if n != nil {
+		if n.IsValid() {
 			regs.InsecureCIDRs = append(regs.InsecureCIDRs, n.String())
 		}
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/moby/moby/api/types/system"
 	"strings"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/versions"
+	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -46,7 +46,7 @@ type VersionFacts struct {
 
 // describeVersion says "Docker 20.10.24 (API 1.41)"; an engine that names
 // itself otherwise (Podman's compat API) keeps its own name.
-func describeVersion(v types.Version) string {
+func describeVersion(v system.VersionResponse) string {
 	name := "Docker"
 	if p := v.Platform.Name; p != "" && !strings.HasPrefix(p, "Docker") {
 		name = p

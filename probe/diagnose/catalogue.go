@@ -70,6 +70,10 @@ type Entry struct {
 	Fix func(fc fixContext) []string
 	// Extra marks ids runnerup adds beyond the reference catalogue.
 	Extra bool
+	// InJob: the cause lives inside the job (its docker:dind service and
+	// the job's Docker client talking to it), wherever its line is: the
+	// runner host's live checks cannot see it.
+	InJob bool
 }
 
 func any_(texts ...string) []Matcher {
@@ -151,7 +155,7 @@ var Catalogue = []Entry{
 		Summary: "the runner's user may not use the Docker daemon's socket",
 		Match:   any_("permission denied while trying to connect to the"),
 		Fix:     fixPermission},
-	{ID: "dind-tls-mismatch", Stage: StageDaemon,
+	{ID: "dind-tls-mismatch", Stage: StageDaemon, InJob: true,
 		Summary: "the job's Docker client and the docker:dind service disagree about TLS (port 2375 vs 2376, certificates)",
 		Match: any_("Client sent an HTTP request to an HTTPS server", "open /certs/client/", "Cannot connect to the Docker daemon at tcp://docker:2375",
 			"docker API at tcp://docker:2375", "trying to connect to a TLS-enabled daemon without TLS", "client authentication (--tlsverify) enabled",
@@ -164,7 +168,7 @@ var Catalogue = []Entry{
 		Match: any_("Cannot connect to the Docker daemon", "failed to connect to the docker API", "Couldn't connect to Docker daemon at"),
 		Then:  []string{"daemon-permission-denied"},
 		Fix:   fixDaemonUnreachable},
-	{ID: "dind-host-unresolvable", Stage: StageDaemon,
+	{ID: "dind-host-unresolvable", Stage: StageDaemon, InJob: true,
 		Summary: `the job's DOCKER_HOST names a service ("docker") that does not resolve: no docker:dind service, another alias, or it died`,
 		Match: append(any_("lookup docker on", "lookup docker:"),
 			// The same under another service alias: the Docker client's own
@@ -336,13 +340,4 @@ func entry(id string) *Entry {
 		return e
 	}
 	return byID["unclassified"]
-}
-
-// MatcherCount is how many log matchers the table holds.
-func MatcherCount() int {
-	n := 0
-	for _, e := range Catalogue {
-		n += len(e.Match)
-	}
-	return n
 }

@@ -42,7 +42,7 @@ func TestCatalogueCoversReference(t *testing.T) {
 			t.Errorf("table id %q is not a cause of %s (mark it Extra if it is runnerup's own)", e.ID, referenceFile)
 		}
 	}
-	t.Logf("%d reference causes, %d table entries, %d log matchers", len(ids), len(Catalogue), MatcherCount())
+	t.Logf("%d reference causes, %d table entries, %d log matchers", len(ids), len(Catalogue), matcherCount())
 }
 
 // TestCatalogueShape: unique ids, a summary and a fix for each, Then

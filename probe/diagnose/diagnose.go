@@ -11,10 +11,9 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/docker/docker-credential-helpers/client"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/system"
-	dockerclient "github.com/docker/docker/client"
+	"github.com/moby/moby/api/types/system"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
@@ -50,13 +49,13 @@ type Runner struct {
 
 // DockerAPI is the part of the Docker Engine client diagnose uses: the
 // daemon checks' calls plus ImageInspect for the pull policy.
-// *client.Client satisfies it.
+// daemon.Engine satisfies it.
 type DockerAPI interface {
 	daemon.API
-	ImageInspect(ctx context.Context, ref string, opts ...dockerclient.ImageInspectOption) (image.InspectResponse, error)
+	daemon.ImageInspector
 }
 
-var _ DockerAPI = (*dockerclient.Client)(nil)
+var _ DockerAPI = (*daemon.Engine)(nil)
 
 // Options say what to diagnose and where the runner's facts are.
 type Options struct {
@@ -178,8 +177,15 @@ type Cause struct {
 	From string `json:"from,omitempty"`
 	// LogLine is the job-log line (1-based, as given) that shows it.
 	LogLine int `json:"log_line,omitempty"`
+	// NotCheckable says why the live checks cannot test a cause the job
+	// log shows (it happened inside the job).
+	NotCheckable string `json:"not_checkable,omitempty"`
 
 	covers []string // symptom ids folded into it, for log confirmation
+	// matchID is the log match a cause from the log was read from (rankLog
+	// may have renamed it); inJob: that cause happened inside the job.
+	matchID string
+	inJob   bool
 }
 
 // Run diagnoses opts.Image. The error is for bad arguments only: every
@@ -300,22 +306,17 @@ func (d *diagnosis) dockerClient() (DockerAPI, func()) {
 	if d.opts.Docker != nil {
 		return d.opts.Docker, func() {}
 	}
-	copts := []dockerclient.Opt{dockerclient.FromEnv}
-	if d.runner.DockerHost != "" {
-		copts = append(copts, dockerclient.WithHost(d.runner.DockerHost))
-	}
-	copts = append(copts, dockerclient.WithAPIVersionNegotiation())
-	c, err := dockerclient.NewClientWithOpts(copts...)
+	c, err := daemon.NewEngine(d.runner.DockerHost)
 	if err != nil {
 		return nil, func() {}
 	}
-	return &cachedInfo{Client: c}, func() { _ = c.Close() }
+	return &cachedInfo{Engine: c}, func() { _ = c.Close() }
 }
 
 // cachedInfo shares one GET /info between diagnose's own read (the
 // daemon's proxy) and the daemon checks.
 type cachedInfo struct {
-	*dockerclient.Client
+	*daemon.Engine
 	mu   sync.Mutex
 	done bool
 	info system.Info
@@ -328,7 +329,7 @@ func (c *cachedInfo) Info(ctx context.Context) (system.Info, error) {
 	if c.done {
 		return c.info, c.err
 	}
-	info, err := c.Client.Info(ctx)
+	info, err := c.Engine.Info(ctx)
 	if err == nil || ctx.Err() == nil {
 		c.done, c.info, c.err = true, info, err
 	}
@@ -354,15 +355,15 @@ func (d *diagnosis) daemonFacts(ctx context.Context, api DockerAPI) {
 // daemonHost is the address the runner's daemon is reached at, redacted.
 func (d *diagnosis) daemonHost() string {
 	if d.runner.DockerHost != "" {
-		return redactUserinfo(d.runner.DockerHost)
+		return secret.RedactURL(d.runner.DockerHost)
 	}
 	if d.apiHost != "" {
-		return redactUserinfo(d.apiHost)
+		return secret.RedactURL(d.apiHost)
 	}
 	if h, ok := d.opts.LookupEnv("DOCKER_HOST"); ok && h != "" {
-		return redactUserinfo(h)
+		return secret.RedactURL(h)
 	}
-	return dockerclient.DefaultDockerHost
+	return daemon.DefaultHost
 }
 
 // onGitLabRegistry: the image host is the runner's GitLab host (any port)

@@ -10,8 +10,7 @@ import (
 // the user's terminal. cleanLine removes CSI colour codes in one pass, so
 // a nested one survives ("\x1b[\x1b[AA" leaves "\x1b[A", cursor up), and
 // OSC sequences (window title, hyperlinks) are not removed at all.
-// Found by FuzzLogMatch. probe/diagnose is outside this change's scope:
-// the test reports the defect as a skip until lines carry no ESC.
+// Found by FuzzLogMatch; no line MatchLog keeps may carry an ESC.
 func TestMatchLogStripsTerminalEscapes(t *testing.T) {
 	var bad []string
 	for _, log := range []string{

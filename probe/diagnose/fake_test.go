@@ -14,11 +14,10 @@ import (
 	"testing"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/system"
-	dockerclient "github.com/docker/docker/client"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/client"
 
 	"github.com/runnerup/runnerup/internal/fakeregistry"
 )
@@ -39,12 +38,12 @@ type fakeDocker struct {
 
 var _ DockerAPI = (*fakeDocker)(nil)
 
-func (f *fakeDocker) Ping(context.Context) (types.Ping, error) {
-	return types.Ping{APIVersion: "1.41", OSType: "linux"}, nil
+func (f *fakeDocker) Ping(context.Context) (client.PingResult, error) {
+	return client.PingResult{APIVersion: "1.41", OSType: "linux"}, nil
 }
 
-func (f *fakeDocker) ServerVersion(context.Context) (types.Version, error) {
-	return types.Version{Version: f.ver(), APIVersion: "1.41", Os: "linux", Arch: "amd64", KernelVersion: "6.1.0"}, nil
+func (f *fakeDocker) ServerVersion(context.Context) (system.VersionResponse, error) {
+	return system.VersionResponse{Version: f.ver(), APIVersion: "1.41", Os: "linux", Arch: "amd64", KernelVersion: "6.1.0"}, nil
 }
 
 func (f *fakeDocker) ver() string {
@@ -59,7 +58,7 @@ func (f *fakeDocker) Info(context.Context) (system.Info, error) {
 		ServerVersion: f.ver(), HTTPProxy: f.proxy, HTTPSProxy: f.proxy}, nil
 }
 
-func (f *fakeDocker) ImageInspect(_ context.Context, ref string, _ ...dockerclient.ImageInspectOption) (image.InspectResponse, error) {
+func (f *fakeDocker) ImageInspect(_ context.Context, ref string) (image.InspectResponse, error) {
 	if f.present[ref] {
 		return image.InspectResponse{ID: "sha256:0123456789abcdef0123456789abcdef"}, nil
 	}
@@ -315,7 +314,7 @@ func TestDaemonProxyRouting(t *testing.T) {
 	if got := (daemonProxy{HTTPS: "proxy:3128"}).transport(); got.Proxy == nil {
 		t.Errorf("transport has no proxy func")
 	}
-	if envProxy([]string{"A=1", "HTTPS_PROXY=http://u:secret-x@p:1"}, nil) != "http://***@p:1" {
+	if envProxy([]string{"A=1", "HTTPS_PROXY=http://u:secret-x@p:1"}, nil) != "http://u:xxxxx@p:1" {
 		t.Errorf("envProxy does not redact")
 	}
 }

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/system"
-	dockerclient "github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -23,10 +21,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/moby/moby/api/types/system"
 
 	"github.com/runnerup/runnerup/internal/fakeregistry"
 	"github.com/runnerup/runnerup/internal/testenv"
 	"github.com/runnerup/runnerup/probe/credentials"
+	"github.com/runnerup/runnerup/probe/daemon"
 	"github.com/runnerup/runnerup/probe/registry"
 )
 
@@ -309,7 +309,7 @@ func TestIntegrationDiagnose(t *testing.T) {
 			rep := lb.run(t, Options{Image: "nosuch.invalid:5000/diag/app:v1", Runner: &Runner{Name: "px", Environment: []string{"HTTPS_PROXY=http://user:proxy-pw-Lk4@proxy.internal:3128"}}})
 			addSecret("proxy-pw-Lk4")
 			wantCauses(t, rep, "daemon-proxy-missing", "dns-no-such-host")
-			wantText(t, rep.Causes[0], "http://***@proxy.internal:3128", "docker.service.d/http-proxy.conf")
+			wantText(t, rep.Causes[0], "http://user:xxxxx@proxy.internal:3128", "docker.service.d/http-proxy.conf")
 		})
 		t.Run("connection refused", func(t *testing.T) {
 			t.Parallel()
@@ -320,7 +320,7 @@ func TestIntegrationDiagnose(t *testing.T) {
 		})
 		t.Run("dockerd's proxy is dead", func(t *testing.T) {
 			t.Parallel()
-			c, err := dockerclient.NewClientWithOpts(dockerclient.WithHost(d.Host), dockerclient.WithAPIVersionNegotiation())
+			c, err := daemon.NewEngine(d.Host)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,9 +19,15 @@ type LogMatch struct {
 	Note string `json:"note,omitempty"`
 	// Also are the causes the same text can also mean (check them next).
 	Also []string `json:"also,omitempty"`
-	// Verdict is set once live probes ran: VerdictConfirmed or
-	// VerdictNotReproduced.
-	Verdict string `json:"verdict,omitempty"`
+	// InJob: the job's own script printed the line (its container, its
+	// Docker client and daemon), not the runner.
+	InJob bool `json:"in_job,omitempty"`
+	// Verdict is set once live probes ran: VerdictConfirmed,
+	// VerdictNotReproduced (a live check that tests it passed:
+	// ContradictedBy), VerdictNotChecked, VerdictInJob or
+	// VerdictNotCheckable.
+	Verdict        string `json:"verdict,omitempty"`
+	ContradictedBy string `json:"contradicted_by,omitempty"`
 	// ConfirmedAs is the live cause that explains the log's symptom when it
 	// is more precise (auth-missing-credentials → auth-key-mismatch).
 	ConfirmedAs string `json:"confirmed_as,omitempty"`
@@ -36,6 +42,12 @@ type LogMatch struct {
 const (
 	VerdictConfirmed     = "confirmed"
 	VerdictNotReproduced = "not reproduced now"
+	// VerdictNotChecked: no live check tests what the line shows (or none
+	// could run), so nothing contradicts it.
+	VerdictNotChecked = "not checked: no live check tests it"
+	// VerdictInJob: it happened inside the job (its docker:dind service,
+	// its own Docker client), which the runner host's checks cannot see.
+	VerdictInJob = "inside the job: not checkable from the runner host"
 )
 
 // LogReport is what --log found.
@@ -58,9 +70,6 @@ var (
 	ansiRE = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?`)
 	// section_start:1700000000:prepare_executor\r / section_end:…
 	sectionRE = regexp.MustCompile(`section_(?:start|end):\d+:[A-Za-z0-9_.\[\]=,-]+`)
-	// GitLab 17+ timestamped logs: "2026-11-23T12:00:00.123456Z 01O " /
-	// "…Z 00O+ ".
-	timestampRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[0-9:.]+Z \d+[OE]\+? ?`)
 	// The runner's wrapError suffix, " (manager.go:237:0s)".
 	suffixRE = regexp.MustCompile(`\s*\([A-Za-z0-9_.-]+\.go:\d+:\d+s\)[.\s]*$`)
 	imageRE  = regexp.MustCompile(`failed to pull image "([^"]+)"`)
@@ -94,7 +103,7 @@ func cleanLine(l string) string {
 	l = sectionRE.ReplaceAllString(l, "")
 	l = mdLineLinkRE.ReplaceAllString(l, "$1")
 	l = strings.TrimSpace(l)
-	l = timestampRE.ReplaceAllString(l, "")
+	l = rawPrefixRE.ReplaceAllString(l, "")
 	return strings.TrimSpace(l)
 }
 
@@ -106,6 +115,7 @@ func StripSuffix(l string) string { return suffixRE.ReplaceAllString(l, "") }
 type pickedLine struct {
 	text  string
 	no    int
+	inJob bool
 	entry *Entry
 	m     *Matcher
 }
@@ -132,7 +142,7 @@ func logLines(lines []logLine) []pickedLine {
 		return h.e, h.m
 	}
 	for _, ll := range lines {
-		p := pickedLine{text: StripSuffix(ll.text), no: ll.no}
+		p := pickedLine{text: StripSuffix(ll.text), no: ll.no, inJob: ll.script && !runnerLine(ll.text)}
 		p.entry, p.m = match(p.text)
 		if p.entry == nil && ll.tight != "" {
 			if e, m := match(StripSuffix(ll.tight)); e != nil {
@@ -140,7 +150,7 @@ func logLines(lines []logLine) []pickedLine {
 			}
 		}
 		all = append(all, p)
-		if p.entry != nil || slices.ContainsFunc(logPrefixes, func(pre string) bool { return strings.Contains(ll.text, pre) }) {
+		if p.entry != nil || runnerLine(ll.text) {
 			picked = append(picked, p)
 		}
 	}
@@ -150,13 +160,14 @@ func logLines(lines []logLine) []pickedLine {
 	return picked
 }
 
-// matchLine returns the first catalogue entry whose matcher fits line.
-func matchLine(line string) *Entry {
-	e, _ := matchLineWith(line)
-	return e
+// runnerLine: the runner itself prints the line (a failed pull, a failed
+// preparation, a system failure), even while the job's script runs.
+func runnerLine(text string) bool {
+	return slices.ContainsFunc(logPrefixes, func(pre string) bool { return strings.Contains(text, pre) })
 }
 
-// matchLineWith is matchLine, also returning the matcher that fit.
+// matchLineWith returns the first catalogue entry whose matcher fits line,
+// and that matcher.
 func matchLineWith(line string) (*Entry, *Matcher) {
 	lower := strings.ToLower(line)
 	for i := range Catalogue {
@@ -198,7 +209,7 @@ func MatchLog(log string) LogReport {
 			continue
 		}
 		seen[e.ID] = true
-		rep.Matches = append(rep.Matches, LogMatch{ID: e.ID, Line: l, LineNo: p.no, Note: p.m.Note, Also: e.Then, Summary: e.Summary, stage: e.Stage})
+		rep.Matches = append(rep.Matches, LogMatch{ID: e.ID, Line: l, LineNo: p.no, InJob: p.inJob, Note: p.m.Note, Also: e.Then, Summary: e.Summary, stage: e.Stage})
 	}
 	slices.SortStableFunc(rep.Matches, func(a, b LogMatch) int { return int(a.stage) - int(b.stage) })
 	if rep.Lines == nil {
@@ -209,6 +220,3 @@ func MatchLog(log string) LogReport {
 	}
 	return rep
 }
-
-// Candidates are every id a match stands for: its own and its Also.
-func (m LogMatch) Candidates() []string { return append([]string{m.ID}, m.Also...) }

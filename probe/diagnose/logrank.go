@@ -21,8 +21,10 @@ var (
 	runnerOnRE = regexp.MustCompile(`^on (.+?) ([^\s,]+)(?:, system ID: (\S+))?$`)
 	executorRE = regexp.MustCompile(`^(?:Preparing the "([^"]+)" executor|Using (\S+) executor)`)
 	pullingRE  = regexp.MustCompile(`^Pulling docker image (\S+) \.\.\.`)
-	// Registries whose credentials come from a cloud helper.
-	cloudRegistryRE = regexp.MustCompile(`\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com|(?:^|[/."])(?:[a-z]+\.)?gcr\.io|-docker\.pkg\.dev|\.azurecr\.io|<aws-id>\.dkr\.ecr`)
+	// Registries whose credentials come from a cloud helper: ECR (any
+	// account and region as the log writes them, also a CI variable or a
+	// placeholder; FIPS; China), GCR, Artifact Registry, ACR.
+	cloudRegistryRE = regexp.MustCompile(`\.dkr\.ecr(?:-fips)?\.\S+?\.amazonaws\.com|(?:^|[/."])(?:[a-z]+\.)?gcr\.io|-docker\.pkg\.dev|\.azurecr\.io`)
 )
 
 // managerExecutors run jobs on machines they create: the manager (the

@@ -99,3 +99,27 @@ func TestLogPatterns(t *testing.T) {
 		})
 	}
 }
+
+// TestCloudRegistryRE: the cloud registries whose helpers must sit on a
+// docker+machine/autoscaler manager, however the log writes the account
+// and region (a number, a CI variable, a placeholder a user typed over it).
+func TestCloudRegistryRE(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{"Head https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/v2/app/manifests/1: no basic auth credentials", true},
+		{`pull image "${AWS_ACCOUNT_ID}.dkr.ecr.${AWS_REGION}.amazonaws.com/app:1": no basic auth credentials`, true},
+		{"pull image 123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app:1", true},
+		{"pull image 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1", true},
+		{`pull image "gcr.io/project/app:1"`, true},
+		{"pull image europe-docker.pkg.dev/project/repo/app:1", true},
+		{"pull image myregistry.azurecr.io/app:1", true},
+		{"pull image registry.example.com/dkr.ecr/app:1", false},
+		{"pull image registry.example.com/app:1 from amazonaws.com", false},
+	} {
+		if got := cloudRegistryRE.MatchString(tc.line); got != tc.want {
+			t.Errorf("%q: match = %v, want %v", tc.line, got, tc.want)
+		}
+	}
+}

@@ -227,3 +227,21 @@ func diagnoseTimed(t *testing.T, o Options) *Report {
 func authsJSON(key, auth string) string {
 	return fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, key, auth)
 }
+
+// matchLine returns the first catalogue entry whose matcher fits line.
+func matchLine(line string) *Entry {
+	e, _ := matchLineWith(line)
+	return e
+}
+
+// candidates are every id a match stands for: its own and its Also.
+func candidates(m LogMatch) []string { return append([]string{m.ID}, m.Also...) }
+
+// matcherCount is how many log matchers the table holds.
+func matcherCount() int {
+	n := 0
+	for _, e := range Catalogue {
+		n += len(e.Match)
+	}
+	return n
+}

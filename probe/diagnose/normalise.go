@@ -22,6 +22,10 @@ type logLine struct {
 	// spaced: its original text ended in blanks, which cleaning dropped (a
 	// "+" continuation then starts a new word).
 	spaced bool
+	// script: it was printed while the job's own script ran (between the
+	// runner's "Executing \"step_script\" stage" and its clean-up), in the
+	// job's environment rather than by the runner.
+	script bool
 }
 
 var (
@@ -37,6 +41,12 @@ var (
 	// "23[7](https://gitlab.example.com/g/p/-/jobs/1#L7)" is "237".
 	mdLineLinkRE = regexp.MustCompile(`\[(\d+)\]\(https?://[^)\s]*#L\d+\)`)
 	fenceRE      = regexp.MustCompile("^```[A-Za-z0-9_+-]*$")
+	// Where the job's own script starts and stops: the runner's section
+	// markers (step_script, build_script on older runners, after_script)
+	// and the lines it prints around them.
+	sectionNameRE = regexp.MustCompile(`section_(start|end):\d+:([A-Za-z0-9_]+)`)
+	scriptStartRE = regexp.MustCompile(`^(?:Executing "[a-z_]*script" stage|Running before_script and script|Running after_script)`)
+	scriptEndRE   = regexp.MustCompile(`^(?:Uploading artifacts|Cleaning up|Saving cache|Job succeeded)`)
 	// Lines the runner (or a tool it runs) starts afresh: never the rest
 	// of a wrapped line.
 	lineStartRE = regexp.MustCompile(`^(?:(?:ERROR|WARNING|INFO|DEBUG|PANIC|FATAL)\b|Running with |Running on |Running before_script|Preparing |Using |Pulling docker image|Authenticating with|Getting source|Fetching changes|Checking out|Executing |Cleaning up|Job succeeded|Uploading|Downloading|Resolving secrets|Waiting for|Starting service|Runtime platform|Will be retried|Restoring cache|Saving cache|Skipping |Created fresh|Initialized empty|Reinitialized|Removing |Health check|See '|If it's at a non-standard|on \S|feature flags:|\d\d:\d\d$)`)
@@ -60,6 +70,7 @@ const maxPieces = 8
 // starts on, for evidence.
 func normalise(log string) []logLine {
 	var out []logLine
+	script := false
 	for i, phys := range strings.Split(log, "\n") {
 		no := i + 1
 		phys = strings.TrimSuffix(phys, "\r")
@@ -69,6 +80,9 @@ func normalise(log string) []logLine {
 			plus, phys = m[1] == "+", phys[len(m[0]):]
 		}
 		for j, seg := range strings.Split(phys, "\r") {
+			if m := sectionNameRE.FindStringSubmatch(seg); m != nil {
+				script = m[1] == "start" && strings.Contains(m[2], "script")
+			}
 			text := cleanLine(seg)
 			if fenceRE.MatchString(text) {
 				text = ""
@@ -90,6 +104,12 @@ func normalise(log string) []logLine {
 				last.end, last.spaced = no, spaced
 				continue
 			}
+			switch {
+			case scriptStartRE.MatchString(text):
+				script = true
+			case scriptEndRE.MatchString(text):
+				script = false
+			}
 			cmd := false
 			if p := promptRE.FindString(text); p != "" {
 				text, cmd = strings.TrimSpace(text[len(p):]), true
@@ -104,7 +124,7 @@ func normalise(log string) []logLine {
 				last.end, last.pieces, last.lastLen, last.spaced = no, last.pieces+1, len(text), spaced
 				continue
 			}
-			out = append(out, logLine{text: text, no: no, end: no, width: len(text), lastLen: len(text), pieces: 1, spaced: spaced})
+			out = append(out, logLine{text: text, no: no, end: no, width: len(text), lastLen: len(text), pieces: 1, spaced: spaced, script: script})
 		}
 	}
 	return out

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	dockerclient "github.com/docker/docker/client"
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/daemon"
@@ -215,7 +215,7 @@ func (d *diagnosis) runPolicy(ctx context.Context, deps probe.Deps, api DockerAP
 	switch {
 	case err == nil:
 		pr.Local, pr.LocalID = "present", shortID(img.ID)
-	case dockerclient.IsErrNotFound(err):
+	case cerrdefs.IsNotFound(err):
 		pr.Local = "absent"
 	default:
 		return done(probe.Warnf("", "policy %s%s; cannot inspect the local image: %v", effective, note, err), "")

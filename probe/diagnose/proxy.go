@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/secret"
 )
 
 // daemonProxy is the proxy dockerd uses for registry traffic (its own
@@ -110,32 +112,16 @@ func envProxy(env []string, lookup func(string) (string, bool)) string {
 	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
 		for i := len(env) - 1; i >= 0; i-- {
 			if v, ok := strings.CutPrefix(env[i], k+"="); ok && v != "" {
-				return redactUserinfo(v)
+				return secret.RedactURL(v)
 			}
 		}
 	}
 	if lookup != nil {
 		for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
 			if v, ok := lookup(k); ok && v != "" {
-				return redactUserinfo(v)
+				return secret.RedactURL(v)
 			}
 		}
 	}
 	return ""
-}
-
-// redactUserinfo hides "user:pass@" in a URL or host:port.
-func redactUserinfo(s string) string {
-	prefix, rest := "", s
-	if i := strings.Index(s, "://"); i >= 0 {
-		prefix, rest = s[:i+3], s[i+3:]
-	}
-	authority := rest
-	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-		authority = rest[:j]
-	}
-	if k := strings.LastIndex(authority, "@"); k >= 0 {
-		return prefix + "***" + rest[k:]
-	}
-	return s
 }

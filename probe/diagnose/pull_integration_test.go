@@ -16,7 +16,6 @@ import (
 	"strings"
 	"testing"
 
-	dockerclient "github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -227,9 +226,9 @@ func copyCA(t *testing.T, from, to string) {
 	}
 }
 
-func dockerClientFor(t *testing.T, host string) *dockerclient.Client {
+func dockerClientFor(t *testing.T, host string) *daemon.Engine {
 	t.Helper()
-	c, err := dockerclient.NewClientWithOpts(dockerclient.WithHost(host), dockerclient.WithAPIVersionNegotiation())
+	c, err := daemon.NewEngine(host)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/daemon"
+	"github.com/runnerup/runnerup/probe/registry"
 )
 
 // Where a cause was found (Cause.From).
@@ -52,8 +54,151 @@ type Verdict struct {
 	// machine rather than the runner's.
 	ThisMachine []Cause `json:"this_machine,omitempty"`
 	// Overruled are the log's causes the live checks, in the runner's
-	// context, do not reproduce.
+	// context, do not reproduce although a check that tests each passed.
 	Overruled []Cause `json:"overruled,omitempty"`
+}
+
+// rankOnRunnerHost ranks when the live checks are the runner's. Each of the
+// log's causes is confirmed by a live cause, or contradicted by a live
+// check that tests it and passed now (overruled: the live result wins), or
+// neither: it happened inside the job, where the host's checks cannot
+// look, or no check tests it. Those stay causes, so the diagnosis is never
+// OK while the log shows a failure nothing here contradicts. A cause from
+// inside the job is what failed that job (its image had pulled): the log
+// ranks it first.
+func (d *diagnosis) rankOnRunnerHost(rep *Report, lr *LogReport, logCs []Cause, byID map[string]probe.Result, v *Verdict) {
+	d.confirm(rep, lr)
+	var inJob, unchecked []Cause
+	var contradicted []string
+	for _, c := range logCs {
+		if confirmedBy(c, rep.Causes) || confirmedBy(c, rep.Latent) {
+			continue
+		}
+		m := lr.match(c.matchID)
+		if c.inJob {
+			c.NotCheckable = notCheckableInJob
+			c.Evidence = append(c.Evidence, notCheckableInJob)
+			if m != nil {
+				m.Verdict, m.Fix = VerdictInJob, nil
+			}
+			inJob = append(inJob, c)
+			continue
+		}
+		check := d.contradiction(c.ID, *lr, byID)
+		if check == "" {
+			c.Evidence = append(c.Evidence, "no live check tests this, so nothing here contradicts the job log")
+			if m != nil {
+				m.Verdict, m.Fix = VerdictNotChecked, nil
+			}
+			unchecked = append(unchecked, c)
+			continue
+		}
+		c.Evidence = append(c.Evidence, fmt.Sprintf("%s passed now, in the runner's context", check))
+		if m != nil {
+			m.ContradictedBy = check
+		}
+		v.Overruled = append(v.Overruled, c)
+		contradicted = append(contradicted, check)
+	}
+	live := rep.Causes
+	kept := append(slices.Clone(inJob), unchecked...)
+	v.RankedBy = RankedByLive
+	switch {
+	case len(inJob) > 0:
+		v.RankedBy = RankedByLog
+		rep.Causes = append(kept, live...)
+		c := inJob[0]
+		v.Why = fmt.Sprintf("the job log shows %s at line %d, which happened inside the job (its docker:dind service or its own Docker client): the runner host's live checks cannot see it, so the job log ranks it first; the live checks ran in the runner's context (%s)",
+			c.ID, c.LogLine, d.context())
+	case len(live) == 0 && len(unchecked) > 0:
+		v.RankedBy = RankedByLog
+		rep.Causes = kept
+		c := unchecked[0]
+		v.Why = fmt.Sprintf("the live checks ran in the runner's context (%s) and found no cause, but none of them tests %s that the job log shows at line %d: it stays the cause until a check contradicts it",
+			d.context(), c.ID, c.LogLine)
+	case len(v.Overruled) > 0:
+		rep.Causes = append(live, unchecked...)
+		o := v.Overruled[0]
+		v.Why = fmt.Sprintf("the live checks ran in the runner's context (%s) and do not reproduce %s that the job log shows at line %d: %s passed now, and the live result wins, because it is the runner's state now; the log may be stale (a failure since fixed, or a transient one) or depend on what is not visible here (a CI/CD variable's value: pass it with --auth-config)",
+			d.context(), o.ID, o.LogLine, contradicted[0])
+	case len(logCs) > len(unchecked):
+		rep.Causes = append(live, unchecked...)
+		v.Why = fmt.Sprintf("the live checks ran in the runner's context (%s) and confirm the job log", d.context())
+	case len(logCs) > 0:
+		rep.Causes = append(live, unchecked...)
+		v.Why = fmt.Sprintf("the live checks ran in the runner's context (%s) and found other causes; no live check tests %s that the job log shows at line %d, so it is kept after them", d.context(), unchecked[0].ID, unchecked[0].LogLine)
+	default:
+		v.Why = fmt.Sprintf("the job log names no catalogued cause; the live checks ran in the runner's context (%s)", d.context())
+	}
+	if len(unchecked) > 0 && v.RankedBy == RankedByLive && len(logCs) > len(unchecked) {
+		v.Why += fmt.Sprintf("; no live check tests %s (job log line %d), so it is kept as a cause", unchecked[0].ID, unchecked[0].LogLine)
+	}
+}
+
+// notCheckableInJob is said of a log cause from inside the job.
+const notCheckableInJob = "inside the job (its docker:dind service, its own Docker client and daemon): the runner host's live checks cannot see it"
+
+// match returns the log match with id, or nil.
+func (lr *LogReport) match(id string) *LogMatch {
+	for i := range lr.Matches {
+		if lr.Matches[i].ID == id {
+			return &lr.Matches[i]
+		}
+	}
+	return nil
+}
+
+// contradiction names a live check that tests what a log cause blames
+// and passed now, or "". A check of another image or registry than the
+// log's tests nothing the log says about its own.
+func (d *diagnosis) contradiction(id string, lr LogReport, byID map[string]probe.Result) string {
+	sameImage, sameHost := true, true
+	if lr.Image != "" {
+		p := parseImage(lr.Image)
+		sameImage, sameHost = p.ref == d.im.ref, p.host == d.im.host
+	}
+	ref := d.im.ref
+	var tests []string
+	switch e := entry(id); {
+	case id == "helper-image-missing":
+		tests = []string{daemon.IDHelperImage}
+	case id == "docker-api-too-old":
+		tests = []string{daemon.IDRunnerAPI}
+	case id == "daemon-permission-denied":
+		tests = []string{daemon.IDPermission}
+	case id == "disk-full":
+		tests = []string{daemon.IDStorage}
+	case e.Stage == StageDaemon:
+		tests = []string{daemon.IDReachable}
+	case !sameImage && !(e.Stage == StageTransport && sameHost):
+		// the log is about another image: its registry's answers are not
+		// tested here
+	case e.Stage == StageReference || e.Stage == StageAuth || e.Stage == StageManifest:
+		tests = []string{registry.ManifestID(ref)}
+	case e.Stage == StagePolicy:
+		tests = []string{PolicyCheckID(ref)}
+	case e.Stage == StageCredentials:
+		for _, cid := range slices.Sorted(maps.Keys(byID)) {
+			if strings.HasPrefix(cid, "credentials.") {
+				tests = append(tests, cid)
+			}
+		}
+	case e.Stage == StageTransport:
+		tests = []string{registry.TLSID(d.im.host)}
+		if sameImage {
+			tests = append(tests, registry.ManifestID(ref))
+		}
+	case e.Stage == StagePlatform:
+		tests = []string{registry.PlatformID(ref)}
+	case e.Stage == StageDownload:
+		tests = []string{daemon.PullID(ref)}
+	}
+	for _, cid := range tests {
+		if byID[cid].Status == probe.Pass {
+			return cid
+		}
+	}
+	return ""
 }
 
 // rank puts the log's causes and the live checks' in one order. When the
@@ -89,23 +234,7 @@ func (d *diagnosis) rank(rep *Report, lr *LogReport) {
 			v.Why = "the job log names no catalogued cause, and the live checks cannot be the runner's (" + strings.Join(v.NotRunnerHost, "; ") + ")"
 		}
 	} else {
-		v.RankedBy = RankedByLive
-		d.confirm(rep, lr)
-		for _, c := range logCs {
-			if !confirmedBy(c, rep.Causes) && !confirmedBy(c, rep.Latent) {
-				v.Overruled = append(v.Overruled, c)
-			}
-		}
-		switch {
-		case len(v.Overruled) > 0:
-			o := v.Overruled[0]
-			v.Why = fmt.Sprintf("the live checks ran in the runner's context (%s) and do not reproduce %s that the job log shows at line %d: the live result wins, because it is the runner's state now; the log may be stale (a failure since fixed, or a transient one) or depend on what is not visible here (a CI/CD variable's value: pass it with --auth-config)",
-				d.context(), o.ID, o.LogLine)
-		case len(logCs) > 0:
-			v.Why = fmt.Sprintf("the live checks ran in the runner's context (%s) and confirm the job log", d.context())
-		default:
-			v.Why = fmt.Sprintf("the job log names no catalogued cause; the live checks ran in the runner's context (%s)", d.context())
-		}
+		d.rankOnRunnerHost(rep, lr, logCs, byID, v)
 	}
 	rep.Verdict = v
 	rep.OK = len(rep.Causes) == 0 && len(v.ThisMachine) == 0
@@ -123,7 +252,9 @@ func (d *diagnosis) context() string {
 // notRunnerHost lists why the live checks cannot stand for the runner's.
 func (d *diagnosis) notRunnerHost(byID map[string]probe.Result, lr LogReport, logCs, live []Cause) []string {
 	var why []string
-	logBlamesDaemon := slices.ContainsFunc(logCs, func(c Cause) bool { return entry(c.ID).Stage == StageDaemon })
+	// The log blames the runner's own daemon (not the job's DinD one): this
+	// host's unreachable daemon may be that very failure.
+	logBlamesDaemon := slices.ContainsFunc(logCs, func(c Cause) bool { return entry(c.ID).Stage == StageDaemon && !c.inJob })
 	if r, ok := byID[daemon.IDReachable]; ok && r.Status == probe.Fail && !logBlamesDaemon {
 		why = append(why, "no Docker daemon answers here at "+d.daemonHost())
 	}
@@ -183,6 +314,12 @@ func (d *diagnosis) logCauses(lr LogReport) []Cause {
 	if lr.Runner != nil && lr.Runner.Executor != "" {
 		base.Executor = lr.Runner.Executor
 	}
+	// A shell executor's script runs on the runner host itself, as the
+	// runner's user: its output is the host's to check.
+	executor := d.runner.Executor
+	if base.Executor != "" {
+		executor = base.Executor
+	}
 	var out []Cause
 	for _, lc := range rankLog(lr) {
 		fc := base
@@ -192,7 +329,8 @@ func (d *diagnosis) logCauses(lr LogReport) []Cause {
 		}
 		e := entry(lc.id)
 		c := Cause{ID: e.ID, Summary: e.Summary, From: FromLog, LogLine: lc.match.LineNo,
-			Evidence: append([]string{logEvidencePrefix(lc.match.LineNo) + lc.match.Line}, lc.evidence...)}
+			Evidence: append([]string{logEvidencePrefix(lc.match.LineNo) + lc.match.Line}, lc.evidence...),
+			matchID:  lc.match.ID, inJob: e.InJob || lc.match.InJob && executor != "shell"}
 		for _, s := range e.Fix(fc) {
 			if s != "" && !slices.Contains(c.Fix, s) {
 				c.Fix = append(c.Fix, s)

@@ -4,11 +4,14 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/runnerup/runnerup/probe/registry"
 )
 
 // unreachableTransport is a network where the registry cannot be reached
@@ -170,6 +173,118 @@ func TestClassifyLog(t *testing.T) {
 	t.Run("no log", func(t *testing.T) {
 		if _, err := ClassifyLog(Options{Image: "alpine"}); err == nil {
 			t.Error("no error without a log")
+		}
+	})
+}
+
+// TestRankJobSideCauseOnRunnerHost: on the runner host (its daemon
+// answers, its config.toml entry is loaded) a job log whose failure came
+// from inside the job (the docker:dind service, the job's docker CLI) is
+// not something the host's checks can see: the log's cause is kept, ranked
+// by the log, and the diagnosis is not OK.
+func TestRankJobSideCauseOnRunnerHost(t *testing.T) {
+	f := newFakeRegistry(t)
+	ref := f.PushImage("lib/docker", "24", linuxAMD64)
+	log := readCorpusLog(t, "016-dind-2375-tls.log")
+	rep := fakeRun(t, Options{Image: ref, Log: &log, Runner: &Runner{Name: "build-01", ConfigPath: "/etc/gitlab-runner/config.toml"}})
+	v := rep.Verdict
+	if rep.OK || v.RankedBy != RankedByLog || !v.RunnerHost || len(v.Overruled) != 0 {
+		t.Fatalf("ok=%v ranked_by=%s runner_host=%v overruled=%v causes=%v", rep.OK, v.RankedBy, v.RunnerHost, causeIDs(v.Overruled), causeIDs(rep.Causes))
+	}
+	wantCauses(t, rep, "dind-tls-mismatch")
+	if c := rep.Causes[0]; c.From != FromLog || c.LogLine != 3 || c.NotCheckable == "" {
+		t.Errorf("cause %+v", c)
+	}
+	if m := rep.Log.Matches[0]; m.Verdict != VerdictInJob {
+		t.Errorf("match verdict %q, want %q", m.Verdict, VerdictInJob)
+	}
+	for _, want := range []string{"inside the job", "dind-tls-mismatch", "line 3", "cannot see it"} {
+		if !strings.Contains(v.Why, want) {
+			t.Errorf("why = %q, want %q", v.Why, want)
+		}
+	}
+}
+
+// TestRankUncontradictedLogCauseKept: the live checks ran in the runner's
+// context and found nothing, but none of them tests what the log shows (a
+// layer download broke off; only a real pull would): the log's cause stays,
+// and the diagnosis is not OK.
+func TestRankUncontradictedLogCauseKept(t *testing.T) {
+	f := newFakeRegistry(t)
+	ref := f.PushImage("lib/app", "1", linuxAMD64)
+	log := pullFail(ref, "Error response from daemon: filesystem layer verification failed for digest sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	rep := fakeRun(t, Options{Image: ref, Log: &log, Runner: &Runner{Name: "build-01", ConfigPath: "/etc/gitlab-runner/config.toml"}})
+	v := rep.Verdict
+	if rep.OK || len(v.Overruled) != 0 {
+		t.Fatalf("ok=%v overruled=%v causes=%v why=%s", rep.OK, causeIDs(v.Overruled), causeIDs(rep.Causes), v.Why)
+	}
+	wantCauses(t, rep, "blob-download-failed")
+	if m := rep.Log.Matches[0]; m.Verdict != VerdictNotChecked {
+		t.Errorf("match verdict %q, want %q", m.Verdict, VerdictNotChecked)
+	}
+}
+
+// TestRankContradictionNamesTheCheck: a log cause is overruled only by a
+// live check that tests it and passed, and the reason names that check.
+func TestRankContradictionNamesTheCheck(t *testing.T) {
+	f := newFakeRegistry(t)
+	ref := f.PushImage("lib/app", "1", linuxAMD64)
+	log := pullFail(ref, "Error response from daemon: manifest for "+ref+" not found: manifest unknown: manifest unknown")
+	rep := fakeRun(t, Options{Image: ref, Log: &log, Runner: &Runner{Name: "build-01", ConfigPath: "/etc/gitlab-runner/config.toml"}})
+	v := rep.Verdict
+	if !rep.OK || v.RankedBy != RankedByLive || len(v.Overruled) != 1 || v.Overruled[0].ID != "tag-not-found" {
+		t.Fatalf("ok=%v ranked_by=%s overruled=%v causes=%v", rep.OK, v.RankedBy, causeIDs(v.Overruled), causeIDs(rep.Causes))
+	}
+	if m := rep.Log.Matches[0]; m.Verdict != VerdictNotReproduced || m.ContradictedBy != registry.ManifestID(ref) {
+		t.Errorf("match %+v", m)
+	}
+	if !strings.Contains(v.Why, registry.ManifestID(ref)+" passed") {
+		t.Errorf("why = %q", v.Why)
+	}
+}
+
+// readCorpusLog reads a job log of the committed corpus.
+func readCorpusLog(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "logs", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestRankScriptLines: a line the job's script printed is inside the job
+// for container executors, but a shell executor's script runs on the
+// runner host as the runner's user, so the host's checks test it.
+func TestRankScriptLines(t *testing.T) {
+	f := newFakeRegistry(t)
+	ref := f.PushImage("lib/app", "1", linuxAMD64)
+	script := "section_start:1714557620:step_script\r\x1b[0KExecuting \"step_script\" stage of the job script\n$ docker info\n" +
+		"docker: Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: dial unix /var/run/docker.sock: connect: permission denied.\n" +
+		"section_end:1714557622:step_script\r\x1b[0K\nERROR: Job failed: exit code 1\n"
+	for _, tc := range []struct {
+		executor string
+		verdict  string
+		ok       bool
+	}{
+		{"docker", VerdictInJob, false},
+		{"shell", VerdictNotReproduced, true},
+	} {
+		t.Run(tc.executor, func(t *testing.T) {
+			log := "Running with gitlab-runner 17.5.0 (8ad9e0f7)\n  on build-01 t2_Zq8fWx\nPreparing the \"" + tc.executor + "\" executor\n" + script
+			rep := fakeRun(t, Options{Image: ref, Log: &log, Runner: &Runner{Name: "build-01", Executor: tc.executor, ConfigPath: "/etc/gitlab-runner/config.toml"}})
+			m := rep.Log.Matches[0]
+			if m.ID != "daemon-permission-denied" || !m.InJob || m.Verdict != tc.verdict || rep.OK != tc.ok {
+				t.Errorf("match %+v, ok %v, causes %v", m, rep.OK, causeIDs(rep.Causes))
+			}
+		})
+	}
+	t.Run("the runner's own lines are not the job's", func(t *testing.T) {
+		lr := MatchLog(script + "ERROR: Job failed (system failure): Error response from daemon: no space left on device (docker.go:1:0s)\n")
+		for _, m := range lr.Matches {
+			if m.InJob != (m.ID == "daemon-permission-denied") {
+				t.Errorf("match %s in job = %v", m.ID, m.InJob)
+			}
 		}
 	})
 }

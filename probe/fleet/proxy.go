@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/net/http/httpproxy"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/daemon"
 	"github.com/runnerup/runnerup/probe/service"
@@ -147,7 +148,7 @@ func (p proxyEnv) route(raw string) string {
 	if err != nil || pu == nil {
 		return "direct"
 	}
-	return "via " + redactUserinfo(pu)
+	return "via " + secret.RedactParsedURL(pu)
 }
 
 func (p proxyEnv) describe() string {
@@ -157,7 +158,7 @@ func (p proxyEnv) describe() string {
 			v := e.v
 			if e.k != "NO_PROXY" {
 				if u, err := url.Parse(v); err == nil && u.Host != "" {
-					v = redactUserinfo(u)
+					v = secret.RedactParsedURL(u)
 				} else {
 					v = "***"
 				}
@@ -169,16 +170,6 @@ func (p proxyEnv) describe() string {
 		return "no proxy"
 	}
 	return strings.Join(kv, " ")
-}
-
-func redactUserinfo(u *url.URL) string {
-	c := *u
-	if c.User == nil {
-		return c.String()
-	}
-	c.User = nil
-	scheme, rest, _ := strings.Cut(c.String(), "://")
-	return scheme + "://***@" + rest
 }
 
 // internalHost says a registry host is probably reachable only inside

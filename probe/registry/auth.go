@@ -30,9 +30,8 @@ type Auth struct {
 	// Source is where the credential came from ("" when anonymous).
 	Source string
 
-	conn Connection
-	rt   http.RoundTripper // authenticated: a *transport.Wrapper
-	reg  name.Registry
+	rt  http.RoundTripper // authenticated: a *transport.Wrapper
+	reg name.Registry
 	// secrets to scrub from any later result of this host; behind a
 	// pointer so that printing an Auth (%+v) never shows them.
 	secrets *secretSet

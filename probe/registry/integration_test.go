@@ -38,7 +38,7 @@ func TestIntegration(t *testing.T) {
 	reg := testenv.StartRegistry(t, testenv.RegistryOptions{Auth: true})
 	addSecret(reg.Password, reg.AuthConfigValue())
 	good := reg.PushImage(t, d, "runnerup/hello", "v1")
-	multi := pushTwoPlatformIndex(t, reg, "runnerup/multi:v1")
+	multi := pushPlatformIndex(t, reg, "runnerup/multi:v1", v1.Platform{OS: "linux", Architecture: "arm64"}, v1.Platform{OS: "linux", Architecture: "s390x"})
 	right := Credential{Username: reg.Username, Password: reg.Password, Source: "/root/.docker/config.json"}
 
 	// run probes refs on the real registry with cred (zero: none resolved).
@@ -94,6 +94,28 @@ func TestIntegration(t *testing.T) {
 			"no matching manifest for linux/amd64 in the manifest list entries", "linux/arm64, linux/s390x")
 		if f := r.Data.(Failure); strings.Join(f.Suggestions, ",") != "linux/arm64,linux/s390x" {
 			t.Errorf("suggestions = %v", f.Suggestions)
+		}
+	})
+	t.Run("index with only linux/386: the probe agrees with the daemon's pull", func(t *testing.T) {
+		t.Parallel()
+		if platform.Architecture != "amd64" {
+			t.Skipf("needs an amd64 daemon, this one is %s", platform)
+		}
+		ref := pushPlatformIndex(t, reg, "runnerup/i386:v1", v1.Platform{OS: "linux", Architecture: "386"})
+		cfg := t.TempDir()
+		if _, stderr, err := d.DockerInput(t, cfg, reg.Password, "login", "-u", reg.Username, "--password-stdin", reg.Host); err != nil {
+			t.Fatalf("docker login: %v %s", err, stderr)
+		}
+		// Docker 20.10 refuses it, Docker 23+ pulls it (platforms.Only).
+		_, stderr, err := d.Docker(t, cfg, "pull", ref)
+		res := run(t, right, Options{}, ref)
+		switch {
+		case err == nil:
+			want(t, res, PlatformID(ref), probe.Pass, "", "the daemon is linux/amd64: linux/386")
+		case strings.Contains(stderr, "no matching manifest for linux/amd64"):
+			want(t, res, PlatformID(ref), probe.Fail, CausePlatformMissing, "no matching manifest for linux/amd64", "linux/386")
+		default:
+			t.Fatalf("docker pull %s: %v %s", ref, err, stderr)
 		}
 	})
 	t.Run("TLS registry with an unknown CA on ::1", func(t *testing.T) {
@@ -161,8 +183,9 @@ func TestIntegration(t *testing.T) {
 func daemonFacts(t testing.TB, d *testenv.Dockerd) ([]probe.Check, probe.Platform) {
 	t.Helper()
 	c := d.HTTPClient()
-	var version struct{ Os, Arch string }
+	var version struct{ Os, Arch, ApiVersion string }
 	getJSON(t, c, "http://docker/version", &version)
+	p := probe.Platform{OS: version.Os, Architecture: version.Arch, ExactIndexMatch: probe.ExactIndexMatchFor(version.ApiVersion)}
 	var info struct {
 		RegistryConfig struct {
 			InsecureRegistryCIDRs []string
@@ -175,8 +198,7 @@ func daemonFacts(t testing.TB, d *testenv.Dockerd) ([]probe.Check, probe.Platfor
 	for name, ic := range info.RegistryConfig.IndexConfigs {
 		regs.Secure[name] = ic.Secure
 	}
-	t.Logf("daemon %s/%s, registries %+v", version.Os, version.Arch, regs)
-	p := probe.Platform{OS: version.Os, Architecture: version.Arch}
+	t.Logf("daemon %+v, registries %+v", p, regs)
 	return daemonChecks(p, regs), p
 }
 
@@ -195,16 +217,16 @@ func getJSON(t testing.TB, c *http.Client, url string, v any) {
 	}
 }
 
-// pushTwoPlatformIndex writes an OCI index of random linux/arm64 and
-// linux/s390x images to the real registry with its basic auth.
-func pushTwoPlatformIndex(t testing.TB, reg *testenv.Registry, repoTag string) string {
+// pushPlatformIndex writes an OCI index of random images for platforms
+// to the real registry with its basic auth.
+func pushPlatformIndex(t testing.TB, reg *testenv.Registry, repoTag string, platforms ...v1.Platform) string {
 	t.Helper()
 	ref := reg.Host + "/" + repoTag
 	tag, err := name.NewTag(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := fakeregistry.PlatformIndex(t, v1.Platform{OS: "linux", Architecture: "arm64"}, v1.Platform{OS: "linux", Architecture: "s390x"})
+	idx := fakeregistry.PlatformIndex(t, platforms...)
 	if err := remote.WriteIndex(tag, idx, remote.WithAuth(&authn.Basic{Username: reg.Username, Password: reg.Password})); err != nil {
 		t.Fatalf("push index %s: %v", ref, err)
 	}

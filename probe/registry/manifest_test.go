@@ -256,6 +256,20 @@ func TestIndexPlatforms(t *testing.T) {
 		res := imageRun(t, f, ref, Credential{}, Options{Platform: &probe.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}})
 		want(t, res, PlatformID(ref), probe.Pass, "", "the requested platform is linux/arm/v7: linux/arm/v6")
 	})
+	// Indexes the daemon pulls from although they lack its exact platform
+	// (containerd's platforms.Only): never platform-missing.
+	f.PushIndex("multi/i386", "1", v1.Platform{OS: "linux", Architecture: "386"})
+	f.PushIndex("multi/armv7", "1", v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}, v1.Platform{OS: "linux", Architecture: "s390x"})
+	t.Run("amd64 daemon pulls a 386-only index", func(t *testing.T) {
+		ref := f.Host + "/multi/i386:1"
+		res := imageRun(t, f, ref, Credential{}, Options{})
+		want(t, res, PlatformID(ref), probe.Pass, "", "the daemon is linux/amd64: linux/386 → sha256:")
+	})
+	t.Run("arm64 daemon pulls an arm/v7 index", func(t *testing.T) {
+		ref := f.Host + "/multi/armv7:1"
+		res := imageRun(t, f, ref, Credential{}, Options{Platform: &probe.Platform{OS: "linux", Architecture: "arm64"}})
+		want(t, res, PlatformID(ref), probe.Pass, "", "the requested platform is linux/arm64/v8: linux/arm/v7 → sha256:")
+	})
 	t.Run("fixed platform missing", func(t *testing.T) {
 		ref := f.Host + "/multi/app:1"
 		res := imageRun(t, f, ref, Credential{}, Options{Platform: &probe.Platform{OS: "linux", Architecture: "ppc64le"}})
@@ -281,8 +295,9 @@ func TestSingleArchPlatform(t *testing.T) {
 
 func TestPlatformMatching(t *testing.T) {
 	p := func(s string) probe.Platform {
+		s, exact := strings.CutSuffix(s, "!")
 		parts := strings.Split(s, "/")
-		out := probe.Platform{OS: parts[0], Architecture: parts[1]}
+		out := probe.Platform{OS: parts[0], Architecture: parts[1], ExactIndexMatch: exact}
 		if len(parts) > 2 {
 			out.Variant = parts[2]
 		}
@@ -298,7 +313,24 @@ func TestPlatformMatching(t *testing.T) {
 		{"linux/arm64", []string{"linux/arm64/v8"}, 0},
 		{"linux/arm64/v8", []string{"linux/arm64"}, 0},
 		{"linux/aarch64", []string{"linux/arm64/v8"}, 0},
-		{"linux/arm64", []string{"linux/arm/v7"}, -1}, // 20.10 does not run arm32 on arm64
+		// containerd's platforms.Only, which the daemon pulls with: amd64
+		// runs 386, arm64 runs arm/v8…v5, newest variant first.
+		{"linux/amd64", []string{"linux/386"}, 0},
+		{"linux/amd64", []string{"linux/386", "linux/amd64"}, 1},
+		{"linux/amd64/v3", []string{"linux/amd64/v2"}, 0},
+		{"linux/arm64", []string{"linux/arm/v7"}, 0},
+		{"linux/arm64", []string{"linux/arm/v5", "linux/arm/v7"}, 1},
+		{"linux/arm64/v8.2", []string{"linux/arm64"}, 0},
+		{"linux/386", []string{"linux/amd64"}, -1},
+		{"linux/amd64", []string{"linux/unknown"}, -1},
+		// Docker 20.10 (exact: "!" here): NewMatcher, plus any arm entry
+		// for an arm daemon when nothing matched.
+		{"linux/amd64!", []string{"linux/386"}, -1},
+		{"linux/amd64!", []string{"linux/386", "linux/x86_64"}, 1},
+		{"linux/arm64!", []string{"linux/arm/v7"}, -1},
+		{"linux/arm64!", []string{"linux/arm64/v8"}, 0},
+		{"linux/arm/v7!", []string{"linux/arm/v6", "linux/arm/v7"}, 1},
+		{"linux/arm/v6!", []string{"linux/arm64", "linux/arm/v7"}, 1},
 		{"linux/arm/v8", []string{"linux/arm/v5", "linux/arm/v7"}, 1},
 		{"linux/arm", []string{"linux/arm/v6", "linux/arm/v7"}, 1}, // arm means v7
 		{"linux/arm/v6", []string{"linux/arm/v7"}, -1},

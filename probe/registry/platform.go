@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
+	"github.com/containerd/platforms"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/runnerup/runnerup/probe"
 )
@@ -88,7 +89,11 @@ func (ip imageProbe) singlePlatform(ctx context.Context, m Manifest, want probe.
 		base.Cause = f.cause
 		return failed(base, f.hint, "reading the config blob %s: %s", shortDigest(m.ConfigDigest), f.detail)
 	}
-	if _, ok := matchPlatform(want, []probe.Platform{got}); ok {
+	// Any single image pulls; whether it runs is platforms.Only's question
+	// whatever the daemon's version (amd64 runs 386 binaries).
+	runs := want
+	runs.ExactIndexMatch = false
+	if _, ok := matchPlatform(runs, []probe.Platform{got}); ok {
 		return probe.Passf("single-platform %s image; %s is %s", got, from, displayPlatform(want))
 	}
 	base.Cause, base.Suggestions = CauseWrongSingleArch, []string{got.String()}
@@ -127,86 +132,58 @@ func fetchConfigPlatform(ctx context.Context, m Manifest) (probe.Platform, error
 	return probe.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}, nil
 }
 
-// matchPlatform picks the entry the daemon would pull for want, as
-// containerd's platforms.Only (vendored by dockerd) does: exact os/arch
-// after normalisation, then for arm the older variants v8→v7→v6→v5.
+// matchPlatform picks the entry the daemon would pull for want, by the
+// preference of containerd's platforms.Only (what dockerd filters and
+// sorts an index with since Docker 23): amd64 also takes 386, arm64 takes
+// arm/v8…v5. With want.ExactIndexMatch (Docker 20.10) only the exact
+// platform, then, for 32-bit arm, any arm entry (its deprecated fallback).
 // Attestation entries (unknown/unknown) never match.
 func matchPlatform(want probe.Platform, entries []probe.Platform) (int, bool) {
-	for _, c := range candidates(want) {
-		for i, e := range entries {
-			if isAttestation(e) {
-				continue
-			}
-			n := normalizePlatform(e)
-			if n.OS == c.OS && n.Architecture == c.Architecture && n.Variant == c.Variant {
-				return i, true
-			}
+	m := platforms.Only(toSpec(want))
+	if want.ExactIndexMatch {
+		m = platforms.OnlyStrict(toSpec(want))
+	}
+	if i, ok := bestMatch(m, entries); ok || !want.ExactIndexMatch {
+		return i, ok
+	}
+	n := platforms.Normalize(toSpec(want))
+	if n.Architecture != "arm" {
+		return 0, false
+	}
+	for i, e := range entries {
+		if e.OS == n.OS && e.Architecture == "arm" {
+			return i, true
 		}
 	}
 	return 0, false
 }
 
-// candidates are the platforms the daemon accepts for want, best first.
-func candidates(want probe.Platform) []probe.Platform {
-	n := normalizePlatform(want)
-	out := []probe.Platform{n}
-	if n.Architecture == "arm" {
-		if v, err := strconv.Atoi(strings.TrimPrefix(n.Variant, "v")); err == nil {
-			for v--; v >= 5; v-- {
-				c := n
-				c.Variant = "v" + strconv.Itoa(v)
-				out = append(out, c)
-			}
+// bestMatch is the entry m matches and ranks first.
+func bestMatch(m platforms.MatchComparer, entries []probe.Platform) (int, bool) {
+	best := -1
+	for i, e := range entries {
+		if isAttestation(e) || !m.Match(toSpec(e)) {
+			continue
+		}
+		if best < 0 || m.Less(toSpec(e), toSpec(entries[best])) {
+			best = i
 		}
 	}
-	return out
+	return max(best, 0), best >= 0
 }
 
-// normalizePlatform follows containerd's platforms.Normalize: GOARCH
-// spelling, arm64's v8 as no variant, 32-bit arm defaulting to v7.
-func normalizePlatform(p probe.Platform) probe.Platform {
-	p.OS = strings.ToLower(p.OS)
-	if p.OS == "macos" {
-		p.OS = "darwin"
-	}
-	arch, variant := strings.ToLower(p.Architecture), strings.ToLower(p.Variant)
-	switch arch {
-	case "i386":
-		arch, variant = "386", ""
-	case "x86_64", "x86-64", "amd64":
-		arch = "amd64"
-		if variant == "v1" {
-			variant = ""
-		}
-	case "aarch64", "arm64":
-		arch = "arm64"
-		if variant == "8" || variant == "v8" {
-			variant = ""
-		}
-	case "armhf":
-		arch, variant = "arm", "v7"
-	case "armel":
-		arch, variant = "arm", "v6"
-	case "arm":
-		switch variant {
-		case "", "7":
-			variant = "v7"
-		case "5", "6", "8":
-			variant = "v" + variant
-		}
-	}
-	p.Architecture, p.Variant = arch, variant
-	return p
+func toSpec(p probe.Platform) ocispec.Platform {
+	return ocispec.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}
 }
 
 // displayPlatform spells a platform as the daemon's error does
-// (linux/arm64/v8 for arm64).
+// (normalised; linux/arm64/v8 for arm64).
 func displayPlatform(p probe.Platform) string {
-	n := normalizePlatform(p)
+	n := platforms.Normalize(toSpec(p))
 	if n.Architecture == "arm64" && n.Variant == "" {
 		n.Variant = "v8"
 	}
-	return n.String()
+	return platforms.Format(n)
 }
 
 func isAttestation(p probe.Platform) bool {

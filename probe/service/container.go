@@ -9,14 +9,14 @@ import (
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 )
 
 // detectContainers finds gitlab-runner containers, stopped ones included:
 // a stopped runner is still the install whose files matter.
 func detectContainers(ctx context.Context, api ContainerAPI) ([]Install, error) {
-	list, err := api.ContainerList(ctx, container.ListOptions{All: true})
+	list, err := api.ContainerList(ctx, true)
 	if err != nil {
 		// No daemon to connect to is "no Docker here". A socket this user
 		// may not open is worth saying: runner containers may be hidden.
@@ -54,7 +54,7 @@ func containerInstall(ins container.InspectResponse, s container.Summary) (Insta
 		cfg = &container.Config{}
 	}
 	argv := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
-	if len(argv) == 0 && ins.ContainerJSONBase != nil {
+	if len(argv) == 0 && ins.Path != "" {
 		argv = append([]string{ins.Path}, ins.Args...)
 	}
 	image := cfg.Image
@@ -75,12 +75,10 @@ func containerInstall(ins container.InspectResponse, s container.Summary) (Insta
 		Environment: cfg.Env,
 		State:       "unknown",
 	}
-	if ins.ContainerJSONBase != nil {
-		in.Name = strings.TrimPrefix(ins.Name, "/")
-		if ins.State != nil {
-			in.State = ins.State.Status
-			in.Running = ins.State.Running
-		}
+	in.Name = strings.TrimPrefix(ins.Name, "/")
+	if ins.State != nil {
+		in.State = string(ins.State.Status)
+		in.Running = ins.State.Running
 	}
 	if in.Name == "" && len(s.Names) > 0 {
 		in.Name = strings.TrimPrefix(s.Names[0], "/")

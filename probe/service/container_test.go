@@ -10,10 +10,34 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/mount"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/client"
 )
+
+// engine is the real Engine client behind ContainerAPI, as daemon.Engine
+// adapts it (that package imports this one).
+type engine struct{ c *client.Client }
+
+func newEngine(t *testing.T, host string) engine {
+	t.Helper()
+	c, err := client.New(client.WithHost(host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return engine{c}
+}
+
+func (e engine) ContainerList(ctx context.Context, all bool) ([]container.Summary, error) {
+	r, err := e.c.ContainerList(ctx, client.ContainerListOptions{All: all})
+	return r.Items, err
+}
+
+func (e engine) ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	r, err := e.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	return r.Container, err
+}
 
 // fakeDocker answers ContainerList and ContainerInspect from its fields
 // and records which containers were inspected.
@@ -27,8 +51,8 @@ type fakeDocker struct {
 
 var _ ContainerAPI = (*fakeDocker)(nil)
 
-func (f *fakeDocker) ContainerList(_ context.Context, o container.ListOptions) ([]container.Summary, error) {
-	if !o.All {
+func (f *fakeDocker) ContainerList(_ context.Context, all bool) ([]container.Summary, error) {
+	if !all {
 		return nil, errors.New("fakeDocker: ContainerList without All would miss stopped runners")
 	}
 	return f.list, f.listErr
@@ -48,14 +72,13 @@ func (f *fakeDocker) ContainerInspect(_ context.Context, id string) (container.I
 
 // ctr describes one container the way docker run would create it.
 type ctr struct {
-	id, name, image   string
-	entrypoint, cmd   []string
-	env               []string
-	user, workDir     string
-	status            string
-	mounts            []container.MountPoint
-	summaryImage      string // when docker ps shows something else (an ID)
-	summaryCommandArg string
+	id, name, image string
+	entrypoint, cmd []string
+	env             []string
+	user, workDir   string
+	status          string
+	mounts          []container.MountPoint
+	summaryImage    string // when docker ps shows something else (an ID)
 }
 
 func (c ctr) add(f *fakeDocker) {
@@ -69,13 +92,11 @@ func (c ctr) add(f *fakeDocker) {
 	f.list = append(f.list, container.Summary{
 		ID: c.id, Names: []string{"/" + c.name}, Image: img,
 		Command: strings.Join(append(append([]string{}, c.entrypoint...), c.cmd...), " "),
-		State:   c.status,
+		State:   container.ContainerState(c.status),
 	})
 	f.inspect[c.id] = container.InspectResponse{
-		ContainerJSONBase: &container.ContainerJSONBase{
-			ID: c.id, Name: "/" + c.name, Image: "sha256:0123",
-			State: &container.State{Status: c.status, Running: c.status == "running"},
-		},
+		ID: c.id, Name: "/" + c.name, Image: "sha256:0123",
+		State: &container.State{Status: container.ContainerState(c.status), Running: c.status == "running"},
 		Config: &container.Config{
 			Image: c.image, Entrypoint: c.entrypoint, Cmd: c.cmd, Env: c.env, User: c.user, WorkingDir: c.workDir,
 		},
@@ -286,11 +307,7 @@ func TestDetectContainers(t *testing.T) {
 }
 
 func TestDetectContainersErrors(t *testing.T) {
-	unreachable, err := client.NewClientWithOpts(client.WithHost("unix://"+t.TempDir()+"/no-such.sock"), client.WithAPIVersionNegotiation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unreachable.Close()
+	unreachable := newEngine(t, "unix://"+t.TempDir()+"/no-such.sock")
 
 	running := &fakeDocker{}
 	ctr{id: id1, name: "gitlab-runner", image: "gitlab/gitlab-runner", status: "running", entrypoint: officialEntrypoint, cmd: officialCmd}.add(running)
@@ -343,7 +360,7 @@ func TestDetectContainersErrors(t *testing.T) {
 // hangingDocker is a daemon that never answers.
 type hangingDocker struct{}
 
-func (hangingDocker) ContainerList(ctx context.Context, _ container.ListOptions) ([]container.Summary, error) {
+func (hangingDocker) ContainerList(ctx context.Context, _ bool) ([]container.Summary, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
 }

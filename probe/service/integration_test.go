@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/client"
-
 	"github.com/runnerup/runnerup/internal/testenv"
 )
 
@@ -46,11 +44,7 @@ func TestIntegrationContainers(t *testing.T) {
 	// Not a runner: another image running a command that happens to be "run".
 	docker("create", "--name", "other", "-v", configDir+":/etc/gitlab-runner", "example/other:1", "run")
 
-	api, err := client.NewClientWithOpts(client.WithHost(d.Host), client.WithAPIVersionNegotiation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
+	api := newEngine(t, d.Host)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	got, err := Detect(ctx, Options{Docker: api, GOOS: "linux", UnitDirs: []string{}, UserUnitDirs: []string{}, Systemctl: "-"})

@@ -11,8 +11,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/api/types/container"
 )
 
 // Kind is how GitLab Runner is installed.
@@ -97,13 +96,13 @@ type Install struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// ContainerAPI is the part of the Docker Engine client Detect uses.
+// ContainerAPI is the part of the Docker Engine client Detect uses;
+// daemon.Engine satisfies it.
 type ContainerAPI interface {
-	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
+	// ContainerList lists containers, stopped ones too when all is set.
+	ContainerList(ctx context.Context, all bool) ([]container.Summary, error)
 	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
 }
-
-var _ ContainerAPI = (*client.Client)(nil)
 
 // Options say where to look. The zero value looks at this host.
 type Options struct {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/secret"
 )
 
 // Summary is one line for humans, e.g. "systemd unit gitlab-runner.service
@@ -42,17 +44,13 @@ func (i Install) Summary() string {
 	return s + ", reads " + i.ConfigPath
 }
 
-var (
-	// secretKey matches variable names whose values are credentials.
-	secretKey = regexp.MustCompile(`(?i)TOKEN|PASSWORD|SECRET|AUTH`)
-	// urlWithScheme finds URLs inside a value, which may be a list.
-	urlWithScheme = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s,;]+`)
-)
+// secretKey matches variable names whose values are credentials.
+var secretKey = regexp.MustCompile(`(?i)TOKEN|PASSWORD|SECRET|AUTH`)
 
 // RedactedEnvironment returns env for display: the value of a key that
 // names a credential (TOKEN, PASSWORD, SECRET, AUTH, any case) becomes
-// "***", and the userinfo of URLs in other values is masked
-// (http://user:***@proxy:3128). Proxy variables are also read without a
+// "***", and URLs in other values are shown as secret.RedactURL does
+// (http://user:xxxxx@proxy:3128). Proxy variables are also read without a
 // scheme (user:pass@proxy:3128), as Go's and curl's proxy handling accept
 // them. env itself is not changed.
 func RedactedEnvironment(env []string) []string {
@@ -68,35 +66,12 @@ func RedactedEnvironment(env []string) []string {
 		case secretKey.MatchString(k):
 			out[i] = k + "=***"
 		case strings.HasSuffix(strings.ToUpper(k), "_PROXY") && !strings.Contains(v, "://"):
-			out[i] = k + "=" + redactUserinfo(v)
+			out[i] = k + "=" + secret.RedactURL(v)
 		default:
-			out[i] = k + "=" + urlWithScheme.ReplaceAllStringFunc(v, redactUserinfo)
+			out[i] = k + "=" + secret.RedactURLsIn(v)
 		}
 	}
 	return out
-}
-
-// redactUserinfo masks the userinfo of one URL or host[:port] without
-// parsing it (proxy values are often not valid URLs): the password of
-// "user:pass@" becomes ***, and a lone "name@" becomes "***@" because a
-// user name alone is often a token (https://glpat-…@gitlab.example.com).
-func redactUserinfo(s string) string {
-	prefix, rest := "", s
-	if i := strings.Index(s, "://"); i >= 0 {
-		prefix, rest = s[:i+3], s[i+3:]
-	}
-	authority := rest
-	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-		authority = rest[:j]
-	}
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return s
-	}
-	if user, _, ok := strings.Cut(authority[:at], ":"); ok {
-		return prefix + user + ":***" + rest[at:]
-	}
-	return prefix + "***" + rest[at:]
 }
 
 // MarshalJSON writes the install with its environment redacted: -o json

@@ -73,15 +73,15 @@ func TestRedactedEnvironment(t *testing.T) {
 	}
 	orig := slices.Clone(env)
 	want := []string{
-		"HTTP_PROXY=http://user:***@proxy.example:3128",
-		"https_proxy=user:***@proxy.example:3129",
+		"HTTP_PROXY=http://user:xxxxx@proxy.example:3128",
+		"https_proxy=user:xxxxx@proxy.example:3129",
 		"ALL_PROXY=socks5://proxy.example:1080",
 		"NO_PROXY=localhost,.internal",
 		"CI_SERVER_TOKEN=***",
 		"DB_Password=***",
 		"AWS_SECRET_ACCESS_KEY=***",
 		"DOCKER_AUTH_CONFIG=***",
-		"MIRRORS=https://a:***@m1.example/v2 https://m2.example,https://***@m3.example",
+		"MIRRORS=https://a:xxxxx@m1.example/v2 https://m2.example,https://xxxxx@m3.example",
 		"PATH=/usr/bin:/bin",
 		"HOME=/root",
 		"not-an-assignment",

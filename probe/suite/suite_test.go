@@ -2,20 +2,21 @@ package suite
 
 import (
 	"context"
+	"github.com/moby/moby/client"
 	"io"
 	"log"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/registry"
-	"github.com/docker/docker/api/types/system"
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/moby/moby/api/types/registry"
+	"github.com/moby/moby/api/types/system"
 
 	"github.com/runnerup/runnerup/internal/gitlab/fakegitlab"
 	"github.com/runnerup/runnerup/probe"
@@ -25,15 +26,15 @@ import (
 
 type fakeDaemon struct{}
 
-func (fakeDaemon) Ping(context.Context) (types.Ping, error) {
-	return types.Ping{APIVersion: "1.41", OSType: "linux"}, nil
+func (fakeDaemon) Ping(context.Context) (client.PingResult, error) {
+	return client.PingResult{APIVersion: "1.41", OSType: "linux"}, nil
 }
-func (fakeDaemon) ServerVersion(context.Context) (types.Version, error) {
-	return types.Version{Version: "20.10.24", APIVersion: "1.41", Os: "linux", Arch: "amd64"}, nil
+func (fakeDaemon) ServerVersion(context.Context) (system.VersionResponse, error) {
+	return system.VersionResponse{Version: "20.10.24", APIVersion: "1.41", Os: "linux", Arch: "amd64"}, nil
 }
 func (fakeDaemon) Info(context.Context) (system.Info, error) {
 	return system.Info{OSType: "linux", Architecture: "x86_64", Driver: "overlay2", DockerRootDir: "/var/lib/docker",
-		RegistryConfig: &registry.ServiceConfig{InsecureRegistryCIDRs: []*registry.NetIPNet{}}}, nil
+		RegistryConfig: &registry.ServiceConfig{InsecureRegistryCIDRs: []netip.Prefix{}}}, nil
 }
 
 // testPlan: a fake GitLab, a fake daemon and two images on an in-memory

@@ -34,9 +34,11 @@ options:
   answers_content:
     description:
       - The answers as a mapping, written on the host to a C(0600) temporary TOML file for this run only.
-      - Secrets (C(gitlab.token), C(registries[].password), any key ending in C(token), C(password) or C(secret))
-        must be C(env:NAME) or C(file:PATH) references; a literal secret fails the task, because module options are
-        shown by C(-v) and kept in registered results. Put the values in I(environment).
+      - Secrets (C(gitlab.token), C(registries[].password), any key ending in C(token), C(password) or C(secret), and
+        C(NAME=value) list items such as C(runner.environment) entries whose NAME is C(DOCKER_AUTH_CONFIG) or ends in
+        C(_TOKEN), C(_PASSWORD) or C(_SECRET)) must be C(env:NAME) or C(file:PATH) references; a literal secret fails
+        the task, because module options are shown by C(-v) and kept in registered results. Put the values in
+        I(environment).
       - A key set to C(null) is left out, which leaves that setting of an existing runner as it is.
       - C(file:) references must be absolute paths here.
     type: dict

@@ -11,8 +11,10 @@ name: answers_toml
 short_description: Render runnerup answers (a mapping) as an answers file (TOML)
 description:
   - Renders a mapping of runnerup answers as TOML, the format of C(runnerup apply --answers FILE).
-  - Fails when a secret (C(gitlab.token), C(registries[].password), any key ending in C(token), C(password) or C(secret))
-    is a literal instead of an C(env:) or C(file:) reference, so the file never holds a secret in clear.
+  - Fails when a secret (C(gitlab.token), C(registries[].password), any key ending in C(token), C(password) or C(secret),
+    and a C(NAME=value) list item such as an C(environment) entry whose NAME is C(DOCKER_AUTH_CONFIG) or ends in
+    C(_TOKEN), C(_PASSWORD) or C(_SECRET)) is a literal instead of an C(env:) or C(file:) reference, so the file never
+    holds a secret in clear.
   - C(null) values are left out (an absent key leaves that setting of an existing runner as it is).
 version_added: 1.0.0
 author:

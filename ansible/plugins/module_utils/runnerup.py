@@ -83,7 +83,7 @@ FAILURE_KEYS = (
 # The keys of `runnerup probe -o json` and `runnerup check -o json`.
 PROBE_KEYS = ("ok", "checks", "checks[].id", "checks[].status", "checks[].hint")
 CHECK_KEYS = ("ok", "config", "findings", "findings[].id", "findings[].severity", "findings[].message", "checks",
-              "checks[].id", "checks[].status")
+              "checks[].id", "checks[].status", "checks[].finding")
 
 # The files apply reports, in the order their diffs are shown.
 FILE_KEYS = ("config_toml", "docker_config", "system_id_file")
@@ -91,6 +91,13 @@ FILE_KEYS = ("config_toml", "docker_config", "system_id_file")
 # Answers keys that hold secrets. In answers_content they must be env: or
 # file: references: module options are shown by -v and kept in facts.
 SECRET_KEY = re.compile(r"(^|_)(token|password|secret)$")
+
+# NAME=value list items (runner and service environment) whose value is a
+# secret: the same rule, on the variable's name.
+SECRET_VARIABLE = re.compile(r"^(?:docker_auth_config|(?:.*_)?(?:token|password|secret))$", re.IGNORECASE)
+
+# The references a secret may be given as instead of its value.
+REFERENCE_PREFIXES = ("env:", "file:")
 
 # What the exit codes of runnerup mean (README, Exit codes).
 EXIT_MEANING = {
@@ -205,19 +212,29 @@ def to_toml(answers, name="answers_content"):
 
 def literal_secrets(answers, path=""):
     """Lists the answers paths whose secret value is a literal rather than an
-    env: or file: reference."""
+    env: or file: reference: a secret key's value, or a NAME=value list item
+    (an environment entry) whose NAME is a secret's, as "path (NAME)". The
+    values themselves are never part of the answer."""
     found = []
     if isinstance(answers, dict):
         for key, value in answers.items():
             where = "%s.%s" % (path, key) if path else str(key)
             if isinstance(value, str) and SECRET_KEY.search(str(key)):
-                if value and not value.startswith(("env:", "file:")):
+                if value and not value.startswith(REFERENCE_PREFIXES):
                     found.append(where)
             else:
                 found.extend(literal_secrets(value, where))
     elif isinstance(answers, (list, tuple)):
         for i, value in enumerate(answers):
-            found.extend(literal_secrets(value, "%s[%d]" % (path, i)))
+            where = "%s[%d]" % (path, i)
+            if isinstance(value, str):
+                # A reference is a whole value (env:NAME holding NAME=value):
+                # runnerup leaves NAME=env:X as it is, so that is refused too.
+                name, sep, item = value.partition("=")
+                if sep and item and not value.startswith(REFERENCE_PREFIXES) and SECRET_VARIABLE.match(name.strip()):
+                    found.append("%s (%s)" % (where, name.strip()))
+                continue
+            found.extend(literal_secrets(value, where))
     return found
 
 
@@ -227,7 +244,8 @@ def write_answers(answers, tmpdir):
     if problems:
         raise ValueError(
             "answers_content.%s holds a literal secret: module options show with -v and stay in registered "
-            "results; write an env: reference (e.g. env:REGISTRY_PASSWORD) and pass the value in the "
+            "results; write an env: reference (e.g. env:REGISTRY_PASSWORD; for a NAME=value list item the whole "
+            "item, e.g. env:RUNNER_ENV_DOCKER_AUTH_CONFIG holding NAME=value) and pass the value in the "
             "environment option, which is no_log" % ", answers_content.".join(problems))
     text = to_toml(answers)
     # mkstemp creates the file 0600: nobody else reads it even briefly.
@@ -254,6 +272,43 @@ def answers_file(module):
         yield path
     finally:
         os.unlink(path)
+
+
+# --- fresh_system_id ---------------------------------------------------------
+
+# The systemid check's findings whose remedy is a fresh id (the id is
+# another host's, baked into an image everyone shares, or unreadable).
+FRESH_ID_FINDINGS = ("systemid.cloned", "systemid.shared", "systemid.invalid")
+
+_ALWAYS = ("always", "true", "yes", "on", "1")
+_NEVER = ("never", "false", "no", "off", "0", "")
+
+
+def fresh_system_id_mode(value):
+    """The fresh_system_id option as always, never or if-cloned (booleans
+    and their YAML spellings are always and never)."""
+    if value is None or isinstance(value, bool):
+        return "always" if value else "never"
+    word = str(value).strip().lower()
+    if word in _ALWAYS:
+        return "always"
+    if word in _NEVER:
+        return "never"
+    if word == "if-cloned":
+        return word
+    raise ValueError("fresh_system_id: %r is not a mode; use always, never or if-cloned (write a fresh id only when "
+                     "runnerup finds the current one cloned, shared or invalid)" % (value,))
+
+
+def system_id_finding(check_data):
+    """The finding of `runnerup check -o json`'s systemid check when it asks
+    for a fresh id, else None."""
+    if not isinstance(check_data, dict):
+        return None
+    for c in _items(check_data, "checks", "finding", CHECK_KEYS):
+        if c.get("id") == "systemid" and c.get("finding") in FRESH_ID_FINDINGS:
+            return c.get("finding")
+    return None
 
 
 # --- running runnerup -------------------------------------------------------

@@ -44,10 +44,18 @@ options:
     default: false
   fresh_system_id:
     description:
-      - Write a new random C(r_) system id beside C(config.toml). Use it once on a host cloned from an image that already
-        held a C(.runner_system_id), or every clone is the same runner manager in GitLab. Always reports C(changed).
-    type: bool
-    default: false
+      - When to write a new random C(r_) system id beside C(config.toml) (C(--fresh-system-id)). GitLab tells the hosts
+        of one runner apart by that id; hosts cloned from an image that held a C(.runner_system_id) all show up as one
+        runner manager.
+      - C(if-cloned) first runs C(runnerup check) (read-only) and writes a fresh id only when runnerup finds the current
+        one derived from another host's machine id (C(systemid.cloned)), baked into a shared image (C(systemid.shared))
+        or invalid (C(systemid.invalid)). The next run finds the fresh id and keeps it, so it is safe in every play.
+        runnerup looks beside I(config) (else the answers' C(output.config_toml), else the file the service reads);
+        without a C(config.toml) there, there is nothing to look at and no fresh id is written.
+      - C(always) (or C(true)) writes a new id on every run and always reports C(changed) - each run adds a runner
+        manager in GitLab, so use it once, by hand. C(never) (or C(false)) keeps the id.
+    type: raw
+    default: never
   wait_contact:
     description:
       - After writing, wait until the running runner has contacted GitLab, up to this duration (C(60s), C(2m)); C(true)
@@ -114,9 +122,24 @@ EXAMPLES = r"""
       GITLAB_TOKEN: "{{ vault_gitlab_api_token }}"
     wait_contact: 90s
 
-- name: Restart the service when apply says so
+- name: Give a host cloned from an image its own system id, once
+  runnerup.gitlab_runner.runnerup_apply:
+    answers: /etc/runnerup/runner.toml
+    fresh_system_id: if-cloned
+    environment:
+      RUNNER_TOKEN: "{{ vault_runner_token }}"
+
+# A start must never restart: a restart aborts the jobs a running service
+# has, and apply also says start when it cannot tell whether it runs.
+- name: Start the service when apply says so (a no-op when it runs)
+  ansible.builtin.service:
+    name: "{{ runner.service.name | default('gitlab-runner', true) }}"
+    state: started
+  when: runner.service_action == 'start'
+
+- name: Restart the service when apply says so (a new system id)
   ansible.builtin.command: "{{ runner.service.restart_command }}"
-  when: runner.service_action in ['start', 'restart']
+  when: runner.service_action == 'restart'
   changed_when: true
 """
 
@@ -153,7 +176,9 @@ next_steps:
   elements: str
 service_action:
   description: What next_steps ask of the service in one word - C(none), C(start), C(restart) or C(manual) (no service reads
-    this file; install or re-point one). A restart also starts a stopped service.
+    this file; install or re-point one). C(start) is also said when runnerup cannot tell whether the service runs -
+    start it (a no-op when it runs), never restart it for a C(start), which would abort its running jobs. C(restart)
+    means it runs with the old system id.
   returned: success
   type: str
   sample: start
@@ -162,6 +187,12 @@ service:
     C(restart_command), ... (its environment redacted).
   returned: when a service was found
   type: dict
+fresh_system_id_reason:
+  description: Why a fresh system id was written - the finding of C(runnerup check) (C(systemid.cloned),
+    C(systemid.shared), C(systemid.invalid)) with C(if-cloned), C(always), or empty when none was.
+  returned: success
+  type: str
+  sample: systemid.cloned
 files:
   description: The files apply looked at - C(config_toml), C(docker_config), C(system_id_file), each C({path, changed,
     created, backup}).
@@ -194,21 +225,25 @@ from ansible_collections.runnerup.gitlab_runner.plugins.module_utils.runnerup im
     apply_outcome,
     find_binary,
     finish,
+    fresh_system_id_mode,
     path_flags,
     run_json,
+    system_id_finding,
 )
 
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("", "false", "no", "off", "0")
 
 
-def build_argv(module, binary, answers_path):
+def build_argv(module, binary, answers_path, fresh_id):
     p = module.params
     argv = [binary, "apply", "--answers", answers_path] + path_flags(p)
-    for flag, option in (("--prune-stale", "prune_stale"), ("--fresh-system-id", "fresh_system_id"),
-                         ("--replace-token", "replace_token"), ("--skip-probes", "skip_probes")):
+    for flag, option in (("--prune-stale", "prune_stale"), ("--replace-token", "replace_token"),
+                         ("--skip-probes", "skip_probes")):
         if p[option]:
             argv.append(flag)
+    if fresh_id:
+        argv.append("--fresh-system-id")
     if module.check_mode:
         argv.append("--dry-run")
     else:
@@ -221,6 +256,28 @@ def build_argv(module, binary, answers_path):
     return argv
 
 
+def fresh_id_reason(module, binary):
+    """Why this run writes a fresh system id ("" for no reason): always, or
+    with if-cloned the systemid finding of a read-only `runnerup check`."""
+    try:
+        mode = fresh_system_id_mode(module.params["fresh_system_id"])
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    if mode != "if-cloned":
+        return "always" if mode == "always" else ""
+    config = module.params["config"] or ((module.params["answers_content"] or {}).get("output") or {}).get("config_toml")
+    argv = [binary, "check"]
+    if config:
+        argv += ["--config", config]
+    if module.params["timeout"]:
+        argv += ["--timeout", module.params["timeout"]]
+    # check exits 3 for any finding on this host (a warning is enough):
+    # only its systemid check matters here. No config.toml yet means no
+    # check, and nothing to look at.
+    _, data, _, _ = run_json(module, argv)
+    return system_id_finding(data) or ""
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -230,7 +287,7 @@ def main():
             docker_config=dict(type="path"),
             binary=dict(type="str", default="runnerup"),
             prune_stale=dict(type="bool", default=False),
-            fresh_system_id=dict(type="bool", default=False),
+            fresh_system_id=dict(type="raw", default="never"),
             wait_contact=dict(type="str"),
             replace_token=dict(type="bool", default=False),
             skip_probes=dict(type="bool", default=False),
@@ -242,9 +299,11 @@ def main():
         supports_check_mode=True,
     )
     binary = find_binary(module, module.params["binary"])
+    reason = fresh_id_reason(module, binary)
     with answers_file(module) as answers:
-        rc, data, _, stderr = run_json(module, build_argv(module, binary, answers))
+        rc, data, _, stderr = run_json(module, build_argv(module, binary, answers, bool(reason)))
     result = apply_outcome(rc, data, stderr, diff_mode=module._diff)
+    result["fresh_system_id_reason"] = reason
     finish(module, result)
 
 

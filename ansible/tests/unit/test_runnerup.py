@@ -218,6 +218,28 @@ class AnswersTest(unittest.TestCase):
         self.assertEqual(sorted(r.literal_secrets(bad)),
                          ["gitlab.create.api_token", "gitlab.token", "registries[0].password"])
 
+    def test_literal_secrets_in_list_values(self):
+        ok = copy.deepcopy(self.answers)
+        # runnerup resolves a reference only as a whole value: the item
+        # env:DAC_ENTRY holds "DOCKER_AUTH_CONFIG={...}" in the variable.
+        ok["runner"]["environment"] = ["GIT_DEPTH=1", "env:DB_PASSWORD_ENTRY", "file:/run/secrets/dac-entry",
+                                       "TOKEN_URL=https://x", "PASSWORD_HINT=ask", "NOVALUE", "EMPTY_TOKEN="]
+        self.assertEqual(r.literal_secrets(ok), [])
+        bad = copy.deepcopy(self.answers)
+        bad["runner"]["environment"] = ["GIT_DEPTH=1", 'DOCKER_AUTH_CONFIG={"auths": {}}', "CI_DEPLOY_TOKEN=abc",
+                                        "db_password=hunter2", "APP_SECRET=s3cr3t", "SECRET=x", "DB_PASSWORD=env:DB_PASSWORD"]
+        bad["docker"]["services"][0]["environment"] = ["POSTGRES_PASSWORD=postgres"]
+        self.assertEqual(r.literal_secrets(bad), [
+            "runner.environment[1] (DOCKER_AUTH_CONFIG)", "runner.environment[2] (CI_DEPLOY_TOKEN)",
+            "runner.environment[3] (db_password)", "runner.environment[4] (APP_SECRET)", "runner.environment[5] (SECRET)",
+            "runner.environment[6] (DB_PASSWORD)", "docker.services[0].environment[0] (POSTGRES_PASSWORD)"])
+        tmp = tempfile.mkdtemp()
+        with self.assertRaisesRegex(ValueError, r"answers_content\.runner\.environment\[1\] \(DOCKER_AUTH_CONFIG\)") as cm:
+            r.write_answers(bad, tmp)
+        for value in ("abc", "hunter2", "s3cr3t", '"auths"', "postgres"):
+            self.assertNotIn("=" + value, str(cm.exception))
+        self.assertEqual(os.listdir(tmp), [])
+
     def test_write_answers_is_private_and_refuses_literals(self):
         tmp = tempfile.mkdtemp()
         path = r.write_answers(self.answers, tmp)
@@ -228,6 +250,25 @@ class AnswersTest(unittest.TestCase):
             r.write_answers(bad, tmp)
         self.assertNotIn("glrt-literal", str(cm.exception))
         self.assertEqual(os.listdir(tmp), [os.path.basename(path)])
+
+
+class FreshSystemIDTest(unittest.TestCase):
+    def test_modes(self):
+        for value, want in ((True, "always"), ("yes", "always"), ("always", "always"), (False, "never"), (None, "never"),
+                            ("", "never"), ("no", "never"), ("if-cloned", "if-cloned"), ("IF-CLONED", "if-cloned")):
+            self.assertEqual(r.fresh_system_id_mode(value), want, value)
+        with self.assertRaisesRegex(ValueError, "fresh_system_id: .*sometimes.*always, never or if-cloned"):
+            r.fresh_system_id_mode("sometimes")
+
+    def test_finding_of_a_cloned_id(self):
+        rc, data = fixture("check_cloned_id")
+        self.assertEqual(rc, 3)
+        self.assertEqual(r.system_id_finding(data), "systemid.cloned")
+
+    def test_no_finding_for_this_hosts_id(self):
+        _, data = fixture("check_findings")
+        self.assertIsNone(r.system_id_finding(data), "a pass of the systemid check is no reason for a fresh id")
+        self.assertIsNone(r.system_id_finding(None))
 
 
 if __name__ == "__main__":

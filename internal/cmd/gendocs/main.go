@@ -1,10 +1,20 @@
-package cli
+// Command gendocs writes runnerup's man pages (section 1, one per command)
+// for the release build: goreleaser.yaml and scripts/release-check run
+//
+//	go run ./internal/cmd/gendocs --dir manpages --gzip
+//
+// It lives outside the product so the runnerup binary does not link
+// cobra/doc and its markdown, roff and YAML renderers. The page date
+// follows SOURCE_DATE_EPOCH when it is set, so release builds are
+// reproducible.
+package main
 
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,47 +22,47 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+
+	"github.com/runnerup/runnerup/internal/cli"
 )
 
-// ManOptions are `runnerup man`'s flags.
-type ManOptions struct {
+// Options are gendocs' flags.
+type Options struct {
 	Dir  string
 	Gzip bool
 }
 
-// NewCmdMan builds the hidden `runnerup man --dir DIR`, which writes one
-// man page (section 1) per command of root into DIR. The release build
-// (goreleaser.yaml) runs it to ship the pages in archives and packages.
-// The page date follows SOURCE_DATE_EPOCH when it is set, so release
-// builds are reproducible.
-func NewCmdMan(root *cobra.Command) *cobra.Command {
-	opts := &ManOptions{}
-	cmd := &cobra.Command{
-		Use:    "man --dir DIR",
-		Short:  "Write runnerup's man pages into a directory",
-		Hidden: true,
-		Args:   noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Dir == "" {
-				return &FlagError{Err: errors.New("--dir DIR is required")}
-			}
-			files, err := genManPages(root, opts)
-			if err != nil {
-				return err
-			}
-			for _, f := range files {
-				fmt.Fprintln(cmd.OutOrStdout(), f)
-			}
-			return nil
-		},
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run parses args, writes the pages and prints their paths; it returns the
+// exit code (2 for bad flags, as runnerup's).
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gendocs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	opts := &Options{}
+	fs.StringVar(&opts.Dir, "dir", "", "directory to write the pages into (created if missing)")
+	fs.BoolVar(&opts.Gzip, "gzip", false, "compress each page to NAME.1.gz, as Debian and RPM packages install them")
+	if err := fs.Parse(args); err != nil {
+		return cli.ExitInput
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "directory to write the pages into (created if missing)")
-	cmd.Flags().BoolVar(&opts.Gzip, "gzip", false, "compress each page to NAME.1.gz, as Debian and RPM packages install them")
-	return cmd
+	if opts.Dir == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: gendocs --dir DIR [--gzip]")
+		return cli.ExitInput
+	}
+	root := cli.NewRootCmd(&cli.Deps{IO: &cli.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}})
+	files, err := genManPages(root, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "gendocs:", err)
+		return 1
+	}
+	for _, f := range files {
+		fmt.Fprintln(stdout, f)
+	}
+	return 0
 }
 
 // genManPages writes the pages and returns their paths, sorted.
-func genManPages(root *cobra.Command, opts *ManOptions) ([]string, error) {
+func genManPages(root *cobra.Command, opts *Options) ([]string, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
 	}

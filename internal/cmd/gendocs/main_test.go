@@ -1,30 +1,23 @@
-package cli
+package main
 
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/runnerup/runnerup/internal/cli"
 )
 
-// runReleaseCmd runs the real command tree with buffers; the man command is
-// added here as root.go adds it.
-func runReleaseCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+// gendocs runs the generator as `go run ./internal/cmd/gendocs` would.
+func gendocs(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	d := &Deps{IO: &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	root := NewRootCmd(d)
-	if c, _, err := root.Find([]string{"man"}); err != nil || c == root {
-		root.AddCommand(NewCmdMan(root))
-	}
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	printError(d.IO, err)
-	return out.String(), errOut.String(), ExitCode(err)
+	code = run(args, &out, &errOut)
+	return out.String(), errOut.String(), code
 }
 
 // unroff drops roff escapes that split words ("\-" for "-", font changes),
@@ -36,7 +29,7 @@ func unroff(s string) string {
 func TestManPages(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "man")
 	t.Setenv("SOURCE_DATE_EPOCH", "1795435200") // 2026-11-23
-	stdout, stderr, code := runReleaseCmd(t, "man", "--dir", dir)
+	stdout, stderr, code := gendocs(t, "--dir", dir)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -59,11 +52,10 @@ func TestManPages(t *testing.T) {
 		t.Errorf("runnerup.1 has cobra's dated history line:\n%s", page)
 	}
 
-	// Every visible subcommand is named in the top page and has its own page;
-	// the hidden man command has neither.
-	var d Deps
-	d.IO = &IOStreams{Out: io.Discard, ErrOut: io.Discard, In: strings.NewReader("")}
-	root := NewRootCmd(&d)
+	// Every visible subcommand is named in the top page and has its own page.
+	var d cli.Deps
+	d.IO = &cli.IOStreams{Out: io.Discard, ErrOut: io.Discard, In: strings.NewReader("")}
+	root := cli.NewRootCmd(&d)
 	root.InitDefaultCompletionCmd()
 	subs := 0
 	for _, c := range root.Commands() {
@@ -86,11 +78,10 @@ func TestManPages(t *testing.T) {
 	if subs < 3 {
 		t.Errorf("only %d subcommands found", subs)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "runnerup-man.1")); err == nil {
-		t.Errorf("the hidden man command got a page")
-	}
-	if strings.Contains(page, "runnerup-man(1)") {
-		t.Errorf("runnerup.1 mentions the hidden man command")
+	if _, _, err := root.Find([]string{"man"}); err == nil {
+		if c, _, _ := root.Find([]string{"man"}); c != root {
+			t.Errorf("runnerup still has a man command; pages come from gendocs")
+		}
 	}
 	apply, err := os.ReadFile(filepath.Join(dir, "runnerup-apply.1"))
 	if err != nil {
@@ -113,7 +104,7 @@ func TestManPagesGzipReproducible(t *testing.T) {
 	var pages [2][]byte
 	for i := range pages {
 		dir := t.TempDir()
-		if _, stderr, code := runReleaseCmd(t, "man", "--dir", dir, "--gzip"); code != 0 {
+		if _, stderr, code := gendocs(t, "--dir", dir, "--gzip"); code != 0 {
 			t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "runnerup.1")); err == nil {
@@ -142,8 +133,8 @@ func TestManPagesGzipReproducible(t *testing.T) {
 }
 
 func TestManRequiresDir(t *testing.T) {
-	_, stderr, code := runReleaseCmd(t, "man")
-	if code != ExitInput {
-		t.Errorf("exit %d, want %d; stderr:\n%s", code, ExitInput, stderr)
+	_, stderr, code := gendocs(t)
+	if code != cli.ExitInput {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, cli.ExitInput, stderr)
 	}
 }

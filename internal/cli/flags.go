@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// checkDockerConfigDir refuses a --docker-config naming a file (config.json
+// itself, or any existing non-directory): the flag takes the directory, as
+// DOCKER_CONFIG does, and a file path would make runnerup read or write
+// <file>/config.json.
+func checkDockerConfigDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if filepath.Base(filepath.Clean(dir)) == "config.json" {
+		return &FlagError{Err: fmt.Errorf("--docker-config takes the directory that holds config.json, not the file: use --docker-config %s", filepath.Dir(filepath.Clean(dir)))}
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return &FlagError{Err: fmt.Errorf("--docker-config takes the directory that holds config.json: %s is a file", dir)}
+	}
+	return nil
+}
+
+// takeDurationAfterSpace gives a duration flag with an optional value
+// (pflag's NoOptDefVal, as --wait-contact) the value written after a
+// space: pflag reads "--wait-contact 30s" as the flag alone plus an
+// argument "30s". When the flag was given alone and the first argument is
+// a duration, that argument becomes the value; the rest is returned for
+// the command's own argument check. ("--wait-contact=60s 30s" cannot be
+// told from "--wait-contact 30s" and takes 30s too.)
+func takeDurationAfterSpace(cmd *cobra.Command, name string, args []string) []string {
+	f := cmd.Flags().Lookup(name)
+	if f == nil || !f.Changed || len(args) == 0 {
+		return args
+	}
+	bare, err := time.ParseDuration(f.NoOptDefVal)
+	if err != nil || f.Value.String() != bare.String() {
+		return args
+	}
+	if _, err := time.ParseDuration(args[0]); err != nil {
+		return args
+	}
+	if err := f.Value.Set(args[0]); err != nil {
+		return args
+	}
+	return args[1:]
+}
