@@ -29,6 +29,9 @@ type ProbeOptions struct {
 	Tweak func(*suite.Plan)
 	// Pull lets the daemon itself pull every image (probe --pull).
 	Pull bool
+	// RegistryConcurrency caps the requests in flight per registry
+	// (registry.DefaultConcurrency when zero).
+	RegistryConcurrency int
 }
 
 // probeInputs are the files as they will be after apply: the runner
@@ -81,6 +84,7 @@ func runProbes(ctx context.Context, p suite.Plan, opts ProbeOptions) ([]probe.Re
 	if opts.Pull {
 		diagnose.EnablePull(&p)
 	}
+	p.Registry.Concurrency = opts.RegistryConcurrency
 	if opts.Tweak != nil {
 		opts.Tweak(&p)
 	}
