@@ -3,6 +3,7 @@ package wizard
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/runnerup/runnerup/internal/gitlab"
@@ -300,20 +301,26 @@ func (l *loaded) sameNameElsewhere(action Action) error {
 		return nil
 	}
 	a := l.a
-	urls := make([]string, len(others))
-	for i, o := range others {
-		urls[i] = secret.RedactURL(o.URL)
+	var urls []string
+	for _, o := range others {
+		if u := secret.RedactURL(o.URL); !slices.Contains(urls, u) {
+			urls = append(urls, u)
+		}
 	}
 	there := strings.Join(urls, ", ")
 	here := secret.RedactURL(a.GitLab.URL)
+	found := fmt.Sprintf("runner %q in config.toml is for %s", a.GitLab.Name, there)
+	if len(others) > 1 {
+		found = fmt.Sprintf("%d runners are named %q in config.toml, for %s", len(others), a.GitLab.Name, there)
+	}
 	if action == ActionCreate || action == ActionRegister {
 		l.warnings = append(l.warnings, FieldError{Field: "gitlab.name", Warning: true,
-			Problem: fmt.Sprintf("config.toml also has a runner named %q for %s; it is another GitLab's runner and stays as it is: apply adds %q for %s beside it", a.GitLab.Name, there, a.GitLab.Name, here),
+			Problem: fmt.Sprintf("%s: another GitLab's runner, which stays as it is; apply adds %q for %s beside it", found, a.GitLab.Name, here),
 			Fix:     "when that runner is no longer needed (a finished migration), remove its entry; or give this one another gitlab.name"})
 		return nil
 	}
 	return &ValidationError{Problems: []FieldError{{Field: "gitlab.name",
-		Problem: fmt.Sprintf("config.toml has runner %q for %s, but the answers put it on %s: runnerup does not move a runner to another GitLab (its token belongs to %s), nor add a second %q without being told", a.GitLab.Name, there, here, there, a.GitLab.Name),
+		Problem: fmt.Sprintf("%s, but the answers put it on %s: runnerup does not move a runner to another GitLab (its token belongs to %s), nor add a second %q without being told", found, here, there, a.GitLab.Name),
 		Fix:     fmt.Sprintf("give this runner another gitlab.name to keep both; or, if GitLab moved, change url in that config.toml entry to %s (or remove the entry) and apply again", here)}}}
 }
 
