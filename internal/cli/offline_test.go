@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/runnerup/runnerup/internal/testenv"
 )
 
 // Issue 13, defect 6: --offline contacts nothing (the GitLab fake counts
@@ -200,35 +200,13 @@ func TestRegisterOffline(t *testing.T) {
 	}
 }
 
-// dockerTrap is a TCP listener standing for a remote Docker daemon: it
-// counts the connections it gets and closes them.
-func dockerTrap(t *testing.T) (host string, conns func() int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	var n atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			_ = c.Close()
-		}
-	}()
-	return "tcp://" + ln.Addr().String(), n.Load
-}
-
 // Found in review: --offline still asked DOCKER_HOST for a gitlab-runner
 // container (service detection), and did so before config.toml was read.
 // Under --offline a Docker daemon reached over TCP or SSH is not asked at
 // all; without it, only after every local input was read.
 func TestOfflineAsksNoRemoteDockerDaemon(t *testing.T) {
-	host, conns := dockerTrap(t)
+	addr, conns := testenv.Trap(t) // a remote Docker daemon
+	host := "tcp://" + addr
 	t.Setenv("DOCKER_HOST", host) // the real detection reads the process environment
 	realDetect := func(d *Deps) { d.DetectService = detectService }
 

@@ -3,16 +3,15 @@ package gitlab_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/runnerup/runnerup/internal/gitlab"
 	"github.com/runnerup/runnerup/internal/gitlab/fakegitlab"
+	"github.com/runnerup/runnerup/internal/testenv"
 )
 
 // Tokens of the creation tests; every error is scanned for them.
@@ -330,23 +329,8 @@ func TestTokenFromEnv(t *testing.T) {
 // destination was loopback. The client refuses before sending anything.
 func TestAPITokenNotSentThroughProxyOverHTTP(t *testing.T) {
 	s, _, _ := creationWorld(t)
-	trap, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer trap.Close()
-	var conns atomic.Int64
-	go func() {
-		for {
-			c, err := trap.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			_ = c.Close()
-		}
-	}()
-	proxy, _ := url.Parse("http://" + trap.Addr().String())
+	trap, conns := testenv.Trap(t)
+	proxy, _ := url.Parse("http://" + trap)
 	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
 	c, err := gitlab.New(s.URL, gitlab.Options{HTTPClient: hc})
 	if err != nil {
@@ -362,7 +346,7 @@ func TestAPITokenNotSentThroughProxyOverHTTP(t *testing.T) {
 	if err != nil && strings.Contains(err.Error(), createToken) {
 		t.Errorf("error shows the token: %v", err)
 	}
-	if n := conns.Load(); n != 0 {
+	if n := conns(); n != 0 {
 		t.Errorf("the proxy got %d connection(s) carrying the API token", n)
 	}
 	// Without a proxy the same client setup reaches the loopback GitLab.
