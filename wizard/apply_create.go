@@ -125,10 +125,6 @@ func apiTokenRefusal(err error) error {
 // planned is the plan's view of the creation.
 func (cr *creation) planned() *PlanCreate { return cr.plan }
 
-// creates reports whether apply will create the runner: a new one, or
-// (recreates) again, GitLab having deleted the one config.toml holds.
-func (cr *creation) creates() bool { return cr != nil && (cr.existing == nil || cr.plan.Recreate) }
-
 // recreates reports whether apply creates again the runner of an entry
 // GitLab no longer knows (--recreate).
 func (cr *creation) recreates() bool { return cr != nil && cr.existing != nil && cr.plan.Recreate }
