@@ -7,8 +7,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
-	neturl "net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/runnerup/runnerup/internal/envlist"
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/internal/tomlscan"
 )
 
@@ -32,6 +31,9 @@ type ConfigEdit struct {
 	// MatchToken, when set, finds the runner by url+token if no runner has
 	// the name.
 	MatchToken string
+	// Target is the entry the edit applies to as the caller found it
+	// (Config.Find); nil: ConfigTOML finds it.
+	Target *Target
 }
 
 // Runner is the desired [[runners]] entry.
@@ -82,13 +84,7 @@ func (d Docker) empty() bool {
 }
 
 // Service is one [[runners.docker.services]] entry.
-type Service struct {
-	Name        string   `toml:"name"`
-	Alias       string   `toml:"alias,omitempty"`
-	Command     []string `toml:"command,omitempty"`
-	Entrypoint  []string `toml:"entrypoint,omitempty"`
-	Environment []string `toml:"environment,omitempty"`
-}
+type Service = runnerconf.Service
 
 // ConfigResult says what ConfigTOML did.
 type ConfigResult struct {
@@ -101,56 +97,17 @@ type ConfigResult struct {
 }
 
 // ExistingRunner is what the file said about the matched runner before:
-// the keys runnerup manages, so that callers can tell what an edit leaves
-// as it is (the executor, the image an answers file does not name).
-type ExistingRunner struct {
-	Name            string          `toml:"name"`
-	URL             string          `toml:"url"`
-	ID              int64           `toml:"id"`
-	Token           string          `toml:"token"`
-	TokenObtainedAt time.Time       `toml:"token_obtained_at"`
-	TokenExpiresAt  time.Time       `toml:"token_expires_at"`
-	TLSCAFile       string          `toml:"tls-ca-file"`
-	Executor        string          `toml:"executor"`
-	Shell           string          `toml:"shell"`
-	Environment     []string        `toml:"environment"`
-	Docker          *ExistingDocker `toml:"docker"`
-}
+// its entry as internal/runnerconf decodes it, so that callers can tell
+// what an edit leaves as it is (the executor, the image an answers file
+// does not name).
+type ExistingRunner = runnerconf.Runner
 
 // ExistingDocker is the matched runner's [runners.docker] as it was.
-type ExistingDocker struct {
-	Host       string       `toml:"host"`
-	Image      string       `toml:"image"`
-	Privileged bool         `toml:"privileged"`
-	Volumes    []string     `toml:"volumes"`
-	PullPolicy StringOrList `toml:"pull_policy"`
-	Services   []Service    `toml:"services"`
-}
+type ExistingDocker = runnerconf.Docker
 
 // StringOrList decodes a string or a list of strings, as GitLab Runner
 // reads pull_policy.
-type StringOrList []string
-
-// UnmarshalTOML implements toml.Unmarshaler.
-func (s *StringOrList) UnmarshalTOML(v any) error {
-	switch v := v.(type) {
-	case string:
-		*s = StringOrList{v}
-	case []any:
-		out := make(StringOrList, 0, len(v))
-		for i, e := range v {
-			str, ok := e.(string)
-			if !ok {
-				return fmt.Errorf("element %d is %T, want a string", i, e)
-			}
-			out = append(out, str)
-		}
-		*s = out
-	default:
-		return fmt.Errorf("want a string or a list of strings, got %T", v)
-	}
-	return nil
-}
+type StringOrList = runnerconf.StringOrList
 
 // ConfigTOMLError is a problem with the existing config.toml (exit code 2).
 type ConfigTOMLError struct{ Err error }
@@ -158,117 +115,77 @@ type ConfigTOMLError struct{ Err error }
 func (e *ConfigTOMLError) Error() string { return "existing config.toml: " + e.Err.Error() }
 func (e *ConfigTOMLError) Unwrap() error { return e.Err }
 
-type existingDoc struct {
-	Runners []ExistingRunner `toml:"runners"`
+// Config is a config.toml as read, decoded once: apply finds its runner in
+// it, prunes and renders from it without decoding or searching again.
+type Config struct {
+	Data []byte
+	*runnerconf.File
 }
 
-// FindRunner locates the runner an edit targets: the entry named name on
-// the GitLab at url (several such: the one holding token), else the entry
-// holding url and token. An entry with the name but another GitLab's url is
-// not this runner (its token belongs to that GitLab; OtherGitLab lists
-// them). url "" matches by name alone (diagnose --runner). It returns -1
-// when there is none.
+// ParseConfig decodes config.toml bytes (nil: an absent file, no entries).
+// A file GitLab Runner would read two runners lists from ([[Runners]]
+// besides [[runners]]) is refused.
+func ParseConfig(data []byte) (*Config, error) {
+	f, err := runnerconf.Parse(data)
+	if err != nil {
+		return nil, &ConfigTOMLError{Err: tomlErr(err)}
+	}
+	if k := f.OtherRunnersKey; k != "" {
+		return nil, &ConfigTOMLError{Err: fmt.Errorf("has a top-level %q besides \"runners\"; GitLab Runner reads both as its runners list: rename or merge them", k)}
+	}
+	return &Config{Data: data, File: f}, nil
+}
+
+// Target is the [[runners]] entry an edit applies to: its index and what
+// it holds, or -1 and nil for a new entry.
+type Target struct {
+	Index    int
+	Existing *ExistingRunner
+}
+
+// Found reports whether the target is an entry of the file.
+func (t Target) Found() bool { return t.Existing != nil }
+
+// Find locates the runner an edit targets (runnerconf's File.Find): the
+// entry named name on the GitLab at url (several such: the one holding
+// token), else the entry holding url and token.
+func (c *Config) Find(name, url, token string) (Target, error) {
+	i, r, err := c.File.Find(name, url, token)
+	if err != nil {
+		return Target{Index: -1}, &ConfigTOMLError{Err: err}
+	}
+	return Target{Index: i, Existing: r}, nil
+}
+
+// FindRunner locates the runner an edit targets in config.toml bytes:
+// ParseConfig, then Config.Find. An entry with the name but another
+// GitLab's url is not this runner (its token belongs to that GitLab;
+// OtherGitLab lists them). url "" matches by name alone (diagnose
+// --runner). It returns -1 when there is none.
 func FindRunner(old []byte, name, url, token string) (int, *ExistingRunner, error) {
-	doc, err := decodeRunners(old)
+	c, err := ParseConfig(old)
 	if err != nil {
 		return -1, nil, err
 	}
-	var byName []int
-	for i, r := range doc.Runners {
-		if r.Name == name && (url == "" || SameGitLab(r.URL, url)) {
-			byName = append(byName, i)
-		}
-	}
-	switch len(byName) {
-	case 1:
-		return byName[0], &doc.Runners[byName[0]], nil
-	case 0:
-	default:
-		// Several entries share the name on this GitLab: the one with this
-		// token. Two that still tie are both live runners; editing one of
-		// them would leave the other as it was without a word.
-		if token != "" {
-			for _, i := range byName {
-				if doc.Runners[i].Token == token {
-					return i, &doc.Runners[i], nil
-				}
-			}
-		}
-		if url == "" {
-			return -1, nil, &ConfigTOMLError{Err: fmt.Errorf("%d runners are named %q; rename or remove the duplicates first", len(byName), name)}
-		}
-		return -1, nil, &ConfigTOMLError{Err: fmt.Errorf("%d runners are named %q with url %s; rename or remove the duplicates first", len(byName), name, url)}
-	}
-	if token != "" {
-		for i, r := range doc.Runners {
-			if r.Token == token && SameGitLab(r.URL, url) {
-				return i, &doc.Runners[i], nil
-			}
-		}
-	}
-	return -1, nil, nil
+	t, err := c.Find(name, url, token)
+	return t.Index, t.Existing, err
 }
 
 // OtherGitLab lists the entries named name whose url is another GitLab
 // than url: not the answers' runner, but worth a word (a migration, or
 // answers copied from another host).
 func OtherGitLab(old []byte, name, url string) ([]ExistingRunner, error) {
-	doc, err := decodeRunners(old)
+	c, err := ParseConfig(old)
 	if err != nil {
 		return nil, err
 	}
-	var out []ExistingRunner
-	for _, r := range doc.Runners {
-		if r.Name == name && !SameGitLab(r.URL, url) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-// decodeRunners decodes config.toml's [[runners]] as FindRunner needs them.
-func decodeRunners(old []byte) (existingDoc, error) {
-	// BurntSushi matches keys to struct fields case-insensitively, so a
-	// [[Runners]] next to [[runners]] decodes into the same list in map
-	// order: the runner itself could read either. Refuse the ambiguity.
-	var raw map[string]any
-	if _, err := toml.Decode(string(old), &raw); err != nil {
-		return existingDoc{}, &ConfigTOMLError{Err: tomlErr(err)}
-	}
-	for k := range raw {
-		if k != "runners" && strings.EqualFold(k, "runners") {
-			return existingDoc{}, &ConfigTOMLError{Err: fmt.Errorf("has a top-level %q besides \"runners\"; GitLab Runner reads both as its runners list: rename or merge them", k)}
-		}
-	}
-	var doc existingDoc
-	if _, err := toml.Decode(string(old), &doc); err != nil {
-		return existingDoc{}, &ConfigTOMLError{Err: tomlErr(err)}
-	}
-	return doc, nil
+	return c.OtherGitLab(name, url), nil
 }
 
 // SameGitLab reports whether two GitLab urls name the same instance as the
 // runner uses them: scheme and host compared case-insensitively, a
 // default port equal to none, a trailing / or legacy /ci ignored.
-func SameGitLab(a, b string) bool { return gitlabKey(a) == gitlabKey(b) }
-
-func gitlabKey(raw string) string {
-	s := strings.TrimRight(strings.TrimSpace(raw), "/")
-	s = strings.TrimRight(strings.TrimSuffix(s, "/ci"), "/")
-	u, err := neturl.Parse(s)
-	if err != nil || u.Host == "" {
-		return s
-	}
-	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname())
-	port := u.Port()
-	if scheme == "https" && port == "443" || scheme == "http" && port == "80" {
-		port = ""
-	}
-	if port != "" {
-		host = net.JoinHostPort(host, port)
-	}
-	return scheme + "://" + host + u.EscapedPath()
-}
+func SameGitLab(a, b string) bool { return runnerconf.SameGitLab(a, b) }
 
 func tomlErr(err error) error {
 	// BurntSushi's own text names the line and the last key; only its
@@ -280,19 +197,37 @@ func tomlErr(err error) error {
 // managed keys and the global keys the edit sets change; every other byte
 // (comments, other runners, key order, unknown keys and tables) is kept.
 func ConfigTOML(old []byte, e ConfigEdit) (ConfigResult, error) {
-	idx, existing, err := FindRunner(old, e.Runner.Name, e.Runner.URL, e.MatchToken)
+	c, err := ParseConfig(old)
 	if err != nil {
 		return ConfigResult{}, err
 	}
+	return c.Edit(e)
+}
+
+// Edit returns the file with the edit applied, as ConfigTOML does. The
+// edit's Target, when set, is the entry as the caller found it in c (no
+// search); without it the runner is looked up (Config.Find).
+func (c *Config) Edit(e ConfigEdit) (ConfigResult, error) {
+	t := e.Target
+	if t == nil {
+		found, err := c.Find(e.Runner.Name, e.Runner.URL, e.MatchToken)
+		if err != nil {
+			return ConfigResult{}, err
+		}
+		t = &found
+	}
+	old := c.Data
+	idx, existing := t.Index, t.Existing
 	secs, err := scanDocument(old)
 	if err != nil {
 		return ConfigResult{}, &ConfigTOMLError{Err: err}
 	}
 	blocks := runnerBlocks(secs)
-	var doc existingDoc
-	_, _ = toml.Decode(string(old), &doc) // FindRunner already decoded it successfully
-	if len(blocks) != len(doc.Runners) {
+	if len(blocks) != len(c.Runners) {
 		return ConfigResult{}, &ConfigTOMLError{Err: errors.New("runners are not all written as [[runners]] tables (an inline array?); runnerup edits only [[runners]] tables")}
+	}
+	if idx >= len(blocks) {
+		return ConfigResult{}, fmt.Errorf("internal error: the edit targets entry #%d, but config.toml has %d", idx+1, len(blocks))
 	}
 
 	ed := &editor{src: old}

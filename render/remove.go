@@ -19,16 +19,31 @@ func RemoveRunners(old []byte, indexes []int) ([]byte, error) {
 	if len(indexes) == 0 {
 		return old, nil
 	}
-	var doc existingDoc
-	if _, err := toml.Decode(string(old), &doc); err != nil {
-		return nil, &ConfigTOMLError{Err: tomlErr(err)}
+	c, err := ParseConfig(old)
+	if err != nil {
+		return nil, err
 	}
+	out, err := c.Remove(indexes)
+	if err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// Remove is RemoveRunners on a config as read: the file without the
+// entries at indexes, and its entries without them (renumbered), so the
+// result is edited without decoding it again.
+func (c *Config) Remove(indexes []int) (*Config, error) {
+	if len(indexes) == 0 {
+		return c, nil
+	}
+	old := c.Data
 	secs, err := scanDocument(old)
 	if err != nil {
 		return nil, &ConfigTOMLError{Err: err}
 	}
 	blocks := runnerBlocks(secs)
-	if len(blocks) != len(doc.Runners) {
+	if len(blocks) != len(c.Runners) {
 		return nil, &ConfigTOMLError{Err: errors.New("runners are not all written as [[runners]] tables (an inline array?); runnerup edits only [[runners]] tables")}
 	}
 	idx := slices.Clone(indexes)
@@ -53,11 +68,23 @@ func RemoveRunners(old []byte, indexes []int) ([]byte, error) {
 		ed.replace(start, end, "")
 	}
 	out := ed.apply()
-	var after existingDoc
-	if _, err := toml.Decode(string(out), &after); err != nil || len(after.Runners) != len(doc.Runners)-len(idx) {
+	// The result is checked, not trusted: it must parse, with exactly the
+	// other entries left.
+	var after struct {
+		Runners []map[string]any `toml:"runners"`
+	}
+	if _, err := toml.Decode(string(out), &after); err != nil || len(after.Runners) != len(c.Runners)-len(idx) {
 		return nil, fmt.Errorf("internal error: removing runners left a config.toml that does not parse as expected (%v); nothing was written", err)
 	}
-	return out, nil
+	f := *c.File
+	f.Runners = make([]ExistingRunner, 0, len(c.Runners)-len(idx))
+	for _, r := range c.Runners {
+		if !slices.Contains(idx, r.Index) {
+			r.Index = len(f.Runners)
+			f.Runners = append(f.Runners, r)
+		}
+	}
+	return &Config{Data: out, File: &f}, nil
 }
 
 func blankLineAt(src []byte, pos int) bool {

@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/runnerup/runnerup/internal/envlist"
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/probe/service"
 )
@@ -380,22 +379,17 @@ func HelperCheckID(spec HelperSpec, only bool) string {
 // per distinct image in the file's order. A file that does not parse gives
 // none (the linter reports it).
 func HelperSpecs(configTOML []byte) []HelperSpec {
-	var doc struct {
-		Runners []struct {
-			Name     string `toml:"name"`
-			Executor string `toml:"executor"`
-			Shell    string `toml:"shell"`
-			Docker   *struct {
-				HelperImage       string `toml:"helper_image"`
-				HelperImageFlavor string `toml:"helper_image_flavor"`
-			} `toml:"docker"`
-		} `toml:"runners"`
-	}
-	if _, err := toml.Decode(string(configTOML), &doc); err != nil {
+	f, err := runnerconf.Parse(configTOML)
+	if err != nil {
 		return nil
 	}
+	return HelperSpecsOf(f.Runners)
+}
+
+// HelperSpecsOf is HelperSpecs for entries decoded already.
+func HelperSpecsOf(runners []runnerconf.Runner) []HelperSpec {
 	var specs []HelperSpec
-	for _, r := range doc.Runners {
+	for _, r := range runners {
 		if !strings.HasPrefix(r.Executor, "docker") || r.Docker == nil {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/service"
 )
@@ -59,8 +60,10 @@ type Options struct {
 	// WritesDockerConfig says runnerup writes credentials into that file
 	// (not only reads it).
 	WritesDockerConfig bool
-	// ConfigTOML is that file's content (nil when absent).
+	// ConfigTOML is that file's content (nil when absent); Config is it
+	// decoded, when the caller decoded it already (nil: decoded here).
 	ConfigTOML []byte
+	Config     *runnerconf.File
 
 	// Service: the installs service.Detect found. Detected false leaves
 	// the service checks out; DetectErr is reported with them.

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 )
@@ -18,15 +17,17 @@ import (
 // runners on some versions).
 var ErrStale = errors.New("GitLab no longer accepts this runner's token")
 
-// Runner is one [[runners]] entry, as far as these checks need it.
+// Runner is one [[runners]] entry, as far as these checks need it (a
+// comparable value: the wizard's review compares the entries it offers to
+// remove).
 type Runner struct {
-	Index      int       // position among the [[runners]] entries
-	Name       string    `toml:"name"`
-	URL        string    `toml:"url"`
-	Token      string    `toml:"token"`
-	TLSCAFile  string    `toml:"tls-ca-file"`
-	ObtainedAt time.Time `toml:"token_obtained_at"`
-	ExpiresAt  time.Time `toml:"token_expires_at"`
+	Index      int // position among the [[runners]] entries
+	Name       string
+	URL        string
+	Token      string
+	TLSCAFile  string
+	ObtainedAt time.Time
+	ExpiresAt  time.Time
 }
 
 // Stale is the Data of a runner token check that found the entry stale:
@@ -47,18 +48,32 @@ func StaleRunners(results []probe.Result) []Runner {
 	return out
 }
 
-// Runners decodes the entries of a config.toml.
+// Runners decodes the entries of a config.toml (internal/runnerconf).
 func Runners(data []byte) ([]Runner, error) {
-	var doc struct {
-		Runners []Runner `toml:"runners"`
-	}
-	if _, err := toml.Decode(string(data), &doc); err != nil {
+	f, err := runnerconf.Parse(data)
+	if err != nil {
 		return nil, err
 	}
-	for i := range doc.Runners {
-		doc.Runners[i].Index = i
+	return RunnersOf(f.Runners), nil
+}
+
+// RunnersOf are decoded entries as these checks need them.
+func RunnersOf(entries []runnerconf.Runner) []Runner {
+	out := make([]Runner, len(entries))
+	for i, e := range entries {
+		out[i] = Runner{Index: e.Index, Name: e.Name, URL: e.URL, Token: e.Token, TLSCAFile: e.TLSCAFile,
+			ObtainedAt: e.TokenObtainedAt, ExpiresAt: e.TokenExpiresAt}
 	}
-	return doc.Runners, nil
+	return out
+}
+
+// entries are the [[runners]] entries of o: Config when the caller
+// decoded the file already, else ConfigTOML decoded.
+func (o Options) entries() ([]Runner, error) {
+	if o.Config != nil {
+		return RunnersOf(o.Config.Runners), nil
+	}
+	return Runners(o.ConfigTOML)
 }
 
 // label names an entry for humans: its name, else its position.
@@ -102,7 +117,7 @@ func runnerChecks(o Options) []probe.Check {
 	if ro.StaleStatus == "" {
 		ro.StaleStatus = probe.Fail
 	}
-	runners, err := Runners(o.ConfigTOML)
+	runners, err := o.entries()
 	if err != nil {
 		// check and apply report the parse error themselves.
 		return nil

@@ -38,7 +38,11 @@ func (p Plan) daemonOptions() daemon.Options {
 			*ro = daemon.RunnerFromService(in)
 		}
 		ro.Registry = registry.Options{Transport: p.Registry.Transport, CertsDir: p.Registry.CertsDir}
-		ro.Helpers = daemon.HelperSpecs(p.Fleet.ConfigTOML)
+		if p.Fleet.Config != nil {
+			ro.Helpers = daemon.HelperSpecsOf(p.Fleet.Config.Runners)
+		} else {
+			ro.Helpers = daemon.HelperSpecs(p.Fleet.ConfigTOML)
+		}
 		d.Runner = ro
 	}
 	return d
