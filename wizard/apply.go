@@ -46,7 +46,9 @@ type RunnerAPI interface {
 	Register(ctx context.Context, req gitlab.RegisterRequest) (gitlab.Runner, error)
 }
 
-// ApplyOptions are apply's inputs besides the answers.
+// ApplyOptions are apply's inputs besides the answers. Apply, probe and
+// the wizard read them and never change them: what they find (the
+// service, the paths, the system id) is carried by the stages' values.
 type ApplyOptions struct {
 	// ConfigPath and DockerConfigDir override the answers' [output] and the
 	// defaults.
@@ -108,9 +110,6 @@ type ApplyOptions struct {
 
 	// ContactPoll is WaitContact's poll interval (0: the client's 2 s).
 	ContactPoll time.Duration
-
-	// systemID is the id verify calls use, set once known.
-	systemID string
 }
 
 // FileChange is one file apply looked at.
@@ -146,7 +145,8 @@ type ApplyResult struct {
 	// none, start, restart or manual (ServiceAction* constants).
 	ServiceAction string `json:"service_action"`
 	// Plan is what apply decided to do before contacting or writing
-	// anything (added to the JSON contract additively).
+	// anything, as the checks and render completed it (added to the JSON
+	// contract additively).
 	Plan *Plan `json:"plan,omitempty"`
 }
 
@@ -244,27 +244,27 @@ func literalSecretWarnings(raw *Answers, path string) []FieldError {
 	return out
 }
 
-// Apply replays prepared answers headless. It runs as stages, each a
-// small function of its own:
+// Apply replays prepared answers headless, as the stages it has, each a
+// small function of its own that returns a value the next one takes:
 //
-//	load    read config.toml, find the runner once, check what depends on it
-//	plan    decide what happens to the runner and its files: a Plan value;
-//	        then config.json is read and checked (every local input is, before
-//	        anything is contacted)
-//	checks  the live checks (only the local host checks with SkipProbes or
-//	        Offline), after [gitlab.create]'s read-only calls
-//	render  the new config.toml and config.json bytes and their redacted diffs
-//	write   safewrite.Update, rendering again if another process wrote meanwhile
+//	load         read every local input: config.toml (decoded once, the
+//	             runner found once), config.json, the system id, the service
+//	plan         decide what happens to the runner and its files: a Plan
+//	credentials  verify an authentication token (before the checks: a wrong
+//	             one stops apply first)
+//	checks       the live checks (only the local host checks with SkipProbes
+//	             or Offline), after [gitlab.create]'s read-only calls
+//	credentials  register or create the runner, or update its settings
+//	render       the new config.toml and config.json bytes and their diffs
+//	write        safewrite.Update, rendering again if another process wrote
 //
-// GitLab is called where the plan says: an authentication token is
-// verified before the checks (a wrong token stops apply first), a
-// registration token registers and [gitlab.create] creates after them,
-// never in a dry run and never with Offline. Apply never registers or
-// creates a runner that is already in the file; when render or write fails
-// after it created one, it deletes it again.
+// GitLab is called where the plan says, never in a dry run (but to verify)
+// and never with Offline. Apply never registers or creates a runner that
+// is already in the file; when render or write fails after it created
+// one, it deletes it again.
 func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, error) {
 	opts = opts.withDefaults()
-	l, err := load(ctx, p, &opts)
+	l, err := load(ctx, p, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -272,46 +272,59 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	if err != nil {
 		return nil, err
 	}
-	if err := l.readDockerConfig(plan); err != nil {
-		return nil, err
-	}
-	// Every local input is read: a networked Docker daemon may be asked
-	// for a runner container now (never with Offline).
-	l.scanRemote(ctx, opts)
-	in, err := l.checkInputs(plan)
+	creds, err := l.credentialsBeforeChecks(ctx, plan, opts)
 	if err != nil {
 		return nil, err
 	}
-	res := l.newResult(&plan, opts)
+	checks, err := l.runChecks(ctx, plan, opts, fleetApply)
+	if err != nil {
+		return l.result(plan, creds, checks, nil), err
+	}
+	plan = plan.afterChecks(checks)
+	if creds, err = l.credentialsAfterChecks(ctx, plan, checks.create, opts, creds); err != nil {
+		return nil, err
+	}
+	out, err := l.render(plan, creds.write)
+	if err != nil {
+		return nil, l.undo(ctx, plan, creds, opts, err)
+	}
+	plan = plan.afterRender(out.configTOML.Changed)
+	if !opts.DryRun && out.changed() {
+		if out, err = l.write(out, plan, creds, opts); err != nil {
+			return nil, l.undo(ctx, plan, creds, opts, err)
+		}
+	}
+	return l.result(plan, creds, checks, out), nil
+}
 
-	creds, err := l.credentialsBeforeChecks(ctx, plan, opts, res)
-	if err != nil {
-		return nil, err
+// result is apply's result from what the stages returned; out is nil when
+// the checks stopped apply.
+func (l *loaded) result(plan Plan, creds credResult, checks checked, out *rendered) *ApplyResult {
+	res := &ApplyResult{
+		DryRun:  plan.DryRun,
+		Service: l.service,
+		Plan:    &plan,
+		Checks:  checks.results,
 	}
-	checks, warnings, err := l.runChecks(ctx, plan, in, opts)
-	res.Checks, res.Warnings = append(res.Checks, checks...), append(res.Warnings, warnings...)
-	if err != nil {
-		return res, err
+	res.Warnings = append(append(append(append([]FieldError{}, l.p.Warnings...), l.warnings...), plan.warnings...), creds.warnings...)
+	res.Warnings = append(res.Warnings, checks.warnings...)
+	res.ConfigTOML.Path = plan.ConfigTOML
+	res.Runner = RunnerResult{Name: plan.Runner.Name, URL: plan.Runner.URL, SystemID: plan.SystemID.ID,
+		Action: creds.action, ID: creds.id, CreatedIn: creds.createdIn, SettingsUpdated: creds.settingsUpdated}
+	if out == nil {
+		return res
 	}
-	plan.addStale(opts, res.Checks)
-	if creds, err = l.credentialsAfterChecks(ctx, plan, opts, res, creds); err != nil {
-		return nil, err
-	}
-
-	out, err := l.render(plan, creds, opts, res)
-	if err != nil {
-		return nil, l.undo(ctx, plan, creds, opts, res, err)
-	}
-	filesChanged := res.Changed
-	res.Changed = filesChanged || plan.updatesSettings()
-	if opts.DryRun || !filesChanged {
-		return res, nil
-	}
-	if err := l.write(out, plan, creds, opts, res); err != nil {
-		return nil, l.undo(ctx, plan, creds, opts, res, err)
-	}
-	res.Changed = res.Changed || res.Runner.SettingsUpdated
-	return res, nil
+	res.Runner.Token = l.shownToken(creds)
+	res.Warnings = append(res.Warnings, out.warnings...)
+	res.Runner.Appended = out.files.appended
+	res.Pruned = prunedResult(out.files.pruned)
+	res.ConfigTOML, res.DockerConfig, res.SystemID = out.configTOML, out.dockerConfig, out.systemID
+	// The files decide the next steps; a settings update in GitLab is a
+	// change too.
+	res.Changed = out.changed()
+	res.NextSteps, res.ServiceAction = nextSteps(res, l.service, l.scan.detected)
+	res.Changed = res.Changed || plan.updatesSettings()
+	return res
 }
 
 // withDefaults fills the options apply needs and the caller left zero.

@@ -2,59 +2,46 @@ package wizard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/suite"
 )
 
-// readDockerConfig reads config.json when apply writes it or the live
-// checks read it, and checks that the answers' edit applies to it. It is
-// the last local input; Apply reads it before anything is contacted, so a
-// malformed file stops apply (exit 2) before GitLab hears of it.
-func (l *loaded) readDockerConfig(plan Plan) error {
-	if plan.DockerConfig == "" && plan.Checks != ChecksLive {
-		return nil
-	}
-	var err error
-	l.oldJSON, l.checkedJSON, err = dockerConfigFor(l.a, l.paths)
-	return err
+// checked is the checks stage's outcome: the results and warnings, and
+// what [gitlab.create]'s preflight found (the plan as carried out takes
+// it, with the stale entries the results name: Plan.afterChecks).
+type checked struct {
+	results  []probe.Result
+	warnings []FieldError
+	create   createFound
 }
 
-// checkInputs are what the live checks read: the runner's environment
-// and config.json as apply leaves them (nil with ChecksHost, which reads
-// neither). It contacts nothing.
-func (l *loaded) checkInputs(plan Plan) (*probeInputs, error) {
-	if plan.Checks == ChecksHost {
-		return nil, nil
-	}
-	in, err := inputsFor(l.eff, l.paths, l.oldTOML, l.checkedJSON, l.target.existing, l.sysID)
-	if err != nil {
-		return nil, err
-	}
-	in.process = helperProcess(l.scan)
-	return &in, nil
-}
-
-// runChecks is apply's checks stage. The live checks run before anything
-// is registered, created or written, because a job that cannot pull its
-// image should stop apply, not the first pipeline. They see the runner as
-// apply leaves it (l.eff) and verify the token config.toml will hold
-// (checkPlan). [gitlab.create]'s read-only calls come first. With
+// runChecks is the checks stage of apply and probe --answers (mode says
+// which). A networked Docker daemon is asked for a runner container first
+// (never with Offline): every local input was read by load. The live
+// checks run before anything is registered, created or written, because
+// a job that cannot pull its image should stop apply, not the first
+// pipeline. They see the runner as apply leaves it (l.eff) and verify the
+// token config.toml will hold (checkPlan). A token the runner rotated is
+// reported first, then [gitlab.create]'s read-only calls run. With
 // ChecksHost (SkipProbes, Offline) only the local host checks run, and a
-// warning says so. A failed check comes back as a *CheckError.
-func (l *loaded) runChecks(ctx context.Context, plan Plan, in *probeInputs, opts ApplyOptions) ([]probe.Result, []FieldError, error) {
-	var results []probe.Result
-	var warnings []FieldError
-	fleetOpts := l.eff.fleetOptions(l.paths, l.oldTOML, l.scan, opts, fleetApply, l.target.index)
+// warning says so. A failed check comes back as a *CheckError carrying
+// every result.
+func (l *loaded) runChecks(ctx context.Context, plan Plan, opts ApplyOptions, mode fleetMode) (checked, error) {
+	var c checked
+	scan, warnings := l.scan.remote(ctx, opts)
+	c.warnings = append(c.warnings, warnings...)
+	host := l.eff.forAnswers(l.hostChecks(scan, l.config.File, opts, mode, l.target.Index, plan.SystemID.Verify), l.paths.DockerConfigDir)
 	if plan.TokenRotated {
-		results = append(results, reportNow(*rotatedResult(l.a, l.target.existing), opts.Probe))
+		c.results = append(c.results, reportNow(*rotatedResult(l.a, l.target.Existing), opts.Probe))
 	}
 	if plan.creation != nil {
-		got, err := plan.creation.preflight(ctx, opts.Probe)
-		results = append(results, got...)
+		found, got, err := plan.creation.preflight(ctx, opts.Probe)
+		c.results, c.create = append(c.results, got...), found
 		if err != nil {
-			return results, warnings, err
+			return c, err
 		}
 	}
 	var checks suite.Plan
@@ -63,18 +50,26 @@ func (l *loaded) runChecks(ctx context.Context, plan Plan, in *probeInputs, opts
 		if plan.Offline {
 			flag = "--offline"
 		}
-		warnings = append(warnings, FieldError{Field: "probes", Warning: true,
+		c.warnings = append(c.warnings, FieldError{Field: "probes", Warning: true,
 			Problem: fmt.Sprintf("live checks skipped (%s): nothing proves that jobs can pull their images", flag),
 			Fix:     "run `runnerup probe --answers FILE` when the network is available"})
 		// The host checks are local: run them anyway.
-		fleetOpts.Runners.Verify = nil
-		checks = suite.Plan{Fleet: fleetOpts}
+		host.Runners.Verify = nil
+		checks = suite.Plan{Fleet: host}
 	} else {
-		in.fleet = fleetOpts
-		checks = l.checkPlan(plan, *in)
+		in := *l.inputs
+		in.fleet, in.process = host, helperProcess(scan)
+		// --recreate as the preflight found it decides what is verified.
+		checks = l.checkPlan(plan.afterChecks(checked{create: c.create}), in)
 	}
 	got, err := runProbes(ctx, checks, opts.Probe)
-	return append(results, got...), warnings, err
+	if earlier := len(c.results); earlier > 0 {
+		if ce := (*CheckError)(nil); errors.As(err, &ce) {
+			ce.Results = append(c.results[:earlier:earlier], got...)
+		}
+	}
+	c.results = append(c.results, got...)
+	return c, err
 }
 
 // checkPlan is the live checks for plan: the answers as they hold for the
@@ -85,9 +80,9 @@ func (l *loaded) runChecks(ctx context.Context, plan Plan, in *probeInputs, opts
 // check says so instead of calling it a registration token.
 func (l *loaded) checkPlan(plan Plan, in probeInputs) suite.Plan {
 	a := l.eff
-	if t := l.target; plan.Action == ActionKeep && t.found() && t.existing.Token != "" && t.existing.Token != a.GitLab.Token {
+	if t := l.target; plan.Action == ActionKeep && t.Found() && t.Existing.Token != "" && t.Existing.Token != a.GitLab.Token {
 		c := *a
-		c.GitLab.Token, c.GitLab.TokenKind = t.existing.Token, ""
+		c.GitLab.Token, c.GitLab.TokenKind = t.Existing.Token, ""
 		if _, ambiguous := ClassifyToken(c.GitLab.Token, ""); ambiguous {
 			// config.toml's token is the one the runner authenticates with.
 			c.GitLab.TokenKind = string(TokenAuthentication)
@@ -95,7 +90,7 @@ func (l *loaded) checkPlan(plan Plan, in probeInputs) suite.Plan {
 		a = &c
 	}
 	p := a.plan(in)
-	if p.GitLab != nil && plan.creation.recreates() {
+	if p.GitLab != nil && plan.recreates() {
 		// The token on disk is the deleted runner's; the new one comes
 		// after the checks.
 		p.GitLab.Verify = false

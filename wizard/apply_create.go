@@ -40,7 +40,8 @@ const (
 )
 
 // creation carries out [gitlab.create]: the API client and token, and
-// what the checks found (the target's id, the settings to update).
+// what the plan says. It does not change once planned: what the checks
+// find comes back from preflight as a createFound.
 type creation struct {
 	c        *Create
 	name     string
@@ -56,25 +57,36 @@ type creation struct {
 	// GitLab no longer knows the one config.toml holds.
 	mayRecreate bool
 
-	plan               *PlanCreate
-	projectID, groupID int64
+	plan *PlanCreate // as planned, before the checks
+}
+
+// createFound is what [gitlab.create]'s preflight found, the checks'
+// part of the plan (Plan.afterChecks) and what create and reconcile act on.
+type createFound struct {
+	// projectID or groupID is where the runner is created (targetID: the
+	// one that applies).
+	projectID, groupID, targetID int64
 	// runnerID is the runner the settings are read and updated on: the
 	// one verify says config.toml's token belongs to.
 	runnerID int64
+	settings []SettingChange
 	update   gitlab.RunnerUpdate
-	// created: create made a runner this apply (rollback deletes it).
-	created bool
+	// skipped says why the settings were not compared.
+	skipped string
+	// recreate: GitLab no longer knows the runner config.toml holds, and
+	// --recreate lets apply create it again.
+	recreate bool
 }
 
 // newCreation checks locally what [gitlab.create] needs: creating needs an
 // API token that may go to gitlab.url (--offline was refused by decide); a
 // runner already in config.toml needs neither: its token is verified, and
 // its settings in GitLab are compared when a token is there.
-func newCreation(a *Answers, existing *render.ExistingRunner, opts ApplyOptions) (*creation, error) {
+func newCreation(a *Answers, existing *render.ExistingRunner, opts ApplyOptions, paths Paths, verifyID string) (*creation, error) {
 	c := a.GitLab.Create
 	cr := &creation{c: c, name: a.GitLab.Name, url: a.GitLab.URL, existing: existing, timeout: opts.Timeout,
-		token: gitlab.APIToken{Value: c.APIToken, Source: c.apiTokenSource}, errs: gitlabErrorsFor(a, opts),
-		sysID: opts.systemID, mayRecreate: opts.Recreate}
+		token: gitlab.APIToken{Value: c.APIToken, Source: c.apiTokenSource}, errs: gitlabErrorsFor(a, paths),
+		sysID: verifyID, mayRecreate: opts.Recreate}
 	cr.plan = &PlanCreate{RunnerType: c.EffectiveRunnerType(), Target: c.targetRef()}
 	if cr.token.Value != "" {
 		cr.plan.APIToken = cr.token.Source
@@ -94,7 +106,7 @@ func newCreation(a *Answers, existing *render.ExistingRunner, opts ApplyOptions)
 	if err := gitlab.CheckTokenDestination(a.GitLab.URL, gitlab.LookupEnv(opts.Env)); err != nil {
 		return nil, apiTokenRefusal(err)
 	}
-	api, err := newGitLab(a, opts)
+	api, err := answersGitLab(a, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -125,9 +137,11 @@ func apiTokenRefusal(err error) error {
 // planned is the plan's view of the creation.
 func (cr *creation) planned() *PlanCreate { return cr.plan }
 
-// recreates reports whether apply creates again the runner of an entry
+// recreates reports whether the plan creates again the runner of an entry
 // GitLab no longer knows (--recreate).
-func (cr *creation) recreates() bool { return cr != nil && cr.existing != nil && cr.plan.Recreate }
+func (p Plan) recreates() bool {
+	return p.creation != nil && p.creation.existing != nil && p.Create.Recreate
+}
 
 func (cr *creation) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, cr.timeout)
@@ -138,23 +152,27 @@ func (cr *creation) ctx(ctx context.Context) (context.Context, context.CancelFun
 // (whose id POST /user/runners needs); for one created before, its token
 // is verified first (the settings are those of the runner it belongs to,
 // and a runner deleted in GitLab is found here), then its settings in
-// GitLab are compared with the answers, recorded in the plan.
-func (cr *creation) preflight(ctx context.Context, opts ProbeOptions) ([]probe.Result, error) {
+// GitLab are compared with the answers. What it found comes back as a
+// createFound, with the results.
+func (cr *creation) preflight(ctx context.Context, opts ProbeOptions) (createFound, []probe.Result, error) {
+	var f createFound
 	if cr.api == nil {
-		return nil, nil
+		return f, nil, nil
 	}
 	pf := &preflightRun{opts: opts}
 	if cr.existing == nil {
-		return cr.createPreflight(ctx, pf)
+		results, err := cr.createPreflight(ctx, pf, &f)
+		return f, results, err
 	}
-	id, ok, err := cr.verifyExisting(ctx, pf)
+	id, ok, err := cr.verifyExisting(ctx, pf, &f)
 	switch {
-	case err == nil && cr.plan.Recreate:
-		return cr.createPreflight(ctx, pf)
+	case err == nil && f.recreate:
+		results, err := cr.createPreflight(ctx, pf, &f)
+		return f, results, err
 	case err != nil || !ok:
-		return pf.results, err
+		return f, pf.results, err
 	}
-	cr.runnerID = id
+	f.runnerID = id
 	r := probe.Result{ID: IDServerConfig, Title: "Runner settings in GitLab"}
 	cctx, cancel := cr.ctx(ctx)
 	have, err := cr.api.RunnerDetails(cctx, cr.token.Value, id)
@@ -162,26 +180,26 @@ func (cr *creation) preflight(ctx context.Context, opts ProbeOptions) ([]probe.R
 	if err != nil {
 		// Reading is not the user's goal: a token that may only create
 		// runners still re-applies, with the reason shown.
-		cr.plan.SettingsSkipped = fmt.Sprintf("could not read runner #%d: %v", id, err)
-		r.Status, r.Detail = probe.Warn, cr.plan.SettingsSkipped
+		f.skipped = fmt.Sprintf("could not read runner #%d: %v", id, err)
+		r.Status, r.Detail = probe.Warn, f.skipped
 		switch {
 		case errors.Is(err, gitlab.ErrRunnerNotFound) || errors.Is(err, gitlab.ErrNotFound):
-			cr.plan.SettingsSkipped = fmt.Sprintf("runner #%d was not found in GitLab (404): it was deleted, or the %s's user cannot see it", id, cr.token)
-			r.Detail = cr.plan.SettingsSkipped
+			f.skipped = fmt.Sprintf("runner #%d was not found in GitLab (404): it was deleted, or the %s's user cannot see it", id, cr.token)
+			r.Detail = f.skipped
 			r.Hint = "if it was deleted, `runnerup apply --recreate` creates it again; otherwise use a token of a Maintainer/Owner of the runner's project or group"
 		case errors.Is(err, gitlab.ErrAPIForbidden):
 			r.Hint = "give the token the manage_runner (or api) scope and Maintainer of the runner's project/group to keep its settings in step with the answers"
 		default:
 			r.Hint = apiHint(err)
 		}
-		return pf.add(r), nil
+		return f, pf.add(r), nil
 	}
-	cr.plan.Settings, cr.update = cr.c.settingsDiff(have)
+	f.settings, f.update = cr.c.settingsDiff(have)
 	r.Status, r.Detail = probe.Pass, fmt.Sprintf("runner #%d matches the answers", id)
-	if n := len(cr.plan.Settings); n > 0 {
+	if n := len(f.settings); n > 0 {
 		r.Detail = fmt.Sprintf("runner #%d differs from the answers: %d setting(s) to update", id, n)
 	}
-	return pf.add(r), nil
+	return f, pf.add(r), nil
 }
 
 // preflightRun collects preflight's results, streaming each.
@@ -203,7 +221,7 @@ func (pf *preflightRun) fail(r probe.Result, err error) ([]probe.Result, error) 
 
 // createPreflight checks what POST /user/runners needs: the token's
 // scopes, and the project's or group's id.
-func (cr *creation) createPreflight(ctx context.Context, pf *preflightRun) ([]probe.Result, error) {
+func (cr *creation) createPreflight(ctx context.Context, pf *preflightRun, f *createFound) ([]probe.Result, error) {
 	r := probe.Result{ID: IDAPIToken, Title: "API token for runner creation"}
 	cctx, cancel := cr.ctx(ctx)
 	info, err := cr.api.TokenSelf(cctx, cr.token.Value)
@@ -226,7 +244,7 @@ func (cr *creation) createPreflight(ctx context.Context, pf *preflightRun) ([]pr
 		r.Status, r.Detail = probe.Pass, fmt.Sprintf("%s can create runners (scopes %v)", cr.token, info.Scopes)
 	}
 	pf.add(r)
-	tr, err := cr.resolveTarget(ctx)
+	tr, err := cr.resolveTarget(ctx, f)
 	if err != nil {
 		return pf.fail(tr, err)
 	}
@@ -239,7 +257,7 @@ func (cr *creation) createPreflight(ctx context.Context, pf *preflightRun) ([]pr
 // creating it again (plan.Recreate); a token of another runner than the
 // entry's id leaves the settings alone. ok is false when the settings are
 // not to be compared.
-func (cr *creation) verifyExisting(ctx context.Context, pf *preflightRun) (id int64, ok bool, err error) {
+func (cr *creation) verifyExisting(ctx context.Context, pf *preflightRun, f *createFound) (id int64, ok bool, err error) {
 	r := probe.Result{ID: probe.IDGitLabToken, Title: "Runner token"}
 	cctx, cancel := cr.ctx(ctx)
 	got, err := cr.runners.Verify(cctx, cr.existing.Token, cr.sysID)
@@ -256,7 +274,7 @@ func (cr *creation) verifyExisting(ctx context.Context, pf *preflightRun) (id in
 			_, err = pf.fail(r, err)
 			return 0, false, err
 		}
-		cr.plan.Recreate = true
+		f.recreate = true
 		r.Status, r.Hint = probe.Warn, "--recreate: apply creates the runner again and replaces its id and token in config.toml"
 		pf.add(r)
 		return 0, false, nil
@@ -269,8 +287,8 @@ func (cr *creation) verifyExisting(ctx context.Context, pf *preflightRun) (id in
 		_, err = pf.fail(r, err)
 		return 0, false, err
 	case cr.existing.ID != 0 && got.ID != cr.existing.ID:
-		cr.plan.SettingsSkipped = fmt.Sprintf("config.toml records id %d for runner %q, but GitLab says its token belongs to runner #%d: its settings were not compared, nothing was updated", cr.existing.ID, cr.name, got.ID)
-		r.Status, r.Detail = probe.Warn, cr.plan.SettingsSkipped
+		f.skipped = fmt.Sprintf("config.toml records id %d for runner %q, but GitLab says its token belongs to runner #%d: its settings were not compared, nothing was updated", cr.existing.ID, cr.name, got.ID)
+		r.Status, r.Detail = probe.Warn, f.skipped
 		r.Hint = fmt.Sprintf("set id = %d in that [[runners]] entry (the token decides which runner it is)", got.ID)
 		pf.add(r)
 		return got.ID, false, nil
@@ -282,7 +300,7 @@ func (cr *creation) verifyExisting(ctx context.Context, pf *preflightRun) (id in
 
 // resolveTarget turns the project or group path into its id (POST
 // /user/runners takes ids only).
-func (cr *creation) resolveTarget(ctx context.Context) (probe.Result, error) {
+func (cr *creation) resolveTarget(ctx context.Context, f *createFound) (probe.Result, error) {
 	r := probe.Result{ID: IDCreateTarget, Title: "Where the runner is created", Status: probe.Pass}
 	rt := cr.c.EffectiveRunnerType()
 	field, ref := "gitlab.create.project", cr.c.Project
@@ -295,7 +313,7 @@ func (cr *creation) resolveTarget(ctx context.Context) (probe.Result, error) {
 	}
 	if ref.IsID() {
 		n, _ := parseID(string(ref))
-		cr.projectID, cr.groupID, cr.plan.ID = n, n, n
+		f.projectID, f.groupID, f.targetID = n, n, n
 		r.Detail = fmt.Sprintf("%s #%d", cr.c.kindWord(), n)
 		return r, nil
 	}
@@ -305,14 +323,14 @@ func (cr *creation) resolveTarget(ctx context.Context) (probe.Result, error) {
 	if rt == gitlab.GroupType {
 		var g gitlab.Group
 		g, err = cr.api.Group(cctx, cr.token.Value, string(ref))
-		cr.groupID, r.Detail = g.ID, fmt.Sprintf("group %s (#%d)", g.FullPath, g.ID)
+		f.groupID, r.Detail = g.ID, fmt.Sprintf("group %s (#%d)", g.FullPath, g.ID)
 	} else {
 		var p gitlab.Project
 		p, err = cr.api.Project(cctx, cr.token.Value, string(ref))
-		cr.projectID, r.Detail = p.ID, fmt.Sprintf("project %s (#%d)", p.PathWithNamespace, p.ID)
+		f.projectID, r.Detail = p.ID, fmt.Sprintf("project %s (#%d)", p.PathWithNamespace, p.ID)
 	}
 	if err == nil {
-		cr.plan.ID = max(cr.projectID, cr.groupID)
+		f.targetID = max(f.projectID, f.groupID)
 		return r, nil
 	}
 	r.Status = probe.Fail
@@ -338,12 +356,13 @@ func parseID(s string) (int64, error) {
 	return n, err
 }
 
-// create makes the runner in GitLab (POST /user/runners): the one call
-// that is not read-only. The returned token goes to config.toml only.
-func (cr *creation) create(ctx context.Context, now time.Time) (*render.Credentials, int64, error) {
+// create makes the runner in GitLab (POST /user/runners) where preflight
+// found: the one call that is not read-only. The returned token goes to
+// config.toml only.
+func (cr *creation) create(ctx context.Context, f createFound, now time.Time) (*render.Credentials, int64, error) {
 	cctx, cancel := cr.ctx(ctx)
 	defer cancel()
-	run, err := cr.api.CreateRunner(cctx, cr.token.Value, cr.c.createRequest(cr.projectID, cr.groupID, cr.name))
+	run, err := cr.api.CreateRunner(cctx, cr.token.Value, cr.c.createRequest(f.projectID, f.groupID, cr.name))
 	if err != nil {
 		if cr.errs.transport(err) {
 			return nil, 0, cr.errs.checkError("gitlab.create", err)
@@ -354,26 +373,25 @@ func (cr *creation) create(ctx context.Context, now time.Time) (*render.Credenti
 		}
 		return nil, 0, ce
 	}
-	cr.created = true
 	return &render.Credentials{ID: run.ID, Token: run.Token, ObtainedAt: now, ExpiresAt: run.TokenExpiresAt}, run.ID, nil
 }
 
-// reconcile sends the settings update the checks planned
-// (PUT /runners/:id); it reports whether it sent one.
-func (cr *creation) reconcile(ctx context.Context) (bool, error) {
-	// Settings are only planned for the runner verify found (runnerID).
-	if cr.api == nil || cr.existing == nil || cr.runnerID == 0 || len(cr.plan.Settings) == 0 {
+// reconcile sends the settings update the checks found (PUT
+// /runners/:id); it reports whether it sent one.
+func (cr *creation) reconcile(ctx context.Context, f createFound) (bool, error) {
+	// Settings are only compared for the runner verify found (runnerID).
+	if cr.api == nil || cr.existing == nil || f.runnerID == 0 || len(f.settings) == 0 {
 		return false, nil
 	}
 	cctx, cancel := cr.ctx(ctx)
 	defer cancel()
-	if _, err := cr.api.UpdateRunner(cctx, cr.token.Value, cr.runnerID, cr.update); err != nil {
+	if _, err := cr.api.UpdateRunner(cctx, cr.token.Value, f.runnerID, f.update); err != nil {
 		hint := apiHint(err)
 		if errors.Is(err, gitlab.ErrAPIForbidden) {
 			hint = "updating a runner needs a token with the manage_runner (or api) scope of a Maintainer/Owner of its project or group"
 		}
 		return false, &CheckError{Check: IDServerConfig, Err: err, Hint: hint,
-			Problem: fmt.Sprintf("updating runner #%d's settings in GitLab failed: %v", cr.runnerID, err)}
+			Problem: fmt.Sprintf("updating runner #%d's settings in GitLab failed: %v", f.runnerID, err)}
 	}
 	return true, nil
 }

@@ -19,110 +19,146 @@ import (
 // file can be edited before GitLab makes a runner.
 const registrationPlaceholder = "<issued by GitLab at registration>"
 
+// credResult is what the credentials steps did: the registration fields
+// config.toml gets, and what the result says about the runner.
+type credResult struct {
+	// write are the id and token config.toml gets (nil: those on disk
+	// stay).
+	write *render.Credentials
+	// action is RunnerResult.Action, id the runner's id, createdIn
+	// where [gitlab.create] creates it.
+	action    string
+	id        int64
+	createdIn string
+	// settingsUpdated: the settings update was sent (PUT /runners/:id).
+	settingsUpdated bool
+	// created and registered: this apply made the runner in GitLab with
+	// [gitlab.create] or a registration token (undo removes it).
+	created, registered bool
+	warnings            []FieldError
+}
+
 // credentialsBeforeChecks carries out the part of the plan that comes
 // before the live checks: an authentication token is verified (a wrong
 // one stops apply before anything else runs), and for a registration the
 // file is rendered once with a placeholder, so a config.toml runnerup
-// cannot edit fails before GitLab creates a runner. It returns the
-// credentials to write (nil: those on disk stay).
-func (l *loaded) credentialsBeforeChecks(ctx context.Context, plan Plan, opts ApplyOptions, res *ApplyResult) (*render.Credentials, error) {
+// cannot edit fails before GitLab creates a runner.
+func (l *loaded) credentialsBeforeChecks(ctx context.Context, plan Plan, opts ApplyOptions) (credResult, error) {
 	a := l.a
 	switch plan.Action {
+	case ActionKeep:
+		return credResult{action: plan.runnerAction(), id: plan.Runner.ID}, nil
 	case ActionVerify:
-		api, err := newGitLab(a, opts)
+		api, err := answersGitLab(a, opts)
 		if err != nil {
-			return nil, err
+			return credResult{}, err
 		}
-		r, err := verify(ctx, api, a.GitLab.Token, l.sysID, opts.Timeout)
+		r, err := verify(ctx, api, a.GitLab.Token, plan.SystemID.Verify, opts.Timeout)
 		if err != nil {
-			return nil, gitlabErrorsFor(a, opts).checkError("gitlab.token", err)
+			return credResult{}, gitlabErrorsFor(a, l.paths).checkError("gitlab.token", err)
 		}
-		res.Runner.Action, res.Runner.ID = plan.runnerAction(), r.ID
-		return &render.Credentials{ID: r.ID, Token: a.GitLab.Token, ObtainedAt: opts.Now(), ExpiresAt: r.TokenExpiresAt}, nil
+		return credResult{action: plan.runnerAction(), id: r.ID,
+			write: &render.Credentials{ID: r.ID, Token: a.GitLab.Token, ObtainedAt: opts.Now(), ExpiresAt: r.TokenExpiresAt}}, nil
 	case ActionUnverified:
 		// --offline: written as given; GitLab tells the runner at its
 		// first contact whether the token is good.
-		res.Runner.Action = plan.runnerAction()
-		res.Warnings = append(res.Warnings, FieldError{Field: "gitlab.token", Warning: true,
-			Problem: "not verified (--offline): nothing checked that GitLab knows this token",
-			Fix:     "run `runnerup probe --answers FILE` (or apply without --offline) when GitLab is reachable"})
-		return &render.Credentials{Token: a.GitLab.Token, ObtainedAt: opts.Now()}, nil
+		return credResult{action: plan.runnerAction(),
+			write: &render.Credentials{Token: a.GitLab.Token, ObtainedAt: opts.Now()},
+			warnings: []FieldError{{Field: "gitlab.token", Warning: true,
+				Problem: "not verified (--offline): nothing checked that GitLab knows this token",
+				Fix:     "run `runnerup probe --answers FILE` (or apply without --offline) when GitLab is reachable"}}}, nil
 	case ActionRegister, ActionCreate:
 		// A config.toml runnerup cannot edit fails before GitLab makes a
 		// runner.
 		placeholder := &render.Credentials{Token: registrationPlaceholder, ObtainedAt: opts.Now()}
-		if _, err := renderConfig(l.oldTOML, a, placeholder, l.target.existing); err != nil {
-			return nil, err
+		if _, err := renderConfig(l.config, a, placeholder, l.target.Target); err != nil {
+			return credResult{}, err
 		}
 	}
-	return nil, nil
+	return credResult{}, nil
 }
 
 // credentialsAfterChecks carries out the rest of the plan once the checks
-// passed: a registration token registers the runner, [gitlab.create]
-// creates it (in a dry run a placeholder stands in for either), or
-// updates the settings of the one created before. It also records the
-// token the result shows.
-func (l *loaded) credentialsAfterChecks(ctx context.Context, plan Plan, opts ApplyOptions, res *ApplyResult, creds *render.Credentials) (*render.Credentials, error) {
+// passed, with what they found: a registration token registers the
+// runner, [gitlab.create] creates it (in a dry run a placeholder stands in
+// for either), or updates the settings of the one created before.
+func (l *loaded) credentialsAfterChecks(ctx context.Context, plan Plan, found createFound, opts ApplyOptions, before credResult) (credResult, error) {
+	c := before
+	placeholder := &render.Credentials{Token: registrationPlaceholder, ObtainedAt: opts.Now()}
 	switch {
 	case (plan.Action == ActionRegister || plan.Action == ActionCreate) && opts.DryRun:
-		creds = &render.Credentials{Token: registrationPlaceholder, ObtainedAt: opts.Now()}
-		res.Runner.Action = plan.runnerAction()
-		res.Runner.CreatedIn = plan.createdIn()
+		c.write, c.action, c.createdIn = placeholder, plan.runnerAction(), plan.createdIn()
 	case plan.Action == ActionRegister:
-		api, err := newGitLab(l.a, opts)
+		api, err := answersGitLab(l.a, opts)
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		r, err := registerRunner(ctx, api, l.a, opts.Timeout)
 		if err != nil {
-			return nil, gitlabErrorsFor(l.a, opts).checkError("gitlab.register", err)
+			return c, gitlabErrorsFor(l.a, l.paths).checkError("gitlab.register", err)
 		}
-		creds = &render.Credentials{ID: r.ID, Token: r.Token, ObtainedAt: opts.Now(), ExpiresAt: r.TokenExpiresAt}
-		res.Runner.Action, res.Runner.ID = plan.runnerAction(), r.ID
+		c.write = &render.Credentials{ID: r.ID, Token: r.Token, ObtainedAt: opts.Now(), ExpiresAt: r.TokenExpiresAt}
+		c.action, c.id, c.registered = plan.runnerAction(), r.ID, true
 	case plan.Action == ActionCreate:
-		var err error
-		if creds, res.Runner.ID, err = plan.creation.create(ctx, opts.Now()); err != nil {
-			return nil, err
-		}
-		res.Runner.Action, res.Runner.CreatedIn = plan.runnerAction(), plan.createdIn()
-	case plan.creation.recreates() && opts.DryRun:
-		creds = &render.Credentials{Token: registrationPlaceholder, ObtainedAt: opts.Now()}
-		res.Runner.Action, res.Runner.ID, res.Runner.CreatedIn = "would-recreate", 0, plan.createdIn()
-	case plan.creation.recreates():
-		var err error
-		if creds, res.Runner.ID, err = plan.creation.create(ctx, opts.Now()); err != nil {
-			return nil, err
-		}
-		res.Runner.Action, res.Runner.CreatedIn = "recreated", plan.createdIn()
-	case plan.creation != nil && !opts.DryRun:
-		updated, err := plan.creation.reconcile(ctx)
+		creds, id, err := plan.creation.create(ctx, found, opts.Now())
 		if err != nil {
-			return nil, err
+			return c, err
 		}
-		res.Runner.SettingsUpdated = updated
-	}
-	shown := l.a.GitLab.Token
-	switch {
-	case creds != nil:
-		shown = creds.Token
-	case l.target.found():
-		shown = l.target.existing.Token
-	}
-	res.Runner.Token = secret.Token(shown)
-	return creds, nil
-}
-
-func newGitLab(a *Answers, opts ApplyOptions) (RunnerAPI, error) {
-	gopts := gitlab.Options{CAFile: a.GitLab.TLSCAFile, HTTPClient: opts.HTTPClient, UserAgent: "runnerup"}
-	if opts.NewGitLab != nil {
-		return opts.NewGitLab(a.GitLab.URL, gopts)
-	}
-	c, err := gitlab.New(a.GitLab.URL, gopts)
-	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("gitlab.url: %w", err)}
+		c.write, c.id, c.created = creds, id, true
+		c.action, c.createdIn = plan.runnerAction(), plan.createdIn()
+	case plan.recreates() && opts.DryRun:
+		c.write, c.action, c.id, c.createdIn = placeholder, "would-recreate", 0, plan.createdIn()
+	case plan.recreates():
+		creds, id, err := plan.creation.create(ctx, found, opts.Now())
+		if err != nil {
+			return c, err
+		}
+		c.write, c.id, c.created = creds, id, true
+		c.action, c.createdIn = "recreated", plan.createdIn()
+	case plan.creation != nil && !opts.DryRun:
+		updated, err := plan.creation.reconcile(ctx, found)
+		if err != nil {
+			return c, err
+		}
+		c.settingsUpdated = updated
 	}
 	return c, nil
+}
+
+// shownToken is the token the result shows (redacted): the one
+// config.toml holds after apply.
+func (l *loaded) shownToken(c credResult) string {
+	switch {
+	case c.write != nil:
+		return secret.Token(c.write.Token)
+	case l.target.Found():
+		return secret.Token(l.target.Existing.Token)
+	}
+	return secret.Token(l.a.GitLab.Token)
+}
+
+// newGitLab builds the API client for the GitLab at url (opts.NewGitLab,
+// else internal/gitlab).
+func newGitLab(url, caFile string, opts ApplyOptions) (RunnerAPI, error) {
+	gopts := gitlab.Options{CAFile: caFile, HTTPClient: opts.HTTPClient, UserAgent: "runnerup"}
+	if opts.NewGitLab != nil {
+		return opts.NewGitLab(url, gopts)
+	}
+	c, err := gitlab.New(url, gopts)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// answersGitLab is newGitLab for the answers' GitLab: a gitlab.url the
+// client refuses is bad input (exit 2).
+func answersGitLab(a *Answers, opts ApplyOptions) (RunnerAPI, error) {
+	api, err := newGitLab(a.GitLab.URL, a.GitLab.TLSCAFile, opts)
+	if err != nil && opts.NewGitLab == nil {
+		return nil, &InputError{Err: fmt.Errorf("gitlab.url: %w", err)}
+	}
+	return api, err
 }
 
 func verify(ctx context.Context, api RunnerAPI, token, sysID string, timeout time.Duration) (gitlab.Runner, error) {
@@ -157,12 +193,12 @@ type gitlabErrors struct {
 	serverName, caFile, certsDir string
 }
 
-func gitlabErrorsFor(a *Answers, opts ApplyOptions) gitlabErrors {
+func gitlabErrorsFor(a *Answers, paths Paths) gitlabErrors {
 	e := gitlabErrors{caFile: a.GitLab.TLSCAFile}
 	if u, err := url.Parse(a.GitLab.URL); err == nil {
 		e.serverName = u.Hostname()
 	}
-	if paths, _ := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths); paths.ConfigTOML != "" {
+	if paths.ConfigTOML != "" {
 		e.certsDir = certsDir(paths.ConfigTOML)
 	}
 	return e

@@ -9,7 +9,6 @@ import (
 	"github.com/runnerup/runnerup/internal/gitlab"
 	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/internal/systemid"
-	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/fleet"
 )
 
@@ -55,8 +54,12 @@ const (
 )
 
 // Plan is what apply is going to do, decided from the answers and the files
-// before anything is contacted or written. The dry run, the wizard's review
-// (ApplyResult.Plan) and `apply -o json` ("plan") show it.
+// before anything is contacted or written (the plan stage). The checks
+// complete it with what they find (afterChecks: where [gitlab.create]
+// creates, the settings to update, stale entries to remove) and render
+// with whether the system id is written (afterRender), each a new value:
+// that plan as carried out is what the dry run, the wizard's review
+// (ApplyResult.Plan) and `apply -o json` ("plan") show.
 type Plan struct {
 	Runner PlanRunner `json:"runner"`
 	Action Action     `json:"action"`
@@ -86,12 +89,16 @@ type Plan struct {
 	Create *PlanCreate `json:"create,omitempty"`
 
 	stale []fleet.Runner // the stale entries with their tokens, for render
+	// pruneStale: --prune-stale, the stale entries the checks find go too.
+	pruneStale bool
 	// duplicates, empty: --prune-duplicates, --prune-empty; entries and
 	// keep (the answers' entry) are config.toml's as load read it.
 	duplicates, empty bool
 	entries           []fleet.Runner
 	keep              int
 	creation          *creation // the GitLab calls of [gitlab.create]
+	// warnings are the plan's own (a same-name entry on another GitLab).
+	warnings []FieldError
 }
 
 // PlanCreate is what apply does about [gitlab.create]: create the runner
@@ -171,7 +178,8 @@ type SystemIDPlan struct {
 	Verify   string `json:"verify"`
 	FromFile bool   `json:"from_file"`
 	// ID is the id after apply; Write says when Path is written
-	// (SystemIDWriteFresh, …).
+	// (SystemIDWriteFresh, …): with-config-toml as planned, no in the
+	// plan as carried out when config.toml does not change.
 	ID    string `json:"id"`
 	Write string `json:"write"`
 }
@@ -230,6 +238,14 @@ func decide(in decideInput) decision {
 	return decision{action: ActionVerify, credentials: CredentialsAnswers}
 }
 
+// checksFor is what the checks stage runs with opts.
+func checksFor(opts ApplyOptions) string {
+	if opts.SkipProbes || opts.Offline {
+		return ChecksHost
+	}
+	return ChecksLive
+}
+
 // plan is apply's second stage: what happens to the runner, the files and
 // the system id, from what load found. It contacts nothing; a plan that
 // cannot be carried out (GitLab needed under --offline, [gitlab.create]
@@ -237,51 +253,49 @@ func decide(in decideInput) decision {
 func (l *loaded) plan(opts ApplyOptions) (Plan, error) {
 	a, t := l.a, l.target
 	kind, _ := ClassifyToken(a.GitLab.Token, a.GitLab.TokenKind)
-	in := decideInput{found: t.found(), token: a.GitLab.Token, kind: kind, create: a.GitLab.Create != nil,
+	in := decideInput{found: t.Found(), token: a.GitLab.Token, kind: kind, create: a.GitLab.Create != nil,
 		replaceToken: opts.ReplaceToken, offline: opts.Offline}
 	p := Plan{
-		Runner:     PlanRunner{Name: a.GitLab.Name, URL: a.GitLab.URL, Index: t.index, Executor: l.eff.Runner.Executor},
+		Runner:     PlanRunner{Name: a.GitLab.Name, URL: a.GitLab.URL, Index: t.Index, Executor: l.eff.Runner.Executor},
 		ConfigTOML: l.paths.ConfigTOML,
-		Checks:     ChecksLive,
+		Checks:     checksFor(opts),
 		DryRun:     opts.DryRun,
 		Offline:    opts.Offline,
 	}
-	if t.found() {
-		in.diskToken = t.existing.Token
-		p.Runner.Found, p.Runner.ID = true, t.existing.ID
+	if t.Found() {
+		in.diskToken = t.Existing.Token
+		p.Runner.Found, p.Runner.ID = true, t.Existing.ID
 	}
 	d := decide(in)
 	p.Action, p.Credentials, p.TokenRotated = d.action, d.credentials, d.rotated
 	if d.refused != "" {
 		return p, offlineRefusal(d.refused, a.GitLab.Name)
 	}
-	if err := l.sameNameElsewhere(p.Action); err != nil {
+	var err error
+	if p.warnings, err = l.sameNameElsewhere(p.Action); err != nil {
 		return p, err
-	}
-	if opts.SkipProbes || opts.Offline {
-		p.Checks = ChecksHost
 	}
 	if a.WritesDockerConfig() {
 		p.DockerConfig = filepath.Join(l.paths.DockerConfigDir, "config.json")
 	}
+	id := l.ids
 	p.SystemID = SystemIDPlan{
 		Path:   filepath.Join(filepath.Dir(l.paths.ConfigTOML), systemid.FileName),
-		Verify: l.sysID, FromFile: l.sysIDFromFile, ID: l.diskID, Write: SystemIDWriteWithConfig,
+		Verify: id.verify, FromFile: id.fromFile, ID: id.now, Write: SystemIDWriteWithConfig,
 	}
 	switch {
 	case opts.FreshSystemID:
-		p.SystemID.ID, p.SystemID.Write = l.freshID, SystemIDWriteFresh
-	case l.sysIDFromFile:
+		p.SystemID.ID, p.SystemID.Write = id.fresh, SystemIDWriteFresh
+	case id.fromFile:
 		p.SystemID.Write = SystemIDWriteNo
 	}
-	p.duplicates, p.empty, p.keep = opts.PruneDuplicates, opts.PruneEmpty, t.index
+	p.duplicates, p.empty, p.keep, p.pruneStale = opts.PruneDuplicates, opts.PruneEmpty, t.Index, opts.PruneStale
 	if p.duplicates || p.empty {
-		p.entries, _ = fleet.Runners(l.oldTOML) // load decoded it already
+		p.entries = fleet.RunnersOf(l.config.Runners)
 	}
 	p.setStale(opts.Prune)
 	if a.GitLab.Create != nil {
-		var err error
-		if p.creation, err = newCreation(a, t.existing, opts); err != nil {
+		if p.creation, err = newCreation(a, t.Existing, opts, l.paths, id.verify); err != nil {
 			return p, err
 		}
 		p.Create = p.creation.planned()
@@ -295,10 +309,10 @@ func (l *loaded) plan(opts ApplyOptions) (Plan, error) {
 // added beside them, with a warning naming them; an authentication token
 // is refused (exit 2): whether the runner moved or the answers were copied
 // from another host is the user's to say, by renaming one of the two.
-func (l *loaded) sameNameElsewhere(action Action) error {
+func (l *loaded) sameNameElsewhere(action Action) ([]FieldError, error) {
 	others := l.target.elsewhere
 	if len(others) == 0 {
-		return nil
+		return nil, nil
 	}
 	a := l.a
 	var urls []string
@@ -314,12 +328,11 @@ func (l *loaded) sameNameElsewhere(action Action) error {
 		found = fmt.Sprintf("%d runners are named %q in config.toml, for %s", len(others), a.GitLab.Name, there)
 	}
 	if action == ActionCreate || action == ActionRegister {
-		l.warnings = append(l.warnings, FieldError{Field: "gitlab.name", Warning: true,
+		return []FieldError{{Field: "gitlab.name", Warning: true,
 			Problem: fmt.Sprintf("%s: another GitLab's runner, which stays as it is; apply adds %q for %s beside it", found, a.GitLab.Name, here),
-			Fix:     "when that runner is no longer needed (a finished migration), remove its entry; or give this one another gitlab.name"})
-		return nil
+			Fix:     "when that runner is no longer needed (a finished migration), remove its entry; or give this one another gitlab.name"}}, nil
 	}
-	return &ValidationError{Problems: []FieldError{{Field: "gitlab.name",
+	return nil, &ValidationError{Problems: []FieldError{{Field: "gitlab.name",
 		Problem: fmt.Sprintf("%s, but the answers put it on %s: runnerup does not move a runner to another GitLab (its token belongs to %s), nor add a second %q without being told", found, here, there, a.GitLab.Name),
 		Fix:     fmt.Sprintf("give this runner another gitlab.name to keep both; or, if GitLab moved, change url in that config.toml entry to %s (or remove the entry) and apply again", here)}}}
 }
@@ -339,11 +352,36 @@ func offlineRefusal(field, name string) error {
 	return &ValidationError{Problems: []FieldError{fe}}
 }
 
-// addStale adds, with --prune-stale, the entries the checks found stale.
-func (p *Plan) addStale(opts ApplyOptions, checks []probe.Result) {
-	if opts.PruneStale {
-		p.setStale(append(p.stale, fleet.StaleRunners(checks)...))
+// afterChecks is the plan as the checks completed it, a new value: where
+// [gitlab.create] creates (the target's id), the runner's settings in
+// GitLab to update (or why they were not compared), whether --recreate
+// creates it again, and with --prune-stale the stale entries found.
+func (p Plan) afterChecks(c checked) Plan {
+	if p.Create != nil {
+		pc, f := *p.Create, c.create
+		if f.targetID != 0 {
+			pc.ID = f.targetID
+		}
+		pc.Settings, pc.Recreate = f.settings, f.recreate
+		if f.skipped != "" {
+			pc.SettingsSkipped = f.skipped
+		}
+		p.Create = &pc
 	}
+	if p.pruneStale {
+		p.setStale(append(slices.Clone(p.stale), fleet.StaleRunners(c.results)...))
+	}
+	return p
+}
+
+// afterRender is the plan as render completed it: the system id planned
+// to be written with config.toml is not when config.toml does not change
+// (the runner writes it itself when it starts).
+func (p Plan) afterRender(configChanged bool) Plan {
+	if p.SystemID.Write == SystemIDWriteWithConfig && !configChanged {
+		p.SystemID.Write = SystemIDWriteNo
+	}
+	return p
 }
 
 func (p *Plan) setStale(stale []fleet.Runner) {
@@ -437,13 +475,15 @@ func (p Plan) String() string {
 	if len(p.Prune) > 0 {
 		fmt.Fprintf(&b, "; removes %d runner(s): %s", len(p.Prune), pruneCounts(p.Prune))
 	}
-	switch p.SystemID.Write {
-	case SystemIDWriteFresh:
-		fmt.Fprintf(&b, "; writes a fresh system id %s", p.SystemID.ID)
-	case SystemIDWriteWithConfig:
-		fmt.Fprintf(&b, "; system id %s, written with config.toml", p.SystemID.ID)
+	switch id := p.SystemID; {
+	case id.Write == SystemIDWriteFresh:
+		fmt.Fprintf(&b, "; writes a fresh system id %s", id.ID)
+	case id.Write == SystemIDWriteWithConfig:
+		fmt.Fprintf(&b, "; system id %s, written with config.toml", id.ID)
+	case id.FromFile:
+		fmt.Fprintf(&b, "; system id %s from %s", id.ID, filepath.Base(id.Path))
 	default:
-		fmt.Fprintf(&b, "; system id %s from %s", p.SystemID.ID, filepath.Base(p.SystemID.Path))
+		fmt.Fprintf(&b, "; system id %s, not written (config.toml does not change; the runner writes it when it starts)", id.ID)
 	}
 	return b.String()
 }
@@ -463,21 +503,4 @@ func (p Plan) createdIn() string {
 // updatesSettings: the checks found settings in GitLab to update.
 func (p Plan) updatesSettings() bool {
 	return p.Create != nil && p.Action == ActionKeep && len(p.Create.Settings) > 0
-}
-
-// newResult starts apply's result from the plan: the runner as planned,
-// the warnings so far and the paths.
-func (l *loaded) newResult(plan *Plan, opts ApplyOptions) *ApplyResult {
-	res := &ApplyResult{
-		DryRun:   opts.DryRun,
-		Warnings: append(append([]FieldError{}, l.p.Warnings...), l.warnings...),
-		Service:  opts.Paths.Service,
-		Plan:     plan,
-	}
-	res.ConfigTOML.Path = plan.ConfigTOML
-	res.Runner = RunnerResult{Name: plan.Runner.Name, URL: plan.Runner.URL, SystemID: plan.SystemID.ID}
-	if plan.Action == ActionKeep {
-		res.Runner.Action, res.Runner.ID = plan.runnerAction(), plan.Runner.ID
-	}
-	return res
 }

@@ -10,51 +10,60 @@ import (
 	"github.com/runnerup/runnerup/render"
 )
 
-// rendered is the render stage's output: the new bytes, and what the write
-// stage needs to write them or to render them again.
+// rendered is the render stage's output: the new bytes and what they
+// change, and what the write stage needs to write them or to render them
+// again.
 type rendered struct {
 	files    renderedFiles
 	oldJSON  []byte
 	jsonPath string
 	redactor *secret.Redactor
+	// configTOML, dockerConfig and systemID say what happens to each
+	// file (dockerConfig nil: not written; systemID nil: not written).
+	configTOML   FileChange
+	dockerConfig *FileChange
+	systemID     *FileChange
+	warnings     []FieldError
 	// write are the files safewrite.Update takes the lock on and writes.
 	write []safewrite.File
 }
 
+// changed reports whether writing would change a file.
+func (r *rendered) changed() bool {
+	return r.configTOML.Changed || r.dockerConfig != nil && r.dockerConfig.Changed || r.systemID != nil
+}
+
 // render is apply's render stage: the new config.toml (and config.json)
 // bytes from the files load read, their redacted diffs, and the files to
-// write, recorded in res (the dry run stops here). It contacts nothing.
+// write (the dry run stops here). It contacts nothing, and neither
+// decodes config.toml nor looks for the runner again: load did both.
 // What to write is decided from the file as load read it; the write stage
 // re-reads it under the lock and renders again if it changed.
-func (l *loaded) render(plan Plan, creds *render.Credentials, opts ApplyOptions, res *ApplyResult) (*rendered, error) {
+func (l *loaded) render(plan Plan, creds *render.Credentials) (*rendered, error) {
 	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json"), oldJSON: l.oldJSON}
-	out, err := renderFiles(l.a, creds, l.target, l.oldTOML, r.oldJSON, r.jsonPath, plan.pruneSpec())
+	out, err := renderFiles(l.a, creds, l.target.Target, l.config, r.oldJSON, r.jsonPath, plan.pruneSpec())
 	if err != nil {
 		return nil, err
 	}
 	r.files = out
-	res.Warnings = append(res.Warnings, renderWarnings(l.a, l.target.existing, l.oldTOML, out.toml)...)
-	res.Runner.Appended = out.appended
-	res.Pruned = prunedResult(out.pruned)
-	res.ConfigTOML.Diff = render.Diff(plan.ConfigTOML, l.oldTOML, out.toml, r.redactor)
-	res.ConfigTOML.Changed = res.ConfigTOML.Diff != ""
-	res.ConfigTOML.Created = len(l.oldTOML) == 0 && !fileExists(plan.ConfigTOML)
+	r.warnings = renderWarnings(l.a, l.target.Existing, l.data, out.toml)
+	r.configTOML = FileChange{Path: plan.ConfigTOML, Diff: render.Diff(plan.ConfigTOML, l.data, out.toml, r.redactor)}
+	r.configTOML.Changed = r.configTOML.Diff != ""
+	r.configTOML.Created = len(l.data) == 0 && !fileExists(plan.ConfigTOML)
 	r.write = []safewrite.File{{Path: plan.ConfigTOML, Secret: true}}
 	if plan.DockerConfig != "" {
 		fc := &FileChange{Path: r.jsonPath, Diff: render.Diff(r.jsonPath, r.oldJSON, out.json, r.redactor)}
 		fc.Changed, fc.Created = fc.Diff != "", !fileExists(r.jsonPath)
-		res.DockerConfig = fc
+		r.dockerConfig = fc
 		r.write = append(r.write, safewrite.File{Path: r.jsonPath, Secret: true})
 	}
 	id := plan.SystemID
-	if id.Write == SystemIDWriteFresh || id.Write == SystemIDWriteWithConfig && res.ConfigTOML.Changed {
+	if id.Write == SystemIDWriteFresh || id.Write == SystemIDWriteWithConfig && r.configTOML.Changed {
 		// The runner would create it on start; writing it now keeps the id
 		// verify used and the one the runner will send the same.
-		res.SystemID = &FileChange{Path: id.Path, Changed: true, Created: !fileExists(id.Path)}
+		r.systemID = &FileChange{Path: id.Path, Changed: true, Created: !fileExists(id.Path)}
 		r.write = append(r.write, safewrite.File{Path: id.Path, Secret: true})
 	}
-	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || id.Write == SystemIDWriteFresh
-	res.NextSteps, res.ServiceAction = nextSteps(res, opts.Paths.Service, l.scan.detected)
 	return r, nil
 }
 
@@ -65,15 +74,15 @@ type renderedFiles struct {
 	appended   bool
 }
 
-// renderFiles renders both files from their current bytes, t being the
-// runner found in oldTOML; json is only rendered when the answers write
-// config.json.
-func renderFiles(a *Answers, creds *render.Credentials, t target, oldTOML, oldJSON []byte, jsonPath string, prune pruneSpec) (renderedFiles, error) {
-	pruned, removed, err := pruneEntries(oldTOML, prune, t.index)
+// renderFiles renders both files from their current contents: config
+// (decoded) holds the runner at t; json is only rendered when the answers
+// write config.json.
+func renderFiles(a *Answers, creds *render.Credentials, t render.Target, config *render.Config, oldJSON []byte, jsonPath string, prune pruneSpec) (renderedFiles, error) {
+	pruned, removed, err := pruneEntries(config, prune, t.Index)
 	if err != nil {
 		return renderedFiles{}, err
 	}
-	rendered, err := renderConfig(pruned, a, creds, t.existing)
+	rendered, err := renderConfig(pruned, a, creds, afterRemoval(t, removed))
 	if err != nil {
 		return renderedFiles{}, err
 	}
@@ -86,12 +95,29 @@ func renderFiles(a *Answers, creds *render.Credentials, t target, oldTOML, oldJS
 	return out, nil
 }
 
-func renderConfig(old []byte, a *Answers, creds *render.Credentials, existing *render.ExistingRunner) (render.ConfigResult, error) {
-	edit, err := a.ConfigEdit(creds, existing)
+// afterRemoval is t in the file without the removed entries (t itself is
+// never removed): entries before it move it up.
+func afterRemoval(t render.Target, removed []prunedEntry) render.Target {
+	if !t.Found() {
+		return t
+	}
+	for _, r := range removed {
+		if r.Index < t.Existing.Index {
+			t.Index--
+		}
+	}
+	return t
+}
+
+// renderConfig renders the answers' edit of config at t (found by load:
+// render does not look for it again).
+func renderConfig(config *render.Config, a *Answers, creds *render.Credentials, t render.Target) (render.ConfigResult, error) {
+	edit, err := a.ConfigEdit(creds, t.Existing)
 	if err != nil {
 		return render.ConfigResult{}, err
 	}
-	out, err := render.ConfigTOML(old, edit)
+	edit.Target = &t
+	out, err := config.Edit(edit)
 	if err != nil {
 		var cerr *render.ConfigTOMLError
 		if errors.As(err, &cerr) {

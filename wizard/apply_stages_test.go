@@ -106,7 +106,7 @@ func newStageSetup(t *testing.T, config, answers string) *stageSetup {
 
 func (s *stageSetup) load(t *testing.T) *loaded {
 	t.Helper()
-	l, err := load(context.Background(), s.p, &s.opts)
+	l, err := load(context.Background(), s.p, s.opts)
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -119,12 +119,15 @@ func (s *stageSetup) loadAndRender(t *testing.T) (*loaded, *Plan, *ApplyResult, 
 	t.Helper()
 	l := s.load(t)
 	plan := s.plan(t, l)
-	res := l.newResult(&plan, s.opts)
-	r, err := l.render(plan, nil, s.opts, res)
+	creds, err := l.credentialsBeforeChecks(context.Background(), plan, s.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l, &plan, res, r
+	r, err := l.render(plan, creds.write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, &plan, l.result(plan, creds, checked{}, r), r
 }
 
 func (s *stageSetup) plan(t *testing.T, l *loaded) Plan {
@@ -152,34 +155,34 @@ func TestLoad(t *testing.T) {
 	t.Run("finds the runner and what holds for it", func(t *testing.T) {
 		s := newStageSetup(t, curatedConfig, answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", "[runner]\nlimit = 2\n"))
 		l := s.load(t)
-		if l.target.index != 1 || !l.target.found() || l.target.existing.Executor != "shell" {
+		if l.target.Index != 1 || !l.target.Found() || l.target.Existing.Executor != "shell" {
 			t.Fatalf("target = %+v", l.target)
 		}
 		if l.eff.Runner.Executor != "shell" || l.a.Runner.Executor != "" {
 			t.Errorf("executor: effective %q, answers %q; want shell and absent", l.eff.Runner.Executor, l.a.Runner.Executor)
 		}
-		if string(l.oldTOML) != curatedConfig || l.paths.ConfigTOML != s.config {
+		if string(l.data) != curatedConfig || l.paths.ConfigTOML != s.config {
 			t.Errorf("load read %s", l.paths.ConfigTOML)
 		}
-		if l.sysIDFromFile || !strings.HasPrefix(l.sysID, "s_") && !strings.HasPrefix(l.sysID, "r_") {
-			t.Errorf("system id %q (from file %v)", l.sysID, l.sysIDFromFile)
+		if l.ids.fromFile || !strings.HasPrefix(l.ids.verify, "s_") && !strings.HasPrefix(l.ids.verify, "r_") {
+			t.Errorf("system id %q (from file %v)", l.ids.verify, l.ids.fromFile)
 		}
-		if s.opts.systemID != l.sysID {
+		if s.plan(t, l).SystemID.Verify != l.ids.verify {
 			t.Errorf("verify calls would not send the loaded system id")
 		}
 	})
 	t.Run("no config.toml: a new runner", func(t *testing.T) {
 		s := newStageSetup(t, "", answersFor("fresh", "glrt-FRESHFRESHFRESHFRESH", "[docker]\nimage = \"alpine:3.20\"\n"))
 		l := s.load(t)
-		if l.target.found() || l.target.index != -1 || l.oldTOML != nil || l.eff.Runner.Executor != "docker" {
+		if l.target.Found() || l.target.Index != -1 || l.data != nil || l.eff.Runner.Executor != "docker" {
 			t.Fatalf("target %+v, executor %q", l.target, l.eff.Runner.Executor)
 		}
 	})
 	t.Run("system id from the file beside config.toml", func(t *testing.T) {
 		s := newStageSetup(t, curatedConfig, answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", ""))
 		s.writeSystemID(t)
-		if l := s.load(t); l.sysID != "s_0123456789ab" || !l.sysIDFromFile {
-			t.Errorf("system id %q (from file %v)", l.sysID, l.sysIDFromFile)
+		if l := s.load(t); l.ids.verify != "s_0123456789ab" || !l.ids.fromFile {
+			t.Errorf("system id %q (from file %v)", l.ids.verify, l.ids.fromFile)
 		}
 	})
 	for _, tt := range []struct {
@@ -192,7 +195,7 @@ func TestLoad(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStageSetup(t, tt.config, tt.answers)
-			_, err := load(context.Background(), s.p, &s.opts)
+			_, err := load(context.Background(), s.p, s.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.text) {
 				t.Fatalf("err = %v, want %q", err, tt.text)
 			}
@@ -405,11 +408,7 @@ func TestCheckPlanToken(t *testing.T) {
 			s.opts.SkipProbes = false
 			l := s.load(t)
 			plan := s.plan(t, l)
-			in, err := l.checkInputs(plan)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g := l.checkPlan(plan, *in).GitLab
+			g := l.checkPlan(plan, *l.inputs).GitLab
 			if g.Token != tt.wantToken || g.Verify != tt.wantVerify || !strings.Contains(g.SkipToken, tt.wantSkip) {
 				t.Errorf("gitlab target: token %q verify %v skip %q; want %q %v %q", g.Token, g.Verify, g.SkipToken, tt.wantToken, tt.wantVerify, tt.wantSkip)
 			}
@@ -470,9 +469,9 @@ func TestPlanAddStale(t *testing.T) {
 		{"--prune-stale adds what the checks found", ApplyOptions{Prune: []fleet.Runner{chosen}, PruneStale: true}, []string{"chosen", "found"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var p Plan
+			p := Plan{pruneStale: tt.opts.PruneStale}
 			p.setStale(tt.opts.Prune)
-			p.addStale(tt.opts, checks)
+			p = p.afterChecks(checked{results: checks})
 			var names []string
 			for i, r := range p.Prune {
 				names = append(names, r.Name)
@@ -491,14 +490,14 @@ func TestRunChecksHostOnly(t *testing.T) {
 	s := newStageSetup(t, curatedConfig, answersFor("dind", "glrt-ROTATEDROTATEDROTATED", ""))
 	l := s.load(t)
 	plan := s.plan(t, l)
-	in, err := l.checkInputs(plan)
-	if err != nil || in != nil {
-		t.Fatalf("host checks read no inputs: %v %v", in, err)
+	if l.inputs != nil {
+		t.Fatalf("host checks read no inputs: %+v", l.inputs)
 	}
-	results, warnings, err := l.runChecks(context.Background(), plan, in, s.opts)
+	c, err := l.runChecks(context.Background(), plan, s.opts, fleetApply)
 	if err != nil {
 		t.Fatal(err)
 	}
+	results, warnings := c.results, c.warnings
 	if len(warnings) != 1 || warnings[0].Field != "probes" {
 		t.Errorf("warnings = %+v, want the skipped-probes one", warnings)
 	}
@@ -560,9 +559,11 @@ func TestWriteRendersAgain(t *testing.T) {
 	if err := os.WriteFile(s.config, []byte(other+curatedConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.write(r, *plan, nil, s.opts, res); err != nil {
+	w, err := l.write(r, *plan, credResult{action: res.Runner.Action}, s.opts)
+	if err != nil {
 		t.Fatal(err)
 	}
+	res = l.result(*plan, credResult{}, checked{}, w)
 	got, _ := os.ReadFile(s.config)
 	want := other + strings.Replace(curatedConfig, `image = "docker:27"`, `image = "docker:28"`, 1)
 	if string(got) != want {

@@ -16,19 +16,19 @@ import (
 // its new token (DELETE /runners, as gitlab-runner register does) unless
 // LeaveRunner; a settings update (PUT /runners/:id) cannot be taken back
 // and is named in the error. err is returned, wrapped.
-func (l *loaded) undo(ctx context.Context, plan Plan, creds *render.Credentials, opts ApplyOptions, res *ApplyResult, err error) error {
+func (l *loaded) undo(ctx context.Context, plan Plan, creds credResult, opts ApplyOptions, err error) error {
 	switch {
-	case plan.creation != nil && plan.creation.created:
-		return plan.creation.rollback(ctx, res.Runner.ID, err)
-	case res.Runner.Action == "registered" && creds != nil:
-		return l.unregister(ctx, creds.Token, opts, res.Runner.ID, err)
-	case res.Runner.SettingsUpdated && plan.Create != nil:
+	case creds.created:
+		return plan.creation.rollback(ctx, creds.id, err)
+	case creds.registered:
+		return l.unregister(ctx, creds.write.Token, opts, creds.id, err)
+	case creds.settingsUpdated && plan.Create != nil:
 		changes := make([]string, len(plan.Create.Settings))
 		for i, s := range plan.Create.Settings {
 			changes[i] = s.String()
 		}
 		return fmt.Errorf("runner #%d's settings in GitLab were already updated (%s) before this failed; fix it and apply again (GitLab's side then matches the answers and stays): %w",
-			res.Runner.ID, strings.Join(changes, ", "), err)
+			creds.id, strings.Join(changes, ", "), err)
 	}
 	return err
 }
@@ -40,7 +40,7 @@ func (l *loaded) unregister(ctx context.Context, token string, opts ApplyOptions
 	if opts.LeaveRunner {
 		return keep
 	}
-	api, aerr := newGitLab(l.a, opts)
+	api, aerr := answersGitLab(l.a, opts)
 	u, ok := api.(interface {
 		Unregister(ctx context.Context, token string) error
 	})
@@ -57,60 +57,87 @@ func (l *loaded) unregister(ctx context.Context, token string, opts ApplyOptions
 
 // write is apply's last stage: safewrite.Update takes the files' lock,
 // reads them again and writes what render produced; when another process
-// changed them since load read them, it renders again from those bytes,
-// so concurrent applies never drop each other's edits. res then says what
-// was written (backups included).
-func (l *loaded) write(r *rendered, plan Plan, creds *render.Credentials, opts ApplyOptions, res *ApplyResult) error {
+// changed them since load read them, it decodes and searches them again
+// and renders again from those bytes, so concurrent applies never drop
+// each other's edits. It returns what was written (backups included).
+func (l *loaded) write(r *rendered, plan Plan, creds credResult, opts ApplyOptions) (*rendered, error) {
+	w := *r // r stays as render left it
+	if r.dockerConfig != nil {
+		dc := *r.dockerConfig
+		w.dockerConfig = &dc
+	}
+	if r.systemID != nil {
+		id := *r.systemID
+		w.systemID = &id
+	}
 	tomlPath, jsonPath, idPath := plan.ConfigTOML, r.jsonPath, plan.SystemID.Path
+	makesRunner := creds.registered || creds.created
 	update := func(cur map[string][]byte) (map[string][]byte, error) {
 		curTOML, curJSON := cur[tomlPath], cur[jsonPath]
 		now := r.files
-		if !bytes.Equal(curTOML, l.oldTOML) || (res.DockerConfig != nil && !bytes.Equal(curJSON, r.oldJSON)) {
+		if !bytes.Equal(curTOML, l.data) || (r.dockerConfig != nil && !bytes.Equal(curJSON, r.oldJSON)) {
 			// Another process wrote meanwhile: start from its bytes.
-			t, err := findTarget(l.a, curTOML)
-			if err != nil {
-				return nil, &InputError{Err: fmt.Errorf("%s (changed while applying): %w", tomlPath, err)}
+			var err error
+			if now, err = l.renderAgain(curTOML, curJSON, jsonPath, plan, creds.write, makesRunner); err != nil {
+				return nil, err
 			}
-			if (res.Runner.Action == "registered" || res.Runner.Action == "created") && !l.target.found() && t.found() {
-				return nil, fmt.Errorf("another process added runner %q to %s while this one was being %s", l.a.GitLab.Name, tomlPath, res.Runner.Action)
-			}
-			if now, err = renderFiles(l.a, creds, t, curTOML, curJSON, jsonPath, plan.pruneSpec()); err != nil {
-				return nil, fmt.Errorf("%s changed while applying: %w", tomlPath, err)
-			}
-			res.Runner.Appended = now.appended
-			res.Pruned = prunedResult(now.pruned)
-			res.ConfigTOML.Diff = render.Diff(tomlPath, curTOML, now.toml, r.redactor)
-			if res.DockerConfig != nil {
-				res.DockerConfig.Diff = render.Diff(jsonPath, curJSON, now.json, r.redactor)
+			w.configTOML.Diff = render.Diff(tomlPath, curTOML, now.toml, r.redactor)
+			if w.dockerConfig != nil {
+				w.dockerConfig.Diff = render.Diff(jsonPath, curJSON, now.json, r.redactor)
 			}
 		}
+		w.files = now
 		data := map[string][]byte{tomlPath: now.toml}
-		if res.DockerConfig != nil {
+		if r.dockerConfig != nil {
 			data[jsonPath] = now.json
 		}
-		if res.SystemID != nil && (plan.SystemID.Write == SystemIDWriteFresh || cur[idPath] == nil && !bytes.Equal(curTOML, now.toml)) {
+		if r.systemID != nil && (plan.SystemID.Write == SystemIDWriteFresh || cur[idPath] == nil && !bytes.Equal(curTOML, now.toml)) {
 			data[idPath] = []byte(plan.SystemID.ID)
 		}
 		return data, nil
 	}
 	written, err := safewrite.Update(r.write, update, safewrite.Options{Now: opts.Now, LockTimeout: opts.LockTimeout})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, w := range written {
+	for _, f := range written {
 		switch {
-		case w.Path == res.ConfigTOML.Path:
-			res.ConfigTOML.Changed, res.ConfigTOML.Created, res.ConfigTOML.Backup = w.Changed, w.Created, w.BackupPath
-		case res.DockerConfig != nil && w.Path == res.DockerConfig.Path:
-			res.DockerConfig.Changed, res.DockerConfig.Created, res.DockerConfig.Backup = w.Changed, w.Created, w.BackupPath
-		case res.SystemID != nil && w.Path == res.SystemID.Path:
-			res.SystemID.Changed, res.SystemID.Created = w.Changed, w.Created
-			if !w.Changed {
-				res.SystemID = nil
+		case f.Path == w.configTOML.Path:
+			w.configTOML.Changed, w.configTOML.Created, w.configTOML.Backup = f.Changed, f.Created, f.BackupPath
+		case w.dockerConfig != nil && f.Path == w.dockerConfig.Path:
+			w.dockerConfig.Changed, w.dockerConfig.Created, w.dockerConfig.Backup = f.Changed, f.Created, f.BackupPath
+		case w.systemID != nil && f.Path == w.systemID.Path:
+			w.systemID.Changed, w.systemID.Created = f.Changed, f.Created
+			if !f.Changed {
+				w.systemID = nil
 			}
 		}
 	}
-	res.Changed = res.ConfigTOML.Changed || (res.DockerConfig != nil && res.DockerConfig.Changed) || res.SystemID != nil
-	res.NextSteps, res.ServiceAction = nextSteps(res, opts.Paths.Service, l.scan.detected)
-	return nil
+	return &w, nil
+}
+
+// renderAgain renders from config.toml and config.json as another process
+// left them while this apply ran: decoded, the runner looked up again.
+func (l *loaded) renderAgain(curTOML, curJSON []byte, jsonPath string, plan Plan, creds *render.Credentials, makesRunner bool) (renderedFiles, error) {
+	tomlPath := plan.ConfigTOML
+	config, err := render.ParseConfig(curTOML)
+	if err != nil {
+		return renderedFiles{}, &InputError{Err: fmt.Errorf("%s (changed while applying): %w", tomlPath, err)}
+	}
+	t, err := config.Find(l.a.GitLab.Name, l.a.GitLab.URL, matchToken(l.a))
+	if err != nil {
+		return renderedFiles{}, &InputError{Err: fmt.Errorf("%s (changed while applying): %w", tomlPath, err)}
+	}
+	if makesRunner && !l.target.Found() && t.Found() {
+		verb := "registered"
+		if plan.Action != ActionRegister {
+			verb = "created"
+		}
+		return renderedFiles{}, fmt.Errorf("another process added runner %q to %s while this one was being %s", l.a.GitLab.Name, tomlPath, verb)
+	}
+	now, err := renderFiles(l.a, creds, t, config, curJSON, jsonPath, plan.pruneSpec())
+	if err != nil {
+		return renderedFiles{}, fmt.Errorf("%s changed while applying: %w", tomlPath, err)
+	}
+	return now, nil
 }

@@ -78,7 +78,7 @@ func lookupClient(a *Answers, opts ApplyOptions) (LookupAPI, error) {
 	if err := gitlab.CheckTokenDestination(a.GitLab.URL, gitlab.LookupEnv(opts.Env)); err != nil {
 		return nil, err
 	}
-	api, err := newGitLab(a, opts)
+	api, err := answersGitLab(a, opts)
 	if err != nil {
 		return nil, err
 	}

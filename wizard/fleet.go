@@ -11,6 +11,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/gitlab"
 	"github.com/runnerup/runnerup/internal/imageref"
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/fleet"
@@ -59,16 +60,24 @@ type serviceScan struct {
 	installs []service.Install
 	err      error
 	// remoteHost is the networked Docker daemon not asked yet for a
-	// gitlab-runner container (scanLocal; scanRemote asks it).
+	// gitlab-runner container (scanLocal; remote asks it).
 	remoteHost string
 }
 
+// primary is the service whose files are the path defaults (nil: none).
+func (s serviceScan) primary() *service.Install {
+	if p, ok := service.Primary(s.installs); ok {
+		return &p
+	}
+	return nil
+}
+
 // scanLocal is scanService without the network: a Docker daemon reached
-// over TCP or SSH (dockerHost, else DOCKER_HOST) is left for scanRemote,
-// which apply calls once every local input is read (never with Offline).
-// The services found here are the path defaults; a container on a remote
-// daemon reads that host's files, not this one's, so it never is.
-func scanLocal(ctx context.Context, opts *ApplyOptions, dockerHost string) serviceScan {
+// over TCP or SSH (dockerHost, else DOCKER_HOST) is left for remote,
+// which a command calls once every local input is read (never with
+// Offline). The services found here are the path defaults; a container on
+// a remote daemon reads that host's files, not this one's, so it never is.
+func scanLocal(ctx context.Context, opts ApplyOptions, dockerHost string) serviceScan {
 	remote := networkedDockerHost(dockerHost, opts.Env)
 	if remote == "" {
 		return scanService(ctx, opts, dockerHost)
@@ -78,22 +87,20 @@ func scanLocal(ctx context.Context, opts *ApplyOptions, dockerHost string) servi
 	return scan
 }
 
-// scanRemote asks the networked Docker daemon scanLocal left out for a
-// gitlab-runner container; Offline asks nothing and says so.
-func (l *loaded) scanRemote(ctx context.Context, opts ApplyOptions) {
-	host := l.scan.remoteHost
-	if host == "" || !l.scan.detected {
-		return
+// remote asks the networked Docker daemon scanLocal left out for a
+// gitlab-runner container and returns what detection found then; Offline
+// asks nothing and says so.
+func (s serviceScan) remote(ctx context.Context, opts ApplyOptions) (serviceScan, []FieldError) {
+	host := s.remoteHost
+	if host == "" || !s.detected {
+		return s, nil
 	}
 	if opts.Offline {
-		l.warnings = append(l.warnings, FieldError{Field: "service", Warning: true,
+		return s, []FieldError{{Field: "service", Warning: true,
 			Problem: fmt.Sprintf("the Docker daemon at %s was not asked for a gitlab-runner container (--offline contacts nothing)", secret.RedactURL(host)),
-			Fix:     "run apply without --offline to look there too"})
-		return
+			Fix:     "run apply without --offline to look there too"}}
 	}
-	// opts is a copy: a remote container's paths are not this host's, so
-	// the path defaults load chose stay.
-	l.scan = scanService(ctx, &opts, dockerHost(host))
+	return scanService(ctx, opts, dockerHost(host)), nil
 }
 
 // dockerHost is what DetectFunc gets for host: "" when it came from
@@ -126,9 +133,8 @@ func networkedDockerHost(dockerHost string, env Env) string {
 	return prefix + host
 }
 
-// scanService runs detection (bounded by the per-check timeout) and makes
-// the service's files the path defaults.
-func scanService(ctx context.Context, opts *ApplyOptions, dockerHost string) serviceScan {
+// scanService runs detection, bounded by the per-check timeout.
+func scanService(ctx context.Context, opts ApplyOptions, dockerHost string) serviceScan {
 	if opts.DetectService == nil {
 		return serviceScan{}
 	}
@@ -139,43 +145,53 @@ func scanService(ctx context.Context, opts *ApplyOptions, dockerHost string) ser
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	installs, err := opts.DetectService(dctx, dockerHost)
-	if primary, ok := service.Primary(installs); ok {
-		opts.Paths.Service = &primary
-	}
 	return serviceScan{detected: true, installs: installs, err: err}
 }
 
-// fleetMode says which command builds the fleet checks.
+// fleetMode says which command builds the host checks, and so whether
+// other entries' tokens are verified and what a stale one scores.
 type fleetMode int
 
 const (
-	fleetApply   fleetMode = iota // apply and the wizard: stale entries warn
+	fleetApply   fleetMode = iota // apply and the wizard: stale entries warn, verified with CheckStale or PruneStale
 	fleetProbe                    // probe --answers: no verify of other entries
-	fleetInspect                  // probe --config and check --online: stale entries fail
+	fleetInspect                  // probe --config and check --online: every entry verified, stale ones fail
+	fleetLocal                    // check: nothing verified, stale ones would fail
 )
 
-// fleetOptions are the host checks for answers being applied to paths;
-// target is the answers' entry in oldTOML's [[runners]] (-1: new), which
-// the entry checks leave to the runner's own checks.
-func (a *Answers) fleetOptions(paths Paths, oldTOML []byte, scan serviceScan, opts ApplyOptions, mode fleetMode, target int) *fleet.Options {
+// hostChecks are the host checks of config.toml as read (decoded once, in
+// config): the service and the files it reads, the system id, proxies
+// and the [[runners]] entries; target is the entry the caller writes (-1:
+// none), which the entry checks leave to the runner's own checks. verifyID
+// is the system id verify calls send.
+func (l *local) hostChecks(scan serviceScan, config *runnerconf.File, opts ApplyOptions, mode fleetMode, target int, verifyID string) *fleet.Options {
 	f := &fleet.Options{
-		ConfigPath: paths.ConfigTOML, ConfigTOML: oldTOML,
+		ConfigPath: l.paths.ConfigTOML, ConfigTOML: l.data, Config: config,
 		Detected: scan.detected, Installs: scan.installs, DetectErr: scan.err,
-		SystemIDDir: filepath.Dir(paths.ConfigTOML), MachineID: opts.MachineID,
-		ShellEnv:  opts.Env,
-		GitLabURL: a.GitLab.URL,
+		SystemIDDir: filepath.Dir(l.paths.ConfigTOML), MachineID: opts.MachineID,
+		ShellEnv: opts.Env,
 	}
+	f.Runners = fleet.RunnerOptions{Enabled: true, Now: opts.Now, StaleStatus: probe.Warn}
+	if target >= 0 {
+		f.Runners.Skip = func(r fleet.Runner) bool { return r.Index == target }
+	}
+	if mode == fleetApply && (opts.PruneStale || opts.CheckStale) || mode == fleetInspect {
+		f.Runners.Verify = entryVerifier(opts, verifyID)
+	}
+	if mode == fleetInspect || mode == fleetLocal {
+		f.Runners.StaleStatus = probe.Fail
+	}
+	return f
+}
+
+// forAnswers adds to host checks what the answers' runner reaches: its
+// GitLab, and with a docker executor config.json and the registries.
+func (a *Answers) forAnswers(f *fleet.Options, dockerConfigDir string) *fleet.Options {
+	f.GitLabURL = a.GitLab.URL
 	if UsesDocker(a.Runner.Executor) {
-		f.DockerConfigPath = filepath.Join(paths.DockerConfigDir, "config.json")
+		f.DockerConfigPath = filepath.Join(dockerConfigDir, "config.json")
 		f.WritesDockerConfig = a.WritesDockerConfig()
 		f.RegistryHosts = registryHosts(a.Images())
-	}
-	f.Runners = fleet.RunnerOptions{Enabled: true, Skip: func(r fleet.Runner) bool { return r.Index == target }, Now: opts.Now, StaleStatus: probe.Warn}
-	if mode == fleetApply && (opts.PruneStale || opts.CheckStale) || mode == fleetInspect {
-		f.Runners.Verify = entryVerifier(opts)
-	}
-	if mode == fleetInspect {
-		f.Runners.StaleStatus = probe.Fail
 	}
 	return f
 }
@@ -190,22 +206,16 @@ func registryHosts(images []string) []string {
 	return hosts
 }
 
-// entryVerifier verifies a [[runners]] entry with this host's system id,
-// as the runner itself would (no extra runner manager appears in GitLab).
-func entryVerifier(opts ApplyOptions) func(context.Context, fleet.Runner) error {
+// entryVerifier verifies a [[runners]] entry with this host's system id
+// (verifyID), as the runner itself would (no extra runner manager appears
+// in GitLab).
+func entryVerifier(opts ApplyOptions, verifyID string) func(context.Context, fleet.Runner) error {
 	return func(ctx context.Context, r fleet.Runner) error {
-		gopts := gitlab.Options{CAFile: r.TLSCAFile, HTTPClient: opts.HTTPClient, UserAgent: "runnerup"}
-		var api RunnerAPI
-		var err error
-		if opts.NewGitLab != nil {
-			api, err = opts.NewGitLab(r.URL, gopts)
-		} else {
-			api, err = gitlab.New(r.URL, gopts)
-		}
+		api, err := newGitLab(r.URL, r.TLSCAFile, opts)
 		if err != nil {
 			return err
 		}
-		_, err = api.Verify(ctx, r.Token, opts.systemID)
+		_, err = api.Verify(ctx, r.Token, verifyID)
 		if errors.Is(err, gitlab.ErrTokenInvalid) || errors.Is(err, gitlab.ErrOrphaned) {
 			return fmt.Errorf("%w (%v)", fleet.ErrStale, err)
 		}

@@ -9,10 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/runnerup/runnerup/internal/gitlab"
-	"github.com/runnerup/runnerup/internal/systemid"
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
@@ -21,20 +19,8 @@ import (
 	"github.com/runnerup/runnerup/probe/suite"
 )
 
-// configRunner is what probing an existing entry needs of it.
-type configRunner struct {
-	Name        string   `toml:"name"`
-	URL         string   `toml:"url"`
-	Executor    string   `toml:"executor"`
-	Environment []string `toml:"environment"`
-	Docker      *struct {
-		Host     string `toml:"host"`
-		Image    string `toml:"image"`
-		Services []struct {
-			Name string `toml:"name"`
-		} `toml:"services"`
-	} `toml:"docker"`
-}
+// configRunner is an entry as probing it needs it.
+type configRunner = runnerconf.Runner
 
 // inspectOptions say what ProbeConfig and CheckHost look at.
 type inspectOptions struct {
@@ -62,44 +48,40 @@ func CheckHost(ctx context.Context, opts ApplyOptions, online bool) (string, []p
 	return inspect(ctx, inspectOptions{ApplyOptions: opts, Online: online})
 }
 
+// inspect reads config.toml (decoded once, with runnerconf) and the
+// system id before it asks a networked Docker daemon for a runner
+// container, then runs the host checks of every entry and, with Images,
+// the daemon and the entries' images.
 func inspect(ctx context.Context, what inspectOptions) (string, []probe.Result, error) {
 	opts := what.ApplyOptions
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	scan := scanService(ctx, &opts, "")
-	paths, _ := ResolvePaths(Output{}, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
-	data, err := readExisting(paths.ConfigTOML)
+	loc, err := readLocal(ctx, Output{}, "", opts)
+	if err != nil {
+		return loc.paths.ConfigTOML, nil, err
+	}
+	paths := loc.paths
+	file, err := runnerconf.Parse(loc.data)
+	if err != nil {
+		return paths.ConfigTOML, nil, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
+	}
+	if what.Images && len(file.Runners) == 0 {
+		return paths.ConfigTOML, nil, &InputError{Err: fmt.Errorf("%s has no [[runners]] entry to probe; give --answers FILE to check a new one", paths.ConfigTOML)}
+	}
+	ids, err := loc.resolveSystemID(opts)
 	if err != nil {
 		return paths.ConfigTOML, nil, err
 	}
-	var doc struct {
-		Runners []configRunner `toml:"runners"`
-	}
-	if _, err := toml.Decode(string(data), &doc); err != nil {
-		return paths.ConfigTOML, nil, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}
-	}
-	if what.Images && len(doc.Runners) == 0 {
-		return paths.ConfigTOML, nil, &InputError{Err: fmt.Errorf("%s has no [[runners]] entry to probe; give --answers FILE to check a new one", paths.ConfigTOML)}
-	}
-	sysID, _, err := systemid.Resolve(filepath.Dir(paths.ConfigTOML))
-	if err != nil {
-		return paths.ConfigTOML, nil, &InputError{Err: err}
-	}
-	opts.systemID = sysID
-
-	f := &fleet.Options{
-		ConfigPath: paths.ConfigTOML, ConfigTOML: data,
-		Detected: scan.detected, Installs: scan.installs, DetectErr: scan.err,
-		SystemIDDir: filepath.Dir(paths.ConfigTOML), MachineID: opts.MachineID,
-		ShellEnv: opts.Env,
-		Runners:  fleet.RunnerOptions{Enabled: true, Now: opts.Now, StaleStatus: probe.Fail},
-	}
+	// Every local input is read: a networked Docker daemon may be asked now.
+	scan, _ := loc.scan.remote(ctx, opts)
+	mode := fleetLocal
 	if what.Online {
-		f.Runners.Verify = entryVerifier(opts)
+		mode = fleetInspect
 	}
+	f := loc.hostChecks(scan, file, opts, mode, -1, ids.verify)
 	var docker []configRunner
-	for _, r := range doc.Runners {
+	for _, r := range file.Runners {
 		if f.GitLabURL == "" {
 			f.GitLabURL = r.URL
 		}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/runnerup/runnerup/internal/systemid"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
 	"github.com/runnerup/runnerup/probe/daemon"
@@ -107,23 +106,16 @@ func runProbes(ctx context.Context, p suite.Plan, opts ProbeOptions) ([]probe.Re
 
 // Probe runs every live check for prepared answers and writes nothing:
 // `runnerup probe --answers`. It sees config.toml and config.json as apply
-// would leave them: it loads and plans as apply does, then runs the live
-// checks of that plan.
+// would leave them: it loads and plans as apply does, then runs apply's
+// checks stage for that plan, live whatever the options say, with
+// CheckStale verifying the other entries too.
 func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result, error) {
-	l, err := load(ctx, p, &opts)
-	if err != nil {
-		return nil, err
-	}
 	opts.SkipProbes, opts.Offline = false, false
-	plan, err := l.plan(opts)
+	l, err := load(ctx, p, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := l.readDockerConfig(plan); err != nil {
-		return nil, err
-	}
-	l.scanRemote(ctx, opts)
-	in, err := inputsFor(l.eff, l.paths, l.oldTOML, l.checkedJSON, l.target.existing, l.sysID)
+	plan, err := l.plan(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -131,29 +123,8 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 	if opts.CheckStale {
 		mode = fleetInspect
 	}
-	in.fleet = l.eff.fleetOptions(l.paths, l.oldTOML, l.scan, opts, mode, l.target.index)
-	in.process = helperProcess(l.scan)
-	// As apply: a token the runner rotated is kept, and verified instead;
-	// [gitlab.create]'s read-only calls run too.
-	var first []probe.Result
-	if plan.TokenRotated {
-		first = append(first, reportNow(*rotatedResult(l.a, l.target.existing), opts.Probe))
-	}
-	if plan.creation != nil {
-		got, err := plan.creation.preflight(ctx, opts.Probe)
-		first = append(first, got...)
-		if err != nil {
-			return first, err
-		}
-	}
-	results, err := runProbes(ctx, l.checkPlan(plan, in), opts.Probe)
-	if len(first) > 0 {
-		results = append(first, results...)
-		if ce := (*CheckError)(nil); errors.As(err, &ce) {
-			ce.Results = results
-		}
-	}
-	return results, err
+	checks, err := l.runChecks(ctx, plan, opts, mode)
+	return checks.results, err
 }
 
 // inputsFor computes what the runner will read after apply: the entry's
@@ -223,7 +194,7 @@ func ProbeImages(ctx context.Context, images []string, opts ApplyOptions) ([]pro
 	if namesHelpers(configJSON) {
 		// The runner runs the helpers in its own world; the service is
 		// looked for only then, so a probe without helpers stays fast.
-		p.Credentials.Process = helperProcess(scanService(ctx, &opts, ""))
+		p.Credentials.Process = helperProcess(scanService(ctx, opts, ""))
 	}
 	if configJSON == nil {
 		p.Credentials.ConfigJSON = []byte("{}")
@@ -244,28 +215,23 @@ func namesHelpers(configJSON []byte) bool {
 // ProbeAnswers runs the checks that the answers given so far allow: the
 // wizard calls it while the user is still answering, so a URL alone probes
 // GitLab's reachability, a token adds its verification, an image adds the
-// daemon, credentials and registry chain.
+// daemon, credentials and registry chain. It reads what apply's load reads
+// (readAnswersLocal); the answers, still being given, are neither
+// validated nor planned, and the checks are of the answers as they are.
 func ProbeAnswers(ctx context.Context, a *Answers, opts ApplyOptions) ([]probe.Result, error) {
-	scan := scanService(ctx, &opts, a.Docker.Host)
-	paths, _ := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
-	oldTOML, t, err := readTarget(a, paths)
+	l, err := readAnswersLocal(ctx, a, opts)
 	if err != nil {
 		return nil, err
 	}
-	sysID, _, err := systemid.Resolve(filepath.Dir(paths.ConfigTOML))
-	if err != nil {
-		return nil, &InputError{Err: err}
+	if err := l.readDockerConfig(a); err != nil {
+		return nil, err
 	}
-	_, configJSON, err := dockerConfigFor(a, paths)
+	in, err := l.checkInputs(a)
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputsFor(a, paths, oldTOML, configJSON, t.existing, sysID)
-	if err != nil {
-		return nil, err
-	}
-	opts.systemID = sysID
-	in.fleet = a.fleetOptions(paths, oldTOML, scan, opts, fleetApply, t.index)
+	scan, _ := l.scan.remote(ctx, opts)
+	in.fleet = a.forAnswers(l.hostChecks(scan, l.config.File, opts, fleetApply, l.target.Index, l.ids.verify), l.paths.DockerConfigDir)
 	in.process = helperProcess(scan)
 	p := a.plan(in)
 	if msg, _, warn := CheckGitLabURL(a.GitLab.URL); msg != "" && !warn {

@@ -93,22 +93,19 @@ func (s pruneSpec) isStale(r fleet.Runner) bool {
 	return false
 }
 
-// pruneEntries removes what spec chooses from data, byte for byte
-// (render.RemoveRunners); keep is the entry apply is writing.
-func pruneEntries(data []byte, spec pruneSpec, keep int) ([]byte, []prunedEntry, error) {
+// pruneEntries removes what spec chooses from config (decoded already),
+// byte for byte (render.Config.Remove); keep is the entry apply is
+// writing.
+func pruneEntries(config *render.Config, spec pruneSpec, keep int) (*render.Config, []prunedEntry, error) {
 	if len(spec.stale) == 0 && !spec.duplicates && !spec.empty {
-		return data, nil, nil
+		return config, nil, nil
 	}
-	runners, err := fleet.Runners(data)
-	if err != nil {
-		return nil, nil, &render.ConfigTOMLError{Err: err}
-	}
-	removed := spec.choose(runners, keep)
+	removed := spec.choose(fleet.RunnersOf(config.Runners), keep)
 	idx := make([]int, 0, len(removed))
 	for _, r := range removed {
 		idx = append(idx, r.Index)
 	}
-	out, err := render.RemoveRunners(data, idx)
+	out, err := config.Remove(idx)
 	return out, removed, err
 }
 

@@ -152,7 +152,8 @@ func TestRegisterTemplateSpliced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := renderConfig(nil, p.Resolved, &render.Credentials{ID: 1, Token: "glrt-REGISTERFLAGSTEST0001"}, nil)
+	empty, _ := render.ParseConfig(nil)
+	out, err := renderConfig(empty, p.Resolved, &render.Credentials{ID: 1, Token: "glrt-REGISTERFLAGSTEST0001"}, render.Target{Index: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func hostFacts(opts *DiagnoseOptions, d *diagnose.Options) {
 	for _, r := range doc.Runners {
 		d.ConfigRunners = append(d.ConfigRunners, r.Name)
 	}
-	if id, _, err := systemid.Resolve(filepath.Dir(path)); err == nil {
+	if id, _, err := systemid.Resolve(filepath.Dir(path), nil); err == nil {
 		d.HostSystemID = id
 	}
 }

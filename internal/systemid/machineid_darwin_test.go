@@ -53,7 +53,7 @@ func TestMachineIDDarwin(t *testing.T) {
 			if got != tt.want || (err != nil) != tt.wantErr {
 				t.Errorf("MachineID() = %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
 			}
-			id, _, err := Resolve(t.TempDir())
+			id, _, err := Resolve(t.TempDir(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -118,7 +118,7 @@ func TestMachineIDChild(t *testing.T) {
 	if err != nil {
 		r.Err = err.Error()
 	}
-	r.SystemID, _, err = Resolve(t.TempDir())
+	r.SystemID, _, err = Resolve(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestMachineIDWindows(t *testing.T) {
 	if err != nil || got != guid {
 		t.Fatalf("MachineID() = %q, %v; reg.exe says %q", got, err, guid)
 	}
-	id, _, err := Resolve(t.TempDir())
+	id, _, err := Resolve(t.TempDir(), nil)
 	if err != nil || id != FromMachineID(guid) {
 		t.Errorf("Resolve() = %q, %v; want %q", id, err, FromMachineID(guid))
 	}

@@ -83,13 +83,14 @@ func Random() string {
 }
 
 // Resolve returns the id the runner will use with configDir: the file's
-// when valid (fromFile), else the one computed from the machine id, else a
-// random one. Only a computed or random id needs writing.
-func Resolve(configDir string) (id string, fromFile bool, err error) {
-	return resolve(configDir, MachineID)
-}
-
-func resolve(configDir string, machineID func() (string, error)) (string, bool, error) {
+// when valid (fromFile), else the one computed from the machine id
+// machineID reads (nil: MachineID, this host's), else a random one. Only
+// a computed or random id needs writing. Callers that also check the id
+// pass the machine id reader the check uses, so one run has one id.
+func Resolve(configDir string, machineID func() (string, error)) (id string, fromFile bool, err error) {
+	if machineID == nil {
+		machineID = MachineID
+	}
 	id, ok, err := Read(configDir)
 	if err != nil {
 		return "", false, err

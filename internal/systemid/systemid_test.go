@@ -127,16 +127,16 @@ func TestResolve(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, fromFile, err := resolve(dir, func() (string, error) { return tt.machineID, tt.idErr })
+			got, fromFile, err := Resolve(dir, func() (string, error) { return tt.machineID, tt.idErr })
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tt.want == "r_" {
 				if !Pattern.MatchString(got) || got[:2] != "r_" {
-					t.Errorf("resolve() = %q, want a random r_ id", got)
+					t.Errorf("Resolve() = %q, want a random r_ id", got)
 				}
 			} else if got != tt.want {
-				t.Errorf("resolve() = %q, want %q", got, tt.want)
+				t.Errorf("Resolve() = %q, want %q", got, tt.want)
 			}
 			if fromFile != tt.fromFile {
 				t.Errorf("fromFile = %v, want %v", fromFile, tt.fromFile)
