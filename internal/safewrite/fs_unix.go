@@ -43,3 +43,16 @@ func applyMeta(f *os.File, mode fs.FileMode, owner fs.FileInfo) error {
 
 // canRemoveOpenFiles: a Unix file can be unlinked while open (and locked).
 const canRemoveOpenFiles = true
+
+// lockOpenFlags open FILE.lock without following a symlink planted there
+// (ELOOP instead: root writing into a directory another user can write,
+// such as /home/gitlab-runner/.docker, must not create or lock a file
+// elsewhere) and without blocking on a FIFO (which would wait for a
+// writer forever); whether the file opened is regular is checked after.
+const lockOpenFlags = os.O_CREATE | os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
+// plantedLockError says whether opening FILE.lock failed because
+// something other than a regular file is at its path.
+func plantedLockError(err error) bool {
+	return errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EISDIR)
+}

@@ -22,3 +22,9 @@ func applyMeta(f *os.File, mode fs.FileMode, _ fs.FileInfo) error {
 
 // canRemoveOpenFiles: Windows refuses to delete an open file.
 const canRemoveOpenFiles = false
+
+// lockOpenFlags: Windows has no O_NOFOLLOW; creating a symlink there needs
+// a privilege ordinary users do not have.
+const lockOpenFlags = os.O_CREATE | os.O_RDONLY
+
+func plantedLockError(error) bool { return false }
