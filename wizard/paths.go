@@ -63,6 +63,22 @@ func (pe PathEnv) ConfigFileFromEnv() string {
 	return v
 }
 
+// ConfigNamedBy names where an explicit config.toml path came from, for
+// messages: CONFIG_FILE when it holds that path, else --config.
+func (pe PathEnv) ConfigNamedBy(path string) string {
+	if v := pe.ConfigFileFromEnv(); v != "" && v == path {
+		return ConfigFileEnv
+	}
+	return "--config"
+}
+
+// MissingConfigError is the one answer to a config.toml named by --config
+// or CONFIG_FILE that does not exist, where runnerup has to read one
+// (probe, check, diagnose; apply creates it instead).
+func MissingConfigError(path string, pe PathEnv) error {
+	return &InputError{Err: fmt.Errorf("%s does not exist (named by %s): give --config the path of an existing config.toml", path, pe.ConfigNamedBy(path))}
+}
+
 // ResolvePaths picks the output paths: flags (CONFIG_FILE standing in for
 // --config, as in gitlab-runner), then the answers' [output], then the
 // files the installed service reads, then the runner's defaults. GitLab

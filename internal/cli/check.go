@@ -92,7 +92,8 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		pe = wizard.DefaultPathEnv()
 	}
 	if path == "" {
-		// CONFIG_FILE, else the file the service reads, else the runner's default.
+		// The file the service reads, else the runner's default
+		// (CONFIG_FILE is already in opts.ConfigPath: useConfigFileEnv).
 		if primary, ok := service.Primary(installs); ok {
 			pe.Service = &primary
 		}
@@ -106,9 +107,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	}
 	findings, err := lint.LintFileWith(path, lopts)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" && pe.ConfigFileFromEnv() != "":
-		err = fmt.Errorf("no config.toml at %s, which %s names; pass --config PATH or fix %s", path, wizard.ConfigFileEnv, wizard.ConfigFileEnv)
-	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "":
+	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath != "":
+		return reportError(opts.IO, opts.Output, wizard.MissingConfigError(path, pe))
+	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
 	}
 	if err != nil {

@@ -165,6 +165,8 @@ func TestDockerConfigFlagTakesDirectory(t *testing.T) {
 		{"probe", "--image", "alpine:3.20", "--docker-config", filepath.Join(home, ".docker", "config.json")},
 		{"diagnose", "alpine:3.20", "--docker-config", "/root/.docker/config.json"},
 		{"wizard", "--accessible", "--docker-config", file},
+		{"register", "--non-interactive", "--url", "https://gitlab.example.com", "--token", testToken,
+			"--executor", "shell", "--docker-config", filepath.Join(home, ".docker", "config.json")},
 	} {
 		before := snapshot(t, home)
 		r := runCLI(t, home, env{"RUNNER_TOKEN": testToken}, args...)

@@ -395,6 +395,8 @@ func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" && opts.RunnerName == "":
 		return nil, nil
+	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath != "":
+		return nil, wizard.MissingConfigError(path, opts.Paths)
 	case err != nil:
 		return nil, inputErr("reading config.toml: %w", err)
 	}

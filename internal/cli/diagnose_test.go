@@ -103,7 +103,7 @@ func TestDiagnoseBadInput(t *testing.T) {
 		name, args string
 		want       string
 	}{
-		{"config missing", "alpine --config " + filepath.Join(home, "nope.toml"), "reading config.toml: stat " + filepath.Join(home, "nope.toml") + ": no such file"},
+		{"config missing", "alpine --config " + filepath.Join(home, "nope.toml"), filepath.Join(home, "nope.toml") + " does not exist (named by --config)"},
 		{"two runners, none chosen", "alpine --config " + two, `has 2 runners: choose one with --runner ("a", "b")`},
 		{"unknown runner", "alpine --runner c --config " + two, `has no runner named "c" (runners: "a", "b")`},
 		{"config does not parse", "alpine --config " + broken, "existing config.toml: "},

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/runnerup/runnerup/wizard"
 )
 
 // checkDockerConfigDir refuses a --docker-config naming a file (config.json
@@ -49,4 +51,25 @@ func takeDurationAfterSpace(cmd *cobra.Command, name string, args []string) []st
 		return args
 	}
 	return args[1:]
+}
+
+// useConfigFileEnv makes CONFIG_FILE stand in for -c/--config, as it does
+// for gitlab-runner (`env:"CONFIG_FILE"` on its flag): before the command
+// runs, an unset --config takes CONFIG_FILE's value, so every command sees
+// one explicit path however it was given and treats it alike (a missing
+// file is the same error, probe's "--config given" holds). Commands without
+// --config (register parses gitlab-runner's flags itself) are left alone.
+func useConfigFileEnv(cmd *cobra.Command, lookup func(string) (string, bool)) error {
+	f := cmd.Flags().Lookup("config")
+	if f == nil || f.Changed {
+		return nil
+	}
+	v, ok := lookup(wizard.ConfigFileEnv)
+	if !ok || v == "" {
+		return nil
+	}
+	if err := cmd.Flags().Set("config", v); err != nil {
+		return &FlagError{Err: fmt.Errorf("%s: %w", wizard.ConfigFileEnv, err)}
+	}
+	return nil
 }

@@ -70,6 +70,9 @@ equivalent answers file, secrets as env: references).
 			if err := splitRegisterArgs(args, opts); err != nil {
 				return err
 			}
+			if err := checkDockerConfigDir(opts.Apply.DockerConfigDir); err != nil {
+				return err
+			}
 			if opts.Help {
 				return cmd.Help()
 			}

@@ -57,10 +57,11 @@ your registries on the way.
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if noColor {
 				d.IO.SetColor(false)
 			}
+			return useConfigFileEnv(cmd, os.LookupEnv)
 		},
 		// Bare `runnerup` in a terminal is the wizard; elsewhere it shows
 		// help, because nobody asked for prompts on a pipe.
