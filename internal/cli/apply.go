@@ -65,7 +65,11 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 		Example: `  RUNNER_TOKEN=glrt-… runnerup apply --answers runner.toml --dry-run
   runnerup apply --answers runner.toml -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			return noArgs(cmd, takeDurationAfterSpace(cmd, "wait-contact", args))
+			args, err := takeDurationAfterSpace(cmd, "wait-contact", args)
+			if err != nil {
+				return err
+			}
+			return noArgs(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.AnswersPath == "" {

@@ -208,6 +208,9 @@ func TestWaitContactWithSpace(t *testing.T) {
 		{args: "apply --answers a.toml --wait-contact 30s extra", wantErr: `unknown command "extra"`},
 		{args: "apply --answers a.toml --wait-contact=45s 30s", wantErr: `unknown command "30s"`},
 		{args: "apply --answers a.toml 30s", wantErr: `unknown command "30s"`},
+		// A number without a unit: say which unit, not "unknown command".
+		{args: "apply --answers a.toml --wait-contact 30", wantErr: `--wait-contact 30 has no unit: write --wait-contact 30s`},
+		{args: "apply --answers a.toml --wait-contact=30", wantErr: `--wait-contact 30 has no unit: write --wait-contact 30s`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {

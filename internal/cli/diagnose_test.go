@@ -41,7 +41,7 @@ func runDiagnose(t *testing.T, home string, e env, stdin string, tweak func(*dia
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(context.Background())
-	printError(d.IO, err)
+	printError(d.IO, err, cmd)
 	return result{stdout: out.String(), stderr: errOut.String(), code: ExitCode(err)}
 }
 

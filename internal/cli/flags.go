@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/runnerup/runnerup/wizard"
 )
@@ -34,23 +37,50 @@ func checkDockerConfigDir(dir string) error {
 // argument "30s". When the flag was given alone and the first argument is
 // a duration, that argument becomes the value; the rest is returned for
 // the command's own argument check. ("--wait-contact=60s 30s" cannot be
-// told from "--wait-contact 30s" and takes 30s too.)
-func takeDurationAfterSpace(cmd *cobra.Command, name string, args []string) []string {
+// told from "--wait-contact 30s" and takes 30s too.) A bare number there
+// ("--wait-contact 30") is an error asking for the unit.
+func takeDurationAfterSpace(cmd *cobra.Command, name string, args []string) ([]string, error) {
 	f := cmd.Flags().Lookup(name)
 	if f == nil || !f.Changed || len(args) == 0 {
-		return args
+		return args, nil
 	}
 	bare, err := time.ParseDuration(f.NoOptDefVal)
 	if err != nil || f.Value.String() != bare.String() {
-		return args
+		return args, nil
+	}
+	if err := unitlessDuration(name, args[0]); err != nil {
+		return nil, err
 	}
 	if _, err := time.ParseDuration(args[0]); err != nil {
-		return args
+		return args, nil
 	}
 	if err := f.Value.Set(args[0]); err != nil {
-		return args
+		return args, nil
 	}
-	return args[1:]
+	return args[1:], nil
+}
+
+// unitlessDuration is the error for a duration flag given a bare number
+// ("--timeout 30"), which Go's durations refuse with "missing unit"; nil
+// when value is not a bare number.
+func unitlessDuration(name, value string) error {
+	if _, err := strconv.ParseFloat(value, 64); err != nil {
+		return nil
+	}
+	return &FlagError{Err: fmt.Errorf("--%s %s has no unit: write --%s %ss (or ms, m, h)", name, value, name, value)}
+}
+
+// flagError is the root's flag error function: every flag error is a
+// usage error (exit 2), and a bare number given to a duration flag says
+// which unit is missing.
+func flagError(_ *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) && bad.GetFlag().Value.Type() == "duration" {
+		if uerr := unitlessDuration(bad.GetFlag().Name, bad.GetValue()); uerr != nil {
+			return uerr
+		}
+	}
+	return &FlagError{Err: err}
 }
 
 // useConfigFileEnv makes CONFIG_FILE stand in for -c/--config, as it does

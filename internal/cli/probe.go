@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -116,19 +117,28 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 	}
 	var results []probe.Result
 	var err error
+	// Warnings go into -o json's document, else to stderr before the checks.
+	warnings := []wizard.FieldError{}
+	warn := func(ws []wizard.FieldError) {
+		if opts.Output == "json" {
+			warnings = append(warnings, ws...)
+		} else {
+			printWarnings(opts.IO, ws)
+		}
+	}
 	if opts.AnswersPath != "" {
 		var p *wizard.Prepared
 		if p, err = wizard.Prepare(opts.AnswersPath, w.Env, w.Hostname); err != nil {
 			return reportError(opts.IO, opts.Output, err)
 		}
-		printWarnings(opts.IO, p.Warnings)
-		printWarnings(opts.IO, pathWarnings(p.Resolved.Output, w))
+		warn(p.Warnings)
+		warn(pathWarnings(p.Resolved.Output, w))
 		results, err = wizard.Probe(ctx, p, w)
 	} else if len(opts.Images) > 0 {
-		printWarnings(opts.IO, pathWarnings(wizard.Output{}, w))
+		warn(pathWarnings(wizard.Output{}, w))
 		results, err = wizard.ProbeImages(ctx, opts.Images, w)
 	} else {
-		printWarnings(opts.IO, pathWarnings(wizard.Output{}, w))
+		warn(pathWarnings(wizard.Output{}, w))
 		_, results, err = wizard.ProbeConfig(ctx, w)
 	}
 	var ce *wizard.CheckError
@@ -139,7 +149,7 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 		if results == nil {
 			results = []probe.Result{}
 		}
-		if err := writeJSON(opts.IO.Out, map[string]any{"checks": results, "ok": probe.OK(results)}); err != nil {
+		if err := writeJSON(opts.IO.Out, map[string]any{"checks": results, "warnings": warnings, "ok": probe.OK(results)}); err != nil {
 			return err
 		}
 	} else {
@@ -152,9 +162,17 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 }
 
 // pathWarnings are ResolvePaths' warnings for the files probe reads (a
-// DOCKER_CONFIG the runner ignores), which apply prints too.
+// DOCKER_CONFIG the runner ignores), worded for probe, which reads where
+// apply would write.
 func pathWarnings(out wizard.Output, w wizard.ApplyOptions) []wizard.FieldError {
-	_, warnings := wizard.ResolvePaths(out, w.ConfigPath, w.DockerConfigDir, w.Paths)
+	paths, warnings := wizard.ResolvePaths(out, w.ConfigPath, w.DockerConfigDir, w.Paths)
+	for i, warn := range warnings {
+		if warn.Field == "output.docker_config" {
+			warnings[i].Field = "DOCKER_CONFIG"
+			warnings[i].Fix = fmt.Sprintf("probe reads %s, the file the runner reads; pass --docker-config DIR to check another directory on purpose",
+				filepath.Join(paths.DockerConfigDir, "config.json"))
+		}
+	}
 	return warnings
 }
 
