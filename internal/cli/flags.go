@@ -31,6 +31,40 @@ func checkDockerConfigDir(dir string) error {
 	return nil
 }
 
+// checkOutputAndTimeout checks the -o/--output and --timeout flags every
+// command with live checks has.
+func checkOutputAndTimeout(output string, timeout time.Duration) error {
+	if output != "text" && output != "json" {
+		return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", output)}
+	}
+	if timeout <= 0 {
+		return &FlagError{Err: errors.New("--timeout must be positive")}
+	}
+	return nil
+}
+
+// withDefaults fills the wizard options a command did not get injected
+// (tests inject them): the process's environment, host name and paths,
+// and the Deps' service detection and machine id.
+func withDefaults(w wizard.ApplyOptions, detect wizard.DetectFunc, machineID func() (string, error)) wizard.ApplyOptions {
+	if w.Env == nil {
+		w.Env = os.LookupEnv
+	}
+	if w.Hostname == "" {
+		w.Hostname, _ = os.Hostname()
+	}
+	if w.Paths.Env == nil {
+		w.Paths = wizard.DefaultPathEnv()
+	}
+	if w.DetectService == nil {
+		w.DetectService = detect
+	}
+	if w.MachineID == nil {
+		w.MachineID = machineID
+	}
+	return w
+}
+
 // takeDurationAfterSpace gives a duration flag with an optional value
 // (pflag's NoOptDefVal, as --wait-contact) the value written after a
 // space: pflag reads "--wait-contact 30s" as the flag alone plus an

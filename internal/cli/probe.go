@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -62,11 +61,8 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 			if opts.AnswersPath != "" && len(opts.Images) > 0 || opts.AnswersPath == "" && len(opts.Images) == 0 && !cmd.Flags().Changed("config") {
 				return &FlagError{Err: errors.New("give one of --answers FILE, --image REF, or --config PATH (the runners already in a config.toml)")}
 			}
-			if opts.Output != "text" && opts.Output != "json" {
-				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", opts.Output)}
-			}
-			if opts.Timeout <= 0 {
-				return &FlagError{Err: errors.New("--timeout must be positive")}
+			if err := checkOutputAndTimeout(opts.Output, opts.Timeout); err != nil {
+				return err
 			}
 			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
 				return err
@@ -89,25 +85,10 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 }
 
 func probeRun(ctx context.Context, opts *ProbeOptions) error {
-	w := opts.Wizard
-	if w.Env == nil {
-		w.Env = os.LookupEnv
-	}
-	if w.Hostname == "" {
-		w.Hostname, _ = os.Hostname()
-	}
-	if w.Paths.Env == nil {
-		w.Paths = wizard.DefaultPathEnv()
-	}
+	w := withDefaults(opts.Wizard, opts.detect, opts.machineID)
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.Probe.Timeout = opts.Timeout
 	w.Probe.Pull = opts.Pull
-	if w.DetectService == nil {
-		w.DetectService = opts.detect
-	}
-	if w.MachineID == nil {
-		w.MachineID = opts.machineID
-	}
 	if w.Timeout == 0 {
 		w.Timeout = opts.Timeout
 	}
