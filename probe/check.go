@@ -34,8 +34,14 @@ type Result struct {
 	Hint   string `json:"hint,omitempty"`
 	// Finding names what a warn or fail found, when one check can find
 	// several things (systemid.cloned, runner.stale); stable like ID.
-	Finding    string `json:"finding,omitempty"`
-	DurationMS int64  `json:"duration_ms"`
+	Finding string `json:"finding,omitempty"`
+	// StartedMS is when the check started (its Needs done), in
+	// milliseconds since the run started; with DurationMS it places the
+	// check on the run's timeline, so the critical path is visible. A check
+	// skipped before it ran, for a failed or interrupted dependency, has
+	// duration 0.
+	StartedMS  int64 `json:"started_ms"`
+	DurationMS int64 `json:"duration_ms"`
 	// Data carries facts dependent checks need (the daemon's platform, a
 	// registry's challenge); never printed.
 	Data any `json:"-"`
@@ -56,6 +62,16 @@ type Check struct {
 	// TLS check needs the daemon's insecure-registry list only when HTTPS
 	// with verification fails.)
 	Later []string
+	// NeedsEarly lists checks whose Data Run reads as soon as they publish
+	// it with Provide, before they finish: the registry auth check provides
+	// its authenticated transport, then verifies the credential while the
+	// manifest checks already use it. Run starts once each has provided
+	// or finished (one that never calls Provide provides its result's Data
+	// when it finishes). The result stands only if they pass: when one
+	// fails or skips, this check is skipped as if it were in Needs (unless
+	// RunAfterFailure), so no verdict rests on a provisional value; its
+	// duration includes that wait.
+	NeedsEarly []string
 	// Timeout overrides the run's default per-check deadline.
 	Timeout time.Duration
 	Run     func(ctx context.Context, deps Deps) Result
@@ -99,15 +115,31 @@ func Run(ctx context.Context, checks []Check, opts Options) ([]Result, error) {
 	if err := validateGraph(checks); err != nil {
 		return nil, err
 	}
-	done := make(map[string]chan struct{}, len(checks))
+	runStart := opts.Now()
+	since := func(t time.Time) int64 { return t.Sub(runStart).Milliseconds() }
+	type slot struct {
+		done, provided chan struct{}
+		provideOnce    sync.Once
+		data           any // provided before the check finished (under mu)
+	}
+	slots := make(map[string]*slot, len(checks))
 	for _, c := range checks {
-		done[c.ID] = make(chan struct{})
+		slots[c.ID] = &slot{done: make(chan struct{}), provided: make(chan struct{})}
 	}
 	var (
-		mu       sync.Mutex
-		cbMu     sync.Mutex
-		results  = make(map[string]Result, len(checks))
-		wg       sync.WaitGroup
+		mu      sync.Mutex
+		cbMu    sync.Mutex
+		results = make(map[string]Result, len(checks))
+		wg      sync.WaitGroup
+		provide = func(id string, data any) {
+			s := slots[id]
+			s.provideOnce.Do(func() {
+				mu.Lock()
+				s.data = data
+				mu.Unlock()
+				close(s.provided)
+			})
+		}
 		finished = func(r Result) {
 			mu.Lock()
 			results[r.ID] = r
@@ -117,29 +149,58 @@ func Run(ctx context.Context, checks []Check, opts Options) ([]Result, error) {
 				opts.OnResult(r)
 				cbMu.Unlock()
 			}
-			close(done[r.ID])
+			close(slots[r.ID].done)
+			provide(r.ID, r.Data)
+		}
+		// state is a check's result when it is done, else what it provided.
+		state = func(id string) (Result, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r, ok := results[id]; ok {
+				return r, true
+			}
+			return Result{ID: id, Data: slots[id].data}, false
+		}
+		wait = func(ch chan struct{}) bool {
+			select {
+			case <-ch:
+				return true
+			case <-ctx.Done():
+				return false
+			}
 		}
 	)
 	for _, c := range checks {
 		wg.Add(1)
 		go func(c Check) {
 			defer wg.Done()
+			skip := func(detail string, started int64) Result {
+				return Result{ID: c.ID, Title: c.Title, Status: Skip, Detail: detail, StartedMS: started, DurationMS: since(opts.Now()) - started}
+			}
 			deps := Deps{}
 			for _, n := range c.Needs {
-				select {
-				case <-done[n]:
-				case <-ctx.Done():
-					finished(Result{ID: c.ID, Title: c.Title, Status: Skip, Detail: "interrupted"})
+				if !wait(slots[n].done) {
+					finished(skip("interrupted", since(opts.Now())))
 					return
 				}
-				mu.Lock()
-				deps[n] = results[n]
-				mu.Unlock()
+				deps[n], _ = state(n)
+			}
+			var provisional []string
+			for _, n := range c.NeedsEarly {
+				if !wait(slots[n].provided) {
+					finished(skip("interrupted", since(opts.Now())))
+					return
+				}
+				r, final := state(n)
+				if !final {
+					provisional = append(provisional, n)
+				}
+				deps[n] = r
 			}
 			if !c.RunAfterFailure {
-				for _, n := range c.Needs {
+				for _, n := range append(slices.Clone(c.Needs), c.NeedsEarly...) {
 					if s := deps[n].Status; s == Fail || s == Skip {
-						finished(Result{ID: c.ID, Title: c.Title, Status: Skip, Detail: fmt.Sprintf("skipped: %s did not pass", n)})
+						finished(skip(fmt.Sprintf("skipped: %s did not pass", n), since(opts.Now())))
 						return
 					}
 				}
@@ -149,15 +210,28 @@ func Run(ctx context.Context, checks []Check, opts Options) ([]Result, error) {
 					return Result{}, false
 				}
 				select {
-				case <-done[id]:
+				case <-slots[id].done:
 				case <-actx.Done():
 					return Result{}, false
 				}
-				mu.Lock()
-				defer mu.Unlock()
-				return results[id], true
+				return state(id)
 			}
-			finished(runOne(ctx, c, deps, opts, await))
+			r := runOne(ctx, c, deps, opts, await, func(data any) { provide(c.ID, data) }, since)
+			// A provisional dependency decides now whether r stands.
+			for _, n := range provisional {
+				if !wait(slots[n].done) {
+					r = skip("interrupted", r.StartedMS)
+					break
+				}
+				if final, _ := state(n); !c.RunAfterFailure && (final.Status == Fail || final.Status == Skip) {
+					r = skip(fmt.Sprintf("skipped: %s did not pass", n), r.StartedMS)
+					break
+				}
+			}
+			if len(provisional) > 0 {
+				r.DurationMS = since(opts.Now()) - r.StartedMS
+			}
+			finished(r)
 		}(c)
 	}
 	wg.Wait()
@@ -181,12 +255,26 @@ func Await(ctx context.Context, id string) (Result, bool) {
 	return f(ctx, id)
 }
 
-func runOne(ctx context.Context, c Check, deps Deps, opts Options, await func(context.Context, string) (Result, bool)) (r Result) {
+// provideKey carries the function Provide uses in a check's context.
+type provideKey struct{}
+
+// Provide publishes data as the calling check's Data to the checks that
+// name it in NeedsEarly, before it finishes; they start at once. Only the
+// first call counts, and the check's final result still decides whether
+// their results stand. Outside a check it does nothing.
+func Provide(ctx context.Context, data any) {
+	if f, _ := ctx.Value(provideKey{}).(func(any)); f != nil {
+		f(data)
+	}
+}
+
+func runOne(ctx context.Context, c Check, deps Deps, opts Options, await func(context.Context, string) (Result, bool), provide func(any), since func(time.Time) int64) (r Result) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = opts.Timeout
 	}
-	cctx, cancel := context.WithTimeout(context.WithValue(ctx, awaitKey{}, await), timeout)
+	cctx := context.WithValue(context.WithValue(ctx, awaitKey{}, await), provideKey{}, provide)
+	cctx, cancel := context.WithTimeout(cctx, timeout)
 	defer cancel()
 	start := opts.Now()
 	defer func() {
@@ -194,7 +282,11 @@ func runOne(ctx context.Context, c Check, deps Deps, opts Options, await func(co
 			r = Result{Status: Fail, Detail: fmt.Sprintf("internal error: %v", p)}
 		}
 		r.ID, r.Title = c.ID, c.Title
-		r.DurationMS = opts.Now().Sub(start).Milliseconds()
+		// Both truncated to whole milliseconds from the same origin, so
+		// started_ms + duration_ms never exceeds a later check's started_ms.
+		end := opts.Now()
+		r.StartedMS = since(start)
+		r.DurationMS = since(end) - r.StartedMS
 		if r.Status == "" {
 			r.Status = Pass
 		}
@@ -223,7 +315,8 @@ func validateGraph(checks []Check) error {
 			return nil
 		}
 		state[id] = 1
-		for _, n := range append(slices.Clone(byID[id].Needs), byID[id].Later...) {
+		c := byID[id]
+		for _, n := range slices.Concat(c.Needs, c.NeedsEarly, c.Later) {
 			if _, ok := byID[n]; !ok {
 				return fmt.Errorf("%w: %q needs unknown check %q", ErrCycle, id, n)
 			}

@@ -108,9 +108,9 @@ func (u *plainUI) askField(f wizard.Field, a *wizard.Answers) error {
 		str: huh.NewPointerAccessor(&str), b: huh.NewPointerAccessor(&b),
 		maskSecrets: u.tty, title: f.Prompt, ctx: u.fctx,
 	}
-	optional := f.Check("") == nil
+	optional := f.CheckIn(u.fctx, "") == nil
 	switch f.Kind {
-	case wizard.KindText, wizard.KindList, wizard.KindSecret:
+	case wizard.KindText, wizard.KindList, wizard.KindSecret, wizard.KindTarget:
 		hint := ""
 		switch {
 		case cur != "" && f.Kind == wizard.KindSecret:
@@ -130,7 +130,7 @@ func (u *plainUI) askField(f wizard.Field, a *wizard.Answers) error {
 			if s == "-" && optional {
 				return nil
 			}
-			return orig.Check(s)
+			return orig.CheckIn(u.fctx, s)
 		}
 	case wizard.KindConfirm:
 		bind.title = f.Prompt
@@ -189,7 +189,7 @@ func (u *plainUI) run() (Outcome, error) {
 		u.println("! config.toml could not be read (" + err.Error() + "); apply will stop on it")
 	}
 	runners := cfg.Runners
-	u.fctx = wizard.Context{Concurrent: cfg.Concurrent, DockerConfigDir: paths.DockerConfigDir}
+	u.fctx = wizard.Context{Concurrent: cfg.Concurrent, DockerConfigDir: paths.DockerConfigDir, APITokenEnv: wizard.APITokenEnv(o.Env)}
 	if offerExisting(o, runners) {
 		f, choice := buildExistingForm(paths.ConfigTOML, runners, "")
 		if err := u.runForm(f.WithTheme(huh.ThemeFunc(plainTheme))); err != nil {
@@ -316,14 +316,14 @@ func (u *plainUI) run() (Outcome, error) {
 	u.println("")
 
 	out := Outcome{Result: res}
-	saved, _ := wizard.Encode(final, false)
+	saved, _ := u.o.encode(final, false)
 	envVars, secrets := saved.EnvVars, false
 	save, err := u.confirm("Save the answers file?", true)
 	if err != nil {
 		return out, nil // the files are written; only the offer was cut short
 	}
 	if save {
-		def := defaultAnswersPath(o.Paths, final.GitLab.Name)
+		def := o.answersPath(final.GitLab.Name)
 		path, err := u.input("Answers file ["+def+"]", def, func(s string) error {
 			if strings.TrimSpace(s) == "" {
 				return errors.New("answers file path is empty")
@@ -336,7 +336,7 @@ func (u *plainUI) run() (Outcome, error) {
 		if secrets, err = u.confirm("Save secrets in clear? (No: env: references you export before replaying)", false); err != nil {
 			return out, nil
 		}
-		data, err := wizard.Encode(final, secrets)
+		data, err := u.o.encode(final, secrets)
 		if err == nil {
 			_, err = safewrite.Write(safewrite.File{Path: path, Data: data.Data, Secret: true}, safewrite.Options{Now: o.ApplyOptions.Now})
 		}
@@ -443,7 +443,7 @@ func (u *plainUI) review(final *wizard.Answers, paths wizard.Paths, results []pr
 		u.println("", "config.json:")
 		u.printf("%s", rm.renderDiff(res.DockerConfig.Diff, "no changes", plainWidth))
 	}
-	saved, _ := wizard.Encode(final, false)
+	saved, _ := u.o.encode(final, false)
 	u.println("", "Answers file (secrets as env: references):")
 	u.printf("%s\n", strings.TrimRight(string(saved.Data), "\n"))
 	return prepared, res, nil

@@ -136,6 +136,12 @@ func (m *model) advancedLine(w int) string {
 func displayValue(f wizard.Field, a *wizard.Answers, ctx wizard.Context) string {
 	v := f.ValueIn(a, ctx)
 	switch {
+	case f.Key == "gitlab.create.api_token" && v == "" && ctx.APITokenEnv != "":
+		return "from $" + ctx.APITokenEnv
+	case f.Key == "gitlab.create.api_token" && v != "":
+		return "*** (entered; saved answers read $GITLAB_TOKEN)"
+	case f.Kind == wizard.KindTarget && v != "":
+		return wizard.DescribeCreateTarget(v)
 	case v == "" && f.Kind == wizard.KindSelect:
 		for _, o := range f.Options {
 			if o.Value == "" && o.Label != "" {

@@ -101,8 +101,8 @@ func newHuhField(f wizard.Field, bind fieldBinding) huh.Field {
 		s := huh.NewSelect[string]().Key(f.Key).Title(title).Description(f.Help).
 			Options(selectOptions(f, bind.str.Get(), bind.ctx)...)
 		s.Accessor(bind.str)
-		if f.Validate != nil {
-			s.Validate(f.Check)
+		if f.Validate != nil || f.ValidateIn != nil {
+			s.Validate(func(v string) error { return f.CheckIn(bind.ctx, v) })
 		}
 		return s
 	case wizard.KindConfirm:
@@ -111,8 +111,13 @@ func newHuhField(f wizard.Field, bind fieldBinding) huh.Field {
 		c.Accessor(bind.b)
 		return c
 	default:
-		in := huh.NewInput().Key(f.Key).Title(title).Description(f.Help).Validate(f.Check)
-		if f.Example != "" {
+		in := huh.NewInput().Key(f.Key).Title(title).Description(f.Help).
+			Validate(func(v string) error { return f.CheckIn(bind.ctx, v) })
+		switch {
+		case f.Key == "gitlab.create.api_token" && bind.ctx.APITokenEnv != "":
+			// Empty is an answer here: the token in the environment.
+			in.Placeholder("empty: the token in $" + bind.ctx.APITokenEnv)
+		case f.Example != "":
 			in.Placeholder(examplePrefix + f.Example)
 		}
 		if f.Kind == wizard.KindSecret && bind.maskSecrets {
@@ -131,6 +136,9 @@ type formBuilder struct {
 	advanced *bool
 	// marks collects the text inputs whose titles show check marks.
 	marks *fieldMarks
+	// picker, when set, builds the KindTarget field (the TUI's picker;
+	// without it the target is asked as text).
+	picker func(f wizard.Field, a *wizard.Answers, ctx wizard.Context) huh.Field
 }
 
 // groups builds the pages: consecutive fields with the same Group share a
@@ -146,7 +154,12 @@ func (b formBuilder) groups(fields []wizard.Field, title func(first wizard.Field
 		page := fields[i:j]
 		hfs := make([]huh.Field, 0, len(page))
 		for _, f := range page {
-			hf := newHuhField(f, bindAnswers(b.a, f, b.ctx))
+			var hf huh.Field
+			if f.Kind == wizard.KindTarget && b.picker != nil {
+				hf = b.picker(f, b.a, b.ctx)
+			} else {
+				hf = newHuhField(f, bindAnswers(b.a, f, b.ctx))
+			}
 			if in, ok := hf.(*huh.Input); ok && b.marks != nil && f.Checks != nil {
 				b.marks.add(f, in)
 			}

@@ -139,6 +139,7 @@ func TestBuildGitLabForm(t *testing.T) {
 			name: "authentication token skips registration fields",
 			steps: []interactionStep{
 				at("gitlab.url"), typeKeys("https://gitlab.example.com"), enter(),
+				at("gitlab.create"), enter(),
 				at("gitlab.token"), typeKeys("glrt-abcdefghijklmnopqrstu"), enter(),
 				at("gitlab.name"), enter(), // default: the host name
 				at("gitlab.tls_ca_file"), enter(),
@@ -150,6 +151,7 @@ func TestBuildGitLabForm(t *testing.T) {
 			steps: []interactionStep{
 				at("gitlab.url"), typeKeys("gitlab.example.com"), enter(),
 				clearLine(), typeKeys("https://gitlab.example.com"), enter(),
+				at("gitlab.create"), enter(),
 				at("gitlab.token"), typeKeys("glrt-abcdefghijklmnopqrstu"), enter(),
 				at("gitlab.name"), clearLine(), typeKeys("ci-01"), enter(),
 				at("gitlab.tls_ca_file"), enter(),
@@ -160,6 +162,7 @@ func TestBuildGitLabForm(t *testing.T) {
 			name: "registration token asks registration fields",
 			steps: []interactionStep{
 				at("gitlab.url"), typeKeys("https://gitlab.example.com"), enter(),
+				at("gitlab.create"), enter(),
 				at("gitlab.token"), typeKeys("GR1348941abcdefghijklmnop"), enter(),
 				at("gitlab.description"), typeKeys("ci box"), enter(),
 				at("gitlab.tags"), typeKeys("docker, linux"), enter(),
@@ -179,6 +182,7 @@ func TestBuildGitLabForm(t *testing.T) {
 			name: "unprefixed token asks its kind",
 			steps: []interactionStep{
 				at("gitlab.url"), typeKeys("https://gitlab.example.com"), enter(),
+				at("gitlab.create"), enter(),
 				at("gitlab.token"), typeKeys("abcdefghijklmnopqrstu"), enter(),
 				at("gitlab.token_kind"), down(), enter(), // authentication
 				at("gitlab.name"), enter(),

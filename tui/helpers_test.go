@@ -239,6 +239,20 @@ func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.Appl
 	if o.DryRun {
 		res.Runner.Action = "verified"
 	}
+	if c := a.GitLab.Create; c != nil {
+		// [gitlab.create]: the plan says what the write creates, as
+		// wizard.Apply's does.
+		target := string(c.Project)
+		if c.EffectiveRunnerType() == "group_type" {
+			target = string(c.Group)
+		}
+		res.Plan = &wizard.Plan{Action: wizard.ActionCreate, Create: &wizard.PlanCreate{RunnerType: c.EffectiveRunnerType(), Target: target, ID: 102}}
+		res.Runner.Action, res.Runner.Token, res.Runner.ID = "would-create", "<issued by GitLab at creation>", 0
+		res.ConfigTOML.Diff = strings.Replace(res.ConfigTOML.Diff, "glrt-…cdef", "<issued by GitLab at creation>", 1)
+		if !o.DryRun {
+			res.Runner.Action, res.Runner.Token, res.Runner.ID = "created", "glrt-…new1", 4321
+		}
+	}
 	if a.WritesDockerConfig() {
 		p := filepath.Join(o.DockerConfigDir, "config.json")
 		res.DockerConfig = &wizard.FileChange{Path: p, Changed: true, Created: true,

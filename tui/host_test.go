@@ -107,7 +107,7 @@ func TestReviewShowsHostService(t *testing.T) {
 	)
 	v := d.view()
 	first := flat(v) // the whole frame is the 80×24 screen
-	contains(t, first, "Review nothing is written until you press w Checks 0 ✗ · 1 ! · 2 ✓ ! registry.registry.test:5000.auth")
+	contains(t, first, "Checks 0 ✗ · 1 ! · 2 ✓ ! registry.registry.test:5000.auth")
 	contains(t, first, "This host systemd unit gitlab-runner.service (active) runs as root")
 	contains(t, first, "! the service reads /etc/gitlab-runner/config.toml; you are writing /srv/runnerup-test/config.toml — p changes the paths ✓")
 	notContains(t, v, "Config file the service reads") // said once, in the host block
@@ -138,7 +138,7 @@ func TestReviewHostWithoutService(t *testing.T) {
 		probe.Result{ID: fleet.IDServiceDockerConfig, Title: "Docker config.json the runner reads", Status: probe.Skip, Detail: "no service found to compare with"},
 	)
 	v := d.view()
-	contains(t, flat(v), "Review nothing is written until you press w Checks 0 ✗ · 1 ! · 2 ✓ ! registry.registry.test:5000.auth")
+	contains(t, flat(v), "Checks 0 ✗ · 1 ! · 2 ✓ ! registry.registry.test:5000.auth")
 	contains(t, flat(v), "This host no gitlab-runner service found ✓")
 	notContains(t, v, "no service found to compare with")
 

@@ -73,6 +73,9 @@ type model struct {
 	advanced map[step]*bool
 	// marks are the open form's inputs that show their checks' status.
 	marks *fieldMarks
+	// picker is the create path's "where to create the runner" (nil
+	// until the GitLab form has been built).
+	picker *targetPicker
 	// files is what config.toml and config.json hold now, read at start.
 	files filesNow
 
@@ -161,6 +164,8 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case probeTickMsg, probeResultMsg, probeDoneMsg:
 		return m.updateProbes(msg)
+	case pickerPageMsg, pickerTickMsg:
+		return m.updatePicker(msg)
 	case existingMsg:
 		return m.onExisting(msg)
 	case reviewMsg:
@@ -214,7 +219,7 @@ func (m *model) finish() tea.Cmd {
 
 // busy reports whether something shows a spinner.
 func (m *model) busy() bool {
-	return m.probes.running || m.review.running || m.write.running
+	return m.probes.busy() || m.review.running || m.write.running || m.pickerBusy()
 }
 
 func (m *model) spinCmd() tea.Cmd { return m.spin.Tick }
@@ -305,12 +310,16 @@ func (m *model) gotoStep(s step) tea.Cmd {
 // inputs that show check marks.
 func (m *model) builder() formBuilder {
 	m.marks = &fieldMarks{}
-	return formBuilder{a: m.answers, ctx: m.fieldCtx(), advanced: m.advanced[m.step], marks: m.marks}
+	b := formBuilder{a: m.answers, ctx: m.fieldCtx(), advanced: m.advanced[m.step], marks: m.marks}
+	if m.step == stepGitLab {
+		b.picker = func(f wizard.Field, a *wizard.Answers, ctx wizard.Context) huh.Field { return m.pickerFor(f, a, ctx) }
+	}
+	return b
 }
 
 // fieldCtx is what the fields need to know about the files.
 func (m *model) fieldCtx() wizard.Context {
-	c := wizard.Context{Concurrent: m.files.concurrent, DockerConfigDir: m.paths.DockerConfigDir}
+	c := wizard.Context{Concurrent: m.files.concurrent, DockerConfigDir: m.paths.DockerConfigDir, APITokenEnv: wizard.APITokenEnv(m.o.Env)}
 	for _, r := range m.existing {
 		if r.Name != "" && r.Name == m.answers.GitLab.Name {
 			c.ExistingRunner = true
@@ -607,7 +616,7 @@ func (s *snapshot) record(m *model) {
 	defer s.mu.Unlock()
 	s.step = m.step
 	s.focus = m.focusKey()
-	s.ready = !m.review.running && !m.write.running && !m.probes.running
+	s.ready = !m.review.running && !m.write.running && !m.probes.busy()
 }
 
 func (s *snapshot) get() (step, string, bool) {

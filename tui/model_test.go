@@ -45,7 +45,7 @@ func TestInvalidURLShowsFieldError(t *testing.T) {
 			d.keys("ctrl+a", "ctrl+k")
 			d.typ("https://gitlab.example.com")
 			d.keys("enter")
-			d.wantFocus("gitlab.token")
+			d.wantFocus("gitlab.create")
 			notContains(t, d.view(), tt.want)
 		})
 	}
@@ -56,13 +56,13 @@ func TestHTTPURLIsAcceptedWithAWarning(t *testing.T) {
 	d.typ("http://gitlab.local")
 	contains(t, d.view(), "! GitLab URL uses http: the runner token would cross the network unencrypted")
 	d.keys("enter")
-	d.wantFocus("gitlab.token")
+	d.wantFocus("gitlab.create")
 }
 
 func TestBackNavigationKeepsValues(t *testing.T) {
 	d := newDriver(t, testOptions(t, &fakeApply{}))
 	d.typ("https://gitlab.example.com")
-	d.keys("enter")
+	d.keys("enter", "enter")
 	d.typ(scToken)
 	d.keys("ctrl+o", "enter") // the advanced settings: the runner name
 	d.wantFocus("gitlab.name")
@@ -84,13 +84,15 @@ func TestBackNavigationKeepsValues(t *testing.T) {
 	d.keys("esc")
 	d.wantStep(stepGitLab)
 	d.wantFocus("gitlab.url")
-	v := d.view()
-	contains(t, v, "https://gitlab.example.com")
-	contains(t, v, strings.Repeat("*", len(scToken))) // the token, masked
-	notContains(t, v, scToken)
+	contains(t, d.view(), "https://gitlab.example.com")
 
 	// Forward again: every answer is still there.
 	d.keys("enter", "enter")
+	d.wantFocus("gitlab.token")
+	v := d.view()
+	contains(t, v, strings.Repeat("*", len(scToken))) // the token, masked
+	notContains(t, v, scToken)
+	d.keys("enter")
 	d.wantFocus("gitlab.name")
 	contains(t, d.view(), "> ci-01")
 	d.keys("enter", "enter", "enter")
@@ -153,7 +155,7 @@ func TestRegistrationFieldsOnlyForRegistrationToken(t *testing.T) {
 			t.Parallel()
 			d := newDriver(t, testOptions(t, &fakeApply{}))
 			d.typ("https://gitlab.example.com")
-			d.keys("enter")
+			d.keys("enter", "enter")
 			d.typ(tt.token)
 			contains(t, d.view(), tt.note) // said while the token is typed
 			d.keys("enter")
@@ -612,7 +614,7 @@ func TestPrefillWithEnvReference(t *testing.T) {
 		Docker: wizard.Docker{Image: "alpine:3.20"},
 	}
 	d := newDriver(t, o)
-	d.keys("enter", "enter")
+	d.keys("enter", "enter", "enter")
 	d.wantFocus("gitlab.token_kind")
 	contains(t, d.view(), "read from env:RUNNER_TOKEN")
 	contains(t, d.view(), "> authentication") // from the variable's glrt- prefix

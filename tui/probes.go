@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +51,17 @@ type probeState struct {
 	results                  []probe.Result
 	err                      error
 	ran                      bool // at least one run finished
+	// pulled: the current run (or the last one) let the Docker daemon
+	// pull every image (the review's P).
+	pulled bool
+}
+
+// busy says the checks shown are not final: a run is going, or the
+// answers changed and a run is scheduled (the debounce has not fired yet).
+// Both show as "checking…", so what is on screen never passes for the
+// verdict on answers that were not checked yet.
+func (p *probeState) busy() bool {
+	return p.running || p.scheduledKey != p.startedKey
 }
 
 // probeKey is what the live checks depend on; a change re-probes.
@@ -59,7 +71,15 @@ func probeKey(a *wizard.Answers, paths wizard.Paths) string {
 		Images                         []string
 		Registries                     []wizard.Registry
 		Paths                          wizard.Paths
-	}{a.GitLab.URL, a.GitLab.Token, a.GitLab.TokenKind, a.GitLab.TLSCAFile, a.Runner.Executor, a.Images(), a.Registries, paths}
+		// Create: the API token is checked (its target and settings
+		// are not: nothing is created before the write).
+		Create   bool
+		APIToken string
+	}{URL: a.GitLab.URL, Token: a.GitLab.Token, Kind: a.GitLab.TokenKind, CA: a.GitLab.TLSCAFile, Executor: a.Runner.Executor,
+		Images: a.Images(), Registries: a.Registries, Paths: paths}
+	if c := a.GitLab.Create; c != nil {
+		k.Create, k.APIToken, k.Token, k.Kind = true, c.APIToken, "", ""
+	}
 	if !wizard.UsesDocker(a.Runner.Executor) {
 		k.Images, k.Registries = nil, nil
 	}
@@ -79,15 +99,26 @@ func (m *model) scheduleProbeCmd() tea.Cmd {
 	m.probes.scheduledKey = key
 	m.probes.tag++
 	tag := m.probes.tag
-	return tea.Tick(probeDebounce, func(time.Time) tea.Msg { return probeTickMsg{tag: tag} })
+	return tea.Batch(tea.Tick(probeDebounce, func(time.Time) tea.Msg { return probeTickMsg{tag: tag} }), m.spinCmd())
 }
 
 // startProbeCmd starts a probe run for the current answers now, cancelling
 // the one in flight.
-func (m *model) startProbeCmd() tea.Cmd {
-	if m.o.Probe == nil {
+func (m *model) startProbeCmd() tea.Cmd { return m.startProbeRun(false) }
+
+// startPullCmd is startProbeCmd with the daemon's own pull of every image
+// (Options.PullImages): the review's P.
+func (m *model) startPullCmd() tea.Cmd { return m.startProbeRun(true) }
+
+func (m *model) startProbeRun(pull bool) tea.Cmd {
+	run := m.o.Probe
+	if pull {
+		run = m.o.PullImages
+	}
+	if run == nil {
 		return nil
 	}
+	m.probes.pulled = pull
 	if m.probes.cancel != nil {
 		m.probes.cancel()
 	}
@@ -99,18 +130,22 @@ func (m *model) startProbeCmd() tea.Cmd {
 	m.probes.scheduledKey = m.probes.startedKey
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.probes.cancel = cancel
-	return tea.Batch(probeRunCmd(ctx, m.o, m.probes.gen, m.answers.Clone(), m.paths), m.spinCmd(), m.refreshMarksCmd())
+	return tea.Batch(probeRunCmd(ctx, m.o, run, m.probes.gen, m.answers.Clone(), m.paths), m.spinCmd(), m.refreshMarksCmd())
 }
 
-// probeRunCmd runs Options.Probe in the background and delivers its
+// ProbeFunc runs the live checks for answers, calling onResult for each
+// finished check (from any goroutine).
+type ProbeFunc func(ctx context.Context, a *wizard.Answers, onResult func(probe.Result)) ([]probe.Result, error)
+
+// probeRunCmd runs a probe function in the background and delivers its
 // results one message at a time (bubbletea's realtime example).
-func probeRunCmd(ctx context.Context, o Options, gen int, a *wizard.Answers, paths wizard.Paths) tea.Cmd {
+func probeRunCmd(ctx context.Context, o Options, run ProbeFunc, gen int, a *wizard.Answers, paths wizard.Paths) tea.Cmd {
 	return func() tea.Msg {
 		ch := make(chan tea.Msg, 64)
 		go func() {
 			defer close(ch)
 			pa := o.probeAnswers(a, paths)
-			results, err := o.Probe(ctx, pa, func(r probe.Result) {
+			results, err := run(ctx, pa, func(r probe.Result) {
 				select {
 				case ch <- probeResultMsg{gen: gen, r: r, ch: ch}:
 				case <-ctx.Done():
@@ -220,6 +255,8 @@ type checklist struct {
 	// compact: a count line, problems on at most two lines each, passes on
 	// one, no hints.
 	compact bool
+	// first are ids listed before the other passes (the focused field's).
+	first []string
 	// max lines (0: no limit).
 	max int
 }
@@ -342,7 +379,18 @@ func (c checklist) renderCompact(st *Styles, width int) []string {
 	}
 	var problems [][]string // each problem's wrapped lines (at most two)
 	var passes []string
-	for _, r := range c.ordered() {
+	ordered := c.ordered()
+	slices.SortStableFunc(ordered, func(a, b probe.Result) int {
+		pa, pb := slices.Contains(c.first, a.ID), slices.Contains(c.first, b.ID)
+		switch {
+		case pa == pb:
+			return 0
+		case pa:
+			return -1
+		}
+		return 1
+	})
+	for _, r := range ordered {
 		icon := c.icon(st, r.Status)
 		if r.Status != probe.Warn && r.Status != probe.Fail {
 			title := r.Title

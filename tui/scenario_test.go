@@ -32,6 +32,7 @@ type flowStep struct {
 func scenarioFlow(url string, save bool, savePath string) []flowStep {
 	steps := []flowStep{
 		{focus: "gitlab.url", text: url, keys: []string{"enter"}},
+		{focus: "gitlab.create", keys: []string{"enter"}}, // yes, a runner token
 		{focus: "gitlab.token", text: scToken, keys: []string{"enter"}},
 		{focus: "runner.executor", keys: []string{"enter"}},
 		{focus: "docker.image", text: scImage, keys: []string{"enter"}},
@@ -88,6 +89,7 @@ func scenarioTo(point string) []flowStep {
 func scenarioLines(url string, save bool, savePath string) string {
 	lines := []string{
 		url,     // GitLab URL
+		"",      // a runner token at hand: yes
 		scToken, // runner token
 		"",      // runner name: default (host name)
 		"",      // TLS CA file

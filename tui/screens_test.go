@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/runnerup/runnerup/internal/gitlab"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/wizard"
@@ -25,6 +26,11 @@ func (screenProbe) probe(_ context.Context, a *wizard.Answers, onResult func(pro
 		add(probe.Result{ID: probe.IDGitLabDNS, Title: "GitLab host name resolves", Status: probe.Pass, Detail: "gitlab.example.com → 192.0.2.10"})
 		add(probe.Result{ID: probe.IDGitLabTCP, Title: "GitLab port is reachable", Status: probe.Pass, Detail: "connected to 192.0.2.10:443"})
 		add(probe.Result{ID: probe.IDGitLabTLS, Title: "GitLab TLS certificate", Status: probe.Warn, Detail: "expires in 9 days", Hint: "renew the certificate"})
+	}
+	if a.GitLab.Create != nil && a.GitLab.Create.APIToken != "" {
+		add(probe.Result{ID: wizard.IDAPIToken, Title: "API token for runner creation", Status: probe.Pass,
+			Detail: "@alice can create runners · scopes create_runner, read_api",
+			Data:   wizard.APITokenInfo{UserKnown: true, User: gitlab.User{Username: "alice"}, Scopes: []string{"create_runner", "read_api"}, CanCreate: true, CanList: true}})
 	}
 	if a.GitLab.Token != "" {
 		add(probe.Result{ID: probe.IDGitLabToken, Title: "Runner token", Status: probe.Pass, Detail: "glrt-…uvwx is valid (runner #42)"})
@@ -63,16 +69,7 @@ func TestStepScreensGolden(t *testing.T) {
 	o.NoColor = true
 	o.Probe = screenProbe{}.probe
 	d := newDriver(t, o)
-	shot := func(name string) {
-		t.Helper()
-		v := d.view()
-		for i, l := range strings.Split(v, "\n") {
-			if w := ansi.StringWidth(l); w > 80 {
-				t.Errorf("%s: line %d is %d wide", name, i, w)
-			}
-		}
-		assertGolden(t, "testdata/TestStepScreensGolden/"+name+".golden", []byte(v+"\n"))
-	}
+	shot := func(name string) { t.Helper(); d.shot("TestStepScreensGolden", name) }
 	// The debounced re-probe is a timer the driver drops: run it now, as
 	// the tick would.
 	probeNow := func() { d.run(d.m.startProbeCmd()) }
@@ -80,7 +77,7 @@ func TestStepScreensGolden(t *testing.T) {
 	d.wantFocus("gitlab.url")
 	shot("01-gitlab-url")
 	d.typ("https://gitlab.example.com")
-	d.keys("enter")
+	d.keys("enter", "enter")
 	d.typ(scToken)
 	probeNow()
 	shot("02-gitlab-token")
@@ -111,6 +108,7 @@ func TestStepScreensGolden(t *testing.T) {
 	shot("08-service-form")
 	d.typ("db")
 	d.keys("enter")
+	probeNow()
 	shot("09-services-list")
 	d.keys("enter")
 	d.wantFocus("registries[0].method")
@@ -136,4 +134,18 @@ func TestStepScreensGolden(t *testing.T) {
 	d.wantStep(stepDone)
 	shot("15-done")
 	assertGolden(t, "testdata/TestStepScreensGolden/16-after-exit.golden", []byte(ansi.Strip(d.m.finalText())))
+}
+
+// shot compares the screen with testdata/<test>/<name>.golden, after
+// checking that no line is wider than the 80 columns it is drawn at.
+func (d *driver) shot(test, name string) string {
+	d.t.Helper()
+	v := d.view()
+	for i, l := range strings.Split(v, "\n") {
+		if w := ansi.StringWidth(l); w > 80 {
+			d.t.Errorf("%s: line %d is %d wide", name, i, w)
+		}
+	}
+	assertGolden(d.t, "testdata/"+test+"/"+name+".golden", []byte(v+"\n"))
+	return v
 }

@@ -51,8 +51,9 @@ func (m *model) formStatus(w int) string {
 	if m.o.Probe != nil {
 		if room := m.statusRoom() - len(lines); room > 0 {
 			cl := checklist{
-				results: m.probes.results, running: m.probes.running, spinner: m.spin.View(),
+				results: m.probes.results, running: m.probes.busy(), spinner: m.spin.View(),
 				prefixes: m.stepProbePrefixes(), exclude: ownsResult, compact: true, max: room,
+				first: m.focusedCheckIDs(),
 			}
 			if s := cl.Render(m.st, w); s != "" {
 				lines = append(lines, strings.Split(s, "\n")...)
@@ -63,6 +64,18 @@ func (m *model) formStatus(w int) string {
 		lines[i] = ansi.Truncate(l, w, "…")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// focusedCheckIDs are the checks about the focused field's answer (the API
+// token's check while it is typed): listed before the step's other passes.
+func (m *model) focusedCheckIDs() []string {
+	k := m.focusKey()
+	for _, f := range m.stepFields() {
+		if f.Key == k {
+			return f.CheckIDs(m.stepAnswers())
+		}
+	}
+	return nil
 }
 
 // focusedError is the validation error of the focused field, if any.

@@ -100,7 +100,7 @@ func (m *model) dryRunCmd() tea.Cmd {
 	gen := m.review.gen
 	m.review.running = true
 	m.review.final, m.review.leftOut = m.o.finalAnswers(m.answers, m.paths)
-	m.review.saved, _ = wizard.Encode(m.review.final, false)
+	m.review.saved, _ = m.o.encode(m.review.final, false)
 	final, o, ctx := m.review.final.Clone(), m.o, m.ctx
 	m.review.used = m.chosenFixes()
 	opts := o.applyOptions(m.paths, true, true, m.review.used)
@@ -217,7 +217,7 @@ func (m *model) updateReview(msg tea.Msg) tea.Cmd {
 		if !m.canWrite() {
 			return nil
 		}
-		if m.failedChecks() > 0 || m.probes.running {
+		if m.failedChecks() > 0 || m.probes.busy() {
 			m.review.confirm = true
 			return nil
 		}
@@ -241,6 +241,11 @@ func (m *model) updateReview(msg tea.Msg) tea.Cmd {
 		return m.review.pathsForm.Init()
 	case "r":
 		return tea.Batch(m.dryRunCmd(), m.startProbeCmd())
+	case "P":
+		if !m.canPull() {
+			return nil
+		}
+		return m.startPullCmd()
 	case "esc", "shift+tab":
 		return m.gotoStep(m.prevStep(stepReview))
 	case "home", "g":
@@ -291,6 +296,9 @@ func (m *model) viewReview(w int) (string, string) {
 		if freshIDReason(rs) != "" {
 			pairs = append(pairs, [2]string{"n", "new system id"})
 		}
+		if m.canPull() {
+			pairs = append(pairs, [2]string{"P", "pull images"})
+		}
 		pairs = append(pairs, [2]string{"p", "paths"}, [2]string{"r", "recheck"}, [2]string{"esc", "back"}, [2]string{"ctrl+c", "quit"})
 		// Every key here matters: what does not fit goes on a second line
 		// (ctrl+c quit, everywhere else, is left out first).
@@ -300,7 +308,26 @@ func (m *model) viewReview(w int) (string, string) {
 		help = m.helpLines(pairs, w)
 	}
 	m.review.vp.SetHeight(max(m.height-2-1-1-len(strings.Split(help, "\n")), 3))
-	return title + "\n" + m.review.vp.View(), help
+	return m.withPosition(title, w) + "\n" + m.review.vp.View(), help
+}
+
+// withPosition puts where the review is scrolled to at the right end of
+// its title line: "lines 20–38 of 75" (PgDn pages; it also tells a
+// screen reader's copy, or a test, which part is shown).
+func (m *model) withPosition(title string, w int) string {
+	vp := &m.review.vp
+	total := vp.TotalLineCount()
+	if total == 0 {
+		return title
+	}
+	first := min(vp.YOffset()+1, total)
+	last := min(vp.YOffset()+vp.VisibleLineCount(), total)
+	pos := m.st.Muted.Render(fmt.Sprintf("lines %d–%d of %d", first, last, total))
+	gap := w - ansi.StringWidth(title) - ansi.StringWidth(pos)
+	if gap < 2 {
+		return title
+	}
+	return title + strings.Repeat(" ", gap) + pos
 }
 
 // reviewContent is everything the review shows, top to bottom.
@@ -321,8 +348,9 @@ func (m *model) reviewContent(w int) string {
 		b.WriteString(out + "\n")
 	}
 	b.WriteString(m.hostView(w))
+	b.WriteString(m.pullOffer(w))
 	cl = checklist{
-		results: m.probes.results, running: m.probes.running, spinner: m.spin.View(),
+		results: m.probes.results, running: m.probes.busy(), spinner: m.spin.View(),
 		exclude: func(r probe.Result) bool { return ownsResult(r) || problems(r) },
 	}
 	if out := cl.Render(st, w); out != "" {
@@ -392,6 +420,30 @@ func (m *model) reviewContent(w int) string {
 	return strings.TrimLeft(b.String(), "\n")
 }
 
+// canPull says the review offers the daemon's own pull (P): the answers
+// have images, and the wizard was given a way to pull.
+func (m *model) canPull() bool {
+	return m.o.PullImages != nil && wizard.UsesDocker(m.answers.Runner.Executor) && len(m.answers.Images()) > 0
+}
+
+// pullOffer says what P does before it is pressed (it downloads layers
+// and leaves the images), and that the image checks include the pull
+// after.
+func (m *model) pullOffer(w int) string {
+	if !m.canPull() {
+		return ""
+	}
+	text := "P: the Docker daemon pulls every image now, as a job would (it downloads the layers; the images stay on this host)."
+	if m.probes.pulled {
+		text = "The image checks include the Docker daemon's own pull (image.<ref>.pull); the pulled images stay on this host. P pulls again."
+	}
+	var b strings.Builder
+	for _, l := range wrapText(text, w) {
+		b.WriteString(m.st.Muted.Render(l) + "\n")
+	}
+	return b.String()
+}
+
 // reviewSummary is the review's first line: the checks' counts, and what
 // stops the write.
 func (m *model) reviewSummary() string {
@@ -402,7 +454,7 @@ func (m *model) reviewSummary() string {
 		line += st.Muted.Render("not run")
 	default:
 		line += counts(m.probes.results, ownsResult)
-		if m.probes.running {
+		if m.probes.busy() {
 			line += st.Muted.Render(" · ") + st.Spinner.Render(m.spin.View()) + st.Muted.Render(" checking…")
 		}
 	}
@@ -436,8 +488,8 @@ func (m *model) settingsView(w int) string {
 	for _, id := range []wizard.StepID{wizard.StepGitLab, wizard.StepExecutor} {
 		st, _ := wizard.StepByID(id)
 		for _, f := range st.Fields {
-			if f.Key == "gitlab.token" {
-				continue // shown with the runner above, redacted
+			if f.Key == "gitlab.token" || f.Key == "gitlab.create" {
+				continue // the runner line above says it, the token redacted
 			}
 			row("", f)
 		}
@@ -517,6 +569,8 @@ func (m *model) filesSummary(w int) string {
 			action = "token verified with GitLab"
 		case "kept":
 			action = "existing entry; its token is kept"
+		case "would-create":
+			action = "created in GitLab when written"
 		}
 		token := r.Token
 		if strings.HasPrefix(token, "<") { // placeholder: issued at registration
@@ -525,6 +579,13 @@ func (m *model) filesSummary(w int) string {
 			token = " " + token
 		}
 		b.WriteString(ansi.Truncate(fmt.Sprintf("%-12s %q%s — %s", "runner", r.Name, token, action), w, "…") + "\n")
+		if pl := res.Plan; pl != nil && pl.Create != nil && pl.Action == wizard.ActionCreate {
+			// What the write does in GitLab, whole: "will create a project
+			// runner in group/app".
+			for _, l := range wrapText(pl.Create.String(), w-13) {
+				b.WriteString(strings.Repeat(" ", 13) + st.Emphasis.Render(l) + "\n")
+			}
+		}
 		if r.SystemID != "" {
 			b.WriteString(ansi.Truncate(fmt.Sprintf("%-12s %s", "system id", r.SystemID), w, "…") + "\n")
 		}

@@ -56,6 +56,14 @@ type saveValues struct {
 	Secrets bool
 }
 
+// answersPath is where the answers file is offered to go.
+func (o Options) answersPath(runnerName string) string {
+	if o.SaveAnswersPath != "" {
+		return o.SaveAnswersPath
+	}
+	return defaultAnswersPath(o.Paths, runnerName)
+}
+
 // defaultAnswersPath is where the answers file is offered to go: the
 // user's configuration directory ($XDG_CONFIG_HOME or ~/.config, then
 // runnerup/), named after the runner; never the current directory, which
@@ -136,20 +144,20 @@ func (m *model) onApplied(msg applyDoneMsg) tea.Cmd {
 		return nil
 	}
 	m.write.res = msg.res
-	saved, _ := wizard.Encode(m.review.final, false)
+	saved, _ := m.o.encode(m.review.final, false)
 	m.write.envVars = saved.EnvVars
 	if m.write.interrupt {
 		return m.finish()
 	}
-	m.write.saveForm, m.write.saveVals = buildSaveForm(defaultAnswersPath(m.o.Paths, m.review.final.GitLab.Name), m.advanced[stepWrite])
+	m.write.saveForm, m.write.saveVals = buildSaveForm(m.o.answersPath(m.review.final.GitLab.Name), m.advanced[stepWrite])
 	m.resize()
 	return m.write.saveForm.Init()
 }
 
 func (m *model) saveAnswersCmd(path string, secrets bool) tea.Cmd {
-	final, now := m.review.final.Clone(), m.o.ApplyOptions.Now
+	final, now, o := m.review.final.Clone(), m.o.ApplyOptions.Now, m.o
 	return func() tea.Msg {
-		saved, err := wizard.Encode(final, secrets)
+		saved, err := o.encode(final, secrets)
 		if err != nil {
 			return savedMsg{err: err}
 		}
@@ -257,6 +265,16 @@ func (m *model) viewWrite(w int) (string, string) {
 	return title, ""
 }
 
+// createdWhere is where a created runner lives: "project team/app",
+// "group team", "the instance".
+func createdWhere(c *wizard.PlanCreate) string {
+	kind := strings.TrimSuffix(c.RunnerType, "_type")
+	if kind == "instance" || c.Target == "" {
+		return "the " + kind
+	}
+	return kind + " " + c.Target
+}
+
 // writtenLines says what apply did to each file.
 func (m *model) writtenLines(w int) []string {
 	res := m.write.res
@@ -272,6 +290,11 @@ func (m *model) writtenLines(w int) []string {
 		head += fmt.Sprintf(" registered with GitLab (id %d)", r.ID)
 	case "verified":
 		head += fmt.Sprintf(" verified with GitLab (id %d)", r.ID)
+	case "created":
+		head += fmt.Sprintf(" created in GitLab (id %d)", r.ID)
+		if pl := res.Plan; pl != nil && pl.Create != nil {
+			head += " for " + createdWhere(pl.Create)
+		}
 	case "kept":
 		head += " updated; its token is kept"
 	}

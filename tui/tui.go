@@ -19,7 +19,6 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"golang.org/x/term"
 
-	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -66,13 +65,21 @@ type Options struct {
 	Paths                       wizard.PathEnv
 	// Probe runs the live checks for the current answers, calling onResult
 	// for each finished check (from any goroutine). Nil: no live probes.
-	Probe func(ctx context.Context, a *wizard.Answers, onResult func(probe.Result)) ([]probe.Result, error)
+	Probe ProbeFunc
+	// PullImages is Probe with the Docker daemon's own pull of every
+	// image (probe --pull): the review offers it as one key (P), since it
+	// downloads layers and leaves the images on the host. Nil: not offered.
+	PullImages ProbeFunc
 	// Apply writes (or previews with DryRun); nil means wizard.Apply.
 	Apply func(ctx context.Context, p *wizard.Prepared, o wizard.ApplyOptions) (*wizard.ApplyResult, error)
 	// ApplyOptions are passed through to Apply (NewGitLab, HTTPClient, Now…).
 	ApplyOptions wizard.ApplyOptions
-	// Prefill holds start values (an answers file, an existing runner).
+	// Prefill holds start values (an answers file, an existing runner,
+	// the flags of `runnerup register`).
 	Prefill *wizard.Answers
+	// SaveAnswersPath is where the wizard offers to save the answers
+	// ("": ~/.config/runnerup/NAME.toml).
+	SaveAnswersPath string
 
 	// refTokenKind is the kind of a prefilled env:/file: token, resolved
 	// once before the wizard starts (see withDefaults).
@@ -229,7 +236,35 @@ func (o Options) finalAnswers(a *wizard.Answers, paths wizard.Paths) (final *wiz
 	if filepath.Clean(paths.DockerConfigDir) != filepath.Clean(def.DockerConfigDir) {
 		f.Output.DockerConfig = paths.DockerConfigDir
 	}
+	if c := f.GitLab.Create; c != nil && c.APIToken == "" {
+		// Left empty: the token in the environment, named as glab names
+		// it, so saved answers replay with it.
+		c.APIToken = "env:" + o.apiTokenEnv()
+	}
 	return f, leftOut
+}
+
+// apiTokenEnv is the variable an API token is read from at apply time:
+// the glab variable that holds one now, else GITLAB_TOKEN.
+func (o Options) apiTokenEnv() string {
+	if name := wizard.APITokenEnv(o.Env); name != "" {
+		return name
+	}
+	return "GITLAB_TOKEN"
+}
+
+// encode is wizard.Encode for the wizard's answers, except that an API
+// token is always saved as an env: reference, secrets in clear or not: it
+// is the user's own credential, needed again only to re-check settings,
+// and it never goes into a file (wizard.Encode makes the other secrets
+// references unless secrets is set).
+func (o Options) encode(final *wizard.Answers, secrets bool) (wizard.SavedAnswers, error) {
+	out := final
+	if c := final.GitLab.Create; c != nil && c.APIToken != "" && !wizard.IsReference(c.APIToken) {
+		out = final.Clone()
+		out.GitLab.Create.APIToken = "env:" + o.apiTokenEnv()
+	}
+	return wizard.Encode(out, secrets)
 }
 
 // resolver resolves env:/file: references the way apply will.

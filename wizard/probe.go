@@ -29,6 +29,9 @@ type ProbeOptions struct {
 	Tweak func(*suite.Plan)
 	// Pull lets the daemon itself pull every image (probe --pull).
 	Pull bool
+	// RegistryConcurrency caps the requests in flight per registry
+	// (registry.DefaultConcurrency when zero).
+	RegistryConcurrency int
 }
 
 // probeInputs are the files as they will be after apply: the runner
@@ -81,6 +84,7 @@ func runProbes(ctx context.Context, p suite.Plan, opts ProbeOptions) ([]probe.Re
 	if opts.Pull {
 		diagnose.EnablePull(&p)
 	}
+	p.Registry.Concurrency = opts.RegistryConcurrency
 	if opts.Tweak != nil {
 		opts.Tweak(&p)
 	}
@@ -267,11 +271,28 @@ func ProbeAnswers(ctx context.Context, a *Answers, opts ApplyOptions) ([]probe.R
 		p.GitLab = nil
 	} else if a.GitLab.Token == "" {
 		p.GitLab.Verify = false
+		if a.GitLab.Create != nil {
+			p.GitLab.SkipToken = fmt.Sprintf("runner %q does not exist yet: runnerup creates it in GitLab when it writes, and writes the token GitLab issues", a.GitLab.Name)
+		}
 	}
 	if a.Docker.Image == "" && len(a.Docker.Services) == 0 {
 		p.Daemon, p.Images, p.Credentials = nil, nil, nil
 	}
+	// [gitlab.create]: the API token is checked beside the others.
+	created := make(chan probe.Result, 1)
+	if a.GitLab.Create != nil {
+		go func() {
+			r := CheckAPIToken(ctx, a, opts)
+			if opts.Probe.OnResult != nil {
+				opts.Probe.OnResult(r)
+			}
+			created <- r
+		}()
+	}
 	results, err := runProbes(ctx, p, opts.Probe)
+	if a.GitLab.Create != nil {
+		results = append([]probe.Result{<-created}, results...)
+	}
 	var ce *CheckError
 	if errors.As(err, &ce) {
 		// Failures are results to show, not an error of the run.

@@ -70,8 +70,11 @@ var nonEnvChars = regexp.MustCompile(`[^A-Z0-9]+`)
 // suggestedEnvName names the variable for a secret field:
 // RUNNER_TOKEN, REGISTRY_PASSWORD_REGISTRY_EXAMPLE_COM_5000, ….
 func suggestedEnvName(a *Answers, path string) string {
-	if path == "gitlab.token" {
+	switch path {
+	case "gitlab.token":
 		return "RUNNER_TOKEN"
+	case "gitlab.create.api_token":
+		return "GITLAB_TOKEN" // glab's name, which apply reads by default
 	}
 	var idx int
 	if _, err := fmt.Sscanf(path, "registries[%d].password", &idx); err == nil && idx < len(a.Registries) {

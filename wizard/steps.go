@@ -44,6 +44,11 @@ const (
 	KindConfirm
 	// KindList is several values on one line, separated by Sep.
 	KindList
+	// KindTarget is where [gitlab.create] makes the runner: a project, a
+	// group or the instance (values as CreateTargetValue writes them).
+	// The TUI shows a picker that lists what GitLab offers while the user
+	// types; plain prompts take the value as text.
+	KindTarget
 )
 
 // Option is one choice of a KindSelect field.
@@ -75,6 +80,10 @@ type Context struct {
 	Concurrent *int
 	// DockerConfigDir is the directory config.json goes to.
 	DockerConfigDir string
+	// APITokenEnv names the glab variable (GITLAB_TOKEN, then
+	// GITLAB_ACCESS_TOKEN) that holds an API token, "" when none does: an
+	// empty gitlab.create.api_token means that one.
+	APITokenEnv string
 }
 
 // Field is one question. Get and Set read and write the answer as a
@@ -113,8 +122,11 @@ type Field struct {
 	// so a failing one can be shown next to the field.
 	Checks func(*Answers) []string
 	// Validate rejects a value with an error naming the problem and the
-	// fix; nil accepts anything.
-	Validate func(string) error
+	// fix; nil accepts anything. ValidateIn, when set, replaces it where
+	// the context matters (an empty API token is fine when the
+	// environment has one).
+	Validate   func(string) error
+	ValidateIn func(Context, string) error
 	// Hide reports that the question does not apply to these answers.
 	Hide func(*Answers) bool
 	Get  func(*Answers) string
@@ -169,11 +181,17 @@ func (f Field) CheckIDs(a *Answers) []string {
 }
 
 // Check runs the validator (nil accepts).
-func (f Field) Check(v string) error {
-	if f.Validate == nil {
-		return nil
+func (f Field) Check(v string) error { return f.CheckIn(Context{}, v) }
+
+// CheckIn runs the validator in c (nil accepts).
+func (f Field) CheckIn(c Context, v string) error {
+	switch {
+	case f.ValidateIn != nil:
+		return f.ValidateIn(c, v)
+	case f.Validate != nil:
+		return f.Validate(v)
 	}
-	return f.Validate(v)
+	return nil
 }
 
 // Separator is the KindList separator.
@@ -296,10 +314,16 @@ func DescribeToken(token, declared string) string {
 	}
 }
 
-func registrationOnly(a *Answers) bool { return tokenKind(a) != TokenRegistration }
+func registrationOnly(a *Answers) bool {
+	return creates(a) || tokenKind(a) != TokenRegistration
+}
+
+// creates says the runner is created from the answers ([gitlab.create])
+// instead of coming with a token the user pasted.
+func creates(a *Answers) bool { return a.GitLab.Create != nil }
 
 func gitlabFields() []Field {
-	return []Field{
+	fields := []Field{
 		{
 			Key: "gitlab.url", Group: "gitlab", Kind: KindText,
 			Prompt:  "GitLab URL",
@@ -319,12 +343,28 @@ func gitlabFields() []Field {
 			Set: func(a *Answers, v string) { a.GitLab.URL = strings.TrimSpace(v) },
 		},
 		{
-			Key: "gitlab.token", Group: "gitlab", Kind: KindSecret,
+			Key: "gitlab.create", Group: "gitlab", Kind: KindConfirm,
+			Prompt: "Do you have a runner token?",
+			Label:  "runner token at hand",
+			Help:   "Yes: paste the glrt- token from GitLab. No: runnerup creates the runner in GitLab with your API token when it writes.",
+			Get:    func(a *Answers) string { return strconv.FormatBool(!creates(a)) },
+			Set: func(a *Answers, v string) {
+				switch {
+				case v == "false" && a.GitLab.Create == nil:
+					a.GitLab.Create = &Create{}
+				case v != "false":
+					a.GitLab.Create = nil
+				}
+			},
+		},
+		{
+			Key: "gitlab.token", Group: "token", Kind: KindSecret,
 			Prompt:  "Runner token",
 			Label:   "runner token",
 			Help:    "glrt-… from GitLab › Settings › CI/CD › Runners › New runner, or a legacy registration token.",
 			Example: "glrt-…",
 			Checks:  func(*Answers) []string { return []string{probe.IDGitLabToken} },
+			Hide:    creates,
 			Validate: func(s string) error {
 				if strings.TrimSpace(s) == "" {
 					return errors.New("runner token is empty; paste the glrt- token from GitLab › Settings › CI/CD › Runners › New runner")
@@ -343,7 +383,7 @@ func gitlabFields() []Field {
 				{Value: string(TokenAuthentication), Label: "authentication", Help: "a runner authentication token created in GitLab"},
 			},
 			Default: string(TokenRegistration),
-			Hide:    func(a *Answers) bool { return !TokenAmbiguous(a) },
+			Hide:    func(a *Answers) bool { return creates(a) || !TokenAmbiguous(a) },
 			Get:     func(a *Answers) string { return a.GitLab.TokenKind },
 			Set:     func(a *Answers, v string) { a.GitLab.TokenKind = v },
 		},
@@ -420,7 +460,10 @@ func gitlabFields() []Field {
 			Get:    func(a *Answers) string { return a.GitLab.MaintenanceNote },
 			Set:    func(a *Answers, v string) { a.GitLab.MaintenanceNote = strings.TrimSpace(v) },
 		},
-		{
+	}
+	fields = append(fields, createFields()...)
+	return append(fields,
+		Field{
 			Key: "gitlab.name", Group: "name", Kind: KindText, Advanced: true,
 			Prompt: "Runner name",
 			Label:  "runner name",
@@ -431,7 +474,7 @@ func gitlabFields() []Field {
 			Get: func(a *Answers) string { return a.GitLab.Name },
 			Set: func(a *Answers, v string) { a.GitLab.Name = strings.TrimSpace(v) },
 		},
-		{
+		Field{
 			Key: "gitlab.tls_ca_file", Group: "name", Kind: KindText, Advanced: true,
 			Prompt:  "TLS CA file (optional)",
 			Label:   "TLS CA file",
@@ -447,7 +490,7 @@ func gitlabFields() []Field {
 			Get: func(a *Answers) string { return a.GitLab.TLSCAFile },
 			Set: func(a *Answers, v string) { a.GitLab.TLSCAFile = strings.TrimSpace(v) },
 		},
-	}
+	)
 }
 
 // ---- Executor ----

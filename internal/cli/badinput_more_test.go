@@ -292,6 +292,7 @@ func TestBadInputCorpus(t *testing.T) {
 		{name: "flags/probe neither", setup: args("probe"), code: 2, want: []string{"give one of --answers FILE, --image REF, or --config PATH"}},
 		{name: "flags/probe -o xml", setup: args("probe", "--image", "alpine", "-o", "xml"), code: 2, want: []string{`--output must be text or json, not "xml"`}},
 		{name: "flags/probe --timeout 0", setup: args("probe", "--image", "alpine", "--timeout", "0s"), code: 2, want: []string{"--timeout must be positive"}},
+		{name: "flags/probe --registry-concurrency 0", setup: args("probe", "--image", "alpine", "--registry-concurrency", "0"), code: 2, want: []string{"--registry-concurrency must be at least 1, not 0"}},
 		{name: "flags/probe --image empty", setup: args("probe", "--image", ""), code: 2, want: []string{"--image", "is empty"}},
 		{name: "flags/probe --image upper case", setup: args("probe", "--image", "MyGroup/App:1"), code: 2, want: []string{"--image", "must be lower-case"}},
 		{name: "flags/probe --image with scheme", setup: args("probe", "--image", "https://r.example/app:1"), code: 2, want: []string{"--image", "has a URL scheme"}},

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -23,7 +24,9 @@ type ProbeOptions struct {
 	Output          string
 	Timeout         time.Duration
 	Pull            bool
-	Wizard          wizard.ApplyOptions
+	// RegistryConcurrency caps the requests in flight per registry.
+	RegistryConcurrency int
+	Wizard              wizard.ApplyOptions
 
 	detect    wizard.DetectFunc
 	machineID func() (string, error)
@@ -64,6 +67,9 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 			if err := checkOutputAndTimeout(opts.Output, opts.Timeout); err != nil {
 				return err
 			}
+			if opts.RegistryConcurrency < 1 {
+				return &FlagError{Err: fmt.Errorf("--registry-concurrency must be at least 1, not %d", opts.RegistryConcurrency)}
+			}
 			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
 				return err
 			}
@@ -80,6 +86,7 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of config.json (default: ~/.docker; the runner ignores DOCKER_CONFIG)")
 	f.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
 	f.DurationVar(&opts.Timeout, "timeout", 5*time.Second, "deadline for each check")
+	f.IntVar(&opts.RegistryConcurrency, "registry-concurrency", registry.DefaultConcurrency, "most requests in flight to one registry (or token server) at once; each registry's connections are reused")
 	f.BoolVar(&opts.Pull, "pull", false, "also let the Docker daemon pull every image with the runner's credentials (downloads layers; the images stay, as after a job)")
 	return cmd
 }
@@ -89,6 +96,7 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.Probe.Timeout = opts.Timeout
 	w.Probe.Pull = opts.Pull
+	w.Probe.RegistryConcurrency = opts.RegistryConcurrency
 	if w.Timeout == 0 {
 		w.Timeout = opts.Timeout
 	}

@@ -52,8 +52,11 @@ environment variable, then --template-config. Template keys runnerup does not
 manage ([runners.cache.s3], feature_flags, …) are written into the entry too.
 
 A flag runnerup cannot honour is an error (exit 2) naming it and the alternative.
---non-interactive is required: runnerup register asks nothing on stdin (use
-'runnerup' for the wizard).
+Without --non-interactive, in a terminal, register opens the wizard with the
+values given filled in (where gitlab-runner register would ask its questions);
+without a terminal it refuses (exit 2) rather than read answers from stdin.
+--dry-run, --offline, --skip-probes, --replace-token and -o json need
+--non-interactive.
 
 runnerup's own flags: --dry-run, -o/--output text|json, --docker-config DIR,
 --timeout, --skip-probes (no live checks; GitLab still verifies or registers),
@@ -151,12 +154,14 @@ func registerRun(ctx context.Context, opts *RegisterOptions) error {
 		return reportError(a.IO, a.Output, err)
 	}
 	if !in.NonInteractive {
-		// gitlab-runner register would prompt for every value on stdin;
-		// runnerup refuses instead of half-asking (the wizard is `runnerup`).
-		msg := "runnerup register asks no questions: add --non-interactive (or REGISTER_NON_INTERACTIVE=true) and give every value as a flag"
 		if a.IO.CanPrompt() {
-			msg += ", or run `runnerup` for the interactive wizard"
+			// Where gitlab-runner register asks its questions one by one,
+			// runnerup opens the wizard with what was given filled in.
+			return registerWizard(ctx, opts, in)
 		}
+		// Without a terminal gitlab-runner register would read answers
+		// from stdin; runnerup refuses instead of half-asking.
+		msg := "runnerup register without a terminal asks no questions: add --non-interactive (or REGISTER_NON_INTERACTIVE=true) and give every value as a flag"
 		return reportError(a.IO, a.Output, &FlagError{Err: errors.New(msg)})
 	}
 	for _, req := range []struct {
@@ -187,6 +192,42 @@ func registerRun(ctx context.Context, opts *RegisterOptions) error {
 		}
 	}
 	return applyPrepared(ctx, a, w, printer, prepared)
+}
+
+// registerWizard is `runnerup register` without --non-interactive in a
+// terminal: the wizard, prefilled with the flags and environment given, so
+// the user answers only what is missing and sees the review before the
+// write. runnerup's own flags that only make sense headless are refused.
+func registerWizard(ctx context.Context, opts *RegisterOptions, in *wizard.RegisterInput) error {
+	a := &opts.Apply
+	for _, c := range []struct {
+		set        bool
+		flag, what string
+	}{
+		{a.DryRun, "--dry-run", "the wizard's review is its dry run: nothing is written until you press w"},
+		{a.Offline, "--offline", "the wizard checks every answer live"},
+		{a.SkipProbes, "--skip-probes", "the wizard checks every answer live, and its review writes even when a check failed if you confirm"},
+		{a.ReplaceToken, "--replace-token", "the wizard edits a runner of config.toml with its own token"},
+		{a.Output == "json", "--output json", "the wizard draws on the terminal"},
+	} {
+		if c.set {
+			return reportError(a.IO, "text", &FlagError{Err: fmt.Errorf("%s needs --non-interactive (%s); without it runnerup register opens the wizard", c.flag, c.what)})
+		}
+	}
+	configPath := a.ConfigPath
+	if in.ConfigPath != "" {
+		configPath = in.ConfigPath
+	}
+	err := wizardRun(ctx, &WizardOptions{
+		IO: a.IO, ConfigPath: configPath, DockerConfigDir: a.DockerConfigDir, Timeout: a.Timeout,
+		detect: a.detect, machineID: a.machineID, prefill: in.Answers, saveAnswers: opts.SaveAnswers,
+	})
+	// What the flags did silently (values from the environment, dropped
+	// executor tables) is said after the wizard left the screen.
+	for _, w := range in.Warnings {
+		fmt.Fprintln(a.IO.ErrOut, "! "+w.String())
+	}
+	return err
 }
 
 // saveRegisterAnswers writes the answers equivalent to the command line:

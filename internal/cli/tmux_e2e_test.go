@@ -40,6 +40,8 @@ type tmuxSession struct {
 	name string
 	// nav are the navigation keys sent so far (typed text is not counted).
 	nav []string
+	// seen is every distinct screen captured, for secret greps.
+	seen []string
 }
 
 // wizardWorld is one user's machine as the wizard sees it.
@@ -51,6 +53,9 @@ type wizardWorld struct {
 	noColor    bool
 	args       []string
 	env        []string
+	// command, when set, replaces the wizard's command line (the words
+	// after the binary), e.g. a `register …`.
+	command []string
 }
 
 // newWorld makes a fresh home and target directory for one run.
@@ -70,6 +75,13 @@ var tmuxSeq struct {
 	n int
 }
 
+// tmuxCmd runs tmux on this test process's own server (-L): sessions of
+// other processes (other test runs on the machine) neither see nor stop
+// it.
+func tmuxCmd(args ...string) *exec.Cmd {
+	return exec.Command("tmux", append([]string{"-L", fmt.Sprintf("runnerup-e2e-%d", os.Getpid())}, args...)...)
+}
+
 // startWizard runs `runnerup --config … --docker-config …` in a new tmux
 // session of w×h and returns once it is started; the shell prints
 // EXIT=<code> when the wizard ends.
@@ -78,23 +90,43 @@ func startWizard(t *testing.T, w, h int, world *wizardWorld) *tmuxSession {
 	testenv.Need(t, true, "tmux")
 	bin := runnerupBinary(t)
 	tmuxSeq.Lock()
+	defer tmuxSeq.Unlock()
 	tmuxSeq.n++
 	name := fmt.Sprintf("runnerup-e2e-%d-%d", os.Getpid(), tmuxSeq.n)
-	tmuxSeq.Unlock()
 	env := []string{"HOME=" + world.home, "DOCKER_HOST=" + world.dockerHost, "TERM=xterm-256color"}
 	if world.noColor {
 		env = append(env, "NO_COLOR=1")
 	}
 	env = append(env, world.env...)
 	args := append([]string{"--config", world.configPath, "--docker-config", world.dockerDir, "--timeout", "3s"}, world.args...)
+	if world.command != nil {
+		args = world.command
+	}
 	script := filepath.Join(world.dir, "run.sh")
 	writeFile(t, script, fmt.Sprintf("#!/bin/sh\nunset NO_COLOR\nexport %s\n%s %s\necho \"EXIT=$?\"\nsleep 600\n",
 		shellQuoteAll(env), bin, shellQuoteAll(args)), 0o755)
-	cmd := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-c", world.dir, script)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("tmux: %v %s", err, out)
+	// One session starts at a time (under tmuxSeq): two clients starting
+	// the server at once make one fail ("server exited unexpectedly").
+	// A server that is shutting down (its last session was just killed)
+	// still answers on the socket and then fails the new session: start
+	// again once it is gone.
+	for try := 1; ; try++ {
+		out, err := tmuxCmd("new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-c", world.dir, script).CombinedOutput()
+		if err == nil {
+			break
+		}
+		if try == 5 || !strings.Contains(string(out), "server exited unexpectedly") {
+			t.Fatalf("tmux: %v %s", err, out)
+		}
+		for i := 0; i < 50 && tmuxCmd("list-sessions").Run() == nil; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", name).Run() })
+	t.Cleanup(func() {
+		tmuxSeq.Lock()
+		defer tmuxSeq.Unlock()
+		_ = tmuxCmd("kill-session", "-t", name).Run()
+	})
 	return &tmuxSession{t: t, name: name}
 }
 
@@ -107,11 +139,26 @@ func shellQuoteAll(words []string) string {
 }
 
 func (s *tmuxSession) capture(args ...string) string {
-	out, err := exec.Command("tmux", append([]string{"capture-pane", "-p", "-t", s.name}, args...)...).Output()
+	out, err := tmuxCmd(append([]string{"capture-pane", "-p", "-t", s.name}, args...)...).Output()
 	if err != nil {
 		s.t.Fatalf("tmux capture-pane: %v", err)
 	}
+	if n := len(s.seen); n == 0 || s.seen[n-1] != string(out) {
+		s.seen = append(s.seen, string(out))
+	}
 	return string(out)
+}
+
+// neverShown fails when a screen captured so far held secret.
+func (s *tmuxSession) neverShown(what, secret string) {
+	s.t.Helper()
+	s.capture("-J", "-S", "-500") // the scrollback after exit too
+	for _, sc := range s.seen {
+		if strings.Contains(sc, secret) {
+			s.t.Errorf("%s shown on screen:\n%s", what, sc)
+			return
+		}
+	}
 }
 
 // screen is the visible screen, one terminal row per line.
@@ -187,39 +234,69 @@ func (s *tmuxSession) expectRE(re string) string {
 	})
 }
 
-// focus waits until the field titled title has the focus (huh draws the
-// focused field with a thick left border): keys typed before that would
-// land in the field before it.
+// focus waits until the field titled title has the focus: huh draws the
+// focused field with a thick left border, whose first line is the title
+// (a later one may be help that names another field): keys typed before
+// that would land in the field before it.
 func (s *tmuxSession) focus(title string) string {
 	s.t.Helper()
 	return s.waitFor(fmt.Sprintf("%q in focus", title), func(sc string) bool {
 		for _, l := range strings.Split(sc, "\n") {
-			if strings.Contains(l, "┃") && strings.Contains(l, title) {
-				return true
+			if strings.Contains(l, "┃") {
+				return strings.Contains(l, title)
 			}
 		}
 		return false
 	})
 }
 
+// keyAt sends keys once the field titled title has the focus: a key sent
+// while the previous field still has it (huh moves the focus with a
+// message of its own, after the key) would land there.
+func (s *tmuxSession) keyAt(title string, keys ...string) {
+	s.t.Helper()
+	s.focus(title)
+	s.key(keys...)
+}
+
+// reviewPosRE is the review's scroll position ("lines 20–38 of 75").
+var reviewPosRE = regexp.MustCompile(`lines (\d+)–(\d+) of (\d+)`)
+
+// reviewPos reads the review's scroll position from a screen.
+func reviewPos(screen string) (first, last, total int, ok bool) {
+	m := reviewPosRE.FindStringSubmatch(screen)
+	if m == nil {
+		return 0, 0, 0, false
+	}
+	fmt.Sscan(m[1], &first)
+	fmt.Sscan(m[2], &last)
+	fmt.Sscan(m[3], &total)
+	return first, last, total, true
+}
+
 // review returns the whole review, paging through it with PgDn from the
-// top (keys not counted: they only look).
+// top (keys not counted: they only look). Each page is read once the
+// review says it scrolled there, never after a guessed delay.
 func (s *tmuxSession) review() string {
 	s.t.Helper()
+	atTop := func(sc string) bool { f, _, _, ok := reviewPos(sc); return ok && f == 1 }
 	s.tmux("send-keys", "-t", s.name, "Home")
+	sc := s.waitFor("the review at its top", atTop)
 	var b strings.Builder
-	prev := ""
-	for i := 0; i < 40; i++ {
-		sc := s.screen()
-		if sc == prev {
+	for i := 0; i < 60; i++ {
+		b.WriteString(sc)
+		first, last, total, _ := reviewPos(sc)
+		if last >= total {
 			break
 		}
-		b.WriteString(sc)
-		prev = sc
 		s.tmux("send-keys", "-t", s.name, "NPage")
-		time.Sleep(150 * time.Millisecond)
+		sc = s.waitFor("the review one page down", func(sc string) bool {
+			f, _, _, ok := reviewPos(sc)
+			return ok && f > first
+		})
 	}
 	s.tmux("send-keys", "-t", s.name, "Home")
+	s.waitFor("the review back at its top", atTop)
 	return b.String()
 }
 
@@ -240,12 +317,21 @@ func (s *tmuxSession) toServices(lab *e2eLab, image string) {
 	s.afterURL(lab, image)
 }
 
+// hasToken answers "Do you have a runner token?" with Yes (the default).
+func (s *tmuxSession) hasToken() {
+	s.t.Helper()
+	s.keyAt(hasTokenTitle, "Enter")
+}
+
+// hasTokenTitle is the GitLab step's question after the URL.
+const hasTokenTitle = "Do you have a runner token?"
+
 // afterURL is toServices once the URL is answered.
 func (s *tmuxSession) afterURL(lab *e2eLab, image string) {
 	s.t.Helper()
+	s.hasToken()
 	s.answer("Runner token", lab.token)
-	s.expect("docker — jobs run in Docker")
-	s.key("Enter")
+	s.keyAt("Executor", "Enter")
 	s.answer("Default image", image)
 	s.expect("Add a service")
 }
@@ -266,13 +352,14 @@ func (s *tmuxSession) typ(text string) {
 	s.tmux("send-keys", "-t", s.name, "-l", text)
 }
 
+// tmux runs a tmux command. It does not wait for the program: a test
+// waits for the screen state a key is meant for (focus, keyAt, expect of
+// text the previous screen did not show) before sending it.
 func (s *tmuxSession) tmux(args ...string) {
 	s.t.Helper()
-	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+	if out, err := tmuxCmd(args...).CombinedOutput(); err != nil {
 		s.t.Fatalf("tmux %v: %v %s", args, err, out)
 	}
-	// Let the program draw before the next key: a user reads first.
-	time.Sleep(80 * time.Millisecond)
 }
 
 // fieldValue is the input line ("> …") of the field titled title.
@@ -349,11 +436,12 @@ func newLab(t *testing.T) *e2eLab {
 	return lab
 }
 
-// checksSettled waits until the live checks under a form have finished
-// (after the debounce that starts them).
+// checksSettled waits until the live checks under a form have finished.
+// Answers that changed show "checking…" from the moment they change (the
+// debounce before the run included), so a screen without it, reached after
+// the key that changed them, is the verdict on them.
 func (s *tmuxSession) checksSettled() {
 	s.t.Helper()
-	time.Sleep(700 * time.Millisecond)
 	s.waitFor("the checks finished", func(sc string) bool {
 		return regexp.MustCompile(`Checks\s+\d+ ✗`).MatchString(sc) && !strings.Contains(sc, "checking")
 	})
@@ -383,7 +471,7 @@ func goalWalk(s *tmuxSession, lab *e2eLab) string {
 	s.key("Enter")
 	s.expect("Registry 1 of 1: " + lab.reg.Host)
 	s.expectRE(`> basic`)
-	s.key("Enter")
+	s.keyAt("Authentication", "Enter")
 	s.answer("Username", lab.reg.Username)
 	s.answer("Password or token", lab.reg.Password)
 	return s.checksDone()
@@ -394,7 +482,7 @@ func goalWalk(s *tmuxSession, lab *e2eLab) string {
 func writeAndSave(s *tmuxSession) (saveScreen, doneScreen string) {
 	s.t.Helper()
 	s.key("w")
-	saveScreen = s.expect("Save the answers")
+	saveScreen = s.focus("Save the answers")
 	s.key("Enter")
 	doneScreen = s.expect("Next steps")
 	s.key("Enter")
@@ -525,24 +613,21 @@ func TestWizardAdvancedToggle(t *testing.T) {
 		world := newWorld(t, lab.d.Host)
 		s := startWizard(t, w, h, world)
 		s.answer("GitLab URL", lab.gl.URL)
+		s.hasToken()
 		s.answer("Runner token", lab.token)
-		s.expect("docker — jobs run in Docker")
-		sc := s.screen()
+		sc := s.focus("Executor")
 		if strings.Contains(sc, "Privileged containers") {
 			t.Fatalf("the executor step shows its advanced settings before ctrl+o:\n%s", sc)
 		}
 		s.key("C-o")
+		s.expect("▾ Advanced")
 		s.key("Enter")
 		s.answer("Default image", lab.image)
-		s.expect("Privileged containers")
-		s.key("Down", "Down") // privileged
+		s.keyAt("Privileged containers", "Down", "Down") // privileged
 		s.key("Enter")
-		s.expect("Volumes")
-		s.key("Enter")
-		s.expect("Pull policy")
-		s.key("Enter")
-		s.expect("Concurrent jobs")
-		s.key("Enter")
+		s.keyAt("Volumes", "Enter")
+		s.keyAt("Pull policy", "Enter")
+		s.keyAt("Concurrent jobs", "Enter")
 		s.expect("Add a service")
 		s.toRegistries(lab, true)
 		s.key("Escape")
@@ -551,15 +636,15 @@ func TestWizardAdvancedToggle(t *testing.T) {
 		// Back on the executor step the toggle is still on; off again, the
 		// line under the form says what the hidden settings are.
 		s.expect("▾ Advanced")
-		s.key("C-o")
+		s.keyAt("Executor", "C-o")
 		s.expectRE(`▸ Advanced \(ctrl\+o\): privileged privileged`)
 		s.key("Enter")
-		s.focus("Default image")
-		s.key("Enter")
+		s.keyAt("Default image", "Enter")
 		s.expect("Continue →")
 		s.key("n")
 		s.expect("Registry 1 of 1")
-		s.key("Enter")
+		s.expectRE(`> basic`)
+		s.keyAt("Authentication", "Enter")
 		s.answer("Username", lab.reg.Username)
 		s.answer("Password or token", lab.reg.Password)
 		s.checksDone()
@@ -578,7 +663,7 @@ func TestWizardFailuresShowFirst(t *testing.T) {
 		eachSize(t, func(t *testing.T, w, h int) {
 			s := startWizard(t, w, h, newWorld(t, lab.d.Host))
 			s.answer("GitLab URL", "http://127.0.0.1:1")
-			s.expect("Runner token")
+			s.focus(hasTokenTitle)
 			sc := s.expectRE(`✗ gitlab\.tcp`)
 			if !regexp.MustCompile(countRE).MatchString(sc) {
 				t.Errorf("no count of failures, warnings and passes:\n%s", sc)
@@ -592,6 +677,7 @@ func TestWizardFailuresShowFirst(t *testing.T) {
 		eachSize(t, func(t *testing.T, w, h int) {
 			s := startWizard(t, w, h, newWorld(t, lab.d.Host))
 			s.answer("GitLab URL", lab.gl.URL)
+			s.hasToken()
 			s.focus("Runner token")
 			s.typ("glrt-REVOKEDREVOKEDREVOKED1")
 			sc := s.expectRE(`✗ gitlab\.token`)
@@ -603,7 +689,7 @@ func TestWizardFailuresShowFirst(t *testing.T) {
 			}
 			// On the next step the failure is still the first thing shown.
 			s.key("Enter")
-			s.expect("docker — jobs run in Docker")
+			s.focus("Executor")
 			s.expectRE(`✗ gitlab\.token`)
 		})
 	})
@@ -618,17 +704,18 @@ func TestWizardPlaceholdersAreExamples(t *testing.T) {
 		// An existing file: its concurrent is what the field shows.
 		writeFile(t, world.configPath, "concurrent = 3\n", 0o600)
 		s := startWizard(t, w, h, world)
-		s.expect("GitLab URL")
-		if l := fieldValue(s.screen(), "GitLab URL"); !strings.Contains(l, "e.g. https://gitlab.example.com") {
+		sc := s.focus("GitLab URL")
+		if l := fieldValue(sc, "GitLab URL"); !strings.Contains(l, "e.g. https://gitlab.example.com") {
 			t.Errorf("the URL field's example does not read as one: %q", l)
 		}
 		s.typ(lab.gl.URL)
 		s.key("Enter")
+		s.hasToken()
 		s.answer("Runner token", lab.token)
-		s.expect("docker — jobs run in Docker")
-		s.key("C-o")
+		s.keyAt("Executor", "C-o")
+		s.expect("▾ Advanced")
 		s.key("Enter")
-		sc := s.expect("Default image")
+		sc = s.focus("Default image")
 		if l := fieldValue(sc, "Default image"); !strings.Contains(l, "e.g. alpine:3.20") {
 			t.Errorf("the image field's example does not read as one: %q\n%s", l, sc)
 		}
@@ -636,15 +723,13 @@ func TestWizardPlaceholdersAreExamples(t *testing.T) {
 		s.expectFlat("Image is empty")
 		s.typ(lab.image)
 		s.key("Enter")
-		s.expect("Privileged containers")
-		s.key("Enter")
-		s.focus("Volumes")
-		if l := fieldValue(s.screen(), "Volumes"); !strings.Contains(l, "> /cache") || strings.Contains(l, "e.g.") {
+		s.keyAt("Privileged containers", "Enter")
+		sc = s.focus("Volumes")
+		if l := fieldValue(sc, "Volumes"); !strings.Contains(l, "> /cache") || strings.Contains(l, "e.g.") {
 			t.Errorf("volumes does not show the /cache a new runner gets as a value: %q", l)
 		}
 		s.key("Enter")
-		s.expect("Pull policy")
-		s.key("Enter")
+		s.keyAt("Pull policy", "Enter")
 		sc = s.focus("Concurrent jobs")
 		if l := fieldValue(sc, "Concurrent jobs"); !regexp.MustCompile(`> 3\s*$`).MatchString(strings.TrimRight(l, " ")) {
 			t.Errorf("concurrent does not show the file's value 3: %q\n%s", l, sc)
@@ -665,7 +750,8 @@ func TestWizardPlaceholdersAreExamples(t *testing.T) {
 		s.checksSettled()
 		s.key("Enter")
 		s.expect("Registry 1 of 1")
-		s.key("Enter")
+		s.expectRE(`> basic`)
+		s.keyAt("Authentication", "Enter")
 		s.answer("Username", lab.reg.Username)
 		s.answer("Password or token", lab.reg.Password)
 		s.checksDone()
@@ -689,32 +775,32 @@ func TestWizardNoColorMarkers(t *testing.T) {
 		world := newWorld(t, lab.d.Host)
 		world.noColor = true
 		s := startWizard(t, w, h, world)
-		sc := s.expect("GitLab URL")
+		sc := s.focus("GitLab URL")
 		if !strings.Contains(line(sc, "runnerup"), "[GitLab]") {
 			t.Errorf("the breadcrumb does not mark the current step: %q", line(sc, "runnerup"))
 		}
 		s.typ(lab.gl.URL)
 		s.key("Enter")
+		wantMark(t, s.focus(hasTokenTitle), "    No", "[Yes]", "Yes/No") // the buttons' line; the help says "Yes: …"
+		s.key("Enter")
 		s.answer("Runner token", regToken)
-		s.expect("Description")
-		s.key("Enter")
-		s.expect("Tags")
-		s.key("Enter")
-		sc = s.expect("Run untagged jobs?")
+		s.keyAt("Description", "Enter")
+		s.keyAt("Tags", "Enter")
+		sc = s.focus("Run untagged jobs?")
 		if l := line(sc, "Yes"); !strings.Contains(l, "[No]") || strings.Contains(l, "[Yes]") {
 			t.Errorf("Yes/No shows no selection without colour: %q\n%s", l, sc)
 		}
 		s.key("Left") // Yes
 		s.expect("[Yes]")
 		s.key("Enter")
-		wantMark(t, s.expect("Lock to the current project?"), "Yes", "[Yes]", "Yes/No")
+		wantMark(t, s.focus("Lock to the current project?"), "Yes", "[Yes]", "Yes/No")
 		s.key("Enter")
 		// The select the user just left keeps its mark; the one in focus has it.
-		wantMark(t, s.expect("Access level"), "not_protected —", "> not_protected", "the select in focus")
+		wantMark(t, s.focus("Access level"), "not_protected —", "> not_protected", "the select in focus")
 		s.key("Down", "Enter")
-		wantMark(t, s.expect("Maintenance note"), "ref_protected —", "> ref_protected", "a select out of focus")
+		wantMark(t, s.focus("Maintenance note"), "ref_protected —", "> ref_protected", "a select out of focus")
 		s.key("Enter")
-		sc = s.expect("docker — jobs run in Docker")
+		sc = s.focus("Executor")
 		wantMark(t, sc, "docker — jobs run in Docker", "> docker", "the executor select")
 		if !strings.Contains(line(sc, "runnerup"), "[Executor]") {
 			t.Errorf("the breadcrumb does not mark the current step: %q", line(sc, "runnerup"))
@@ -746,7 +832,8 @@ func TestWizardTextIsNeverCut(t *testing.T) {
 		s.key("Enter")
 		s.afterURL(lab, lab.image)
 		s.toRegistries(lab, true)
-		s.key("Enter")
+		s.expectRE(`> basic`)
+		s.keyAt("Authentication", "Enter")
 		s.answer("Username", lab.reg.Username)
 		s.focus("Password or token")
 		s.typ("wrong-password")
@@ -804,8 +891,8 @@ func TestWizardRegistryAuthSuggested(t *testing.T) {
 				t.Errorf("cred-helper is not pre-selected for a host with a credHelpers entry: %q\n%s", l, sc)
 			}
 			s.expectFlat("credHelpers")
-			s.key("Enter")
-			sc = s.expect("Helper name")
+			s.keyAt("Authentication", "Enter")
+			sc = s.focus("Helper name")
 			if l := fieldValue(sc, "Helper name"); !strings.Contains(l, "tmuxhelper") {
 				t.Errorf("the helper configured for the host is not the value: %q", l)
 			}
@@ -840,11 +927,8 @@ func TestWizardHiddenStepsPruned(t *testing.T) {
 		s.key("Escape")
 		s.expect("Continue →")
 		s.key("Escape")
-		s.expect("docker — jobs run in Docker")
-		s.key("Home", "Enter")
-		s.expect("Shell")
-		s.key("Enter")
-		s.expect("Review")
+		s.keyAt("Executor", "Home", "Enter")
+		s.keyAt("Shell", "Enter")
 		s.checksDone()
 		all := s.review()
 		if planned.MatchString(all) || !strings.Contains(all, "not written") {
@@ -856,11 +940,7 @@ func TestWizardHiddenStepsPruned(t *testing.T) {
 		if !strings.Contains(flat(all), "Left out") {
 			t.Errorf("the review does not say what was left out:\n%s", all)
 		}
-		s.key("w")
-		s.expect("Save the answers")
-		s.key("Enter")
-		s.expect("Next steps")
-		s.key("Enter")
+		writeAndSave(s)
 		s.waitExit()
 		if _, err := os.Stat(filepath.Join(world.dockerDir, "config.json")); err == nil {
 			t.Errorf("config.json written for the shell executor")
@@ -881,7 +961,8 @@ func TestWizardReviewFailuresOnTop(t *testing.T) {
 		missing := lab.reg.Host + "/ci/missing:1"
 		s.toServices(lab, missing)
 		s.toRegistries(lab, true)
-		s.key("Enter")
+		s.expectRE(`> basic`)
+		s.keyAt("Authentication", "Enter")
 		s.answer("Username", lab.reg.Username)
 		s.answer("Password or token", lab.reg.Password)
 		sc := s.checksDone()
@@ -906,8 +987,10 @@ func TestWizardReviewFailuresOnTop(t *testing.T) {
 		s.waitFor("the review scrolled", func(sc string) bool { return !regexp.MustCompile(`1 ✗`).MatchString(sc) })
 		s.key("Escape")
 		s.expect("Registry 1 of 1")
-		s.key("Enter", "Enter", "Enter")
-		s.expect("Review")
+		s.keyAt("Authentication", "Enter")
+		s.keyAt("Username", "Enter")
+		s.keyAt("Password or token", "Enter")
+		s.expect("[Review]")
 		s.expectRE(`1 ✗`)
 	})
 }
@@ -930,7 +1013,9 @@ func TestWizardMessages(t *testing.T) {
 		s.key("Enter")
 		s.afterURL(lab, lab.image)
 		s.toRegistries(lab, true)
-		s.key("C-o")
+		s.expectRE(`> basic`)
+		s.keyAt("Authentication", "C-o")
+		s.expect("▾ Advanced")
 		s.key("Enter")
 		s.answer("Username", lab.reg.Username)
 		s.focus("Password or token")
@@ -941,15 +1026,14 @@ func TestWizardMessages(t *testing.T) {
 		}
 		s.key("C-u")
 		s.answer("Password or token", lab.reg.Password)
-		sc = s.expect("Where the credentials go")
+		sc = s.focus("Where the credentials go")
 		if l := line(sc, "docker-config —"); !strings.Contains(flat(sc), world.dockerDir) || strings.Contains(l, "$HOME/.docker") {
 			t.Errorf("the docker-config option does not name %s: %q", world.dockerDir, l)
 		}
 		s.key("Enter")
 		s.checksDone()
 		s.key("w")
-		s.expect("Save the answers")
-		s.key("Right", "Enter") // No
+		s.keyAt("Save the answers", "Right", "Enter") // No
 		sc = s.expect("Next steps")
 		if strings.Contains(flat(sc), "saved answers") {
 			t.Errorf("next steps mention saved answers the user declined:\n%s", sc)
@@ -998,7 +1082,7 @@ func TestWizardSavesAnswersBesideConfig(t *testing.T) {
 		s := startWizard(t, w, h, world)
 		goalWalk(s, lab)
 		s.key("w")
-		sc := s.expect("Save the answers")
+		sc := s.focus("Save the answers")
 		want := filepath.Join(world.home, ".config", "runnerup") + "/"
 		if !strings.Contains(squeeze(sc), want) {
 			t.Errorf("the save question does not show the path under %s:\n%s", want, sc)

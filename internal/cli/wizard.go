@@ -24,6 +24,10 @@ type WizardOptions struct {
 
 	detect    wizard.DetectFunc
 	machineID func() (string, error)
+	// prefill starts the wizard from answers (runnerup register's flags);
+	// saveAnswers is where it offers to save them.
+	prefill     *wizard.Answers
+	saveAnswers string
 }
 
 func addWizardFlags(cmd *cobra.Command, opts *WizardOptions) {
@@ -85,19 +89,26 @@ func wizardRun(ctx context.Context, opts *WizardOptions) error {
 	}
 	base.Probe.Timeout = opts.Timeout
 	o.ApplyOptions = base
-	o.Probe = func(ctx context.Context, a *wizard.Answers, onResult func(probe.Result)) ([]probe.Result, error) {
-		po := base
-		po.Probe.OnResult = onResult
-		// The review passes the paths chosen there as [output]; they win
-		// over the flags the wizard started with.
-		if a.Output.ConfigTOML != "" {
-			po.ConfigPath = ""
+	probeWith := func(pull bool) tui.ProbeFunc {
+		return func(ctx context.Context, a *wizard.Answers, onResult func(probe.Result)) ([]probe.Result, error) {
+			po := base
+			po.Probe.OnResult = onResult
+			po.Probe.Pull = pull
+			// The review passes the paths chosen there as [output]; they
+			// win over the flags the wizard started with.
+			if a.Output.ConfigTOML != "" {
+				po.ConfigPath = ""
+			}
+			if a.Output.DockerConfig != "" {
+				po.DockerConfigDir = ""
+			}
+			return wizard.ProbeAnswers(ctx, a, po)
 		}
-		if a.Output.DockerConfig != "" {
-			po.DockerConfigDir = ""
-		}
-		return wizard.ProbeAnswers(ctx, a, po)
 	}
+	o.Probe = probeWith(false)
+	// The review's P: the daemon itself pulls, as probe --pull.
+	o.PullImages = probeWith(true)
+	o.Prefill, o.SaveAnswersPath = opts.prefill, opts.saveAnswers
 	if opts.AnswersPath != "" {
 		a, unknown, err := wizard.LoadFile(opts.AnswersPath)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -58,6 +59,16 @@ type Registry struct {
 	onSecret     func(...string)
 	requests     []string // "METHOD path" the handler saw
 	tokenQueries []string // query strings the token endpoints saw
+	stats        Stats
+}
+
+// Stats count what URL's server saw: TCP connections accepted (plain
+// HTTP and the TLS handshakes clients try first alike), and the most
+// requests it was answering at once.
+type Stats struct {
+	Connections int
+	MaxInFlight int
+	inFlight    int
 }
 
 // New starts a fake with no auth; t.Cleanup closes it. The Bearer realm is
@@ -82,7 +93,15 @@ func New(t testing.TB) *Registry {
 			storage.ServeHTTP(w, r)
 		}
 	})
-	srv := httptest.NewServer(f.handler)
+	srv := httptest.NewUnstartedServer(f.counting(f.handler))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			f.mu.Lock()
+			f.stats.Connections++
+			f.mu.Unlock()
+		}
+	}
+	srv.Start()
 	push := httptest.NewServer(storage)
 	token := httptest.NewServer(http.HandlerFunc(f.serveToken))
 	t.Cleanup(srv.Close)
@@ -93,6 +112,29 @@ func New(t testing.TB) *Registry {
 	f.push = strings.TrimPrefix(push.URL, "http://")
 	f.realm = f.URL + "/token"
 	return f
+}
+
+// counting keeps Stats.MaxInFlight.
+func (f *Registry) counting(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.stats.inFlight++
+		f.stats.MaxInFlight = max(f.stats.MaxInFlight, f.stats.inFlight)
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.stats.inFlight--
+			f.mu.Unlock()
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Stats returns the connection and concurrency counts of URL's server.
+func (f *Registry) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
 }
 
 // Handler is the registry as URL serves it (injection, token endpoint,

@@ -8,7 +8,9 @@ import (
 	"net/netip"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
@@ -414,5 +416,44 @@ func TestFactsOf(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Gather =\n%#v\nwant\n%#v", got, want)
+	}
+}
+
+// daemon.platform, which every image's platform check waits for, comes
+// from /version alone on amd64: it is reported while /info is still
+// unanswered. Here /info answers only once daemon.platform has been
+// reported; a platform check that waited for /info would hold it until
+// its deadline and fail the checks that read /info.
+func TestPlatformDoesNotWaitForInfo(t *testing.T) {
+	platformDone := make(chan struct{})
+	var once sync.Once
+	api := &fakeAPI{
+		versionFunc: func(context.Context) (system.VersionResponse, error) {
+			return system.VersionResponse{Os: "linux", Arch: "amd64", APIVersion: "1.41", Version: "20.10.24"}, nil
+		},
+		infoFunc: func(ctx context.Context) (system.Info, error) {
+			select {
+			case <-platformDone:
+				return system.Info{OSType: "linux", Architecture: "x86_64", Driver: "overlay2", DockerRootDir: "/var/lib/docker"}, nil
+			case <-ctx.Done():
+				return system.Info{}, ctx.Err()
+			}
+		},
+	}
+	res, err := probe.Run(context.Background(), Checks(Options{Host: localHost, Client: api, StatFS: bigDisk}), probe.Options{
+		Timeout: 2 * time.Second,
+		OnResult: func(r probe.Result) {
+			if r.ID == IDPlatform {
+				once.Do(func() { close(platformDone) })
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Status != probe.Pass {
+			t.Errorf("%s: %s %q", r.ID, r.Status, r.Detail)
+		}
 	}
 }

@@ -20,9 +20,14 @@ func (s *session) checkPlatform(ctx context.Context, _ probe.Deps) probe.Result 
 	if err != nil {
 		return apiFailure(err)
 	}
+	// /info is slower than /version (the daemon runs its runtimes to
+	// report their versions); ask it only for what /version lacks, so the
+	// image checks waiting for the platform do not wait for it too.
 	var info *system.Info
-	if i, err := s.systemInfo(ctx); err == nil {
-		info = &i
+	if needsInfo(v) {
+		if i, err := s.systemInfo(ctx); err == nil {
+			info = &i
+		}
 	}
 	p := platformOf(v, info)
 	detail := p.String()
@@ -48,6 +53,12 @@ func wrongOSHint(want, got string) string {
 		return "the docker executor runs Linux images: switch the daemon to Linux containers (Docker Desktop: \"Switch to Linux containers…\"), or choose the docker-windows executor"
 	}
 	return fmt.Sprintf("point the runner at a %s Docker daemon ([runners.docker] host), or choose an executor for %s", want, got)
+}
+
+// needsInfo reports whether platformOf needs /info beside v: for an OS or
+// architecture /version left out, or the variant of 32-bit ARM.
+func needsInfo(v system.VersionResponse) bool {
+	return v.Os == "" || v.Arch == "" || goarch(v.Arch) == "arm"
 }
 
 // platformOf builds the daemon's platform from /version, with the variant

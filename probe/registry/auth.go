@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -97,7 +99,7 @@ func (h hostProbe) authenticate(ctx context.Context, conn Connection, cred Crede
 		base.CredentialSource = cred.Source
 	}
 
-	ch, err := transport.Ping(ctx, reg, rt)
+	ch, err := pingChallenge(ctx, reg, conn)
 	if err != nil {
 		return h.requestFailed(err, rec, base, conn, "GET /v2/")
 	}
@@ -131,6 +133,18 @@ func (h hostProbe) authenticate(ctx context.Context, conn Connection, cred Crede
 				"GET /v2/ answered 401 %s and no credentials were resolved for %q: the daemon fails with \"no basic auth credentials\"", realm, key)
 		}
 		data.rt, _ = transport.FromToken(reg, auth, rt, ch, &transport.Token{})
+		// The manifest checks start on this transport now: the daemon
+		// sends the credential with its first manifest request, and so
+		// do they. Their results stand only if this check passes: when
+		// one of their requests is answered 2xx, that is the evidence;
+		// otherwise GET /v2/ with the credential tells a rejected
+		// credential from a missing image or a denied repository.
+		provided := data
+		provided.secrets = &secretSet{values: slices.Clone(*secrets)}
+		probe.Provide(ctx, provided)
+		if a := h.witness.wait(ctx); a != nil {
+			return pass(data, "credentials accepted (from %s): %s %s with %s → %d", src, a.method, a.path, realm, a.status)
+		}
 		status, err := authedGetV2(ctx, data.rt, conn)
 		switch {
 		case err != nil:
@@ -249,8 +263,36 @@ func authedGetV2(ctx context.Context, rt http.RoundTripper, conn Connection) (in
 	if err != nil {
 		return 0, err
 	}
+	// Read to the end so the connection is reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// pingChallenge reads the registry's /v2/ challenge. The tls check has
+// already sent the anonymous GET /v2/ that go-containerregistry's Ping
+// sends, so its answer is replayed to Ping (which parses the challenge)
+// instead of asking the registry again.
+func pingChallenge(ctx context.Context, reg name.Registry, conn Connection) (*transport.Challenge, error) {
+	if conn.ping.status != 0 {
+		conn.rt = replayV2{answer: conn.ping, inner: conn.rt}
+	}
+	return transport.Ping(ctx, reg, conn.transport())
+}
+
+// replayV2 answers an anonymous GET /v2/ with the recorded answer.
+type replayV2 struct {
+	answer v2Answer
+	inner  http.RoundTripper
+}
+
+func (t replayV2) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.Header.Get("Authorization") != "" {
+		return t.inner.RoundTrip(req)
+	}
+	resp := cachedAnswer{status: t.answer.status, header: t.answer.header, body: t.answer.body}.response(req)
+	resp.TLS = t.answer.tls
+	return resp, nil
 }
 
 // registryName is the go-containerregistry name of the endpoint, insecure

@@ -65,7 +65,9 @@ func TestBasicAuth(t *testing.T) {
 					t.Errorf("auth data = %+v", a)
 				}
 			} else {
-				want(t, res, ManifestID(ref), probe.Skip, "")
+				// Asked for beside the verification, the manifest is
+				// still skipped when it fails.
+				want(t, res, ManifestID(ref), probe.Skip, "", "skipped: "+AuthID(f.Host)+" did not pass")
 				if f, _ := r.Data.(Failure); f.Host != strings.ToLower(f.Host) || f.Cause != tt.cause {
 					t.Errorf("failure data = %+v", f)
 				}

@@ -10,9 +10,10 @@ import (
 
 // hostProbe holds what the checks of one registry host share.
 type hostProbe struct {
-	host  string   // NormalizeHost form
-	repos []string // repository paths, for the token scope
-	opts  Options
+	host    string   // NormalizeHost form
+	repos   []string // repository paths, for the token scope
+	opts    Options
+	witness *witness // nil: no manifest checks report to this auth check
 }
 
 // HostChecks returns registry.<host>.tls and registry.<host>.auth.
@@ -28,7 +29,9 @@ type hostProbe struct {
 // ggcrAcceptsRealm) it is not refreshed for other repositories. Data:
 // Connection (tls), Auth (auth), or Failure.
 func HostChecks(host string, repos []string, opts Options) []probe.Check {
+	opts = opts.withLimiter()
 	h := hostProbe{host: NormalizeHost(host), repos: repos, opts: opts}
+	h.witness = opts.witnesses.forHost(h.host)
 	tls := probe.Check{
 		ID:    TLSID(h.host),
 		Title: fmt.Sprintf("registry %s: connection (TLS / HTTP)", h.host),
@@ -54,7 +57,7 @@ func HostChecks(host string, repos []string, opts Options) []probe.Check {
 	return []probe.Check{tls, auth}
 }
 
-// ImageChecks returns image.<ref>.manifest (Needs registry.<host>.auth) and
+// ImageChecks returns image.<ref>.manifest (NeedsEarly registry.<host>.auth) and
 // image.<ref>.platform (Needs the manifest check and, unless
 // Options.Platform is set, probe.IDDaemonPlatform). A reference that does
 // not parse gives one failing manifest check (invalid-reference).
@@ -70,7 +73,7 @@ func ImageChecks(ref string, opts Options) []probe.Check {
 			},
 		}}
 	}
-	ip := imageProbe{im: im, opts: opts}
+	ip := imageProbe{im: im, opts: opts, witness: opts.witnesses.forHost(im.host)}
 	platformNeeds := []string{ManifestID(im.ref)}
 	if opts.Platform == nil {
 		platformNeeds = append(platformNeeds, probe.IDDaemonPlatform)
@@ -79,8 +82,11 @@ func ImageChecks(ref string, opts Options) []probe.Check {
 		{
 			ID:    ManifestID(im.ref),
 			Title: fmt.Sprintf("image %s: manifest", im.ref),
-			Needs: []string{AuthID(im.host)},
-			Run:   ip.runManifest,
+			// The auth check provides its transport before it has
+			// verified a Basic credential; the manifest is asked for
+			// meanwhile, and skipped if the verification fails.
+			NeedsEarly: []string{AuthID(im.host)},
+			Run:        ip.runManifest,
 		},
 		{
 			ID:    PlatformID(im.ref),
@@ -95,6 +101,7 @@ func ImageChecks(ref string, opts Options) []probe.Check {
 // registry host (with every repository of that host in the token scope)
 // and ImageChecks once per distinct reference, in a stable order.
 func Checks(refs []string, opts Options) []probe.Check {
+	opts = opts.withLimiter()
 	repos := map[string][]string{}
 	var hosts, order []string
 	seen := map[string]bool{}
@@ -120,6 +127,18 @@ func Checks(refs []string, opts Options) []probe.Check {
 		}
 	}
 	sort.Strings(hosts)
+	// Each host's manifest checks tell its auth check how the registry
+	// answered their requests (witness.go).
+	opts.witnesses = &witnesses{byHost: map[string]*witness{}}
+	for _, h := range hosts {
+		n := 0
+		for _, ref := range order {
+			if im, err := parseImage(ref); err == nil && im.host == h {
+				n++
+			}
+		}
+		opts.witnesses.byHost[h] = newWitness(n)
+	}
 	var checks []probe.Check
 	for _, h := range hosts {
 		checks = append(checks, HostChecks(h, repos[h], opts)...)

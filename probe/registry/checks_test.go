@@ -2,6 +2,7 @@ package registry
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,25 +58,30 @@ func TestChecksGroupsHostsAndWiresNeeds(t *testing.T) {
 	if !reflect.DeepEqual(ids, wantIDs) {
 		t.Fatalf("ids = %q\nwant  %q", ids, wantIDs)
 	}
+	// Needs, and NeedsEarly as "early:" entries.
 	needs := map[string][]string{
 		"registry.registry.test:5000.tls":            {},
 		"registry.registry.test:5000.auth":           {"registry.registry.test:5000.tls", "credentials.registry.test:5000"},
-		"image.registry.test:5000/a:1.manifest":      {"registry.registry.test:5000.auth"},
+		"image.registry.test:5000/a:1.manifest":      {"early:registry.registry.test:5000.auth"},
 		"image.registry.test:5000/a:1.platform":      {"image.registry.test:5000/a:1.manifest", probe.IDDaemonPlatform},
-		"image.alpine:latest.manifest":               {"registry.docker.io.auth"},
+		"image.alpine:latest.manifest":               {"early:registry.docker.io.auth"},
 		"image.bad//ref.manifest":                    nil,
 		"registry.docker.io.auth":                    {"registry.docker.io.tls", "credentials.docker.io"},
-		"image.registry.test:5000/b:latest.manifest": {"registry.registry.test:5000.auth"},
+		"image.registry.test:5000/b:latest.manifest": {"early:registry.registry.test:5000.auth"},
 	}
 	if later := byID["registry.registry.test:5000.tls"].Later; !reflect.DeepEqual(later, []string{probe.IDDaemonRegistries}) {
 		t.Errorf("tls check awaits %q later, want the daemon's registry settings", later)
 	}
 	for id, n := range needs {
-		if len(byID[id].Needs) == 0 && len(n) == 0 {
+		got := slices.Clone(byID[id].Needs)
+		for _, e := range byID[id].NeedsEarly {
+			got = append(got, "early:"+e)
+		}
+		if len(got) == 0 && len(n) == 0 {
 			continue
 		}
-		if !reflect.DeepEqual(byID[id].Needs, n) {
-			t.Errorf("%s needs %q, want %q", id, byID[id].Needs, n)
+		if !reflect.DeepEqual(got, n) {
+			t.Errorf("%s needs %q, want %q", id, got, n)
 		}
 	}
 	fixed := ImageChecks("alpine", Options{Platform: &probe.Platform{OS: "linux", Architecture: "arm64"}})

@@ -62,6 +62,21 @@ func InsecureFor(ctx context.Context, regs probe.DaemonRegistries, host string) 
 	return false, ""
 }
 
+// insecureUpFront reports whether the daemon treats host as insecure
+// whatever its settings say, known without asking it or the DNS:
+// Options.Insecure's answer when set, else an address in 127.0.0.0/8.
+func (o Options) insecureUpFront(host string) bool {
+	if o.Insecure != nil {
+		return o.Insecure(host)
+	}
+	hostname := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		hostname = h
+	}
+	a, err := netip.ParseAddr(strings.Trim(hostname, "[]"))
+	return err == nil && netip.MustParsePrefix(alwaysInsecure).Contains(a.Unmap())
+}
+
 // insecure answers for the tls check: from Options.Insecure when set, else
 // from the daemon.registries result (RunAfterFailure: without it only
 // 127.0.0.0/8 is assumed, and note says so).

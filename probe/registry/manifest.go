@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -40,21 +41,27 @@ type Manifest struct {
 
 // imageProbe holds what an image's checks share.
 type imageProbe struct {
-	im   image
-	opts Options
+	im      image
+	opts    Options
+	witness *witness // its host's, when made by Checks
 }
 
 // runManifest is image.<ref>.manifest: HEAD, then GET with every manifest
 // media type the daemon accepts (go-containerregistry sends the OCI
 // index/manifest, Docker list/v2 and schema 1 types).
 func (ip imageProbe) runManifest(ctx context.Context, deps probe.Deps) probe.Result {
+	// Tell the host's auth check how the first request here was
+	// answered (witness.go): a 2xx, or nil for anything else.
+	var once sync.Once
+	report := func(a *witnessed) { once.Do(func() { ip.witness.report(a) }) }
+	defer report(nil)
 	auth, ok := probe.DataOf[Auth](deps, AuthID(ip.im.host))
 	if !ok {
 		return probe.Skipf("skipped: %s did not pass", AuthID(ip.im.host))
 	}
 	rec := &recorder{}
 	ctx = withRecorder(ctx, rec)
-	r := ip.manifest(ctx, auth, rec)
+	r := ip.manifest(ctx, auth, rec, report)
 	if rl, _ := rec.snapshot(); !rl.empty() {
 		r.Detail = joinDetail(r.Detail, rl.String())
 		switch d := r.Data.(type) {
@@ -69,7 +76,7 @@ func (ip imageProbe) runManifest(ctx context.Context, deps probe.Deps) probe.Res
 	return scrub(r, auth.secrets.list()...)
 }
 
-func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder) probe.Result {
+func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder, report func(*witnessed)) probe.Result {
 	ref, err := ip.nameRef(auth)
 	if err != nil {
 		return probe.Failf("", "%v", err)
@@ -82,24 +89,60 @@ func (ip imageProbe) manifest(ctx context.Context, auth Auth, rec *recorder) pro
 
 	// HEAD first, as the daemon does (Docker Hub does not count it as a
 	// pull). A HEAD error has no body, so unless the status alone decides
-	// (429, 5xx) or there was no answer, GET again for the errcode.
-	if _, err := puller.Head(ctx, ref); err != nil {
-		a, answered := answerOf(err, rec)
+	// (429, 5xx) or there was no answer, the GET's answer explains it. The
+	// GET is needed whatever the HEAD says (only it carries the content),
+	// so it is sent beside the HEAD rather than after it.
+	headRec := &recorder{}
+	getCtx, cancelGet := context.WithCancel(ctx)
+	defer cancelGet()
+	type fetched struct {
+		desc *remote.Descriptor
+		err  error
+	}
+	got := make(chan fetched, 1)
+	go func() {
+		desc, err := puller.Get(getCtx, ref)
+		got <- fetched{desc, err}
+	}()
+	headDecides := func(r probe.Result) probe.Result {
+		cancelGet()
+		<-got
+		rec.takeRateLimit(headRec)
+		return r
+	}
+	_, headErr := puller.Head(withRecorder(ctx, headRec), ref)
+	if err := headErr; err != nil {
+		a, answered := answerOf(err, headRec)
 		switch {
 		case answered && (a.status == http.StatusTooManyRequests || a.status >= 500):
-			return ip.registryFailure(a, base, "HEAD "+ip.manifestPath())
+			return headDecides(ip.registryFailure(a, base, "HEAD "+ip.manifestPath()))
 		case !answered:
 			if f := classifyNetErr(err, ip.im.host, certsDirState{}); f.cause != "" {
 				base.Cause = f.cause
-				return failed(base, f.hint, "HEAD %s: %s", ip.manifestPath(), f.detail)
+				return headDecides(failed(base, f.hint, "HEAD %s: %s", ip.manifestPath(), f.detail))
 			}
 		}
 	}
-	desc, err := puller.Get(ctx, ref)
-	if err != nil {
-		return ip.getFailed(ctx, err, rec, puller, ref, auth, base)
+	g := <-got
+	rec.fillRateLimit(headRec)
+	switch {
+	case headErr == nil:
+		report(&witnessed{method: http.MethodHead, path: ip.manifestPath(), status: http.StatusOK})
+	case g.err == nil:
+		report(&witnessed{method: http.MethodGet, path: ip.manifestPath(), status: http.StatusOK})
 	}
-	return ip.describe(desc, auth, ref, base)
+	if g.err != nil {
+		return ip.getFailed(ctx, g.err, rec, puller, ref, auth, base)
+	}
+	r := ip.describe(g.desc, auth, ref, base)
+	if m, ok := r.Data.(Manifest); ok && !m.Index && m.ConfigDigest != "" {
+		// Fetch the config blob now for the platform check, which must
+		// also wait for the daemon's platform: the answer is cached by
+		// digest, and a failure is the platform check's to report when it
+		// asks again.
+		_, _ = fetchConfigPlatform(withRecorder(ctx, &recorder{}), m)
+	}
+	return r
 }
 
 // nameRef addresses the image at the endpoint the tls check settled on.

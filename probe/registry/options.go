@@ -76,6 +76,23 @@ type Options struct {
 	// CertsDir is the daemon's certs.d directory; "" means
 	// DefaultCertsDir. It only helps when the daemon runs on this host.
 	CertsDir string
+
+	// Concurrency caps the requests in flight to one registry host (and
+	// to each token server) across the checks of one Checks or HostChecks
+	// call; 0 means DefaultConcurrency. Without Transport, it also caps the
+	// connections per host, all kept for reuse.
+	Concurrency int
+
+	limiter   *hostLimiter // shared by the checks of one Checks call
+	witnesses *witnesses   // the hosts' witnesses, made by Checks
+}
+
+// withLimiter gives opts the limiter its checks share, once.
+func (o Options) withLimiter() Options {
+	if o.limiter == nil {
+		o.limiter = newHostLimiter(o.concurrency())
+	}
+	return o
 }
 
 func (o Options) certsDir() string {

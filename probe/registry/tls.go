@@ -27,13 +27,19 @@ type Connection struct {
 	Insecure       bool
 	InsecureReason string
 
-	rt http.RoundTripper // trust settled for this host; no recorder yet
+	rt    http.RoundTripper // trust settled for this host; no recorder yet
+	ping  v2Answer          // the anonymous GET /v2/ answer: the auth challenge
+	blobs *blobCache        // blob answers shared by the host's checks
 }
 
 // transport is the connection's transport for go-containerregistry: the
-// settled scheme pinned, answers recorded, a User-Agent set.
+// settled scheme pinned, answers recorded, a User-Agent set, blobs cached.
 func (c Connection) transport() http.RoundTripper {
-	return schemeTransport{scheme: c.Scheme, host: c.Endpoint, inner: userAgentTransport{recordingTransport{c.rt}}}
+	var rt http.RoundTripper = c.rt
+	if c.blobs != nil {
+		rt = cachingTransport{cache: c.blobs, inner: rt}
+	}
+	return schemeTransport{scheme: c.Scheme, host: c.Endpoint, inner: userAgentTransport{recordingTransport{rt}}}
 }
 
 // v2Answer is one GET /v2/ attempt.
@@ -72,7 +78,7 @@ func getV2(ctx context.Context, rt http.RoundTripper, scheme, endpoint string) (
 // verification first, so that the detail can say when an insecure
 // registry's certificate would not have verified.
 func (h hostProbe) runTLS(ctx context.Context, deps probe.Deps) probe.Result {
-	conn := Connection{Host: h.host, Endpoint: Endpoint(h.host)}
+	conn := Connection{Host: h.host, Endpoint: Endpoint(h.host), blobs: newBlobCache()}
 	var note string
 	fail := func(f netFailure) probe.Result {
 		return failed(Failure{Cause: f.cause, Host: h.host}, f.hint, "%s", joinDetail(f.detail, note))
@@ -86,10 +92,34 @@ func (h hostProbe) runTLS(ctx context.Context, deps probe.Deps) probe.Result {
 	if err != nil {
 		return probe.Failf("", "%v", err)
 	}
+	verifying = h.opts.limited(verifying)
+
+	// For a host the daemon treats as insecure whatever its settings say
+	// (loopback), ask plain HTTP beside HTTPS: it is the daemon's fallback,
+	// so both answers are needed anyway, and the check costs one round trip
+	// instead of two. Any other host gets HTTPS alone first.
+	plainV2 := func() (v2Answer, error) { return getV2(ctx, verifying, "http", conn.Endpoint) }
+	if h.opts.insecureUpFront(h.host) {
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel() // not needed once HTTPS answered
+		type answered struct {
+			ans v2Answer
+			err error
+		}
+		early := make(chan answered, 1)
+		go func() {
+			a, err := getV2(pctx, verifying, "http", conn.Endpoint)
+			early <- answered{a, err}
+		}()
+		plainV2 = func() (v2Answer, error) {
+			a := <-early
+			return a.ans, a.err
+		}
+	}
 
 	ans, err := getV2(ctx, verifying, "https", conn.Endpoint)
 	if err == nil {
-		conn.Scheme, conn.Verified, conn.rt = "https", true, verifying
+		conn.Scheme, conn.Verified, conn.rt, conn.ping = "https", true, verifying, ans
 		return h.v2Result(conn, ans, joinDetail(describeTLS(ans.tls), note))
 	}
 	https := classifyNetErr(err, h.host, certs)
@@ -100,7 +130,7 @@ func (h hostProbe) runTLS(ctx context.Context, deps probe.Deps) probe.Result {
 		if https.cause == CausePlainHTTP {
 			// Say whether plain HTTP would have worked: the fix differs
 			// for a registry and for some other HTTP server.
-			if plain, perr := getV2(ctx, verifying, "http", conn.Endpoint); perr == nil && plain.looksLikeRegistry() {
+			if plain, perr := plainV2(); perr == nil && plain.looksLikeRegistry() {
 				https.detail += fmt.Sprintf("; http://%s/v2/ answers as a registry (%d)", conn.Endpoint, plain.status)
 			}
 			https.detail += "; the daemon does not treat " + h.host + " as insecure"
@@ -115,18 +145,19 @@ func (h hostProbe) runTLS(ctx context.Context, deps probe.Deps) probe.Result {
 		if err != nil {
 			return probe.Failf("", "%v", err)
 		}
+		skipping = h.opts.limited(skipping)
 		if ans, err := getV2(ctx, skipping, "https", conn.Endpoint); err == nil {
-			conn.Scheme, conn.rt = "https", skipping
+			conn.Scheme, conn.rt, conn.ping = "https", skipping, ans
 			return h.v2Result(conn, ans, joinDetail(
 				fmt.Sprintf("certificate not verified (%s) but %s, so the daemon skips verification", https.detail, why), note))
 		}
 	}
-	plain, err := getV2(ctx, verifying, "http", conn.Endpoint)
+	plain, err := plainV2()
 	if err != nil {
 		// Both failed: the HTTPS error is the one the daemon reports first.
 		return fail(https)
 	}
-	conn.Scheme, conn.rt = "http", verifying
+	conn.Scheme, conn.rt, conn.ping = "http", verifying, plain
 	return h.v2Result(conn, plain, joinDetail(fmt.Sprintf("plain HTTP: %s, so the daemon falls back to http://", why), note))
 }
 

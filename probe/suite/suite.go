@@ -86,6 +86,7 @@ func pruneNeeds(checks []probe.Check) []probe.Check {
 	}
 	for i := range checks {
 		checks[i].Needs = keep(checks[i].Needs)
+		checks[i].NeedsEarly = keep(checks[i].NeedsEarly)
 		checks[i].Later = keep(checks[i].Later)
 	}
 	return checks
