@@ -44,6 +44,9 @@ type GitLabTarget struct {
 	// CertsDir is where the runner looks for HOST.crt (<config dir>/certs;
 	// empty: /etc/gitlab-runner/certs).
 	CertsDir string
+	// TokenRejectedHint replaces the fix for a token GitLab rejects (403)
+	// when the caller knows a better one (a runner runnerup created).
+	TokenRejectedHint string
 }
 
 // GitLabEnv holds the injectable network pieces.
@@ -164,7 +167,11 @@ func GitLabChecks(t GitLabTarget, env GitLabEnv) []Check {
 			}
 			r, err := c.Verify(ctx, t.Token, t.SystemID)
 			if err != nil {
-				return gitlabFailure(err, "POST /api/v4/runners/verify")
+				res := gitlabFailure(err, "POST /api/v4/runners/verify")
+				if t.TokenRejectedHint != "" && errors.Is(err, gitlab.ErrTokenInvalid) {
+					res.Hint = t.TokenRejectedHint
+				}
+				return res
 			}
 			detail := fmt.Sprintf("%s is valid (runner #%d, system id %s)", secret.Token(t.Token), r.ID, t.SystemID)
 			if !r.TokenExpiresAt.IsZero() {

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
+	neturl "net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -160,28 +162,20 @@ type existingDoc struct {
 	Runners []ExistingRunner `toml:"runners"`
 }
 
-// FindRunner locates the runner an edit targets: by name, then by
-// url+token. It returns -1 when there is none.
+// FindRunner locates the runner an edit targets: the entry named name on
+// the GitLab at url (several such: the one holding token), else the entry
+// holding url and token. An entry with the name but another GitLab's url is
+// not this runner (its token belongs to that GitLab; OtherGitLab lists
+// them). url "" matches by name alone (diagnose --runner). It returns -1
+// when there is none.
 func FindRunner(old []byte, name, url, token string) (int, *ExistingRunner, error) {
-	// BurntSushi matches keys to struct fields case-insensitively, so a
-	// [[Runners]] next to [[runners]] decodes into the same list in map
-	// order: the runner itself could read either. Refuse the ambiguity.
-	var raw map[string]any
-	if _, err := toml.Decode(string(old), &raw); err != nil {
-		return -1, nil, &ConfigTOMLError{Err: tomlErr(err)}
-	}
-	for k := range raw {
-		if k != "runners" && strings.EqualFold(k, "runners") {
-			return -1, nil, &ConfigTOMLError{Err: fmt.Errorf("has a top-level %q besides \"runners\"; GitLab Runner reads both as its runners list: rename or merge them", k)}
-		}
-	}
-	var doc existingDoc
-	if _, err := toml.Decode(string(old), &doc); err != nil {
-		return -1, nil, &ConfigTOMLError{Err: tomlErr(err)}
+	doc, err := decodeRunners(old)
+	if err != nil {
+		return -1, nil, err
 	}
 	var byName []int
 	for i, r := range doc.Runners {
-		if r.Name == name {
+		if r.Name == name && (url == "" || SameGitLab(r.URL, url)) {
 			byName = append(byName, i)
 		}
 	}
@@ -190,35 +184,24 @@ func FindRunner(old []byte, name, url, token string) (int, *ExistingRunner, erro
 		return byName[0], &doc.Runners[byName[0]], nil
 	case 0:
 	default:
-		// Several entries share the name: the one on this GitLab, or
-		// among those the one with this token. Two that still tie are
-		// both live runners; editing one of them would leave the other
-		// as it was without a word.
-		var onURL []int
-		for _, i := range byName {
-			if sameURL(doc.Runners[i].URL, url) {
-				onURL = append(onURL, i)
-			}
-		}
-		if len(onURL) > 1 && token != "" {
-			for _, i := range onURL {
+		// Several entries share the name on this GitLab: the one with this
+		// token. Two that still tie are both live runners; editing one of
+		// them would leave the other as it was without a word.
+		if token != "" {
+			for _, i := range byName {
 				if doc.Runners[i].Token == token {
 					return i, &doc.Runners[i], nil
 				}
 			}
 		}
-		switch len(onURL) {
-		case 1:
-			return onURL[0], &doc.Runners[onURL[0]], nil
-		case 0:
+		if url == "" {
 			return -1, nil, &ConfigTOMLError{Err: fmt.Errorf("%d runners are named %q; rename or remove the duplicates first", len(byName), name)}
-		default:
-			return -1, nil, &ConfigTOMLError{Err: fmt.Errorf("%d runners are named %q with url %s; rename or remove the duplicates first", len(onURL), name, url)}
 		}
+		return -1, nil, &ConfigTOMLError{Err: fmt.Errorf("%d runners are named %q with url %s; rename or remove the duplicates first", len(byName), name, url)}
 	}
 	if token != "" {
 		for i, r := range doc.Runners {
-			if r.Token == token && sameURL(r.URL, url) {
+			if r.Token == token && SameGitLab(r.URL, url) {
 				return i, &doc.Runners[i], nil
 			}
 		}
@@ -226,8 +209,65 @@ func FindRunner(old []byte, name, url, token string) (int, *ExistingRunner, erro
 	return -1, nil, nil
 }
 
-func sameURL(a, b string) bool {
-	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
+// OtherGitLab lists the entries named name whose url is another GitLab
+// than url: not the answers' runner, but worth a word (a migration, or
+// answers copied from another host).
+func OtherGitLab(old []byte, name, url string) ([]ExistingRunner, error) {
+	doc, err := decodeRunners(old)
+	if err != nil {
+		return nil, err
+	}
+	var out []ExistingRunner
+	for _, r := range doc.Runners {
+		if r.Name == name && !SameGitLab(r.URL, url) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// decodeRunners decodes config.toml's [[runners]] as FindRunner needs them.
+func decodeRunners(old []byte) (existingDoc, error) {
+	// BurntSushi matches keys to struct fields case-insensitively, so a
+	// [[Runners]] next to [[runners]] decodes into the same list in map
+	// order: the runner itself could read either. Refuse the ambiguity.
+	var raw map[string]any
+	if _, err := toml.Decode(string(old), &raw); err != nil {
+		return existingDoc{}, &ConfigTOMLError{Err: tomlErr(err)}
+	}
+	for k := range raw {
+		if k != "runners" && strings.EqualFold(k, "runners") {
+			return existingDoc{}, &ConfigTOMLError{Err: fmt.Errorf("has a top-level %q besides \"runners\"; GitLab Runner reads both as its runners list: rename or merge them", k)}
+		}
+	}
+	var doc existingDoc
+	if _, err := toml.Decode(string(old), &doc); err != nil {
+		return existingDoc{}, &ConfigTOMLError{Err: tomlErr(err)}
+	}
+	return doc, nil
+}
+
+// SameGitLab reports whether two GitLab urls name the same instance as the
+// runner uses them: scheme and host compared case-insensitively, a
+// default port equal to none, a trailing / or legacy /ci ignored.
+func SameGitLab(a, b string) bool { return gitlabKey(a) == gitlabKey(b) }
+
+func gitlabKey(raw string) string {
+	s := strings.TrimRight(strings.TrimSpace(raw), "/")
+	s = strings.TrimRight(strings.TrimSuffix(s, "/ci"), "/")
+	u, err := neturl.Parse(s)
+	if err != nil || u.Host == "" {
+		return s
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname())
+	port := u.Port()
+	if scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	}
+	return scheme + "://" + host + u.EscapedPath()
 }
 
 func tomlErr(err error) error {
@@ -493,7 +533,7 @@ type keyValue struct {
 
 func runnerKeys(r Runner, existing *ExistingRunner) []keyValue {
 	url := r.URL
-	if existing != nil && sameURL(existing.URL, url) {
+	if existing != nil && SameGitLab(existing.URL, url) {
 		// The same GitLab, as FindRunner sees it: keep the file's spelling.
 		url = existing.URL
 	}

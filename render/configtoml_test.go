@@ -331,7 +331,7 @@ func TestConfigTOMLErrors(t *testing.T) {
 	}{
 		{"malformed", "concurrent = 1\n[[runners]\n", "expected end of table array name delimiter"},
 		{"wrong type", "concurrent = \"many\"\n[[runners]]\nname = 5\n", "line 3"},
-		{"duplicate names", "[[runners]]\nname = \"x\"\nurl = \"https://a\"\n[[runners]]\nname = \"x\"\nurl = \"https://b\"\n", `2 runners are named "x"`},
+		{"duplicate names", "[[runners]]\nname = \"x\"\nurl = \"https://c\"\n[[runners]]\nname = \"x\"\nurl = \"https://C/\"\n", `2 runners are named "x"`},
 		{"inline runners", "runners = [{name = \"y\"}]\n", "inline array"},
 		{"case-folded runners", "[[runNers]]\n[[runners]]\n", "besides \"runners\""},
 	}

@@ -180,3 +180,108 @@ func TemplateRunner(data []byte) (map[string]any, error) {
 	}
 	return runners[0], nil
 }
+
+// TemplateGlobalKeys lists a template's keys outside [[runners]]
+// (concurrent, check_interval, [session_server], …), sorted: GitLab Runner
+// ignores them in a --template-config.
+func TemplateGlobalKeys(data []byte) []string {
+	var doc map[string]any
+	if _, err := toml.Decode(string(data), &doc); err != nil {
+		return nil
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
+		if k != "runners" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// TemplateSplice says what SpliceTemplate copied.
+type TemplateSplice struct {
+	// Tables are the paths below the entry of the tables and arrays of
+	// tables copied (["cache"], ["cache", "s3"], …); Arrays marks the
+	// arrays of tables among them.
+	Tables [][]string
+	Arrays map[string]bool // by strings.Join(path, ".")
+}
+
+// SpliceTemplate copies the tables runnerup does not manage from a
+// --template-config file into the [[runners]] entry at index, byte for
+// byte: their headers, keys in their order, comments (a comment block
+// just above a table goes with it) and indentation. [runners.docker] and
+// its services are rendered from the answers instead, and a table the
+// entry already has is left to SetRunnerKeys, as is one keys (the tree
+// SetRunnerKeys will write) does not hold (a table the executor does not
+// use, dropped). The result must decode; when it would not, doc comes back
+// unchanged with an empty splice (the keys are then written by
+// SetRunnerKeys alone).
+func SpliceTemplate(doc []byte, index int, template []byte, keys map[string]any) ([]byte, TemplateSplice) {
+	none := TemplateSplice{Arrays: map[string]bool{}}
+	tsecs, err := scanDocument(template)
+	if err != nil {
+		return doc, none
+	}
+	tblocks := runnerBlocks(tsecs)
+	secs, err := scanDocument(doc)
+	if err != nil || len(tblocks) != 1 {
+		return doc, none
+	}
+	blocks := runnerBlocks(secs)
+	if index < 0 || index >= len(blocks) {
+		return doc, none
+	}
+	b, tb := blocks[index], tblocks[0]
+	have := map[string]bool{}
+	for i := b.first + 1; i <= b.last; i++ {
+		have[strings.Join(secs[i].path()[1:], ".")] = true
+	}
+	var chunks strings.Builder
+	out := TemplateSplice{Arrays: map[string]bool{}}
+	for i := tb.first + 1; i <= tb.last; i++ {
+		sec := &tsecs[i]
+		rel := sec.path()[1:]
+		key := strings.Join(rel, ".")
+		if rel[0] == "docker" && (len(rel) == 1 || rel[1] == "services") || have[key] || !hasPath(keys, rel) {
+			continue
+		}
+		// From the end of the previous section's keys: the comment
+		// block above the header comes along.
+		start := tsecs[i-1].contentEnd()
+		chunk := string(template[start:sec.contentEnd()])
+		if !strings.HasSuffix(chunk, "\n") {
+			chunk += "\n"
+		}
+		chunks.WriteString(chunk)
+		out.Tables = append(out.Tables, rel)
+		if sec.header.Array {
+			out.Arrays[key] = true
+		}
+	}
+	if len(out.Tables) == 0 {
+		return doc, none
+	}
+	ed := &editor{src: doc}
+	ed.insert(secs[b.last].lastKeyEnd(), chunks.String())
+	spliced := ed.apply()
+	if _, err := toml.Decode(string(spliced), new(map[string]any)); err != nil {
+		return doc, none
+	}
+	return spliced, out
+}
+
+// hasPath reports whether tree holds a value at path.
+func hasPath(tree map[string]any, path []string) bool {
+	var cur any = tree
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = m[p]; !ok {
+			return false
+		}
+	}
+	return true
+}

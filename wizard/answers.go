@@ -74,6 +74,10 @@ type Runner struct {
 	// config.toml's own spelling ([runner.extra], extra.go): written into
 	// the runner's block as given, byte-preserving everything else.
 	Extra map[string]any `toml:"extra,omitempty"`
+	// template is the --template-config file register read: the tables
+	// of Extra it holds are copied from it byte for byte (comments, key
+	// order), not re-encoded. Not part of the answers file.
+	template []byte
 }
 
 // Docker is the [docker] table for the docker and docker-windows executors.

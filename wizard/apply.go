@@ -97,6 +97,14 @@ type ApplyOptions struct {
 	// FreshSystemID writes a new random r_ system id (a cloned or shared
 	// one makes every copy one runner manager in GitLab).
 	FreshSystemID bool
+	// Recreate consents to creating a [gitlab.create] runner again when
+	// GitLab rejects the token config.toml holds for it (the runner was
+	// deleted in GitLab): its entry gets the new id and token.
+	Recreate bool
+	// LeaveRunner keeps a runner registered with a registration token in
+	// GitLab when it cannot be saved (register --leave-runner); otherwise
+	// apply unregisters it again.
+	LeaveRunner bool
 
 	// ContactPoll is WaitContact's poll interval (0: the client's 2 s).
 	ContactPoll time.Duration
@@ -267,6 +275,9 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	if err := l.readDockerConfig(plan); err != nil {
 		return nil, err
 	}
+	// Every local input is read: a networked Docker daemon may be asked
+	// for a runner container now (never with Offline).
+	l.scanRemote(ctx, opts)
 	in, err := l.checkInputs(plan)
 	if err != nil {
 		return nil, err
@@ -289,7 +300,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 
 	out, err := l.render(plan, creds, opts, res)
 	if err != nil {
-		return nil, plan.undoCreate(ctx, res, err)
+		return nil, l.undo(ctx, plan, creds, opts, res, err)
 	}
 	filesChanged := res.Changed
 	res.Changed = filesChanged || plan.updatesSettings()
@@ -297,7 +308,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 		return res, nil
 	}
 	if err := l.write(out, plan, creds, opts, res); err != nil {
-		return nil, plan.undoCreate(ctx, res, err)
+		return nil, l.undo(ctx, plan, creds, opts, res, err)
 	}
 	res.Changed = res.Changed || res.Runner.SettingsUpdated
 	return res, nil

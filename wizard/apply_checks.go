@@ -95,6 +95,16 @@ func (l *loaded) checkPlan(plan Plan, in probeInputs) suite.Plan {
 		a = &c
 	}
 	p := a.plan(in)
+	if p.GitLab != nil && plan.creation.recreates() {
+		// The token on disk is the deleted runner's; the new one comes
+		// after the checks.
+		p.GitLab.Verify = false
+		p.GitLab.SkipToken = fmt.Sprintf("runner %q was deleted in GitLab: --recreate creates it again after the checks", plan.Runner.Name)
+	} else if p.GitLab != nil && plan.creation != nil && plan.Action == ActionKeep {
+		// Without an API token this check is the one that finds a runner
+		// deleted in GitLab; the fix is [gitlab.create]'s, not the UI's.
+		p.GitLab.TokenRejectedHint = fmt.Sprintf("runner %q was created by [gitlab.create]: if it was deleted in GitLab, export GITLAB_TOKEN (an access token with create_runner) and run `runnerup apply --recreate` to create it again and replace its token in config.toml", plan.Runner.Name)
+	}
 	if plan.Action == ActionCreate && p.GitLab != nil {
 		p.GitLab.Verify = false
 		p.GitLab.SkipToken = fmt.Sprintf("runner %q does not exist yet: [gitlab.create] creates it after the checks and writes the token GitLab issues", plan.Runner.Name)

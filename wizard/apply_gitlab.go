@@ -86,6 +86,15 @@ func (l *loaded) credentialsAfterChecks(ctx context.Context, plan Plan, opts App
 			return nil, err
 		}
 		res.Runner.Action, res.Runner.CreatedIn = plan.runnerAction(), plan.createdIn()
+	case plan.creation.recreates() && opts.DryRun:
+		creds = &render.Credentials{Token: registrationPlaceholder, ObtainedAt: opts.Now()}
+		res.Runner.Action, res.Runner.ID, res.Runner.CreatedIn = "would-recreate", 0, plan.createdIn()
+	case plan.creation.recreates():
+		var err error
+		if creds, res.Runner.ID, err = plan.creation.create(ctx, opts.Now()); err != nil {
+			return nil, err
+		}
+		res.Runner.Action, res.Runner.CreatedIn = "recreated", plan.createdIn()
 	case plan.creation != nil && !opts.DryRun:
 		updated, err := plan.creation.reconcile(ctx)
 		if err != nil {
@@ -130,10 +139,15 @@ func registerRunner(ctx context.Context, api RunnerAPI, a *Answers, timeout time
 	if desc == "" {
 		desc = g.Name
 	}
-	return api.Register(ctx, gitlab.RegisterRequest{
+	req := gitlab.RegisterRequest{
 		Token: g.Token, Description: desc, MaintenanceNote: g.MaintenanceNote, Tags: g.Tags,
 		RunUntagged: g.RunUntagged != nil && *g.RunUntagged || len(g.Tags) == 0, Locked: g.IsLocked(), AccessLevel: g.AccessLevel,
-	})
+		Paused: g.Paused != nil && *g.Paused,
+	}
+	if g.MaximumTimeout != nil {
+		req.MaximumTimeout = *g.MaximumTimeout
+	}
+	return api.Register(ctx, req)
 }
 
 // gitlabErrors turns a failed GitLab call into a CheckError; it knows what

@@ -32,10 +32,10 @@ type loaded struct {
 	// see it.
 	oldJSON, checkedJSON []byte
 	target               target
-	// sysID is the id verify calls send: the host's now (the file beside
-	// config.toml, or computed as the runner computes it).
-	sysID         string
-	sysIDFromFile bool
+	// sysID is the id verify calls send: the host's now (diskID), or the
+	// fresh one an apply writing --fresh-system-id sends (freshID).
+	sysID, diskID, freshID string
+	sysIDFromFile          bool
 }
 
 // target is the runner entry the answers apply to in some config.toml
@@ -43,15 +43,23 @@ type loaded struct {
 type target struct {
 	index    int
 	existing *render.ExistingRunner
+	// elsewhere are entries with the answers' name on another GitLab: not
+	// this runner (their tokens belong to that GitLab), found when it is
+	// not in the file.
+	elsewhere []render.ExistingRunner
 }
 
 func (t target) found() bool { return t.existing != nil }
 
-// findTarget finds the answers' runner in config.toml bytes: by name, then
-// by url and an authentication token.
+// findTarget finds the answers' runner in config.toml bytes: by name on
+// the answers' GitLab, then by url and an authentication token.
 func findTarget(a *Answers, data []byte) (target, error) {
 	idx, existing, err := render.FindRunner(data, a.GitLab.Name, a.GitLab.URL, matchToken(a))
-	return target{index: idx, existing: existing}, err
+	t := target{index: idx, existing: existing}
+	if err == nil && existing == nil {
+		t.elsewhere, err = render.OtherGitLab(data, a.GitLab.Name, a.GitLab.URL)
+	}
+	return t, err
 }
 
 func matchToken(a *Answers) string {
@@ -67,7 +75,7 @@ func matchToken(a *Answers) string {
 // contacts nothing.
 func load(ctx context.Context, p *Prepared, opts *ApplyOptions) (*loaded, error) {
 	a := p.Resolved
-	scan := scanService(ctx, opts, a.Docker.Host)
+	scan := scanLocal(ctx, opts, a.Docker.Host)
 	paths, warnings := ResolvePaths(a.Output, opts.ConfigPath, opts.DockerConfigDir, opts.Paths)
 	oldTOML, t, err := readTarget(a, paths)
 	if err != nil {
@@ -84,15 +92,25 @@ func load(ctx context.Context, p *Prepared, opts *ApplyOptions) (*loaded, error)
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("reading %s: %w", filepath.Join(configDir, systemid.FileName), err)}
 	}
-	// Verify calls use the id the host has now: a fresh id reaches GitLab
-	// only once it is written and the runner restarts, so a dry run or a
-	// failed check never adds a runner manager for it.
-	opts.systemID = sysID
+	// Verify calls send the id the runner will send: the host's now, or
+	// with --fresh-system-id the fresh one this apply writes, so GitLab
+	// records no contact from this host under a cloned id. A dry run
+	// writes none and keeps the host's (no manager appears for an id never
+	// written); a check failing after verify leaves one for the fresh id,
+	// never contacted again (GitLab removes such managers by itself).
+	verifyID, fresh := sysID, ""
+	if opts.FreshSystemID {
+		fresh = systemid.Random()
+		if !opts.DryRun {
+			verifyID = fresh
+		}
+	}
+	opts.systemID = verifyID
 	return &loaded{
 		p: p, a: a, eff: a.ForRunner(t.existing),
 		paths: paths, warnings: append(warnings, problems...), scan: scan,
 		oldTOML: oldTOML, target: t,
-		sysID: sysID, sysIDFromFile: fromFile,
+		sysID: verifyID, diskID: sysID, freshID: fresh, sysIDFromFile: fromFile,
 	}, nil
 }
 

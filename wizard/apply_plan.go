@@ -1,12 +1,13 @@
 package wizard
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/runnerup/runnerup/internal/gitlab"
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/internal/systemid"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/fleet"
@@ -112,6 +113,10 @@ type PlanCreate struct {
 	Settings []SettingChange `json:"settings,omitempty"`
 	// SettingsSkipped says why they were not compared.
 	SettingsSkipped string `json:"settings_skipped,omitempty"`
+	// Recreate: GitLab rejects the token config.toml holds for the runner
+	// created before (it was deleted in GitLab), and --recreate lets apply
+	// create it again; found by the checks.
+	Recreate bool `json:"recreate,omitempty"`
 }
 
 // String says what apply does in GitLab: "will create a project runner in
@@ -159,9 +164,10 @@ type PlanRunner struct {
 // uses after apply.
 type SystemIDPlan struct {
 	Path string `json:"path"`
-	// Verify is the host's id now (from Path, or computed as the runner
-	// computes it): a dry run or a failed check never shows GitLab
-	// another one.
+	// Verify is the id verify calls send: the host's now (from Path, or
+	// computed as the runner computes it), or with --fresh-system-id
+	// outside a dry run the fresh ID this apply writes, so that GitLab
+	// never hears the cloned one from this host.
 	Verify   string `json:"verify"`
 	FromFile bool   `json:"from_file"`
 	// ID is the id after apply; Write says when Path is written
@@ -249,6 +255,9 @@ func (l *loaded) plan(opts ApplyOptions) (Plan, error) {
 	if d.refused != "" {
 		return p, offlineRefusal(d.refused, a.GitLab.Name)
 	}
+	if err := l.sameNameElsewhere(p.Action); err != nil {
+		return p, err
+	}
 	if opts.SkipProbes || opts.Offline {
 		p.Checks = ChecksHost
 	}
@@ -257,11 +266,11 @@ func (l *loaded) plan(opts ApplyOptions) (Plan, error) {
 	}
 	p.SystemID = SystemIDPlan{
 		Path:   filepath.Join(filepath.Dir(l.paths.ConfigTOML), systemid.FileName),
-		Verify: l.sysID, FromFile: l.sysIDFromFile, ID: l.sysID, Write: SystemIDWriteWithConfig,
+		Verify: l.sysID, FromFile: l.sysIDFromFile, ID: l.diskID, Write: SystemIDWriteWithConfig,
 	}
 	switch {
 	case opts.FreshSystemID:
-		p.SystemID.ID, p.SystemID.Write = systemid.Random(), SystemIDWriteFresh
+		p.SystemID.ID, p.SystemID.Write = l.freshID, SystemIDWriteFresh
 	case l.sysIDFromFile:
 		p.SystemID.Write = SystemIDWriteNo
 	}
@@ -278,6 +287,41 @@ func (l *loaded) plan(opts ApplyOptions) (Plan, error) {
 		p.Create = p.creation.planned()
 	}
 	return p, nil
+}
+
+// sameNameElsewhere decides about entries with the answers' name on
+// another GitLab (t.elsewhere). They are not this runner, and their token
+// is never sent to this GitLab. A runner apply makes (create, register) is
+// added beside them, with a warning naming them; an authentication token
+// is refused (exit 2): whether the runner moved or the answers were copied
+// from another host is the user's to say, by renaming one of the two.
+func (l *loaded) sameNameElsewhere(action Action) error {
+	others := l.target.elsewhere
+	if len(others) == 0 {
+		return nil
+	}
+	a := l.a
+	var urls []string
+	for _, o := range others {
+		if u := secret.RedactURL(o.URL); !slices.Contains(urls, u) {
+			urls = append(urls, u)
+		}
+	}
+	there := strings.Join(urls, ", ")
+	here := secret.RedactURL(a.GitLab.URL)
+	found := fmt.Sprintf("runner %q in config.toml is for %s", a.GitLab.Name, there)
+	if len(others) > 1 {
+		found = fmt.Sprintf("%d runners are named %q in config.toml, for %s", len(others), a.GitLab.Name, there)
+	}
+	if action == ActionCreate || action == ActionRegister {
+		l.warnings = append(l.warnings, FieldError{Field: "gitlab.name", Warning: true,
+			Problem: fmt.Sprintf("%s: another GitLab's runner, which stays as it is; apply adds %q for %s beside it", found, a.GitLab.Name, here),
+			Fix:     "when that runner is no longer needed (a finished migration), remove its entry; or give this one another gitlab.name"})
+		return nil
+	}
+	return &ValidationError{Problems: []FieldError{{Field: "gitlab.name",
+		Problem: fmt.Sprintf("%s, but the answers put it on %s: runnerup does not move a runner to another GitLab (its token belongs to %s), nor add a second %q without being told", found, here, there, a.GitLab.Name),
+		Fix:     fmt.Sprintf("give this runner another gitlab.name to keep both; or, if GitLab moved, change url in that config.toml entry to %s (or remove the entry) and apply again", here)}}}
 }
 
 // offlineRefusal is the exit-2 error for a plan that needs GitLab under
@@ -369,6 +413,8 @@ func (p Plan) String() string {
 		switch {
 		case p.Action == ActionCreate:
 			b.WriteString("; " + c.String())
+		case c.Recreate:
+			fmt.Fprintf(&b, "; runner #%d was deleted in GitLab: %s again (--recreate)", p.Runner.ID, c.String())
 		case len(c.Settings) > 0:
 			changes := make([]string, len(c.Settings))
 			for i, s := range c.Settings {
@@ -417,16 +463,6 @@ func (p Plan) createdIn() string {
 // updatesSettings: the checks found settings in GitLab to update.
 func (p Plan) updatesSettings() bool {
 	return p.Create != nil && p.Action == ActionKeep && len(p.Create.Settings) > 0
-}
-
-// undoCreate deletes the runner this apply created when what followed
-// failed, so GitLab keeps no runner whose token nothing holds; err is
-// returned as it is otherwise.
-func (p Plan) undoCreate(ctx context.Context, res *ApplyResult, err error) error {
-	if p.Action != ActionCreate || res.Runner.Action != "created" || p.creation == nil {
-		return err
-	}
-	return p.creation.rollback(ctx, res.Runner.ID, err)
 }
 
 // newResult starts apply's result from the plan: the runner as planned,

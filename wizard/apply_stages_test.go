@@ -262,8 +262,20 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
+			// The apply that writes the fresh id verifies with it: GitLab
+			// hears no contact from this host under the (cloned) old one.
 			name: "fresh system id", answers: answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", ""), sysIDFile: true,
 			opts: func(o *ApplyOptions) { o.FreshSystemID = true },
+			check: func(t *testing.T, p Plan) {
+				if p.SystemID.Write != SystemIDWriteFresh || p.SystemID.ID != p.SystemID.Verify || p.SystemID.ID == "s_0123456789ab" {
+					t.Errorf("system id plan = %+v", p.SystemID)
+				}
+			},
+		},
+		{
+			// A dry run writes no id: it verifies with the one on disk.
+			name: "fresh system id, dry run", answers: answersFor("sh", "glrt-SHELLSHELLSHELLSHELL", ""), sysIDFile: true,
+			opts: func(o *ApplyOptions) { o.FreshSystemID, o.DryRun = true, true },
 			check: func(t *testing.T, p Plan) {
 				if p.SystemID.Write != SystemIDWriteFresh || p.SystemID.ID == p.SystemID.Verify || p.SystemID.Verify != "s_0123456789ab" {
 					t.Errorf("system id plan = %+v", p.SystemID)

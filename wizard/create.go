@@ -111,9 +111,19 @@ func (c *Create) targetRef() string {
 }
 
 // Kind is "project runner", "group runner" or "instance runner".
-func (c *Create) Kind() string {
-	return strings.TrimSuffix(c.EffectiveRunnerType(), "_type") + " runner"
+func (c *Create) Kind() string { return c.kindWord() + " runner" }
+
+// kindPhrase is "a project runner in project group/app", "an instance
+// runner".
+func (c *Create) kindPhrase() string {
+	if c.EffectiveRunnerType() == gitlab.InstanceType {
+		return "an instance runner"
+	}
+	return fmt.Sprintf("a %s in %s", c.Kind(), c.Target())
 }
+
+// kindWord is "project", "group" or "instance".
+func (c *Create) kindWord() string { return strings.TrimSuffix(c.EffectiveRunnerType(), "_type") }
 
 // APITokenSource names where the API token came from (after Prepare).
 func (c *Create) APITokenSource() string { return c.apiTokenSource }

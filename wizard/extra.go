@@ -3,6 +3,7 @@ package wizard
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -206,12 +207,144 @@ func renderExtra(rendered render.ConfigResult, a *Answers) (render.ConfigResult,
 	}
 	extra := cloneTree(a.Runner.Extra)
 	normalizeDurations(extra)
-	data, err := render.SetRunnerKeys(rendered.Data, rendered.Index, extra)
+	data := rendered.Data
+	if len(a.Runner.template) > 0 {
+		// The template's own tables first, as written; SetRunnerKeys then
+		// sets only what the command line changed or added.
+		var sp render.TemplateSplice
+		data, sp = render.SpliceTemplate(data, rendered.Index, a.Runner.template, extra)
+		if tmpl, err := render.TemplateRunner(a.Runner.template); err == nil {
+			subtractSpliced(extra, tmpl, sp)
+		}
+	}
+	data, err := render.SetRunnerKeys(data, rendered.Index, extra)
 	if err != nil {
 		return rendered, &InputError{Err: err}
 	}
 	rendered.Data = data
 	return rendered, nil
+}
+
+// subtractSpliced removes from extra what SpliceTemplate wrote as it is:
+// the keys of each copied table whose value extra keeps, and copied arrays
+// of tables extra keeps whole. What the command line changed or added
+// stays, for SetRunnerKeys to set in place.
+func subtractSpliced(extra, tmpl map[string]any, sp render.TemplateSplice) {
+	for _, path := range sp.Tables {
+		tv, ok := getTreeValue(tmpl, path)
+		if !ok {
+			continue
+		}
+		ev, ok := getTreeValue(extra, path)
+		if !ok {
+			continue
+		}
+		if sp.Arrays[strings.Join(path, ".")] {
+			if sameTOMLValue(ev, tv) {
+				deleteTreeValue(extra, path)
+			}
+			continue
+		}
+		em, eok := ev.(map[string]any)
+		tm, tok := tv.(map[string]any)
+		if !eok || !tok {
+			continue
+		}
+		for k, v := range tm {
+			if _, table := v.(map[string]any); table {
+				continue // a sub-table: its own section
+			}
+			if list := render.TableList(v); len(list) > 0 && allTables(v) {
+				continue // an array of tables: its own sections
+			}
+			if sameTOMLValue(em[k], v) {
+				delete(em, k)
+			}
+		}
+	}
+	pruneEmptyTables(extra)
+}
+
+func allTables(v any) bool {
+	switch v := v.(type) {
+	case []map[string]any:
+		return true
+	case []any:
+		for _, e := range v {
+			if _, ok := e.(map[string]any); !ok {
+				return false
+			}
+		}
+		return len(v) > 0
+	}
+	return false
+}
+
+// sameTOMLValue compares decoded TOML values across the shapes flags and
+// the decoder give them ([]string or []any, int or int64).
+func sameTOMLValue(a, b any) bool { return reflect.DeepEqual(normalTOML(a), normalTOML(b)) }
+
+func normalTOML(v any) any {
+	switch v := v.(type) {
+	case int:
+		return int64(v)
+	case []string:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = e
+		}
+		return out
+	case []int64:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = e
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = normalTOML(e)
+		}
+		return out
+	case []map[string]any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = normalTOML(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = normalTOML(e)
+		}
+		return out
+	}
+	return v
+}
+
+// deleteTreeValue removes path from a tree.
+func deleteTreeValue(m map[string]any, path []string) {
+	for _, p := range path[:len(path)-1] {
+		sub, ok := m[p].(map[string]any)
+		if !ok {
+			return
+		}
+		m = sub
+	}
+	delete(m, path[len(path)-1])
+}
+
+// pruneEmptyTables drops tables left empty (their header is written
+// already).
+func pruneEmptyTables(m map[string]any) {
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			pruneEmptyTables(sub)
+			if len(sub) == 0 {
+				delete(m, k)
+			}
+		}
+	}
 }
 
 // normalizeDurations writes time.Duration values (from flags) as the Go

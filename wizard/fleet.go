@@ -47,11 +47,83 @@ func reportNow(r probe.Result, opts ProbeOptions) probe.Result {
 	return r
 }
 
+// NoDockerDaemon as DetectFunc's dockerHost asks it to look at no Docker
+// daemon (systemd, launchd, Windows services only): the daemon is reached
+// over the network, and apply is --offline or has not read its local
+// inputs yet.
+const NoDockerDaemon = "none:"
+
 // serviceScan is what detection found.
 type serviceScan struct {
 	detected bool
 	installs []service.Install
 	err      error
+	// remoteHost is the networked Docker daemon not asked yet for a
+	// gitlab-runner container (scanLocal; scanRemote asks it).
+	remoteHost string
+}
+
+// scanLocal is scanService without the network: a Docker daemon reached
+// over TCP or SSH (dockerHost, else DOCKER_HOST) is left for scanRemote,
+// which apply calls once every local input is read (never with Offline).
+// The services found here are the path defaults; a container on a remote
+// daemon reads that host's files, not this one's, so it never is.
+func scanLocal(ctx context.Context, opts *ApplyOptions, dockerHost string) serviceScan {
+	remote := networkedDockerHost(dockerHost, opts.Env)
+	if remote == "" {
+		return scanService(ctx, opts, dockerHost)
+	}
+	scan := scanService(ctx, opts, NoDockerDaemon)
+	scan.remoteHost = remote
+	return scan
+}
+
+// scanRemote asks the networked Docker daemon scanLocal left out for a
+// gitlab-runner container; Offline asks nothing and says so.
+func (l *loaded) scanRemote(ctx context.Context, opts ApplyOptions) {
+	host := l.scan.remoteHost
+	if host == "" || !l.scan.detected {
+		return
+	}
+	if opts.Offline {
+		l.warnings = append(l.warnings, FieldError{Field: "service", Warning: true,
+			Problem: fmt.Sprintf("the Docker daemon at %s was not asked for a gitlab-runner container (--offline contacts nothing)", secret.RedactURL(host)),
+			Fix:     "run apply without --offline to look there too"})
+		return
+	}
+	// opts is a copy: a remote container's paths are not this host's, so
+	// the path defaults load chose stay.
+	l.scan = scanService(ctx, &opts, dockerHost(host))
+}
+
+// dockerHost is what DetectFunc gets for host: "" when it came from
+// DOCKER_HOST (the detector reads it itself).
+func dockerHost(host string) string {
+	if strings.HasPrefix(host, "env:") {
+		return ""
+	}
+	return host
+}
+
+// networkedDockerHost returns the Docker daemon dockerHost (else the
+// environment's DOCKER_HOST, then prefixed "env:") names when it is
+// reached over the network (tcp://, ssh://, http(s)://); "" for the local
+// socket (unix://, npipe://, or none).
+func networkedDockerHost(dockerHost string, env Env) string {
+	host, prefix := dockerHost, ""
+	if host == "" && env != nil {
+		host, _ = env("DOCKER_HOST")
+		prefix = "env:"
+	}
+	scheme, _, ok := strings.Cut(strings.TrimSpace(host), "://")
+	if !ok {
+		return ""
+	}
+	switch strings.ToLower(scheme) {
+	case "unix", "npipe", "fd":
+		return ""
+	}
+	return prefix + host
 }
 
 // scanService runs detection (bounded by the per-check timeout) and makes

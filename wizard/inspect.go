@@ -73,6 +73,9 @@ func inspect(ctx context.Context, what inspectOptions) (string, []probe.Result, 
 	if err != nil {
 		return paths.ConfigTOML, nil, err
 	}
+	if data == nil && what.Images && !fileExists(paths.ConfigTOML) {
+		return paths.ConfigTOML, nil, MissingConfigError(paths.ConfigTOML, opts.Paths)
+	}
 	var doc struct {
 		Runners []configRunner `toml:"runners"`
 	}

@@ -122,6 +122,7 @@ func Probe(ctx context.Context, p *Prepared, opts ApplyOptions) ([]probe.Result,
 	if err := l.readDockerConfig(plan); err != nil {
 		return nil, err
 	}
+	l.scanRemote(ctx, opts)
 	in, err := inputsFor(l.eff, l.paths, l.oldTOML, l.checkedJSON, l.target.existing, l.sysID)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,8 @@
 package wizard
 
 import (
-	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -201,7 +201,6 @@ type regMapper struct {
 	paused                 *bool
 	maximumTimeout         *int
 	accessLevel, maintNote string
-	volumesGiven           bool
 }
 
 func (m *regMapper) last(s *setting) string { return s.values[len(s.values)-1] }
@@ -235,12 +234,15 @@ func (m *regMapper) apply(s *setting) error {
 		}
 		return &n, nil
 	}
+	// register's values are literal: one starting with env: or file: is
+	// escaped (Literal) so that resolving the answers leaves it as it is.
 	ref := func() string {
 		if s.fromEnv {
 			return refEnv + f.env
 		}
-		return v
+		return Literal(v)
 	}
+	lit := Literal(v)
 	var err error
 	switch f.key {
 	case "register.config":
@@ -280,36 +282,48 @@ func (m *regMapper) apply(s *setting) error {
 	case "register.maintenance-note":
 		m.maintNote = v
 	case "runners.name":
-		m.a.GitLab.Name = v
+		m.a.GitLab.Name = lit
 	case "runners.url":
-		m.a.GitLab.URL = v
+		m.a.GitLab.URL = lit
 	case "runners.tls-ca-file":
-		m.a.GitLab.TLSCAFile = v
+		m.a.GitLab.TLSCAFile = lit
 	case "runners.executor":
-		m.a.Runner.Executor = v
+		m.a.Runner.Executor = lit
 	case "runners.shell":
-		m.a.Runner.Shell = v
+		m.a.Runner.Shell = lit
 	case "runners.limit":
 		m.a.Runner.Limit, err = integer()
 	case "runners.environment":
-		m.a.Runner.Environment = append(m.a.Runner.Environment, s.values...)
+		m.a.Runner.Environment = append(m.a.Runner.Environment, literals(s.values)...)
 	case "runners.docker.image":
-		m.a.Docker.Image = v
+		m.a.Docker.Image = lit
 	case "runners.docker.privileged":
 		var b *bool
 		if b, err = boolean(); err == nil {
 			m.a.Docker.Privileged = b
 		}
 	case "runners.docker.volumes":
-		m.a.Docker.Volumes, m.volumesGiven = append(m.a.Docker.Volumes, s.values...), true
+		m.a.Docker.Volumes = append(m.a.Docker.Volumes, literals(s.values)...)
 	case "runners.docker.pull_policy":
-		m.a.Docker.PullPolicy = splitCSV(v)
+		m.a.Docker.PullPolicy = StringOrList(literals(splitCSV(v)))
 	case "runners.docker.host":
-		m.a.Docker.Host = v
+		m.a.Docker.Host = lit
 	default:
 		return m.setExtra(s)
 	}
 	return err
+}
+
+// literals escapes each value with Literal.
+func literals(vs []string) []string {
+	if vs == nil {
+		return nil
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = Literal(v)
+	}
+	return out
 }
 
 func splitCSV(v string) StringOrList {
@@ -335,7 +349,7 @@ func (m *regMapper) setExtra(s *setting) error {
 	var val any
 	switch kind := f.kind; {
 	case kind == "string":
-		val = v
+		val = Literal(v)
 	case kind == "bool":
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
@@ -361,9 +375,9 @@ func (m *regMapper) setExtra(s *setting) error {
 		}
 		val = d.String()
 	case kind == "csv":
-		val = []string(splitCSV(v))
+		val = literals(splitCSV(v))
 	case kind == "list:string":
-		val = slices.Clone(s.values)
+		val = literals(s.values)
 	case kind == "list:int":
 		var ns []int64
 		for _, e := range s.values {
@@ -395,7 +409,7 @@ func (m *regMapper) setExtra(s *setting) error {
 				}
 				tbl[k] = n
 			default:
-				tbl[k] = ev
+				tbl[k] = Literal(ev)
 			}
 		}
 		val = tbl
@@ -436,11 +450,11 @@ func (m *regMapper) finishToken() error {
 		if _, ambiguous := ClassifyToken(m.regToken, ""); ambiguous {
 			g.TokenKind = string(TokenRegistration)
 		}
-		g.Tags = splitTags(m.tagList)
+		g.Tags = literals(splitTags(m.tagList))
 		// The legacy flow forces run-untagged when there are no tags.
 		g.RunUntagged = new(m.runUntagged != nil && *m.runUntagged || len(g.Tags) == 0)
 		g.Locked = m.locked
-		g.AccessLevel, g.MaintenanceNote = m.accessLevel, m.maintNote
+		g.AccessLevel, g.MaintenanceNote = m.accessLevel, Literal(m.maintNote)
 		if m.paused != nil && *m.paused {
 			g.Paused = m.paused
 		}
@@ -515,20 +529,36 @@ func (m *regMapper) finish() {
 				Problem: fmt.Sprintf("dropped: executor %q does not use [runners.docker] (gitlab-runner register drops it too)", exec)})
 		}
 	}
-	// register appends the cache volume to a docker runner's volumes unless
-	// one already targets it or the cache is disabled (§1.6).
-	if UsesDocker(exec) && m.volumesGiven {
-		cache := "/cache"
-		if exec == "docker-windows" {
-			cache = `c:\cache`
-		}
-		disabled, _ := getTreeValue(m.extra, []string{"docker", "disable_cache"})
-		if disabled != true && !slices.ContainsFunc(a.Docker.Volumes, func(v string) bool { return targetsCache(v) || strings.EqualFold(v, cache) }) {
-			a.Docker.Volumes = append(a.Docker.Volumes, cache)
-		}
-	}
+	m.cacheVolume()
 	if len(m.extra) > 0 {
 		a.Runner.Extra = m.extra
+	}
+}
+
+// cacheVolume adds the cache volume as register's askDocker does (§1.6):
+// to a docker runner's volumes, from flags, environment or template,
+// unless one already targets it or the cache is disabled (docker-windows:
+// always). No volumes at all are left to the new-runner default, which is
+// that same list; with the cache disabled they are none, not the default.
+func (m *regMapper) cacheVolume() {
+	a := m.a
+	exec := a.Runner.Executor
+	if !UsesDocker(exec) {
+		return
+	}
+	windows := exec == "docker-windows"
+	cache := defaultVolumes(exec)[0]
+	disabled, _ := getTreeValue(m.extra, []string{"docker", "disable_cache"})
+	vols := a.Docker.Volumes
+	has := slices.ContainsFunc(vols, func(v string) bool { return targetsCache(v) || strings.EqualFold(v, cache) })
+	switch {
+	case has:
+	case windows || disabled != true:
+		if vols != nil {
+			a.Docker.Volumes = append(vols, cache)
+		}
+	case vols == nil:
+		a.Docker.Volumes = []string{}
 	}
 }
 
@@ -552,6 +582,15 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 		}
 		return &RegisterFlagError{Flag: "--template-config", Problem: fmt.Sprintf("%s has keys GitLab Runner does not take:\n  %s", filepath.Base(path), strings.Join(msgs, "\n  "))}
 	}
+	if globals := render.TemplateGlobalKeys(data); len(globals) > 0 {
+		m.in.Warnings = append(m.in.Warnings, FieldError{Field: "--template-config", Warning: true,
+			Problem: fmt.Sprintf("%s sets %s outside [[runners]]: ignored, as gitlab-runner register ignores a template's global keys", filepath.Base(path), strings.Join(globals, ", ")),
+			Fix:     "set them in config.toml itself (concurrent: [runner] concurrent in an answers file)"})
+	}
+	// The template's strings are literal, as its flags' are.
+	walkTree(tr, "", func(_ string, s *string) { *s = Literal(*s) })
+	m.a.Runner.template = data
+	m.zeroOverrides(tr)
 	a := m.a
 	str := func(dst *string, key string) {
 		if v, ok := tr[key].(string); ok && *dst == "" {
@@ -613,6 +652,65 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 	return nil
 }
 
+// zeroOverrides warns where the command line or environment gave a false,
+// 0 or empty value and the template another one: runnerup keeps what the
+// command said, while gitlab-runner register (mergo.Merge of the template
+// into the flags' config) would fill those zero values from the template.
+func (m *regMapper) zeroOverrides(tr map[string]any) {
+	warn := func(key string, flagValue, templateValue any) {
+		m.in.Warnings = append(m.in.Warnings, FieldError{Field: key, Warning: true,
+			Problem: fmt.Sprintf("%v from the command line (or environment) wins over the template's %v; gitlab-runner register would take the template's (it fills zero values from the template)", flagValue, templateValue),
+			Fix:     "drop the flag to take the template's value"})
+	}
+	if p := m.a.Docker.Privileged; p != nil && !*p {
+		if d, ok := tr["docker"].(map[string]any); ok && d["privileged"] == true {
+			warn("runners.docker.privileged", false, true)
+		}
+	}
+	if l := m.a.Runner.Limit; l != nil && *l == 0 {
+		if n, ok := tr["limit"].(int64); ok && n != 0 {
+			warn("runners.limit", 0, n)
+		}
+	}
+	var walk func(dst, src map[string]any, path string)
+	walk = func(dst, src map[string]any, path string) {
+		for _, k := range slices.Sorted(maps.Keys(dst)) {
+			sv, ok := src[k]
+			if !ok {
+				continue
+			}
+			if dm, isMap := dst[k].(map[string]any); isMap {
+				if sm, ok := sv.(map[string]any); ok {
+					walk(dm, sm, path+"."+k)
+				}
+				continue
+			}
+			if isZeroValue(dst[k]) && !isZeroValue(sv) {
+				warn(path+"."+k, dst[k], sv)
+			}
+		}
+	}
+	walk(m.extra, tr, "runners")
+}
+
+func isZeroValue(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return !v
+	case int64:
+		return v == 0
+	case float64:
+		return v == 0
+	case string:
+		return v == ""
+	case []string:
+		return len(v) == 0
+	case []any:
+		return len(v) == 0
+	}
+	return false
+}
+
 func templateStringList(v any) []string {
 	arr, ok := v.([]any)
 	if !ok {
@@ -637,6 +735,3 @@ func templateServices(v any) []Service {
 	}
 	return out
 }
-
-// ErrNotInteractive: runnerup register asks nothing on stdin.
-var ErrNotInteractive = errors.New("runnerup register asks no questions on stdin")

@@ -12,11 +12,23 @@ import (
 	"github.com/runnerup/runnerup/internal/userfile"
 )
 
-// Reference prefixes an answers-file string may use instead of a literal.
+// Reference prefixes an answers-file string may use instead of a literal;
+// refLiteral escapes a literal that starts with one of them (or with
+// itself): "literal:env:x" is the value "env:x".
 const (
-	refEnv  = "env:"
-	refFile = "file:"
+	refEnv     = "env:"
+	refFile    = "file:"
+	refLiteral = "literal:"
 )
+
+// Literal is s as an answers-file string that means s itself: escaped
+// with literal: when it would read as a reference.
+func Literal(s string) string {
+	if IsReference(s) || strings.HasPrefix(s, refLiteral) {
+		return refLiteral + s
+	}
+	return s
+}
 
 // secretFields are the schema paths (indexes stripped) whose values are
 // secrets: never printed, never saved in clear unless asked.
@@ -117,6 +129,8 @@ func IsReference(s string) bool {
 
 func (r Resolver) resolveOne(s string) (string, error) {
 	switch {
+	case strings.HasPrefix(s, refLiteral):
+		return strings.TrimPrefix(s, refLiteral), nil
 	case strings.HasPrefix(s, refEnv):
 		name := strings.TrimPrefix(s, refEnv)
 		if !validEnvName(name) {

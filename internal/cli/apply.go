@@ -35,6 +35,7 @@ type ApplyOptions struct {
 	PruneDuplicates      bool
 	PruneEmpty           bool
 	FreshSystemID        bool
+	Recreate             bool
 	// WaitContact bounds the wait for the running runner to contact
 	// GitLab after the write (0: do not wait).
 	WaitContact time.Duration
@@ -65,20 +66,21 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 		Example: `  RUNNER_TOKEN=glrt-… runnerup apply --answers runner.toml --dry-run
   runnerup apply --answers runner.toml -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			return noArgs(cmd, takeDurationAfterSpace(cmd, "wait-contact", args))
+			args, err := takeDurationAfterSpace(cmd, "wait-contact", args)
+			if err != nil {
+				return err
+			}
+			return noArgs(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.AnswersPath == "" {
 				return &FlagError{Err: errors.New("--answers FILE is required")}
 			}
-			if opts.Output != "text" && opts.Output != "json" {
-				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", opts.Output)}
+			if err := checkOutputAndTimeout(opts.Output, opts.Timeout); err != nil {
+				return err
 			}
 			if opts.PrintRegisterCommand && opts.Output == "json" {
 				return &FlagError{Err: errors.New("--print-register-command prints shell commands; it cannot be combined with -o json")}
-			}
-			if opts.Timeout <= 0 {
-				return &FlagError{Err: fmt.Errorf("--timeout must be positive")}
 			}
 			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
 				return err
@@ -115,6 +117,7 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	f.BoolVar(&opts.PruneDuplicates, "prune-duplicates", false, "remove later copies of an entry with the same url and token (the first stays: the runner rotates its token; the answers' entry always stays); with a backup")
 	f.BoolVar(&opts.PruneEmpty, "prune-empty", false, "remove [[runners]] entries without a token (the runner skips them); with a backup")
 	f.BoolVar(&opts.FreshSystemID, "fresh-system-id", false, "write a new random r_ system id (for a cloned disk or image whose id other hosts share)")
+	f.BoolVar(&opts.Recreate, "recreate", false, "[gitlab.create]: when GitLab rejects the token config.toml holds for the runner (deleted in GitLab), create it again and replace that entry's id and token")
 	f.DurationVar(&opts.WaitContact, "wait-contact", 0, "after writing, wait until the running runner contacts GitLab: --wait-contact (60s) or --wait-contact DURATION; needs GITLAB_TOKEN with read_api")
 	f.Lookup("wait-contact").NoOptDefVal = "60s"
 	f.BoolVar(&opts.PrintRegisterCommand, "print-register-command", false, "print the equivalent 'gitlab-runner register' commands (secrets as shell variables) and exit; contacts nothing, writes nothing")
@@ -132,26 +135,11 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 
 // applyWizardOptions fills wizard.Apply's options from the flags.
 func applyWizardOptions(opts *ApplyOptions) (wizard.ApplyOptions, *checklistPrinter) {
-	w := opts.Wizard
-	if w.Env == nil {
-		w.Env = os.LookupEnv
-	}
-	if w.Hostname == "" {
-		w.Hostname, _ = os.Hostname()
-	}
-	if w.Paths.Env == nil {
-		w.Paths = wizard.DefaultPathEnv()
-	}
+	w := withDefaults(opts.Wizard, opts.detect, opts.machineID)
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes, w.Offline = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes, opts.Offline
-	w.PruneStale, w.FreshSystemID = opts.PruneStale, opts.FreshSystemID
+	w.PruneStale, w.FreshSystemID, w.Recreate = opts.PruneStale, opts.FreshSystemID, opts.Recreate
 	w.PruneDuplicates, w.PruneEmpty = opts.PruneDuplicates, opts.PruneEmpty
-	if w.DetectService == nil {
-		w.DetectService = opts.detect
-	}
-	if w.MachineID == nil {
-		w.MachineID = opts.machineID
-	}
 	w.Probe.Timeout = opts.Timeout
 	var printer *checklistPrinter
 	if opts.Output == "text" {

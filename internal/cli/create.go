@@ -15,8 +15,12 @@ func printCreation(ios *IOStreams, res *wizard.ApplyResult) {
 		fmt.Fprintf(ios.Out, "created the runner in GitLab: %s; its token is written to config.toml only\n", r.CreatedIn)
 	case "would-create":
 		fmt.Fprintf(ios.Out, "will create the runner in GitLab: %s (not in --dry-run)\n", r.CreatedIn)
+	case "recreated":
+		fmt.Fprintf(ios.Out, "created the runner in GitLab again (the one config.toml held was deleted there): %s; its new token is written to config.toml only\n", r.CreatedIn)
+	case "would-recreate":
+		fmt.Fprintf(ios.Out, "will create the runner in GitLab again (the one config.toml holds was deleted there): %s (not in --dry-run)\n", r.CreatedIn)
 	}
-	if res.Plan == nil || res.Plan.Create == nil || res.Plan.Action != wizard.ActionKeep {
+	if res.Plan == nil || res.Plan.Create == nil || res.Plan.Action != wizard.ActionKeep || res.Plan.Create.Recreate {
 		return
 	}
 	c := res.Plan.Create

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -526,5 +527,54 @@ func TestCheckFindsTheRunnerContainer(t *testing.T) {
 	expectFinding(t, out.check(t, "service.config-path"), "pass", "")
 	if p := out.check(t, "proxy.paths"); !strings.Contains(p.Detail, "ci-runner: HTTPS_PROXY=http://proxy.example:3128") {
 		t.Errorf("proxy side by side lacks the container's env: %s", p.Detail)
+	}
+}
+
+// With --fresh-system-id, the verify calls of the apply that writes the new
+// id send that id, so GitLab never records a contact from this host under
+// the cloned id (seen in review: managers [s_host, s_baked, r_new] after a
+// clone's first boot). A dry run still verifies with the id on disk: the
+// fresh one it shows is never written.
+func TestFreshSystemIDVerifiesWithTheFreshID(t *testing.T) {
+	for _, probes := range []bool{false, true} {
+		s := newSetup(t, "")
+		s.probes = probes
+		dir := filepath.Dir(s.config)
+		cloned := systemid.FromMachineID("ffffffffffffffffffffffffffffffff")
+		writeFile(t, filepath.Join(dir, systemid.FileName), cloned+"\n", 0o600)
+		writeFile(t, s.answers, strings.ReplaceAll(shellAnswers, "GITLAB_URL", s.gitlab.URL), 0o600)
+
+		r := s.apply(t, "--fresh-system-id")
+		if r.code != 0 {
+			t.Fatalf("apply --fresh-system-id (probes %v): %d %s%s", probes, r.code, r.stdout, r.stderr)
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, systemid.FileName))
+		fresh := strings.TrimSpace(string(b))
+		managers := s.gitlab.Managers(testToken)
+		if slices.Contains(managers, cloned) || !slices.Contains(managers, fresh) {
+			t.Errorf("probes %v: GitLab's runner managers %v; want the fresh %s and not the cloned %s", probes, managers, fresh, cloned)
+		}
+	}
+}
+
+// The settings PUT comes before the write; when the write then fails, the
+// error says GitLab's side was already changed.
+func TestCreateReconcileThenWriteFails(t *testing.T) {
+	s, _ := createSetup(t, createAnswers)
+	if r := s.apply(t); r.code != 0 {
+		t.Fatalf("apply (%d): %s%s", r.code, r.stdout, r.stderr)
+	}
+	st := s.gitlab.CreatedRunners()[0].Settings
+	st.Locked = false
+	s.gitlab.SetRunnerSettings(1001, st)
+	// The answers change config.toml too, so apply has to write.
+	writeFile(t, s.answers, strings.ReplaceAll(strings.Replace(createAnswers, `executor = "shell"`, "executor = \"shell\"\nlimit = 3", 1), "GITLAB_URL", s.gitlab.URL), 0o600)
+	readOnlyDir(t, filepath.Dir(s.config))
+	r := s.apply(t)
+	if r.code != ExitWriteFailed {
+		t.Fatalf("exit %d, want 4:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "runner #1001's settings in GitLab were already updated (locked: false → true)") {
+		t.Errorf("the error does not say GitLab was already changed:\n%s", r.stderr)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/runnerup/runnerup/internal/testenv"
 )
 
 // Issue 13, defect 6: --offline contacts nothing (the GitLab fake counts
@@ -195,5 +197,41 @@ func TestRegisterOffline(t *testing.T) {
 			}
 			assertNoSecrets(t, "output", r.stdout+r.stderr, testToken, regToken)
 		})
+	}
+}
+
+// Found in review: --offline still asked DOCKER_HOST for a gitlab-runner
+// container (service detection), and did so before config.toml was read.
+// Under --offline a Docker daemon reached over TCP or SSH is not asked at
+// all; without it, only after every local input was read.
+func TestOfflineAsksNoRemoteDockerDaemon(t *testing.T) {
+	addr, conns := testenv.Trap(t) // a remote Docker daemon
+	host := "tcp://" + addr
+	t.Setenv("DOCKER_HOST", host) // the real detection reads the process environment
+	realDetect := func(d *Deps) { d.DetectService = detectService }
+
+	s := newSetup(t, "")
+	s.env["DOCKER_HOST"] = host
+	writeFile(t, s.answers, strings.ReplaceAll(shellAnswers, "GITLAB_URL", s.gitlab.URL), 0o600)
+	r := runCLIDeps(t, realDetect, filepath.Join(s.dir, "home"), s.env, "apply", "--answers", s.answers, "--config", s.config, "--offline")
+	if r.code != 0 {
+		t.Fatalf("apply --offline (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := conns(); n != 0 {
+		t.Errorf("apply --offline connected %d time(s) to the Docker daemon at %s", n, host)
+	}
+	if !strings.Contains(r.stderr, host) {
+		t.Errorf("no warning says the daemon at %s was not asked:\n%s", host, r.stderr)
+	}
+
+	// Without --offline a bad config.toml stops apply before the daemon is
+	// asked.
+	writeFile(t, s.config, "[[runners]\n", 0o600)
+	r = runCLIDeps(t, realDetect, filepath.Join(s.dir, "home"), s.env, "apply", "--answers", s.answers, "--config", s.config, "--skip-probes")
+	if r.code != ExitInput {
+		t.Fatalf("apply with a bad config.toml (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := conns(); n != 0 {
+		t.Errorf("apply connected %d time(s) to the Docker daemon at %s before reading config.toml", n, host)
 	}
 }

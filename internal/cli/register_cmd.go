@@ -62,7 +62,8 @@ runnerup's own flags: --dry-run, -o/--output text|json, --docker-config DIR,
 --timeout, --skip-probes (no live checks; GitLab still verifies or registers),
 --offline (contacts nothing: a --token is written unverified, a
 --registration-token is refused), --replace-token, --save-answers FILE (the
-equivalent answers file, secrets as env: references).
+equivalent answers file, secrets as env: references; written only after an
+apply that succeeded, never with --dry-run).
 
 ` + exitCodesHelp,
 		Example: `  runnerup register --non-interactive --url https://gitlab.example.com \
@@ -71,6 +72,9 @@ equivalent answers file, secrets as env: references).
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := splitRegisterArgs(args, opts); err != nil {
+				return err
+			}
+			if err := checkDockerConfigDir(opts.Apply.DockerConfigDir); err != nil {
 				return err
 			}
 			if opts.Help {
@@ -178,17 +182,29 @@ func registerRun(ctx context.Context, opts *RegisterOptions) error {
 		a.ConfigPath = in.ConfigPath
 	}
 	w.ConfigPath = a.ConfigPath
+	w.LeaveRunner = in.LeaveRunner
 	prepared, err := wizard.PrepareAnswers(in.Answers, nil, wizard.Resolver{LookupEnv: env, ReadFile: func(p string) ([]byte, error) { return userfile.Read(p, 1<<20) }}, w.Hostname)
 	if err != nil {
 		return reportError(a.IO, a.Output, err)
 	}
 	prepared.Warnings = append(prepared.Warnings, in.Warnings...)
-	if opts.SaveAnswers != "" {
+	if err := applyPrepared(ctx, a, w, printer, prepared); err != nil {
+		return err
+	}
+	// The answers are saved once they worked: not when apply failed, and
+	// not in a dry run (which writes nothing).
+	switch {
+	case opts.SaveAnswers == "":
+	case a.DryRun:
+		if a.Output == "text" {
+			fmt.Fprintf(a.IO.ErrOut, "--dry-run: answers not saved to %s (they are saved after an apply that succeeds)\n", opts.SaveAnswers)
+		}
+	default:
 		if err := saveRegisterAnswers(opts.SaveAnswers, prepared.Raw, a); err != nil {
-			return reportError(a.IO, a.Output, err)
+			return reportError(a.IO, a.Output, fmt.Errorf("config.toml is applied, but saving the answers failed: %w", err))
 		}
 	}
-	return applyPrepared(ctx, a, w, printer, prepared)
+	return nil
 }
 
 // registerWizard is `runnerup register` without --non-interactive in a

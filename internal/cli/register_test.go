@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,6 +102,8 @@ type corpusCase struct {
 	name, source, command string
 	template              []string
 	wants                 []string
+	// server are what POST /runners must carry (key=value; "-": absent).
+	server []string
 }
 
 func loadCorpus(t *testing.T) []corpusCase {
@@ -121,6 +124,8 @@ func loadCorpus(t *testing.T) []corpusCase {
 				c.template = append(c.template, strings.TrimPrefix(strings.TrimPrefix(line, "# template:"), " "))
 			case strings.HasPrefix(line, "# want:"):
 				c.wants = append(c.wants, splitWants(strings.TrimSpace(strings.TrimPrefix(line, "# want:")))...)
+			case strings.HasPrefix(line, "# server:"):
+				c.server = append(c.server, splitKeys(strings.TrimSpace(strings.TrimPrefix(line, "# server:")), serverKeys)...)
 			default:
 				c.command = line
 			}
@@ -133,10 +138,17 @@ func loadCorpus(t *testing.T) []corpusCase {
 	return out
 }
 
-// splitWants splits "key=value key=value" where a value may hold spaces up
+// wantKeys and serverKeys are the keys of # want: and # server: lines.
+var (
+	wantKeys   = []string{"name=", "executor=", "image=", "privileged=", "volumes=", "pull_policy=", "env=", "contains=", "verbatim="}
+	serverKeys = []string{"description=", "tag_list=", "run_untagged=", "locked=", "access_level=", "maintenance_note=", "paused=", "maximum_timeout="}
+)
+
+func splitWants(s string) []string { return splitKeys(s, wantKeys) }
+
+// splitKeys splits "key=value key=value" where a value may hold spaces up
 // to the next " key=" of a known key.
-func splitWants(s string) []string {
-	keys := []string{"name=", "executor=", "image=", "privileged=", "volumes=", "pull_policy=", "env=", "contains="}
+func splitKeys(s string, keys []string) []string {
 	var out []string
 	for s != "" {
 		next := len(s)
@@ -236,6 +248,13 @@ func TestRegisterCorpus(t *testing.T) {
 					ok = strings.Contains("|"+strings.Join(got.Environment, "|")+"|", "|"+v+"|")
 				case "contains":
 					ok = strings.Contains(string(data[len(otherRunners):]), v)
+				case "verbatim":
+					// Template lines N-M, byte for byte and in their order.
+					var from, to int
+					if _, err := fmt.Sscanf(v, "%d-%d", &from, &to); err != nil || from < 1 || to > len(c.template) {
+						t.Fatalf("bad want %q", w)
+					}
+					ok = strings.Contains(string(data[len(otherRunners):]), strings.Join(c.template[from-1:to], "\n")+"\n")
 				default:
 					t.Fatalf("unknown want %q", k)
 				}
@@ -243,8 +262,39 @@ func TestRegisterCorpus(t *testing.T) {
 					t.Errorf("want %s; runner-oracle: %+v\n%s", w, got, data[len(otherRunners):])
 				}
 			}
+			checkServerSettings(t, s.gitlab, c.server)
 			assertNoSecrets(t, "output", r.stdout+r.stderr, corpusRunnerToken, corpusRegToken, corpusS3Secret)
 		})
+	}
+}
+
+// checkServerSettings asserts what the one POST /api/v4/runners carried:
+// the server-side flags (--tag-list, --locked, --run-untagged,
+// --access-level, --maintenance-note, --paused, --maximum-timeout) reach
+// GitLab as gitlab-runner register sends them.
+func checkServerSettings(t *testing.T, gl *fakegitlab.Server, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		return
+	}
+	var body map[string]any
+	for _, r := range gl.Requests() {
+		if r.Method == "POST" && r.Path == "/api/v4/runners" {
+			body = r.Body
+		}
+	}
+	if body == nil {
+		t.Fatal("no POST /api/v4/runners")
+	}
+	for _, w := range want {
+		k, v, _ := strings.Cut(w, "=")
+		got, ok := body[k]
+		switch {
+		case v == "-" && ok && got != "" && got != nil:
+			t.Errorf("POST /runners carries %s = %v, want none", k, got)
+		case v != "-" && (!ok || fmt.Sprint(got) != v):
+			t.Errorf("POST /runners carries %s = %v, want %s", k, got, v)
+		}
 	}
 }
 

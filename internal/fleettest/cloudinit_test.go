@@ -152,6 +152,11 @@ func (f *fleet) testCloudInit(t *testing.T) {
 		if managers := f.gl.Managers(token); !slices.Contains(managers, firstID) || !slices.Contains(managers, newID) {
 			t.Errorf("GitLab's runner managers %v, want the fresh instance's %s and the clone's %s apart", managers, firstID, newID)
 		}
+		// The apply that writes the fresh id verifies with it: the clone
+		// never shows up under the baked id.
+		if managers := f.gl.Managers(token); slices.Contains(managers, bakedID) {
+			t.Errorf("GitLab's runner managers %v include the baked id %s", managers, bakedID)
+		}
 		if f.countManagerReads() == 0 {
 			t.Error("with an API token the recipe did not wait for contact (no GET /runners/:id/managers)")
 		}

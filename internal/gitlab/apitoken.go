@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -124,11 +125,54 @@ func sameHost(setting string, target *url.URL) bool {
 }
 
 // isLoopback: "localhost" or a loopback address (127.0.0.0/8, ::1); a
-// name is not resolved, so only localhost counts as one.
+// name is not resolved, so only localhost counts as one. Other *.localhost
+// names do not: Go's proxy selection (httpproxy.useProxy) excludes only
+// the literal localhost and loopback IPs, so such a name goes through
+// HTTP_PROXY.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// CheckAPITokenRoute refuses what CheckTokenDestination cannot see: a
+// plain-http GitLab reached through a proxy (the client's transport, e.g.
+// HTTP_PROXY), where the API token would cross the network in clear to
+// the proxy even though GitLab itself is on loopback. Every request
+// carrying an API token checks it again.
+func (c *Client) CheckAPITokenRoute() error {
+	return c.apiTokenRoute(&http.Request{Method: http.MethodGet, URL: c.base, Header: http.Header{}})
+}
+
+func (c *Client) apiTokenRoute(req *http.Request) error {
+	if req.URL.Scheme != "http" {
+		return nil
+	}
+	shown := secret.RedactParsedURL(&url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host})
+	proxy, err := c.proxyFor(req)
+	if err != nil {
+		return &TokenDestinationError{URL: shown, Reason: fmt.Sprintf("cannot tell whether requests to %s go through a proxy: %v", shown, err), Fix: "use the https URL of GitLab in gitlab.url"}
+	}
+	if proxy == nil {
+		return nil
+	}
+	return &TokenDestinationError{URL: shown,
+		Reason: fmt.Sprintf("%s is plain http and requests to it go through the proxy %s: the API token would reach the proxy unencrypted", shown, secret.RedactParsedURL(proxy)),
+		Fix:    fmt.Sprintf("use the https URL of GitLab in gitlab.url, or exclude %s from the proxy with NO_PROXY", req.URL.Hostname())}
+}
+
+// proxyFor is the proxy the client's transport picks for req (nil: none,
+// or a transport that does not say).
+func (c *Client) proxyFor(req *http.Request) (*url.URL, error) {
+	rt := c.hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok || t.Proxy == nil {
+		return nil, nil
+	}
+	return t.Proxy(req)
 }

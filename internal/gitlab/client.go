@@ -81,15 +81,7 @@ func (c *Client) BaseURL() string { return secret.RedactParsedURL(c.base) }
 // credentials; "" means a direct connection (or a transport that does not
 // say). Probes report it because a proxy is a common cause of failures.
 func (c *Client) Proxy() (string, error) {
-	rt := c.hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	t, ok := rt.(*http.Transport)
-	if !ok || t.Proxy == nil {
-		return "", nil
-	}
-	u, err := t.Proxy(&http.Request{Method: http.MethodPost, URL: c.base, Header: http.Header{}})
+	u, err := c.proxyFor(&http.Request{Method: http.MethodPost, URL: c.base, Header: http.Header{}})
 	if err != nil {
 		return "", fmt.Errorf("finding proxy for gitlab: %w", err)
 	}
@@ -228,6 +220,12 @@ func (c *Client) sendHeader(ctx context.Context, method, path string, in any, se
 	for k, vs := range hdr {
 		for _, v := range vs {
 			req.Header.Add(k, v)
+		}
+	}
+	if hdr.Get("Private-Token") != "" {
+		// An API token never goes in clear to a proxy.
+		if err := c.apiTokenRoute(req); err != nil {
+			return nil, err
 		}
 	}
 

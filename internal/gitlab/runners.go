@@ -122,6 +122,23 @@ func (c *Client) Register(ctx context.Context, req RegisterRequest) (Runner, err
 	return run, nil
 }
 
+// Unregister deletes the runner a registration token made, by its own
+// authentication token (DELETE /api/v4/runners with {token}, expecting
+// 204): what gitlab-runner register does when it cannot finish
+// (docs/gitlab-runner.md §3.3; it deletes the whole runner).
+func (c *Client) Unregister(ctx context.Context, token string) error {
+	const path = "runners"
+	endpoint := http.MethodDelete + " /api/v4/" + path
+	r, err := c.send(ctx, http.MethodDelete, path, verifyRequest{Token: token}, token)
+	if err != nil {
+		return err
+	}
+	if r.status != http.StatusNoContent {
+		return apiError(endpoint, opVerify, r, token)
+	}
+	return nil
+}
+
 // Version asks GET /api/v4/version. It needs a personal access token on
 // most instances, so 401 counts as "a GitLab API answered" (reachable, no
 // version). Any other status or a non-JSON body is an error.

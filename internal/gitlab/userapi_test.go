@@ -3,12 +3,15 @@ package gitlab_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/runnerup/runnerup/internal/gitlab"
 	"github.com/runnerup/runnerup/internal/gitlab/fakegitlab"
+	"github.com/runnerup/runnerup/internal/testenv"
 )
 
 // Tokens of the creation tests; every error is scanned for them.
@@ -279,6 +282,10 @@ func TestCheckTokenDestination(t *testing.T) {
 		{name: "http to localhost", url: "http://localhost:8080/gitlab"},
 		{name: "http to ::1", url: "http://[::1]:8080"},
 		{name: "http elsewhere", url: "http://gitlab.example.com", wantErr: "plain http"},
+		// Go's proxy exclusion (and so the token's path) treats only the
+		// literal localhost and loopback IPs as local: a *.localhost name
+		// goes through HTTP_PROXY.
+		{name: "http to a .localhost name", url: "http://gitlab.localhost:8080", wantErr: "plain http"},
 		{name: "GITLAB_HOST the same host", url: "https://gitlab.example.com", env: map[string]string{"GITLAB_HOST": "gitlab.example.com"}},
 		{name: "GITLAB_HOST as a URL, any case", url: "https://gitlab.example.com/", env: map[string]string{"GITLAB_HOST": "https://GitLab.Example.com"}},
 		{name: "GITLAB_HOST another host", url: "https://gitlab.example.com", env: map[string]string{"GITLAB_HOST": "gitlab.com"},
@@ -314,5 +321,40 @@ func TestTokenFromEnv(t *testing.T) {
 	env["GITLAB_TOKEN"] = "first"
 	if got := gitlab.TokenFromEnv(lookup); got.Value != "first" || got.String() != "API token from GITLAB_TOKEN" {
 		t.Errorf("TokenFromEnv() = %+v (%s), want GITLAB_TOKEN's", got, got)
+	}
+}
+
+// An API token over plain http through a proxy: found in review, with
+// HTTP_PROXY set the token went to the proxy in clear, although the
+// destination was loopback. The client refuses before sending anything.
+func TestAPITokenNotSentThroughProxyOverHTTP(t *testing.T) {
+	s, _, _ := creationWorld(t)
+	trap, conns := testenv.Trap(t)
+	proxy, _ := url.Parse("http://" + trap)
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
+	c, err := gitlab.New(s.URL, gitlab.Options{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckAPITokenRoute(); !errors.Is(err, gitlab.ErrTokenDestination) || !strings.Contains(err.Error(), "proxy") {
+		t.Errorf("CheckAPITokenRoute() = %v, want a refusal naming the proxy", err)
+	}
+	_, err = c.TokenSelf(context.Background(), createToken)
+	if !errors.Is(err, gitlab.ErrTokenDestination) {
+		t.Errorf("TokenSelf through an http proxy = %v, want ErrTokenDestination", err)
+	}
+	if err != nil && strings.Contains(err.Error(), createToken) {
+		t.Errorf("error shows the token: %v", err)
+	}
+	if n := conns(); n != 0 {
+		t.Errorf("the proxy got %d connection(s) carrying the API token", n)
+	}
+	// Without a proxy the same client setup reaches the loopback GitLab.
+	direct, _ := gitlab.New(s.URL, gitlab.Options{HTTPClient: &http.Client{Transport: &http.Transport{}}})
+	if err := direct.CheckAPITokenRoute(); err != nil {
+		t.Errorf("direct CheckAPITokenRoute() = %v", err)
+	}
+	if _, err := direct.TokenSelf(context.Background(), createToken); err != nil {
+		t.Errorf("direct TokenSelf = %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -127,4 +128,20 @@ func GoBuild(dir, out, pkg string) ([]byte, error) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "HOME="+originalHome)
 	return cmd.CombinedOutput()
+}
+
+// GoRunOffline runs `go run . args…` in dir (a module of its own) with the
+// user's caches and no network (GOPROXY=off): what the module cache holds
+// or an error; its stdout, and stderr in the error.
+func GoRunOffline(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", append([]string{"run", "."}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+originalHome, "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOWORK=off")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
 }

@@ -120,6 +120,13 @@ func Need(t testing.TB, root bool, binaries ...string) {
 	}
 }
 
+// SkipOrFail skips with reason, or fails under RUNNERUP_REQUIRE_INTEGRATION=1:
+// for a test whose outside dependency (a module cache, a tool) is absent.
+func SkipOrFail(t testing.TB, reason string) {
+	t.Helper()
+	skipOrFail(t, reason)
+}
+
 // skipOrFail skips with reason, or fails under RUNNERUP_REQUIRE_INTEGRATION=1.
 func skipOrFail(t testing.TB, reason string) {
 	t.Helper()

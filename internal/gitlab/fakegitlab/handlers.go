@@ -23,11 +23,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body map[string]a
 		}
 		s.verify(w, r, body)
 	case "/api/v4/runners":
-		if r.Method != http.MethodPost {
+		switch r.Method {
+		case http.MethodPost:
+			s.register(w, body)
+		case http.MethodDelete:
+			s.unregister(w, body)
+		default:
 			notAllowed(w)
-			return
 		}
-		s.register(w, body)
 	case "/api/v4/version":
 		if r.Method != http.MethodGet {
 			notAllowed(w)
@@ -139,6 +142,40 @@ func (s *Server) register(w http.ResponseWriter, body map[string]any) {
 }
 
 // version needs a personal access token, as on a real instance.
+// unregister: DELETE /runners with the runner's token (authenticate_runner!
+// without a heartbeat), then 204; the runner is gone.
+func (s *Server) unregister(w http.ResponseWriter, body map[string]any) {
+	tok, ok := stringParam(body, "token")
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "token is missing"})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	run := s.runners[tok]
+	if run == nil {
+		writeJSON(w, http.StatusForbidden, map[string]any{"message": "403 Forbidden"})
+		return
+	}
+	run.deleted = true
+	delete(s.runners, tok)
+	s.deletedRunners = append(s.deletedRunners, run)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Unregistered reports whether the runner with id was unregistered or
+// deleted.
+func (s *Server) Unregistered(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.deletedRunners {
+		if r.id == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("PRIVATE-TOKEN") == "" && !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401 Unauthorized"})

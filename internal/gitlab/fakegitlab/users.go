@@ -206,6 +206,21 @@ func (s *Server) SetRunnerSettings(id int64, st RunnerSettings) {
 	}
 }
 
+// DeleteRunner deletes runner id as a user deleting it in GitLab's UI
+// would: its token is rejected from then on (verify answers 403) and
+// GET /runners/:id answers 404.
+func (s *Server) DeleteRunner(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tok, r := range s.runners {
+		if r.id == id {
+			r.deleted = true
+			delete(s.runners, tok)
+			s.deletedRunners = append(s.deletedRunners, r)
+		}
+	}
+}
+
 // projectAccess is the user's level in p: its own membership or that of a
 // parent group, whichever is higher.
 func (s *Server) projectAccess(u *User, p *Project) int { return s.access(u, p.Path, p.members) }
