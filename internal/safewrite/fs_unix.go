@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -55,4 +57,59 @@ const lockOpenFlags = os.O_CREATE | os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O
 // something other than a regular file is at its path.
 func plantedLockError(err error) bool {
 	return errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EISDIR)
+}
+
+// foreignLink returns the first symbolic link on the way to path (a
+// directory on the way or the file itself) that a user other than root
+// owns, when this process runs as root. Root writing into a directory such
+// a user can write (/home/gitlab-runner/.docker, where any shell-executor
+// job can plant a link) would otherwise replace whatever file of root's the
+// link names. A link root owns is followed, as docker/cli follows it.
+func foreignLink(path string) (link string, uid uint32, err error) {
+	if os.Geteuid() != 0 {
+		return "", 0, nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", 0, err
+	}
+	resolved := "/"
+	rest := strings.Split(abs, "/")
+	for hops := 0; len(rest) > 0; {
+		name := rest[0]
+		rest = rest[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			resolved = filepath.Dir(resolved)
+			continue
+		}
+		p := filepath.Join(resolved, name)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			// Missing: the rest is created by the write. Anything else
+			// (ENOTDIR, EACCES) is resolveTarget's to report.
+			return "", 0, nil
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			resolved = p
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+			return p, st.Uid, nil
+		}
+		if hops++; hops > maxSymlinks {
+			return "", 0, errors.New("too many levels of symbolic links")
+		}
+		dest, err := os.Readlink(p)
+		if err != nil {
+			return "", 0, nil
+		}
+		if filepath.IsAbs(dest) {
+			resolved = "/"
+		}
+		rest = append(strings.Split(dest, "/"), rest...)
+	}
+	return "", 0, nil
 }
