@@ -155,6 +155,9 @@ func GitLabChecks(t GitLabTarget, env GitLabEnv) []Check {
 			if !t.Verify && t.SkipToken != "" {
 				return Skipf("%s", t.SkipToken)
 			}
+			if t.Token == "" {
+				return Skipf("no token yet: it is checked once one is entered")
+			}
 			if !t.Verify {
 				return Skipf("registration token %s: it is checked when apply registers the runner (probing would register one)", secret.Token(t.Token))
 			}

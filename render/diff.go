@@ -9,15 +9,18 @@ import (
 	"github.com/runnerup/runnerup/internal/secret"
 )
 
-// Secret-bearing keys, matched per line so that secrets runnerup was never
-// told about (other runners' tokens, S3 keys, existing auths) are hidden too.
+// Values are hidden per line by the name of their key (secret.IsSecretName,
+// one rule for config.toml keys, environment entries and JSON fields), so
+// that secrets runnerup was never told about (other runners' tokens, S3
+// keys, existing auths) are hidden too.
 var (
-	tomlTokenRE  = regexp.MustCompile(`^(\s*token\s*=\s*)(?:"((?:\\.|[^"\\])*)"|'([^']*)')`)
-	tomlSecretRE = regexp.MustCompile(`^(\s*(?:SecretKey|SessionToken|AccessKey|AccountKey|PrivateKey|password|docker_auth_config)\s*=\s*)(?:"((?:\\.|[^"\\])*)"|'([^']*)')`)
-	jsonSecretRE = regexp.MustCompile(`("(?i:auth|password|identitytoken|registrytoken)"\s*:\s*)"((?:\\.|[^"\\])*)"`)
+	// tomlStringRE: a config.toml key, bare or quoted, assigned a string.
+	// Submatches: 1 key and "=", 2-4 the key, 5-6 the value.
+	tomlStringRE = regexp.MustCompile(`^(\s*(?:"([^"\\]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=\s*)(?:"((?:\\.|[^"\\])*)"|'([^']*)')`)
 	authConfigRE = regexp.MustCompile(`(DOCKER_AUTH_CONFIG=)((?:\\.|[^"\\])*)`)
-	// environment entries whose name says secret: "DEPLOY_KEY=…".
-	envSecretRE = regexp.MustCompile(`(["'][A-Za-z_][A-Za-z0-9_]*(?i:token|passw|secret|key|auth|credential)[A-Za-z0-9_]*=)((?:\\.|[^"'\\])*)`)
+	// envEntryRE: a quoted environment entry "NAME=value". Submatches:
+	// 1 quote, name and "=", 2 the name, 3 the value.
+	envEntryRE = regexp.MustCompile(`(["']([A-Za-z_][A-Za-z0-9_]*)=)((?:\\.|[^"'\\])*)`)
 )
 
 // RedactText hides every secret in a config.toml or config.json text: the
@@ -25,29 +28,29 @@ var (
 func RedactText(text string, r *secret.Redactor) string {
 	lines := strings.SplitAfter(text, "\n")
 	for i, l := range lines {
-		l = tomlTokenRE.ReplaceAllStringFunc(l, func(m string) string {
-			sub := tomlTokenRE.FindStringSubmatch(m)
-			if sub[2]+sub[3] == "" {
-				return m // token = "": nothing to hide, and the reason to prune it
+		l = tomlStringRE.ReplaceAllStringFunc(l, func(m string) string {
+			sub := tomlStringRE.FindStringSubmatch(m)
+			key, value := sub[2]+sub[3]+sub[4], sub[5]+sub[6]
+			switch {
+			case !secret.IsSecretName(key):
+				return m
+			case strings.EqualFold(key, "token"):
+				if value == "" {
+					return m // token = "": nothing to hide, and the reason to prune it
+				}
+				return sub[1] + `"` + secret.Token(value) + `"`
 			}
-			return sub[1] + `"` + secret.Token(sub[2]+sub[3]) + `"`
+			return sub[1] + `"` + secret.Mask(value) + `"`
 		})
-		l = tomlSecretRE.ReplaceAllStringFunc(l, func(m string) string {
-			sub := tomlSecretRE.FindStringSubmatch(m)
-			return sub[1] + `"` + secret.Mask(sub[2]+sub[3]) + `"`
-		})
-		l = envSecretRE.ReplaceAllStringFunc(l, func(m string) string {
-			sub := envSecretRE.FindStringSubmatch(m)
-			if strings.HasPrefix(sub[1][1:], "DOCKER_AUTH_CONFIG=") {
-				return m // authConfigRE below
+		l = envEntryRE.ReplaceAllStringFunc(l, func(m string) string {
+			sub := envEntryRE.FindStringSubmatch(m)
+			if sub[2] == "DOCKER_AUTH_CONFIG" || !secret.IsSecretName(sub[2]) {
+				return m // DOCKER_AUTH_CONFIG: authConfigRE below
 			}
-			return sub[1] + secret.Mask(sub[2])
+			return sub[1] + secret.Mask(sub[3])
 		})
 		l = secret.RedactURLsIn(l) // proxies, registry mirrors
-		l = jsonSecretRE.ReplaceAllStringFunc(l, func(m string) string {
-			sub := jsonSecretRE.FindStringSubmatch(m)
-			return sub[1] + `"` + secret.Mask(sub[2]) + `"`
-		})
+		l = secret.RedactJSONFields(l, secret.Mask)
 		l = authConfigRE.ReplaceAllStringFunc(l, func(m string) string {
 			sub := authConfigRE.FindStringSubmatch(m)
 			return sub[1] + secret.Mask(sub[2])

@@ -165,3 +165,27 @@ func TestDiffOnlySecretChanged(t *testing.T) {
 		t.Fatalf("want a redacted, non-empty diff, got:\n%s", out)
 	}
 }
+
+// TestRedactTextSecretNames: a value is hidden because its key's name says
+// credential (secret.IsSecretName), the same rule for config.toml keys,
+// environment entries and JSON fields; other values stay readable.
+func TestRedactTextSecretNames(t *testing.T) {
+	text := `[[runners]]
+  environment = ["REGISTRY_PASS=reg-pass-value", "DEPLOY_KEY=deploy-key-value", "KEYBOARD=us", "PATH=/usr/bin"]
+  tls-key-file = "/etc/runner/key.pem"
+  [runners.kubernetes]
+    bearer_token = "kube-bearer-value"
+{"credsStore": "desktop", "Secret": "helper-secret-value", "access_token": "access-token-value"}
+`
+	out := RedactText(text, nil)
+	for _, leak := range []string{"reg-pass-value", "deploy-key-value", "kube-bearer-value", "helper-secret-value", "access-token-value"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("RedactText leaks %q:\n%s", leak, out)
+		}
+	}
+	for _, want := range []string{"KEYBOARD=us", "PATH=/usr/bin", `tls-key-file = "/etc/runner/key.pem"`, `"credsStore": "desktop"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("RedactText hides %q:\n%s", want, out)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,8 @@ type plainUI struct {
 	out io.Writer
 	// fctx is what the files hold, for the values unset answers show.
 	fctx wizard.Context
+	// files is what config.json holds (whether Docker Hub is asked).
+	files filesNow
 }
 
 // plainWidth: accessible output is never cut.
@@ -189,6 +192,7 @@ func (u *plainUI) run() (Outcome, error) {
 		u.println("! config.toml could not be read (" + err.Error() + "); apply will stop on it")
 	}
 	runners := cfg.Runners
+	u.files.credHelpers, u.files.credsStore, u.files.authHosts = readDockerConfig(filepath.Join(paths.DockerConfigDir, "config.json"))
 	u.fctx = wizard.Context{Concurrent: cfg.Concurrent, DockerConfigDir: paths.DockerConfigDir, APITokenEnv: wizard.APITokenEnv(o.Env)}
 	if offerExisting(o, runners) {
 		f, choice := buildExistingForm(paths.ConfigTOML, runners, "")
@@ -214,12 +218,20 @@ func (u *plainUI) run() (Outcome, error) {
 			}
 		case wizard.StepRegistries:
 			wizard.SyncRegistries(a)
-			if st.Hidden(a) || len(a.Registries) == 0 {
+			// No live checks ran yet: config.json alone says whether
+			// Docker Hub needs asking.
+			var asked []int
+			for i, r := range a.Registries {
+				if askRegistry(r, a, u.files, nil) {
+					asked = append(asked, i)
+				}
+			}
+			if st.Hidden(a) || len(asked) == 0 {
 				continue
 			}
 			u.section(st.Title, st.Help)
-			for i := range a.Registries {
-				u.println(registryTitle(i, len(a.Registries), a.Registries[i].Host))
+			for n, i := range asked {
+				u.println(registryTitle(n, len(asked), a.Registries[i].Host))
 				if err := u.askFields(wizard.RegistryFields(i), a); err != nil {
 					return Outcome{}, err
 				}

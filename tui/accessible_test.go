@@ -53,11 +53,12 @@ func TestAccessibleMatchesTUI(t *testing.T) {
 	for _, want := range []string{
 		"== GitLab ==", "GitLab URL:", "→ authentication token (glrt-)", "== Executor ==",
 		"5. docker — jobs run in Docker containers on this host (recommended)",
-		"Add a service container?", "Registry 1 of 2: registry.test:5000", "Registry 2 of 2: docker.io (Docker Hub; optional)",
+		"Add a service container?", "Registry 1 of 1: registry.test:5000",
 		"! probes unavailable", "Files:", `token = "env:RUNNER_TOKEN"`, "Write these files now?", "Next steps",
 	} {
 		contains(t, out, want)
 	}
+	notContains(t, out, "docker.io (Docker Hub") // postgres:16 needs no login: not asked
 	if strings.Contains(out, "\x1b[") {
 		t.Error("accessible output has escape sequences")
 	}

@@ -32,7 +32,7 @@ func (m *model) stepFields() []wizard.Field {
 		}
 	case stepRegistries:
 		var out []wizard.Field
-		for i := range m.answers.Registries {
+		for _, i := range m.askedRegistries(m.answers) {
 			out = append(out, wizard.RegistryFields(i)...)
 		}
 		return out

@@ -54,6 +54,8 @@ type filesNow struct {
 	// credHelpers and credsStore are config.json's (keys as written).
 	credHelpers map[string]string
 	credsStore  string
+	// authHosts are the keys of config.json's auths.
+	authHosts []string
 }
 
 // existingMsg carries the runners of the config.toml at the target path,
@@ -81,21 +83,26 @@ func readExisting(path string) (existingConfig, error) {
 	return cfg, nil
 }
 
-// readDockerHelpers reads the credential helpers of a config.json; an
-// unreadable file has none (apply reports it).
-func readDockerHelpers(path string) (helpers map[string]string, store string) {
+// readDockerConfig reads what the wizard needs of a config.json: its
+// credential helpers, its credsStore and the hosts it has auths for (no
+// secret); an unreadable file has none (apply reports it).
+func readDockerConfig(path string) (helpers map[string]string, store string, authHosts []string) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, ""
+		return nil, "", nil
 	}
 	var cfg struct {
-		CredHelpers map[string]string `json:"credHelpers"`
-		CredsStore  string            `json:"credsStore"`
+		Auths       map[string]json.RawMessage `json:"auths"`
+		CredHelpers map[string]string          `json:"credHelpers"`
+		CredsStore  string                     `json:"credsStore"`
 	}
 	if json.Unmarshal(data, &cfg) != nil {
-		return nil, ""
+		return nil, "", nil
 	}
-	return cfg.CredHelpers, cfg.CredsStore
+	for k := range cfg.Auths {
+		authHosts = append(authHosts, k)
+	}
+	return cfg.CredHelpers, cfg.CredsStore, authHosts
 }
 
 // loadExistingCmd reads config.toml and config.json in the background (the
@@ -103,9 +110,9 @@ func readDockerHelpers(path string) (helpers map[string]string, store string) {
 func loadExistingCmd(paths wizard.Paths) tea.Cmd {
 	return func() tea.Msg {
 		cfg, err := readExisting(paths.ConfigTOML)
-		helpers, store := readDockerHelpers(filepath.Join(paths.DockerConfigDir, "config.json"))
+		helpers, store, auths := readDockerConfig(filepath.Join(paths.DockerConfigDir, "config.json"))
 		return existingMsg{path: paths.ConfigTOML, runners: cfg.Runners, err: err,
-			files: filesNow{concurrent: cfg.Concurrent, credHelpers: helpers, credsStore: store}}
+			files: filesNow{concurrent: cfg.Concurrent, credHelpers: helpers, credsStore: store, authHosts: auths}}
 	}
 }
 

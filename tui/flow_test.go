@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/runnerup/runnerup/internal/golden"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -76,5 +77,5 @@ func TestProgramFlowGolden(t *testing.T) {
 	}
 	// What stays in the terminal is printed after the program ends, each
 	// command whole on its own line.
-	assertGolden(t, "testdata/TestProgramFlowGolden/final.golden", []byte(ansi.Strip(fm.finalText())))
+	golden.Assert(t, "testdata/TestProgramFlowGolden/final.golden", []byte(ansi.Strip(fm.finalText())))
 }

@@ -12,6 +12,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 
+	"github.com/runnerup/runnerup/probe"
+	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -336,7 +338,7 @@ func TestBuildRegistriesForm(t *testing.T) {
 	if len(a.Registries) != 2 || a.Registries[0].Host != "registry.test:5000" || a.Registries[1].Host != "docker.io" {
 		t.Fatalf("registries to ask: %+v", a.Registries)
 	}
-	f, got := buildRegistriesForm(formBuilder{a: a})
+	f, got := buildRegistriesForm(formBuilder{a: a}, []int{0, 1})
 	runForm(t, f,
 		at("registries[0].method"), down(), enter(), // basic
 		at("registries[0].username"), typeKeys("ci"), enter(),
@@ -403,5 +405,42 @@ func TestBuildFormAborted(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("form did not stop on ctrl+c")
+	}
+}
+
+// TestAskRegistry: Docker Hub's optional question is asked only when
+// something calls for credentials there; the decision needs no network.
+func TestAskRegistry(t *testing.T) {
+	t.Parallel()
+	a := startAnswers()
+	a.Docker.Image = "registry.test:5000/ci/build:1"
+	a.Docker.Services = []wizard.Service{{Name: "postgres:16"}}
+	hub := wizard.Registry{Host: "docker.io", Method: wizard.MethodNone}
+	failed := func(id, cause string) []probe.Result {
+		return []probe.Result{{ID: id, Status: probe.Fail, Data: registry.Failure{Cause: cause, Host: "docker.io"}}}
+	}
+	tests := []struct {
+		name    string
+		reg     wizard.Registry
+		files   filesNow
+		results []probe.Result
+		want    bool
+	}{
+		{"a private registry", wizard.Registry{Host: "registry.test:5000", Method: wizard.MethodNone}, filesNow{}, nil, true},
+		{"Docker Hub, nothing known", hub, filesNow{}, nil, false},
+		{"Docker Hub unreachable (offline)", hub, filesNow{}, failed(registry.TLSID("docker.io"), registry.CauseDNS), false},
+		{"Docker Hub, method chosen", wizard.Registry{Host: "docker.io", Method: wizard.MethodBasic}, filesNow{}, nil, true},
+		{"Docker Hub auths in config.json", hub, filesNow{authHosts: []string{"https://index.docker.io/v1/"}}, nil, true},
+		{"Docker Hub credHelpers in config.json", hub, filesNow{credHelpers: map[string]string{"docker.io": "pass"}}, nil, true},
+		{"Docker Hub login rejected", hub, filesNow{}, failed(registry.AuthID("docker.io"), registry.CauseAuthRejected), true},
+		{"Docker Hub rate limit on the image", hub, filesNow{}, failed(registry.ManifestID("postgres:16"), registry.CauseRateLimited), true},
+		{"a rate limit on another registry", hub, filesNow{}, failed(registry.ManifestID("registry.test:5000/ci/build:1"), registry.CauseRateLimited), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := askRegistry(tt.reg, a, tt.files, tt.results); got != tt.want {
+				t.Errorf("askRegistry = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/wizard"
 )
@@ -220,13 +221,15 @@ func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.Appl
 	for _, r := range o.Prune {
 		removed += "-[[runners]]\n-  name = \"" + r.Name + "\"\n"
 	}
+	// The token as apply shows it (the same redaction as the checks').
+	tok := secret.Token(a.GitLab.Token)
 	res := &wizard.ApplyResult{
 		DryRun: o.DryRun, Changed: true,
 		ConfigTOML: wizard.FileChange{
 			Path: o.ConfigPath, Changed: true, Created: true,
-			Diff: "--- /dev/null\n+++ " + o.ConfigPath + "\n@@ -0,0 +1,3 @@\n" + removed + "+[[runners]]\n+  name = \"" + a.GitLab.Name + "\"\n+  token = \"glrt-…cdef\"\n",
+			Diff: "--- /dev/null\n+++ " + o.ConfigPath + "\n@@ -0,0 +1,3 @@\n" + removed + "+[[runners]]\n+  name = \"" + a.GitLab.Name + "\"\n+  token = \"" + tok + "\"\n",
 		},
-		Runner:    wizard.RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, ID: 42, Action: "verified", Token: "glrt-…cdef", SystemID: "s_0123456789ab"},
+		Runner:    wizard.RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, ID: 42, Action: "verified", Token: tok, SystemID: "s_0123456789ab"},
 		NextSteps: []string{"a running gitlab-runner reloads config.toml within 3 s; if it is not running, start it: `gitlab-runner start` or `systemctl restart gitlab-runner`"},
 	}
 	for _, r := range o.Prune {
@@ -248,7 +251,7 @@ func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.Appl
 		}
 		res.Plan = &wizard.Plan{Action: wizard.ActionCreate, Create: &wizard.PlanCreate{RunnerType: c.EffectiveRunnerType(), Target: target, ID: 102}}
 		res.Runner.Action, res.Runner.Token, res.Runner.ID = "would-create", "<issued by GitLab at creation>", 0
-		res.ConfigTOML.Diff = strings.Replace(res.ConfigTOML.Diff, "glrt-…cdef", "<issued by GitLab at creation>", 1)
+		res.ConfigTOML.Diff = strings.Replace(res.ConfigTOML.Diff, tok, "<issued by GitLab at creation>", 1)
 		if !o.DryRun {
 			res.Runner.Action, res.Runner.Token, res.Runner.ID = "created", "glrt-…new1", 4321
 		}

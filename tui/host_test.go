@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/runnerup/runnerup/internal/golden"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/probe/service"
@@ -113,7 +114,7 @@ func TestReviewShowsHostService(t *testing.T) {
 	notContains(t, v, "Config file the service reads") // said once, in the host block
 	notContains(t, v, "GitLab Runner service")
 	contains(t, v, "✓ GitLab TLS") // the rest of the checklist is still there
-	assertGolden(t, "testdata/TestReviewShowsHostService/review.golden", []byte(v))
+	golden.Assert(t, "testdata/TestReviewShowsHostService/review.golden", []byte(v))
 
 	// Write where the service reads: the warning goes.
 	d.keys("p")
@@ -333,7 +334,7 @@ func TestReviewOffersGolden(t *testing.T) {
 			t.Errorf("line %d is %d wide: %q", i, w, l)
 		}
 	}
-	assertGolden(t, "testdata/TestReviewOffersGolden/review.golden", []byte(v))
+	golden.Assert(t, "testdata/TestReviewOffersGolden/review.golden", []byte(v))
 }
 
 // TestAccessibleFixQuestions: the plain UI shows this host and asks the

@@ -251,7 +251,7 @@ func (m *model) stepHidden(s step) bool {
 		a := m.answers.Clone()
 		wizard.SyncRegistries(a)
 		st, _ := wizard.StepByID(wizard.StepRegistries)
-		return st.Hidden(a) || len(a.Registries) == 0
+		return st.Hidden(a) || len(m.askedRegistries(a)) == 0
 	}
 	return false
 }
@@ -295,7 +295,7 @@ func (m *model) gotoStep(s step) tea.Cmd {
 	case stepRegistries:
 		wizard.SyncRegistries(m.answers)
 		m.suggestRegistryMethods()
-		m.form, _ = buildRegistriesForm(m.builder())
+		m.form, _ = buildRegistriesForm(m.builder(), m.askedRegistries(m.answers))
 		m.updateRegWarnings()
 		cmd = m.form.Init()
 	case stepReview:
@@ -369,13 +369,14 @@ func (m *model) innerWidth() int {
 	return max(m.width-m.st.App.GetHorizontalFrameSize(), 20)
 }
 
-// statusLines is the room kept under a form (a blank line, then errors,
-// notes and live checks).
-const statusLines = 5
+// minStatusLines is the least room kept under a form for its status (a
+// blank line, then errors, notes and live checks); the status also gets
+// every row the form leaves free.
+const minStatusLines = 5
 
-// bodyHeight is the room for a step's body between header and footer.
+// bodyHeight is the most room for a step's body between header and footer.
 func (m *model) bodyHeight() int {
-	return max(m.height-2-statusLines-2, 4)
+	return max(m.height-2-minStatusLines-2, 4)
 }
 
 // resize sizes the forms and the review viewport to the window.
@@ -415,7 +416,8 @@ func (m *model) View() tea.View {
 
 func (m *model) render() string {
 	w := m.innerWidth()
-	var body, status, help string
+	var body, help string
+	var status func(room int) string
 	switch m.step {
 	case stepLoading:
 		body = m.st.Muted.Render("reading " + m.paths.ConfigTOML + "…")
@@ -424,11 +426,11 @@ func (m *model) render() string {
 		body = m.stepTitle("Existing runners") + "\n" + m.existingForm.View()
 		help = m.formHelp(m.existingForm, false)
 	case stepGitLab, stepExecutor, stepRegistries:
-		body = m.stepTitle(m.formStepTitle()) + "\n" + m.form.View()
+		body = m.stepTitle(m.formStepTitle()) + "\n" + trimBlankTail(m.form.View())
 		if l := m.advancedLine(w); l != "" {
-			body = strings.TrimRight(body, "\n") + "\n" + l
+			body += "\n" + l
 		}
-		status = m.formStatus(w)
+		status = m.statusFunc(w)
 		help = m.formHelp(m.form, true)
 	case stepServices:
 		body, status, help = m.viewServices(w)
@@ -438,6 +440,16 @@ func (m *model) render() string {
 		return m.frameFull(m.viewWrite(w))
 	}
 	return m.frame(body, status, help)
+}
+
+// trimBlankTail drops the blank lines a form pads its view with to its
+// height, so the rows below it go to the status under it.
+func trimBlankTail(view string) string {
+	lines := strings.Split(view, "\n")
+	for len(lines) > 1 && strings.TrimSpace(ansi.Strip(lines[len(lines)-1])) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (m *model) formStepTitle() string {
@@ -478,28 +490,32 @@ func (m *model) headerView(w int) string {
 
 // frame lays out header, body, status and help in exactly the window's
 // height; every line is cut to the width, so no size breaks the layout.
-func (m *model) frame(body, status, help string) string {
+// The status goes right under the body and gets every row the body leaves
+// (at least minStatusLines-1): status(room) renders it for that many.
+func (m *model) frame(body string, status func(room int) string, help string) string {
 	w := m.innerWidth()
-	var lines []string
-	lines = append(lines, m.headerView(w), "")
+	lines := []string{m.headerView(w), ""}
 	bodyLines := strings.Split(strings.TrimRight(body, "\n"), "\n")
-	avail := m.bodyHeight()
-	if len(bodyLines) > avail {
+	if avail := m.bodyHeight(); len(bodyLines) > avail {
 		bodyLines = bodyLines[:avail]
 	}
-	for len(bodyLines) < avail {
-		bodyLines = append(bodyLines, "")
-	}
 	lines = append(lines, bodyLines...)
-	statusOut := []string{""}
-	if status != "" {
-		statusOut = append(statusOut, strings.Split(status, "\n")...)
+	helpLines := strings.Split(help, "\n")
+	// Rows left: the window less what is placed, a blank line above the
+	// status and one above the help.
+	room := m.height - len(lines) - 2 - len(helpLines)
+	if status != nil && room > 0 {
+		if s := status(room); s != "" {
+			sl := strings.Split(s, "\n")
+			lines = append(lines, "")
+			lines = append(lines, sl[:min(len(sl), room)]...)
+		}
 	}
-	for len(statusOut) < statusLines {
-		statusOut = append(statusOut, "")
+	for len(lines) < m.height-1-len(helpLines) {
+		lines = append(lines, "")
 	}
-	lines = append(lines, statusOut[:statusLines]...)
-	lines = append(lines, "", help)
+	lines = append(lines, "")
+	lines = append(lines, helpLines...)
 	return m.finishFrame(lines, w)
 }
 
@@ -565,14 +581,19 @@ func (m *model) helpLine(pairs [][2]string) string {
 }
 
 // formHelp is the form's own key help plus the wizard's keys: clearing a
-// text field, the step's advanced settings, going back, quitting. Keys
-// that do not fit the width are left out, least needed first.
+// text field, the step's advanced settings, going back, quitting.
 func (m *model) formHelp(f *huh.Form, canGoBack bool) string {
 	var pairs [][2]string
 	for _, p := range m.formPairs(f) {
-		if !(canGoBack && p[1] == "back") {
-			pairs = append(pairs, p)
+		if canGoBack && p[1] == "back" {
+			continue
 		}
+		if canGoBack && p[1] == "submit" {
+			// The last field of a step: enter goes on to the next one
+			// (nothing is written before the review).
+			p[1] = "next"
+		}
+		pairs = append(pairs, p)
 	}
 	if m.hasAdvanced() {
 		pairs = append(pairs, [2]string{"ctrl+o", "advanced"})
@@ -581,7 +602,13 @@ func (m *model) formHelp(f *huh.Form, canGoBack bool) string {
 		pairs = append(pairs, [2]string{"esc", "back"})
 	}
 	pairs = append(pairs, [2]string{"ctrl+c", "quit"})
-	return m.fitHelp(pairs, m.innerWidth(), "ctrl+c", "/", "filter", "←/→", "left/right")
+	// ctrl+c quits everywhere: it goes first when the line is too long;
+	// if that is not enough, every key is kept, on two lines.
+	w := m.innerWidth()
+	if line := m.fitHelp(pairs, w, "ctrl+c"); ansi.StringWidth(line) <= w {
+		return line
+	}
+	return m.helpLines(pairs, w)
 }
 
 // formPairs are a form's own key hints, plus ctrl+u on a text field.

@@ -411,7 +411,7 @@ func (p *targetPicker) Zoom() bool { return false }
 func (p *targetPicker) KeyBinds() []helpkey.Binding {
 	return []helpkey.Binding{
 		helpkey.NewBinding(helpkey.WithKeys("up", "down"), helpkey.WithHelp("↑/↓", "move")),
-		helpkey.NewBinding(helpkey.WithKeys("left", "right"), helpkey.WithHelp("←/→", "projects/groups")),
+		helpkey.NewBinding(helpkey.WithKeys("left", "right"), helpkey.WithHelp("←/→", "projects/groups/instance")),
 		helpkey.NewBinding(helpkey.WithKeys("enter"), helpkey.WithHelp("enter", "choose")),
 	}
 }
@@ -574,13 +574,15 @@ func (m *model) pickerSource() string {
 	return string(b)
 }
 
-// pickerLoadCmd looks a page of places up in the background.
+// pickerLoadCmd looks a page of places up in the background. The answers
+// are copied here and resolved in the Cmd: a file: API token is read
+// there, never on the Update path.
 func (m *model) pickerLoadCmd(kind, search string, page, gen int) tea.Cmd {
-	a := m.o.probeAnswers(m.answers, m.paths)
+	o, a, paths := m.o, m.answers.Clone(), m.paths
 	opts := m.o.lookupOptions()
 	ctx := m.ctx
 	return tea.Batch(func() tea.Msg {
-		res, err := wizard.ListCreateTargets(ctx, a, opts, kind, search, page)
+		res, err := wizard.ListCreateTargets(ctx, o.probeAnswers(a, paths), opts, kind, search, page)
 		return pickerPageMsg{gen: gen, page: page, res: res, err: err}
 	}, m.spinCmd())
 }

@@ -358,8 +358,12 @@ func (c checklist) Render(st *Styles, width int) string {
 }
 
 // renderCompact is the box under a form: a count line, then every problem
-// (id and detail; two lines each when there is room, else one), then the
-// step's passing checks while lines are left.
+// (failures first, then warnings; the focused field's first within each),
+// then the step's passing checks while lines are left. What does not fit
+// is counted on a "… N more" line, never dropped silently. Lines go, in
+// this order: one per problem; the count of problems left out; a second
+// line for each failure, then for each warning (the reason of a long
+// detail); then the passes, with their own count when some are left out.
 func (c checklist) renderCompact(st *Styles, width int) []string {
 	if len(c.results) == 0 && !c.running && c.err == nil {
 		return nil
@@ -377,20 +381,9 @@ func (c checklist) renderCompact(st *Styles, width int) []string {
 		lines = append(lines, ansi.Truncate(st.Fail.Render("✗ ")+"checks failed to run: "+c.err.Error(), width, "…"))
 		room--
 	}
-	var problems [][]string // each problem's wrapped lines (at most two)
+	var problems []compactProblem
 	var passes []string
-	ordered := c.ordered()
-	slices.SortStableFunc(ordered, func(a, b probe.Result) int {
-		pa, pb := slices.Contains(c.first, a.ID), slices.Contains(c.first, b.ID)
-		switch {
-		case pa == pb:
-			return 0
-		case pa:
-			return -1
-		}
-		return 1
-	})
-	for _, r := range ordered {
+	for _, r := range c.sortedForBox() {
 		icon := c.icon(st, r.Status)
 		if r.Status != probe.Warn && r.Status != probe.Fail {
 			title := r.Title
@@ -404,52 +397,113 @@ func (c checklist) renderCompact(st *Styles, width int) []string {
 			passes = append(passes, ansi.Truncate(line, width, "…"))
 			continue
 		}
-		text := r.ID
-		if r.Detail != "" {
-			text += " — " + r.Detail
-		}
-		wrapped := wrapText(text, width-2)
-		if len(wrapped) > 2 {
-			wrapped = []string{wrapped[0], ansi.Truncate(strings.Join(wrapped[1:], " "), width-2, "…")}
-		}
-		p := []string{icon + " " + wrapped[0]}
-		if len(wrapped) > 1 {
-			p = append(p, "  "+wrapped[1])
-		}
-		problems = append(problems, p)
+		problems = append(problems, newCompactProblem(icon, r, width))
 	}
-	// One line per problem first; the lines left go to second lines, in
-	// order; a problem that does not fit is counted on the last line.
-	shown := min(len(problems), room)
-	more := 0
-	if len(problems) > room && room > 1 {
-		// The last line counts the rest (with one line only, a problem is
-		// worth more than its count).
-		shown, more = room-1, len(problems)-(room-1)
-	}
-	extra := room - shown
-	if more > 0 {
-		extra = 0
-	}
-	for _, p := range problems[:shown] {
-		if len(p) > 1 && extra > 0 {
-			lines = append(lines, p[0], p[1])
-			extra--
-			continue
-		}
-		lines = append(lines, ansi.Truncate(p[0], width, "…"))
-	}
-	if more > 0 {
-		lines = append(lines, st.Muted.Render(fmt.Sprintf("  … %d more problem(s): all on the review step", more)))
+	if room <= 0 {
 		return lines
 	}
-	for _, l := range passes {
-		if len(lines)-1 >= room {
-			break
-		}
-		lines = append(lines, l)
+
+	// Problems: one line each; those that do not fit are counted.
+	shown, hidden := len(problems), 0
+	if len(problems) > room {
+		shown = max(room-1, 1)
+		hidden = len(problems) - shown
 	}
-	return lines
+	left := room - shown
+	if hidden > 0 {
+		left = max(left-1, 0)
+	}
+	// Second lines: failures first, then warnings.
+	second := make([]bool, shown)
+	for _, status := range []probe.Status{probe.Fail, probe.Warn} {
+		for i, p := range problems[:shown] {
+			if left > 0 && p.status == status && p.second != "" {
+				second[i] = true
+				left--
+			}
+		}
+	}
+	for i, p := range problems[:shown] {
+		switch {
+		case second[i]:
+			lines = append(lines, p.first, p.second)
+		case hidden > 0 && room == 1:
+			// The only line: the problem, with the count of the others.
+			more := fmt.Sprintf(" (+%d more)", hidden)
+			lines = append(lines, ansi.Truncate(p.whole, width-ansi.StringWidth(more), "…")+st.Muted.Render(more))
+		default:
+			lines = append(lines, p.whole)
+		}
+	}
+	if hidden > 0 {
+		if room > 1 {
+			lines = append(lines, st.Muted.Render(fmt.Sprintf("… %d more problem(s): all on the review step", hidden)))
+		}
+		return lines
+	}
+	// Passes in the lines left, the last one counting the rest.
+	if len(passes) > left && left > 0 {
+		lines = append(lines, passes[:left-1]...)
+		return append(lines, st.Muted.Render(fmt.Sprintf("… %d more: all on the review step", len(passes)-(left-1))))
+	}
+	return append(lines, passes[:min(left, len(passes))]...)
+}
+
+// compactProblem is a problem as the box shows it: whole on one line (cut
+// with "…"), or over two.
+type compactProblem struct {
+	status probe.Status
+	// whole is the one-line form: the unwrapped text, cut at the width
+	// with "…", so a cut always shows.
+	whole string
+	// first and second are the two-line form; second is "" when the
+	// text fits one line (whole says it all).
+	first, second string
+}
+
+func newCompactProblem(icon string, r probe.Result, width int) compactProblem {
+	text := r.ID
+	if r.Detail != "" {
+		text += " — " + r.Detail
+	}
+	p := compactProblem{status: r.Status, whole: ansi.Truncate(icon+" "+text, width, "…")}
+	wrapped := wrapText(text, width-2)
+	if len(wrapped) < 2 {
+		return p
+	}
+	p.first = icon + " " + wrapped[0]
+	p.second = "  " + ansi.Truncate(strings.Join(wrapped[1:], " "), width-2, "…")
+	return p
+}
+
+// sortedForBox orders the results for the box: by status (failures,
+// warnings, the rest), and within one status the focused field's checks
+// first; otherwise in finishing order.
+func (c checklist) sortedForBox() []probe.Result {
+	rank := func(s probe.Status) int {
+		switch s {
+		case probe.Fail:
+			return 0
+		case probe.Warn:
+			return 1
+		}
+		return 2
+	}
+	out := c.ordered()
+	slices.SortStableFunc(out, func(a, b probe.Result) int {
+		if d := rank(a.Status) - rank(b.Status); d != 0 {
+			return d
+		}
+		fa, fb := slices.Contains(c.first, a.ID), slices.Contains(c.first, b.ID)
+		switch {
+		case fa == fb:
+			return 0
+		case fa:
+			return -1
+		}
+		return 1
+	})
+	return out
 }
 
 // wrapText wraps plain text at width (words longer than width are cut by
@@ -465,6 +519,12 @@ func wrapText(s string, width int) []string {
 // wizard: they are not in any file yet (config.json may be "(new file)"),
 // so a rejected login points at what was entered, not at a file to edit.
 func explainResult(r probe.Result, a *wizard.Answers) probe.Result {
+	if host, what, ok := loginIncomplete(a, r.ID); ok {
+		// probeAnswers left the login out: it is not rejected, it is not
+		// there yet.
+		return probe.Result{ID: r.ID, Title: r.Title, Status: probe.Skip,
+			Detail: fmt.Sprintf("waiting for %s: the login to %s is checked once it is entered", what, host)}
+	}
 	if r.Status != probe.Fail || registry.Cause(r) != registry.CauseAuthRejected {
 		return r
 	}
@@ -482,4 +542,33 @@ func explainResult(r probe.Result, a *wizard.Answers) probe.Result {
 		r.Hint = "check the username and the password you entered for " + reg.Host + " (a token needs pull rights: GitLab read_registry, Docker Hub an access token)"
 	}
 	return r
+}
+
+// loginIncomplete says whether the check id is the auth check of a
+// registry whose basic login is still being typed (no password yet), and
+// what it waits for.
+func loginIncomplete(a *wizard.Answers, id string) (host, what string, ok bool) {
+	for _, reg := range a.Registries {
+		if reg.Method != wizard.MethodBasic || reg.Password != "" || registry.AuthID(reg.Host) != id {
+			continue
+		}
+		if reg.Username == "" {
+			return reg.Host, "the username and the password", true
+		}
+		return reg.Host, "the password", true
+	}
+	return "", "", false
+}
+
+// holdIncompleteLogins keeps a basic login without a password out of the
+// live checks (as if no method were chosen yet): a login with an empty
+// password would only be rejected, and registries count failed logins.
+// explainResult then says the check waits for the password.
+func holdIncompleteLogins(a *wizard.Answers) {
+	for i := range a.Registries {
+		r := &a.Registries[i]
+		if r.Method == wizard.MethodBasic && r.Password == "" {
+			r.Method, r.Username = wizard.MethodNone, ""
+		}
+	}
 }

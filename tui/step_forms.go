@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -33,11 +34,13 @@ func (m *model) stepProbePrefixes() []string {
 	return nil
 }
 
-// statusRoom is the number of lines under a form.
-func (m *model) statusRoom() int { return statusLines - 1 }
+// statusFunc renders the area under a form in the rows frame gives it.
+func (m *model) statusFunc(w int) func(room int) string {
+	return func(room int) string { return m.formStatus(w, room) }
+}
 
-// formStatus is the area under a form.
-func (m *model) formStatus(w int) string {
+// formStatus is the area under a form, in at most room lines.
+func (m *model) formStatus(w, room int) string {
 	var lines []string
 	if err := m.focusedError(); err != nil {
 		lines = append(lines, markLinesList(m.st.Fail.Render("✗ "), err.Error(), w)...)
@@ -45,14 +48,25 @@ func (m *model) formStatus(w int) string {
 	if m.notice != "" && m.step == stepGitLab {
 		lines = append(lines, markLinesList(m.st.Warn.Render("! "), m.notice, w)...)
 	}
-	if n := m.fieldNote(); n != "" {
-		lines = append(lines, wrapIndentedLines(n, w)...)
+	results := m.probes.results
+	note := m.fieldNote()
+	if id, text := m.noteCheck(); id != "" {
+		// The note and a check say the same thing: it is said once, as
+		// the check (counted with the others), in the note's words.
+		if i := slices.IndexFunc(results, func(r probe.Result) bool { return r.ID == id && r.Status == probe.Warn }); i >= 0 {
+			results = slices.Clone(results)
+			results[i].Detail = text
+			note = ""
+		}
+	}
+	if note != "" {
+		lines = append(lines, wrapIndentedLines(note, w)...)
 	}
 	if m.o.Probe != nil {
-		if room := m.statusRoom() - len(lines); room > 0 {
+		if left := room - len(lines); left > 0 {
 			cl := checklist{
-				results: m.probes.results, running: m.probes.busy(), spinner: m.spin.View(),
-				prefixes: m.stepProbePrefixes(), exclude: ownsResult, compact: true, max: room,
+				results: results, running: m.probes.busy(), spinner: m.spin.View(),
+				prefixes: m.stepProbePrefixes(), exclude: ownsResult, compact: true, max: left,
 				first: m.focusedCheckIDs(),
 			}
 			if s := cl.Render(m.st, w); s != "" {

@@ -5,6 +5,7 @@ import (
 
 	"charm.land/huh/v2"
 
+	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -15,6 +16,23 @@ import (
 func buildGitLabForm(b formBuilder) (*huh.Form, *wizard.Answers) {
 	st, _ := wizard.StepByID(wizard.StepGitLab)
 	return newForm(b.groups(st.Fields, nil)...), b.a
+}
+
+// urlWarning is the note on a GitLab URL that works but should not be
+// used as it is (plain http).
+func urlWarning(msg, fix string) string { return "GitLab URL " + msg + "; " + fix }
+
+// noteCheck names the check whose warning the focused field's note
+// repeats (plain http: gitlab.tls), with the note's words for it.
+func (m *model) noteCheck() (id, text string) {
+	if m.focusKey() != "gitlab.url" {
+		return "", ""
+	}
+	u := m.answers.GitLab.URL
+	if msg, fix, warn := wizard.CheckGitLabURL(u); warn && strings.HasPrefix(strings.ToLower(u), "http:") {
+		return probe.IDGitLabTLS, urlWarning(msg, fix)
+	}
+	return "", ""
 }
 
 // fieldNote is live feedback on the focused field: what kind of token was
@@ -28,7 +46,7 @@ func (m *model) fieldNote() string {
 		}
 	case "gitlab.url":
 		if msg, fix, warn := wizard.CheckGitLabURL(a.GitLab.URL); warn {
-			return m.st.Warn.Render("! ") + "GitLab URL " + msg + "; " + fix
+			return m.st.Warn.Render("! ") + urlWarning(msg, fix)
 		}
 	}
 	if n := m.registrySuggestionNote(m.focusKey()); n != "" {

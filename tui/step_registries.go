@@ -2,12 +2,14 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 
 	"github.com/runnerup/runnerup/internal/imageref"
+	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/registry"
 	"github.com/runnerup/runnerup/wizard"
 )
@@ -15,16 +17,71 @@ import (
 // buildRegistriesForm asks, for every registry in b.a.Registries (see
 // wizard.SyncRegistries), how pulls authenticate and (advanced) where the
 // credentials go.
-func buildRegistriesForm(b formBuilder) (*huh.Form, *wizard.Answers) {
+func buildRegistriesForm(b formBuilder, asked []int) (*huh.Form, *wizard.Answers) {
 	a := b.a
 	var groups []*huh.Group
-	for i := range a.Registries {
+	for n, i := range asked {
 		host := a.Registries[i].Host
 		groups = append(groups, b.groups(wizard.RegistryFields(i), func(first wizard.Field) string {
-			return registryTitle(i, len(a.Registries), host)
+			return registryTitle(n, len(asked), host)
 		})...)
 	}
 	return newForm(groups...), a
+}
+
+// askedRegistries are the indexes of a.Registries the registry step asks
+// about (see askRegistry), with what the files and the checks say now.
+func (m *model) askedRegistries(a *wizard.Answers) []int {
+	var out []int
+	for i, r := range a.Registries {
+		if askRegistry(r, a, m.files, m.probes.results) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// askRegistry says whether the registry step asks how pulls from reg
+// authenticate. Every registry is asked except Docker Hub while nothing
+// calls for credentials there: it serves public images to anyone, so the
+// usual service (postgres, redis) would cost an optional question. Docker
+// Hub is asked when a method is already chosen for it, config.json has
+// credentials for it, or a check about it failed for a reason a login
+// fixes (a 401, access denied, the anonymous rate limit). The decision
+// needs no network: a Docker Hub not checked yet, or not reachable, asks
+// nothing.
+func askRegistry(reg wizard.Registry, a *wizard.Answers, files filesNow, results []probe.Result) bool {
+	if !imageref.IsDockerHub(reg.Host) || (reg.Method != wizard.MethodNone && reg.Method != "") {
+		return true
+	}
+	key := wizard.RegistryKey(reg.Host)
+	for _, h := range files.authHosts {
+		if wizard.RegistryKey(h) == key {
+			return true
+		}
+	}
+	for h, helper := range files.credHelpers {
+		if wizard.RegistryKey(h) == key && helper != "" {
+			return true
+		}
+	}
+	ids := []string{registry.AuthID(reg.Host)}
+	for _, img := range a.Images() {
+		if h, err := wizard.ImageRegistry(img); err == nil && wizard.RegistryKey(h) == key {
+			ids = append(ids, registry.ManifestID(img))
+		}
+	}
+	for _, r := range results {
+		if !slices.Contains(ids, r.ID) || (r.Status != probe.Fail && r.Status != probe.Warn) {
+			continue
+		}
+		switch registry.Cause(r) {
+		case registry.CauseMissingCredentials, registry.CauseAuthRejected, registry.CauseTokenRejected,
+			registry.CauseAccessDenied, registry.CauseRateLimited:
+			return true
+		}
+	}
+	return false
 }
 
 func registryTitle(i, n int, host string) string {
@@ -141,7 +198,7 @@ func (m *model) suggestWhileAsked() tea.Cmd {
 	if m.answers.Registries[i].Method == before {
 		return nil
 	}
-	m.form, _ = buildRegistriesForm(m.builder())
+	m.form, _ = buildRegistriesForm(m.builder(), m.askedRegistries(m.answers))
 	cmds := []tea.Cmd{m.form.Init()}
 	for n := 0; n < 64 && m.focusKey() != fmt.Sprintf("registries[%d].method", i); n++ {
 		before := m.form.GetFocusedField()

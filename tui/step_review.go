@@ -500,21 +500,35 @@ func (m *model) settingsView(w int) string {
 				row(fmt.Sprintf("service %d: ", i+1), f)
 			}
 		}
-		for i := range a.Registries {
+		for n, i := range m.askedRegistries(a) {
 			for _, f := range wizard.RegistryFields(i) {
 				if f.Kind != wizard.KindSecret {
-					row(fmt.Sprintf("registry %d: ", i+1), f)
+					row(fmt.Sprintf("registry %d: ", n+1), f)
 				}
 			}
 		}
 	}
-	width := 0
+	// One column for the names, as wide as the widest (up to half the
+	// width: a longer name gets a line of its own); values wrap under
+	// their column, never cut.
+	col := 0
 	for _, r := range rows {
-		width = max(width, min(ansi.StringWidth(r.name), 28))
+		col = max(col, ansi.StringWidth(r.name))
 	}
+	col = min(col, max(w/2-4, 8))
+	indent := strings.Repeat(" ", 2+col+2)
 	var b strings.Builder
 	for _, r := range rows {
-		b.WriteString(ansi.Truncate(fmt.Sprintf("  %-*s  %s", width, r.name, r.value), w, "…") + "\n")
+		value := wrapText(r.value, w-len(indent))
+		if ansi.StringWidth(r.name) > col {
+			b.WriteString(ansi.Truncate("  "+r.name, w, "…") + "\n")
+		} else {
+			b.WriteString(fmt.Sprintf("  %-*s  %s", col, r.name, value[0]) + "\n")
+			value = value[1:]
+		}
+		for _, l := range value {
+			b.WriteString(indent + l + "\n")
+		}
 	}
 	return b.String()
 }
@@ -699,6 +713,7 @@ func (m *model) hostView(w int) string {
 // fitHelp is helpLine with the pairs whose keys are in drop (in that
 // order) left out until the line fits the width.
 func (m *model) fitHelp(pairs [][2]string, w int, drop ...string) string {
+	pairs = slices.Clone(pairs) // DeleteFunc below must not touch the caller's
 	line := m.helpLine(pairs)
 	for _, k := range drop {
 		if ansi.StringWidth(line) <= w {

@@ -161,18 +161,18 @@ func serviceLine(s wizard.Service) string {
 	return line
 }
 
-func (m *model) viewServices(w int) (body, status, help string) {
+func (m *model) viewServices(w int) (body string, status func(room int) string, help string) {
 	title := m.stepTitle("Services")
 	if m.svc.form != nil {
 		what := "New service"
 		if m.svc.editing < len(m.answers.Docker.Services) {
 			what = "Edit service " + m.answers.Docker.Services[m.svc.editing].Name
 		}
-		body = title + m.st.Muted.Render("  "+what) + "\n" + m.svc.form.View()
+		body = title + m.st.Muted.Render("  "+what) + "\n" + trimBlankTail(m.svc.form.View())
 		if l := m.advancedLine(w); l != "" {
-			body = strings.TrimRight(body, "\n") + "\n" + l
+			body += "\n" + l
 		}
-		return body, m.formStatus(w), m.formHelp(m.svc.form, true)
+		return body, m.statusFunc(w), m.formHelp(m.svc.form, true)
 	}
 	var b strings.Builder
 	b.WriteString(title + "\n")
@@ -195,5 +195,5 @@ func (m *model) viewServices(w int) (body, status, help string) {
 	row(len(svcs), "+ Add a service")
 	row(len(svcs)+1, "Continue →")
 	help = m.helpLine([][2]string{{"↑/↓", "move"}, {"enter", "select"}, {"a", "add"}, {"d", "remove"}, {"n", "next"}, {"esc", "back"}, {"ctrl+c", "quit"}})
-	return b.String(), m.formStatus(w), help
+	return b.String(), m.statusFunc(w), help
 }

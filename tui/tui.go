@@ -56,7 +56,9 @@ type Options struct {
 	// Accessible asks plain line prompts without an alt-screen (also used
 	// when TERM=dumb).
 	Accessible bool
-	NoColor    bool
+	// NoColor draws without colour. The caller decides it, once, for the
+	// whole program (the CLI: NO_COLOR, CLICOLOR_FORCE, --no-color).
+	NoColor bool
 	// ConfigPath and DockerConfigDir come from the flags; "" means
 	// wizard.ResolvePaths defaults. Both are shown and editable on review.
 	ConfigPath, DockerConfigDir string
@@ -84,6 +86,9 @@ type Options struct {
 	// refTokenKind is the kind of a prefilled env:/file: token, resolved
 	// once before the wizard starts (see withDefaults).
 	refTokenKind string
+	// readFile reads file: references (nil: os.ReadFile); tests count the
+	// reads to keep them off the Update path.
+	readFile func(string) ([]byte, error)
 }
 
 // Outcome is what the wizard did.
@@ -169,9 +174,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Apply == nil {
 		o.Apply = wizard.Apply
-	}
-	if v, _ := o.Env("NO_COLOR"); v != "" { // no-color.org: set and non-empty
-		o.NoColor = true
 	}
 	o.refTokenKind = o.prefillTokenKind()
 	return o
@@ -269,7 +271,11 @@ func (o Options) encode(final *wizard.Answers, secrets bool) (wizard.SavedAnswer
 
 // resolver resolves env:/file: references the way apply will.
 func (o Options) resolver() wizard.Resolver {
-	return wizard.Resolver{LookupEnv: o.Env, ReadFile: os.ReadFile, BaseDir: o.Paths.Cwd}
+	read := o.readFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	return wizard.Resolver{LookupEnv: o.Env, ReadFile: read, BaseDir: o.Paths.Cwd}
 }
 
 // applyOptions are the options for one Apply call. The review's dry run
@@ -307,6 +313,7 @@ func (o Options) prepare(final *wizard.Answers) (*wizard.Prepared, error) {
 // about to be written, so the host checks read that config.toml.
 func (o Options) probeAnswers(a *wizard.Answers, paths wizard.Paths) *wizard.Answers {
 	f := a.Clone()
+	holdIncompleteLogins(f)
 	wizard.PruneHidden(f)
 	f.Output = wizard.Output{ConfigTOML: paths.ConfigTOML, DockerConfig: paths.DockerConfigDir}
 	if r, problems := o.resolver().Resolve(f); len(problems) == 0 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/runnerup/runnerup/internal/safewrite"
 	"github.com/runnerup/runnerup/internal/systemid"
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe/service"
@@ -217,6 +218,11 @@ const maxConfigSize = 8 << 20
 // Only regular files are read: a FIFO would block the open until a writer
 // comes (Ctrl+C cannot interrupt it) and a device may never end.
 func readExisting(path string) ([]byte, error) {
+	// A file apply may replace is not read through another user's link
+	// either (root would show that file's bytes in the diff).
+	if err := safewrite.CheckLinks(path); err != nil {
+		return nil, &InputError{Err: err}
+	}
 	data, err := userfile.Read(path, maxConfigSize)
 	switch {
 	case err == nil:

@@ -62,6 +62,9 @@ func inspect(ctx context.Context, what inspectOptions) (string, []probe.Result, 
 		return loc.paths.ConfigTOML, nil, err
 	}
 	paths := loc.paths
+	if loc.data == nil && what.Images && !fileExists(paths.ConfigTOML) {
+		return paths.ConfigTOML, nil, MissingConfigError(paths.ConfigTOML, opts.Paths)
+	}
 	file, err := runnerconf.Parse(loc.data)
 	if err != nil {
 		return paths.ConfigTOML, nil, &InputError{Err: fmt.Errorf("%s: %w", paths.ConfigTOML, err)}

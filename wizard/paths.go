@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/runnerup/runnerup/internal/runnerfacts"
 	"github.com/runnerup/runnerup/probe/service"
 )
 
@@ -33,20 +34,12 @@ type Paths struct {
 	DockerConfigDir string
 }
 
-// DefaultConfigPath is where GitLab Runner itself looks (reference §4):
-// /etc/gitlab-runner for root, ~/.gitlab-runner otherwise, the working
-// directory on Windows.
+// DefaultConfigPath is where GitLab Runner itself looks when run here
+// (runnerfacts.DefaultConfigFile): /etc/gitlab-runner for root,
+// ~/.gitlab-runner otherwise, the working directory without a home and on
+// Windows.
 func DefaultConfigPath(pe PathEnv) string {
-	switch {
-	case runtime.GOOS == "windows":
-		return filepath.Join(pe.Cwd, "config.toml")
-	case pe.Euid == 0:
-		return "/etc/gitlab-runner/config.toml"
-	case pe.Home != "":
-		return filepath.Join(pe.Home, ".gitlab-runner", "config.toml")
-	default:
-		return filepath.Join(pe.Cwd, "config.toml")
-	}
+	return runnerfacts.DefaultConfigFile(runtime.GOOS == "windows", pe.Euid == 0, pe.Home, pe.Cwd)
 }
 
 // ConfigFileEnv is the environment form of gitlab-runner's -c/--config
@@ -61,6 +54,22 @@ func (pe PathEnv) ConfigFileFromEnv() string {
 	}
 	v, _ := pe.Env(ConfigFileEnv)
 	return v
+}
+
+// ConfigNamedBy names where an explicit config.toml path came from, for
+// messages: CONFIG_FILE when it holds that path, else --config.
+func (pe PathEnv) ConfigNamedBy(path string) string {
+	if v := pe.ConfigFileFromEnv(); v != "" && v == path {
+		return ConfigFileEnv
+	}
+	return "--config"
+}
+
+// MissingConfigError is the one answer to a config.toml named by --config
+// or CONFIG_FILE that does not exist, where runnerup has to read one
+// (probe, check, diagnose; apply creates it instead).
+func MissingConfigError(path string, pe PathEnv) error {
+	return &InputError{Err: fmt.Errorf("%s does not exist (named by %s): give --config the path of an existing config.toml", path, pe.ConfigNamedBy(path))}
 }
 
 // ResolvePaths picks the output paths: flags (CONFIG_FILE standing in for

@@ -94,6 +94,14 @@ func (r Resolver) Resolve(a *Answers) (*Answers, []FieldError) {
 	var problems []FieldError
 	eachString(out, func(path string, s *string) {
 		v, err := r.resolveOne(*s)
+		if err != nil && r.unsetAPIToken(path, *s) {
+			// Needed only to create the runner (or to compare its
+			// settings in GitLab): apply decides, once it knows whether
+			// the runner exists (newCreation), so saved answers replay
+			// on the host where the runner now exists without it.
+			*s = ""
+			return
+		}
 		if err != nil {
 			problems = append(problems, FieldError{Field: path, Problem: err.Error(), Fix: referenceFix(*s)})
 			return
@@ -101,6 +109,17 @@ func (r Resolver) Resolve(a *Answers) (*Answers, []FieldError) {
 		*s = v
 	})
 	return out, problems
+}
+
+// unsetAPIToken says whether s is the API token named by an environment
+// variable that is not set.
+func (r Resolver) unsetAPIToken(path, s string) bool {
+	name, ok := strings.CutPrefix(s, refEnv)
+	if path != "gitlab.create.api_token" || !ok || r.LookupEnv == nil {
+		return false
+	}
+	_, set := r.LookupEnv(name)
+	return !set
 }
 
 // IsReference reports whether s is an env: or file: reference.

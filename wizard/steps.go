@@ -581,7 +581,7 @@ func executorFields() []Field {
 			Options: []Option{
 				{Value: PrivilegedOff, Label: "off", Help: "not privileged (safe default)"},
 				{Value: PrivilegedDinD, Label: "Docker-in-Docker", Help: "privileged + TLS wiring for the docker:dind service"},
-				{Value: PrivilegedOn, Label: "privileged", Help: "privileged, without the DinD wiring"},
+				{Value: PrivilegedOn, Label: "on", Help: "privileged, without the DinD wiring"},
 			},
 			Default: PrivilegedOff,
 			Hide:    noDocker,

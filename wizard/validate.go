@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/distribution/reference"
 	"github.com/runnerup/runnerup/internal/editdist"
@@ -391,7 +392,10 @@ func (v *validator) envList(field string, env []string) {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		key, _, ok := strings.Cut(e, "=")
 		if !ok {
-			v.fail(f, fmt.Sprintf("%q is not KEY=VALUE", redactEnv(e)), "write it as KEY=VALUE")
+			// Not quoted, not even in part: a value pasted on its own
+			// (a token, a password) is the usual cause.
+			v.fail(f, fmt.Sprintf("is not KEY=VALUE: the entry (%d characters, not shown: it may be a secret) has no \"=\"", utf8.RuneCountInString(e)),
+				"write it as NAME=value, e.g. REGISTRY_PASSWORD=… with the value after the =")
 			continue
 		}
 		if !envKeyRE.MatchString(key) {
@@ -403,14 +407,6 @@ func (v *validator) envList(field string, env []string) {
 		}
 		seen[key] = true
 	}
-}
-
-// redactEnv hides the value of an environment entry, which may be a secret.
-func redactEnv(e string) string {
-	if len(e) > 24 {
-		return e[:12] + "…"
-	}
-	return e
 }
 
 // CheckImage parses an image reference as Docker does and explains what is

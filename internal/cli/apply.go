@@ -66,20 +66,21 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 		Example: `  RUNNER_TOKEN=glrt-… runnerup apply --answers runner.toml --dry-run
   runnerup apply --answers runner.toml -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			return noArgs(cmd, takeDurationAfterSpace(cmd, "wait-contact", args))
+			args, err := takeDurationAfterSpace(cmd, "wait-contact", args)
+			if err != nil {
+				return err
+			}
+			return noArgs(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.AnswersPath == "" {
 				return &FlagError{Err: errors.New("--answers FILE is required")}
 			}
-			if opts.Output != "text" && opts.Output != "json" {
-				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", opts.Output)}
+			if err := checkOutputAndTimeout(opts.Output, opts.Timeout); err != nil {
+				return err
 			}
 			if opts.PrintRegisterCommand && opts.Output == "json" {
 				return &FlagError{Err: errors.New("--print-register-command prints shell commands; it cannot be combined with -o json")}
-			}
-			if opts.Timeout <= 0 {
-				return &FlagError{Err: fmt.Errorf("--timeout must be positive")}
 			}
 			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
 				return err
@@ -134,26 +135,11 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 
 // applyWizardOptions fills wizard.Apply's options from the flags.
 func applyWizardOptions(opts *ApplyOptions) (wizard.ApplyOptions, *checklistPrinter) {
-	w := opts.Wizard
-	if w.Env == nil {
-		w.Env = os.LookupEnv
-	}
-	if w.Hostname == "" {
-		w.Hostname, _ = os.Hostname()
-	}
-	if w.Paths.Env == nil {
-		w.Paths = wizard.DefaultPathEnv()
-	}
+	w := withDefaults(opts.Wizard, opts.detect, opts.machineID)
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes, w.Offline = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes, opts.Offline
 	w.PruneStale, w.FreshSystemID, w.Recreate = opts.PruneStale, opts.FreshSystemID, opts.Recreate
 	w.PruneDuplicates, w.PruneEmpty = opts.PruneDuplicates, opts.PruneEmpty
-	if w.DetectService == nil {
-		w.DetectService = opts.detect
-	}
-	if w.MachineID == nil {
-		w.MachineID = opts.machineID
-	}
 	w.Probe.Timeout = opts.Timeout
 	var printer *checklistPrinter
 	if opts.Output == "text" {

@@ -297,7 +297,7 @@ func TestBadInputCorpus(t *testing.T) {
 		{name: "flags/probe --image upper case", setup: args("probe", "--image", "MyGroup/App:1"), code: 2, want: []string{"--image", "must be lower-case"}},
 		{name: "flags/probe --image with scheme", setup: args("probe", "--image", "https://r.example/app:1"), code: 2, want: []string{"--image", "has a URL scheme"}},
 		{name: "flags/check -o yaml", setup: args("check", "--config", "CONFIG", "-o", "yaml"), code: 2, want: []string{`--output must be text or json, not "yaml"`}},
-		{name: "flags/check missing config", setup: args("check", "--config", "DIR/none/config.toml"), code: 2, want: []string{"no such file or directory"}},
+		{name: "flags/check missing config", setup: args("check", "--config", "DIR/none/config.toml"), code: 2, want: []string{"does not exist (named by --config)"}},
 		{name: "flags/check extra argument", setup: args("check", "extra"), code: 2, want: []string{`unknown command "extra"`}},
 		{name: "flags/diagnose no image", setup: args("diagnose"), code: 2, want: []string{"give the IMAGE to diagnose"}},
 		{name: "flags/diagnose two images", setup: args("diagnose", "a", "b"), code: 2, want: []string{"diagnose takes one image, got 2 arguments"}},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"time"
 
@@ -53,11 +52,8 @@ is still valid (stale entries, deleted in GitLab).
 Exit codes: 0 no errors or warnings, 3 findings, 2 the file cannot be read.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Output != "text" && opts.Output != "json" {
-				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", opts.Output)}
-			}
-			if opts.Timeout <= 0 {
-				return &FlagError{Err: fmt.Errorf("--timeout must be positive")}
+			if err := checkOutputAndTimeout(opts.Output, opts.Timeout); err != nil {
+				return err
 			}
 			if opts.LintOnly && opts.Online {
 				return &FlagError{Err: errors.New("--online checks tokens with GitLab; --lint-only checks only the file: give one")}
@@ -92,7 +88,8 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		pe = wizard.DefaultPathEnv()
 	}
 	if path == "" {
-		// CONFIG_FILE, else the file the service reads, else the runner's default.
+		// The file the service reads, else the runner's default
+		// (CONFIG_FILE is already in opts.ConfigPath: useConfigFileEnv).
 		if primary, ok := service.Primary(installs); ok {
 			pe.Service = &primary
 		}
@@ -106,9 +103,9 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	}
 	findings, err := lint.LintFileWith(path, lopts)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" && pe.ConfigFileFromEnv() != "":
-		err = fmt.Errorf("no config.toml at %s, which %s names; pass --config PATH or fix %s", path, wizard.ConfigFileEnv, wizard.ConfigFileEnv)
-	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "":
+	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath != "":
+		return reportError(opts.IO, opts.Output, wizard.MissingConfigError(path, pe))
+	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
 	}
 	if err != nil {
@@ -164,22 +161,11 @@ func hostChecks(ctx context.Context, opts *CheckOptions, path string, broken boo
 		return nil
 	}
 	w := opts.Wizard
-	w.ConfigPath = path
-	if w.Env == nil {
-		w.Env = os.LookupEnv
-	}
 	if w.Paths.Env == nil {
 		w.Paths = opts.Paths
-		if w.Paths.Env == nil {
-			w.Paths = wizard.DefaultPathEnv()
-		}
 	}
-	if w.DetectService == nil {
-		w.DetectService = opts.detect
-	}
-	if w.MachineID == nil {
-		w.MachineID = opts.machineID
-	}
+	w = withDefaults(w, opts.detect, opts.machineID)
+	w.ConfigPath = path
 	w.Timeout, w.Probe.Timeout = opts.Timeout, opts.Timeout
 	_, results, _ := wizard.CheckHost(ctx, w, opts.Online)
 	return results

@@ -21,7 +21,7 @@ func TestCheckCommand(t *testing.T) {
 	}{
 		{"clean", []string{"check", "--config", clean}, 0, []string{"no findings"}},
 		{"findings", []string{"check", "--config", typo}, ExitCheckFailed, []string{`did you mean "privileged"`, "runner.token.registration", "file.mode", "typo.toml:10:"}},
-		{"unreadable", []string{"check", "--config", filepath.Join(dir, "missing.toml")}, ExitInput, []string{"no such file"}},
+		{"unreadable", []string{"check", "--config", filepath.Join(dir, "missing.toml")}, ExitInput, []string{"missing.toml does not exist"}},
 		{"bad flag", []string{"check", "-o", "yaml"}, ExitInput, []string{"--output"}},
 	}
 	for _, tt := range tests {

@@ -165,6 +165,8 @@ func TestDockerConfigFlagTakesDirectory(t *testing.T) {
 		{"probe", "--image", "alpine:3.20", "--docker-config", filepath.Join(home, ".docker", "config.json")},
 		{"diagnose", "alpine:3.20", "--docker-config", "/root/.docker/config.json"},
 		{"wizard", "--accessible", "--docker-config", file},
+		{"register", "--non-interactive", "--url", "https://gitlab.example.com", "--token", testToken,
+			"--executor", "shell", "--docker-config", filepath.Join(home, ".docker", "config.json")},
 	} {
 		before := snapshot(t, home)
 		r := runCLI(t, home, env{"RUNNER_TOKEN": testToken}, args...)
@@ -206,6 +208,9 @@ func TestWaitContactWithSpace(t *testing.T) {
 		{args: "apply --answers a.toml --wait-contact 30s extra", wantErr: `unknown command "extra"`},
 		{args: "apply --answers a.toml --wait-contact=45s 30s", wantErr: `unknown command "30s"`},
 		{args: "apply --answers a.toml 30s", wantErr: `unknown command "30s"`},
+		// A number without a unit: say which unit, not "unknown command".
+		{args: "apply --answers a.toml --wait-contact 30", wantErr: `--wait-contact 30 has no unit: write --wait-contact 30s`},
+		{args: "apply --answers a.toml --wait-contact=30", wantErr: `--wait-contact 30 has no unit: write --wait-contact 30s`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -303,8 +308,48 @@ func TestProbeImageFollowsDockerContext(t *testing.T) {
 	t.Run("unknown DOCKER_CONTEXT", func(t *testing.T) {
 		t.Setenv("DOCKER_CONTEXT", "no-such-context")
 		c := reachable(t)
-		if c.Status != probe.Fail || !strings.Contains(c.Detail, `docker context "no-such-context"`) {
+		if c.Status != probe.Fail || !strings.Contains(c.Detail, `docker context "no-such-context"`) || !strings.Contains(c.Detail, "DOCKER_CONTEXT") {
 			t.Errorf("daemon.reachable = %s %q", c.Status, c.Detail)
 		}
+		// The context is the problem: name the fix for it, not DOCKER_HOST,
+		// and no path inside the CLI's context store.
+		if !strings.Contains(c.Hint, "docker context ls") || strings.Contains(c.Hint, "DOCKER_HOST") || strings.Contains(c.Detail, "meta.json") {
+			t.Errorf("daemon.reachable hint %q, detail %q", c.Hint, c.Detail)
+		}
 	})
+
+	// ssh:// endpoints go through the docker CLI's SSH connection helper
+	// (ssh HOST docker system dial-stdio). The ssh here is a stand-in that
+	// records its arguments and runs the real `docker system dial-stdio`
+	// against the test daemon, as the remote end would.
+	bin := t.TempDir()
+	argsFile := filepath.Join(bin, "ssh-args")
+	dockerBin, err := testenv.Lookup("docker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + argsFile + "\nunset DOCKER_HOST DOCKER_CONTEXT\nexec " + dockerBin +
+		" --config " + t.TempDir() + " --host " + d.Host + " system dial-stdio\n"
+	writeFile(t, filepath.Join(bin, "ssh"), script, 0o755)
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	const sshHost = "ssh://ci@build.example.invalid"
+	if _, stderr, err := d.Docker(t, cfg, "context", "create", "runnerup-ssh", "--docker", "host="+sshHost); err != nil {
+		t.Fatalf("docker context create: %v %s", err, stderr)
+	}
+	for _, tc := range []struct{ name, env, value string }{
+		{"ssh context", "DOCKER_CONTEXT", "runnerup-ssh"},
+		{"DOCKER_HOST=ssh://", "DOCKER_HOST", sshHost},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_ = os.Remove(argsFile)
+			t.Setenv(tc.env, tc.value)
+			c := reachable(t)
+			if c.Status != probe.Pass || !strings.Contains(c.Detail, sshHost) {
+				t.Errorf("daemon.reachable = %s %q", c.Status, c.Detail)
+			}
+			if b, err := os.ReadFile(argsFile); err != nil || !strings.Contains(string(b), "build.example.invalid") || !strings.Contains(string(b), "dial-stdio") {
+				t.Errorf("ssh was not run for %s (%v): %q", sshHost, err, b)
+			}
+		})
+	}
 }

@@ -118,11 +118,8 @@ unreadable config.toml, config.json or log, an unknown --runner).`,
 			if opts.Image == "" && opts.LogPath == "" {
 				return &FlagError{Err: errors.New("give the IMAGE to diagnose (or --log with a job log that names it)")}
 			}
-			if opts.Output != "text" && opts.Output != "json" {
-				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", opts.Output)}
-			}
-			if opts.Timeout <= 0 {
-				return &FlagError{Err: errors.New("--timeout must be positive")}
+			if err := checkOutputAndTimeout(opts.Output, opts.Timeout); err != nil {
+				return err
 			}
 			if err := checkDockerConfigDir(opts.DockerConfigDir); err != nil {
 				return err
@@ -337,28 +334,6 @@ func readLog(path string, stdin io.Reader) (string, error) {
 	return string(b), nil
 }
 
-// stringList is a TOML value that is a string or an array of strings
-// (the runner's StringOrArray, used by pull_policy).
-type stringList []string
-
-func (s *stringList) UnmarshalTOML(v any) error {
-	switch x := v.(type) {
-	case string:
-		*s = []string{x}
-	case []any:
-		for _, e := range x {
-			str, ok := e.(string)
-			if !ok {
-				return fmt.Errorf("want strings, got %T", e)
-			}
-			*s = append(*s, str)
-		}
-	default:
-		return fmt.Errorf("want a string or an array of strings, got %T", v)
-	}
-	return nil
-}
-
 // runnerDoc is the part of config.toml a diagnosis needs, beyond
 // render.ExistingRunner.
 type runnerDoc struct {
@@ -369,12 +344,12 @@ type runnerDoc struct {
 		Environment []string `toml:"environment"`
 		Shell       string   `toml:"shell"`
 		Docker      *struct {
-			Host                string     `toml:"host"`
-			PullPolicy          stringList `toml:"pull_policy"`
-			AllowedPullPolicies stringList `toml:"allowed_pull_policies"`
-			Image               string     `toml:"image"`
-			HelperImage         string     `toml:"helper_image"`
-			HelperImageFlavor   string     `toml:"helper_image_flavor"`
+			Host                string              `toml:"host"`
+			PullPolicy          render.StringOrList `toml:"pull_policy"`
+			AllowedPullPolicies render.StringOrList `toml:"allowed_pull_policies"`
+			Image               string              `toml:"image"`
+			HelperImage         string              `toml:"helper_image"`
+			HelperImageFlavor   string              `toml:"helper_image_flavor"`
 			Services            []struct {
 				Name string `toml:"name"`
 			} `toml:"services"`
@@ -395,6 +370,8 @@ func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" && opts.RunnerName == "":
 		return nil, nil
+	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath != "":
+		return nil, wizard.MissingConfigError(path, opts.Paths)
 	case err != nil:
 		return nil, inputErr("reading config.toml: %w", err)
 	}

@@ -41,7 +41,7 @@ func runDiagnose(t *testing.T, home string, e env, stdin string, tweak func(*dia
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(context.Background())
-	printError(d.IO, err)
+	printError(d.IO, err, cmd)
 	return result{stdout: out.String(), stderr: errOut.String(), code: ExitCode(err)}
 }
 
@@ -103,7 +103,7 @@ func TestDiagnoseBadInput(t *testing.T) {
 		name, args string
 		want       string
 	}{
-		{"config missing", "alpine --config " + filepath.Join(home, "nope.toml"), "reading config.toml: stat " + filepath.Join(home, "nope.toml") + ": no such file"},
+		{"config missing", "alpine --config " + filepath.Join(home, "nope.toml"), filepath.Join(home, "nope.toml") + " does not exist (named by --config)"},
 		{"two runners, none chosen", "alpine --config " + two, `has 2 runners: choose one with --runner ("a", "b")`},
 		{"unknown runner", "alpine --runner c --config " + two, `has no runner named "c" (runners: "a", "b")`},
 		{"config does not parse", "alpine --config " + broken, "existing config.toml: "},

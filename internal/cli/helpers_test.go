@@ -75,8 +75,8 @@ func runCLIDeps(t *testing.T, adjust func(*Deps), home string, e env, args ...st
 		}
 	}
 	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	printError(d.IO, err)
+	cmd, err := root.ExecuteContextC(context.Background())
+	printError(d.IO, err, cmd)
 	return result{stdout: out.String(), stderr: errOut.String(), code: ExitCode(err)}
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,11 +64,8 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 			if opts.AnswersPath != "" && len(opts.Images) > 0 || opts.AnswersPath == "" && len(opts.Images) == 0 && !cmd.Flags().Changed("config") {
 				return &FlagError{Err: errors.New("give one of --answers FILE, --image REF, or --config PATH (the runners already in a config.toml)")}
 			}
-			if opts.Output != "text" && opts.Output != "json" {
-				return &FlagError{Err: fmt.Errorf("--output must be text or json, not %q", opts.Output)}
-			}
-			if opts.Timeout <= 0 {
-				return &FlagError{Err: errors.New("--timeout must be positive")}
+			if err := checkOutputAndTimeout(opts.Output, opts.Timeout); err != nil {
+				return err
 			}
 			if opts.RegistryConcurrency < 1 {
 				return &FlagError{Err: fmt.Errorf("--registry-concurrency must be at least 1, not %d", opts.RegistryConcurrency)}
@@ -95,26 +92,11 @@ Exit codes: 0 every check passed or warned, 3 a check failed, 2 bad input.`,
 }
 
 func probeRun(ctx context.Context, opts *ProbeOptions) error {
-	w := opts.Wizard
-	if w.Env == nil {
-		w.Env = os.LookupEnv
-	}
-	if w.Hostname == "" {
-		w.Hostname, _ = os.Hostname()
-	}
-	if w.Paths.Env == nil {
-		w.Paths = wizard.DefaultPathEnv()
-	}
+	w := withDefaults(opts.Wizard, opts.detect, opts.machineID)
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.Probe.Timeout = opts.Timeout
 	w.Probe.Pull = opts.Pull
 	w.Probe.RegistryConcurrency = opts.RegistryConcurrency
-	if w.DetectService == nil {
-		w.DetectService = opts.detect
-	}
-	if w.MachineID == nil {
-		w.MachineID = opts.machineID
-	}
 	if w.Timeout == 0 {
 		w.Timeout = opts.Timeout
 	}
@@ -124,19 +106,28 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 	}
 	var results []probe.Result
 	var err error
+	// Warnings go into -o json's document, else to stderr before the checks.
+	warnings := []wizard.FieldError{}
+	warn := func(ws []wizard.FieldError) {
+		if opts.Output == "json" {
+			warnings = append(warnings, ws...)
+		} else {
+			printWarnings(opts.IO, ws)
+		}
+	}
 	if opts.AnswersPath != "" {
 		var p *wizard.Prepared
 		if p, err = wizard.Prepare(opts.AnswersPath, w.Env, w.Hostname); err != nil {
 			return reportError(opts.IO, opts.Output, err)
 		}
-		printWarnings(opts.IO, p.Warnings)
-		printWarnings(opts.IO, pathWarnings(p.Resolved.Output, w))
+		warn(p.Warnings)
+		warn(pathWarnings(p.Resolved.Output, w))
 		results, err = wizard.Probe(ctx, p, w)
 	} else if len(opts.Images) > 0 {
-		printWarnings(opts.IO, pathWarnings(wizard.Output{}, w))
+		warn(pathWarnings(wizard.Output{}, w))
 		results, err = wizard.ProbeImages(ctx, opts.Images, w)
 	} else {
-		printWarnings(opts.IO, pathWarnings(wizard.Output{}, w))
+		warn(pathWarnings(wizard.Output{}, w))
 		_, results, err = wizard.ProbeConfig(ctx, w)
 	}
 	var ce *wizard.CheckError
@@ -147,7 +138,7 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 		if results == nil {
 			results = []probe.Result{}
 		}
-		if err := writeJSON(opts.IO.Out, map[string]any{"checks": results, "ok": probe.OK(results)}); err != nil {
+		if err := writeJSON(opts.IO.Out, map[string]any{"checks": results, "warnings": warnings, "ok": probe.OK(results)}); err != nil {
 			return err
 		}
 	} else {
@@ -160,9 +151,17 @@ func probeRun(ctx context.Context, opts *ProbeOptions) error {
 }
 
 // pathWarnings are ResolvePaths' warnings for the files probe reads (a
-// DOCKER_CONFIG the runner ignores), which apply prints too.
+// DOCKER_CONFIG the runner ignores), worded for probe, which reads where
+// apply would write.
 func pathWarnings(out wizard.Output, w wizard.ApplyOptions) []wizard.FieldError {
-	_, warnings := wizard.ResolvePaths(out, w.ConfigPath, w.DockerConfigDir, w.Paths)
+	paths, warnings := wizard.ResolvePaths(out, w.ConfigPath, w.DockerConfigDir, w.Paths)
+	for i, warn := range warnings {
+		if warn.Field == "output.docker_config" {
+			warnings[i].Field = "DOCKER_CONFIG"
+			warnings[i].Fix = fmt.Sprintf("probe reads %s, the file the runner reads; pass --docker-config DIR to check another directory on purpose",
+				filepath.Join(paths.DockerConfigDir, "config.json"))
+		}
+	}
 	return warnings
 }
 

@@ -74,6 +74,9 @@ apply that succeeded, never with --dry-run).
 			if err := splitRegisterArgs(args, opts); err != nil {
 				return err
 			}
+			if err := checkDockerConfigDir(opts.Apply.DockerConfigDir); err != nil {
+				return err
+			}
 			if opts.Help {
 				return cmd.Help()
 			}

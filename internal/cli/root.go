@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -57,10 +58,11 @@ your registries on the way.
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if noColor {
 				d.IO.SetColor(false)
 			}
+			return useConfigFileEnv(cmd, os.LookupEnv)
 		},
 		// Bare `runnerup` in a terminal is the wizard; elsewhere it shows
 		// help, because nobody asked for prompts on a pipe.
@@ -82,14 +84,50 @@ your registries on the way.
 	// Version field: printing it our way needs SetVersionTemplate, and
 	// executing any text/template turns off the linker's removal of unused
 	// methods (+3.7 MB).
-	root.Flags().BoolVar(&showVersion, "version", false, "print runnerup's version")
+	// -v too, as gitlab-runner -v, docker -v and glab -v (runnerup has no
+	// verbose flag).
+	root.Flags().BoolVarP(&showVersion, "version", "v", false, "print runnerup's version")
 	root.SetOut(d.IO.Out)
 	root.SetErr(d.IO.ErrOut)
 	root.SetIn(d.IO.In)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &FlagError{Err: err} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(NewCmdApply(d, nil), NewCmdProbe(d, nil), NewCmdCheck(d, nil), NewCmdDiagnose(d, nil), NewCmdWizard(d), NewCmdVersion(d))
 	root.AddCommand(NewCmdRegister(d, nil))
+	strictHelpAndCompletion(root)
 	return root
+}
+
+// strictHelpAndCompletion makes `completion SHELL` and `help COMMAND` with
+// an unknown argument usage errors (exit 2) naming it; cobra's own answer
+// is a help page and exit 0. The two commands are made now (cobra would on
+// Execute) so they can be adjusted.
+func strictHelpAndCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "completion":
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return &FlagError{Err: fmt.Errorf("runnerup cannot make a completion script for %q: give bash, zsh, fish or powershell", args[0])}
+				}
+				return nil
+			}
+			c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
+		case "help":
+			show := c.Run
+			c.Run = nil
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				// Left-over words name no command (the root takes no
+				// arguments, so Find does not complain itself).
+				if found, rest, err := cmd.Root().Find(args); err != nil || found == nil || len(rest) > 0 {
+					return &FlagError{Err: fmt.Errorf("no help topic %q: runnerup's commands are listed by 'runnerup --help'", strings.Join(args, " "))}
+				}
+				show(cmd, args)
+				return nil
+			}
+		}
+	}
 }
 
 // Main runs runnerup and returns its exit code.
@@ -97,15 +135,16 @@ func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := &Deps{IO: System(), DetectService: detectService, MachineID: systemid.MachineID}
-	err := NewRootCmd(d).ExecuteContext(ctx)
+	cmd, err := NewRootCmd(d).ExecuteContextC(ctx)
 	if err != nil && ctx.Err() != nil {
 		err = context.Canceled
 	}
-	printError(d.IO, err)
+	printError(d.IO, err, cmd)
 	return ExitCode(err)
 }
 
-func printError(io *IOStreams, err error) {
+// printError prints err for the command that was run (nil: the root).
+func printError(io *IOStreams, err error, cmd *cobra.Command) {
 	var silent *SilentError
 	if err == nil || errors.As(err, &silent) {
 		return
@@ -117,7 +156,11 @@ func printError(io *IOStreams, err error) {
 	fmt.Fprintln(io.ErrOut, "error:", err)
 	var fe *FlagError
 	if errors.As(err, &fe) {
-		fmt.Fprintln(io.ErrOut, "run 'runnerup --help' for usage")
+		path := "runnerup"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(io.ErrOut, "run '%s --help' for usage\n", path)
 	}
 }
 

@@ -461,9 +461,15 @@ func (s *tmuxSession) checksDone() string {
 // setting left as it is. It stops on the review once the checks are done.
 func goalWalk(s *tmuxSession, lab *e2eLab) string {
 	s.t.Helper()
+	return goalWalkWith(s, lab, lab.service)
+}
+
+// goalWalkWith is goalWalk with another service image.
+func goalWalkWith(s *tmuxSession, lab *e2eLab, service string) string {
+	s.t.Helper()
 	s.toServices(lab, lab.image)
 	s.key("a")
-	s.answer("Service image", lab.service)
+	s.answer("Service image", service)
 	s.answer("Alias", "db")
 	s.expect("Continue →")
 	// The registry's check decides the suggested method: wait for it.
@@ -637,7 +643,7 @@ func TestWizardAdvancedToggle(t *testing.T) {
 		// line under the form says what the hidden settings are.
 		s.expect("▾ Advanced")
 		s.keyAt("Executor", "C-o")
-		s.expectRE(`▸ Advanced \(ctrl\+o\): privileged privileged`)
+		s.expectRE(`▸ Advanced \(ctrl\+o\): privileged on`)
 		s.key("Enter")
 		s.keyAt("Default image", "Enter")
 		s.expect("Continue →")
@@ -648,8 +654,8 @@ func TestWizardAdvancedToggle(t *testing.T) {
 		s.answer("Username", lab.reg.Username)
 		s.answer("Password or token", lab.reg.Password)
 		s.checksDone()
-		if got := s.review(); !regexp.MustCompile(`privileged\s+privileged`).MatchString(got) {
-			t.Errorf("the review does not show privileged = privileged, chosen behind Advanced:\n%s", got)
+		if got := s.review(); !regexp.MustCompile(`privileged\s+on`).MatchString(got) {
+			t.Errorf("the review does not show privileged on, chosen behind Advanced:\n%s", got)
 		}
 	})
 }
@@ -804,6 +810,26 @@ func TestWizardNoColorMarkers(t *testing.T) {
 		wantMark(t, sc, "docker — jobs run in Docker", "> docker", "the executor select")
 		if !strings.Contains(line(sc, "runnerup"), "[Executor]") {
 			t.Errorf("the breadcrumb does not mark the current step: %q", line(sc, "runnerup"))
+		}
+		// On to the review: its key hints read without colour, each key
+		// next to what it does, and the step is marked.
+		s.key("Enter")
+		s.answer("Default image", lab.image)
+		s.expect("Add a service")
+		s.toRegistries(lab, true)
+		wantMark(t, s.expectRE(`> basic`), "basic —", "> basic", "the suggested method")
+		s.keyAt("Authentication", "Enter")
+		s.answer("Username", lab.reg.Username)
+		s.answer("Password or token", lab.reg.Password)
+		sc = s.checksDone()
+		if !strings.Contains(line(sc, "runnerup"), "[Review]") {
+			t.Errorf("the breadcrumb does not mark the review: %q", line(sc, "runnerup"))
+		}
+		footer := footerOf(sc)
+		for _, hint := range []string{"PgUp PgDn Home End scroll", "w write", "p paths", "r recheck", "esc back"} {
+			if !strings.Contains(flat(footer), hint) {
+				t.Errorf("the review's footer does not read %q without colour: %q", hint, footer)
+			}
 		}
 	})
 }
@@ -1110,3 +1136,355 @@ func maskObtained(b []byte) string {
 }
 
 func Diff2(a, b []byte) string { return "--- wizard\n" + string(a) + "--- apply\n" + string(b) }
+
+// ---- the second walk (issue 16 review): what the screen still hid ----
+
+// boxAccounted fails when the checks box under a form leaves a problem
+// out without saying so: every ✗ and ! the count line announces is either
+// listed or counted on a "… N more" line.
+func boxAccounted(t *testing.T, screen string) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	countRE := regexp.MustCompile(`Checks\s+(\d+) ✗(?: · (\d+) !)?`)
+	for i, l := range lines {
+		m := countRE.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		var fails, warns int
+		fmt.Sscan(m[1], &fails)
+		if m[2] != "" {
+			fmt.Sscan(m[2], &warns)
+		}
+		listed, more := 0, false
+		for _, b := range lines[i+1:] {
+			b = strings.TrimSpace(b)
+			switch {
+			case strings.HasPrefix(b, "✗ "), strings.HasPrefix(b, "! "):
+				listed++
+			case strings.Contains(b, "more"):
+				more = true
+			}
+		}
+		if listed < fails+warns && !more {
+			t.Errorf("the box announces %d ✗ and %d ! but lists %d and counts no more:\n%s", fails, warns, listed, screen)
+		}
+		return
+	}
+	t.Errorf("no checks box on the screen:\n%s", screen)
+}
+
+// problemReadable fails when the box cuts a problem's detail without an
+// ellipsis: the lines of the problem with id read whole, or end in "…".
+func problemReadable(t *testing.T, screen, id, detail string) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(strings.TrimSpace(l), "✗ "+id) {
+			continue // not in the box (a field's title carries its mark too)
+		}
+		text := []string{strings.TrimSpace(l)}
+		for _, c := range lines[i+1:] {
+			tc := strings.TrimSpace(c)
+			if tc == "" || !strings.HasPrefix(c, "   ") || strings.IndexAny(tc, "✗!✓–…") == 0 {
+				break // not the problem's indented continuation
+			}
+			text = append(text, tc)
+		}
+		whole := strings.Join(text, " ")
+		if !strings.Contains(whole, detail) && !strings.HasSuffix(whole, "…") {
+			t.Errorf("the ✗ %s line is cut before its reason with no ellipsis: %q\n%s", id, whole, screen)
+		}
+		return
+	}
+	t.Errorf("no ✗ %s line:\n%s", id, screen)
+}
+
+// footerOf is a screen's key hints: its last lines after the last blank
+// one (the footer may take two lines).
+func footerOf(screen string) string {
+	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
+	i := len(lines) - 1
+	for i > 0 && strings.TrimSpace(lines[i-1]) != "" {
+		i--
+	}
+	return strings.Join(lines[i:], "\n")
+}
+
+// reviewLines are the review's content lines, in order, from the pages
+// review() collected: each page's lines under its "lines N–M of T" title.
+func reviewLines(pages string) []string {
+	var out []string
+	lines := strings.Split(pages, "\n")
+	for i, l := range lines {
+		first, last, _, ok := reviewPos(l)
+		if !ok {
+			continue
+		}
+		for j := i + 1; j < len(lines) && j <= i+last-first+1; j++ {
+			out = append(out, lines[j])
+		}
+	}
+	return out
+}
+
+// TestWizardFailureBeatsWarning: back on the GitLab URL (plain http, a
+// warning about that URL) with a registry failing, the ✗ still shows: a
+// failure is never sorted behind a warning of the focused field, the box
+// takes the rows the form leaves free, and what does not fit is counted.
+// The http warning is said once.
+func TestWizardFailureBeatsWarning(t *testing.T) {
+	lab := newLab(t)
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := startWizard(t, w, h, newWorld(t, lab.d.Host))
+		s.answer("GitLab URL", lab.gl.URL) // http://127.0.0.1:…
+		s.hasToken()
+		s.answer("Runner token", lab.token)
+		s.keyAt("Executor", "Enter")
+		s.focus("Default image")
+		s.typ(lab.image) // the registry answers 401: no credentials yet
+		s.expectRE(`✗ registry\.`)
+		s.key("Escape")
+		s.focus("Executor")
+		s.key("Escape")
+		s.focus("GitLab URL")
+		s.checksSettled()
+		sc := s.screen()
+		t.Logf("back on the URL at %dx%d:\n%s", w, h, sc)
+		if !regexp.MustCompile(`✗ registry\.\S+\.auth`).MatchString(sc) {
+			t.Errorf("the registry's ✗ is hidden behind the URL's warning:\n%s", sc)
+		}
+		boxAccounted(t, sc)
+		if f := flat(sc); strings.Contains(f, "uses http") && strings.Contains(f, "plain http") {
+			t.Errorf("the http warning is shown twice:\n%s", sc)
+		}
+	})
+}
+
+// TestWizardRevokedTokenReadable (item 4 of the review): a rejected token's
+// reason reads to its end, or the cut says so with "…".
+func TestWizardRevokedTokenReadable(t *testing.T) {
+	lab := newLab(t)
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := startWizard(t, w, h, newWorld(t, lab.d.Host))
+		s.answer("GitLab URL", lab.gl.URL)
+		s.hasToken()
+		s.focus("Runner token")
+		s.typ("glrt-REVOKEDREVOKEDREVOKED1")
+		s.expectRE(`✗ gitlab\.token`)
+		s.checksSettled()
+		sc := s.screen()
+		t.Logf("a revoked token at %dx%d:\n%s", w, h, sc)
+		problemReadable(t, sc, "gitlab.token", "GitLab rejected the token (403): wrong, revoked, or its runner was deleted")
+		boxAccounted(t, sc)
+	})
+}
+
+// TestWizardNoTokenYet: on the token field before anything is typed, the
+// token's check says there is none yet (not "registration token ***").
+func TestWizardNoTokenYet(t *testing.T) {
+	lab := newLab(t)
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := startWizard(t, w, h, newWorld(t, lab.d.Host))
+		s.answer("GitLab URL", lab.gl.URL)
+		s.hasToken()
+		s.focus("Runner token")
+		s.checksSettled()
+		sc := s.expectRE(`Runner token —`)
+		if l := line(sc, "Runner token —"); strings.Contains(l, "registration token") {
+			t.Errorf("an empty token is described as a registration token: %q\n%s", l, sc)
+		}
+		if l := line(sc, "Runner token —"); !strings.Contains(l, "no token yet") {
+			t.Errorf("the token's check does not say there is no token yet: %q\n%s", l, sc)
+		}
+	})
+}
+
+// TestWizardWaitsForPassword: basic auth with the username typed and the
+// password not yet: nothing is "rejected"; the check waits for the
+// password (and no login with an empty password reaches the registry).
+func TestWizardWaitsForPassword(t *testing.T) {
+	lab := newLab(t)
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := startWizard(t, w, h, newWorld(t, lab.d.Host))
+		s.toServices(lab, lab.image)
+		s.toRegistries(lab, true)
+		s.expectRE(`> basic`)
+		s.keyAt("Authentication", "Enter")
+		s.answer("Username", lab.reg.Username)
+		s.focus("Password or token")
+		s.checksSettled()
+		sc := s.screen()
+		if strings.Contains(flat(sc), "rejected") {
+			t.Errorf("credentials are called rejected before a password was typed:\n%s", sc)
+		}
+		s.expectFlat("waiting for the password")
+	})
+}
+
+// TestWizardWording (item 7 of the review): the last field of a step says
+// enter moves on, and the review's settings keep their columns.
+func TestWizardWording(t *testing.T) {
+	lab := newLab(t)
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := startWizard(t, w, h, newWorld(t, lab.d.Host))
+		s.answer("GitLab URL", lab.gl.URL)
+		s.hasToken()
+		s.answer("Runner token", lab.token)
+		s.keyAt("Executor", "Enter")
+		sc := s.focus("Default image")
+		if footer := footerOf(sc); !strings.Contains(footer, "enter next") || strings.Contains(footer, "submit") {
+			t.Errorf("the last field of the executor step does not say enter moves on: %q", footer)
+		}
+		s.typ(lab.image)
+		s.key("Enter")
+		s.expect("Add a service")
+		s.toRegistries(lab, true)
+		s.keyAt("Authentication", "Enter")
+		s.answer("Username", lab.reg.Username)
+		s.answer("Password or token", lab.reg.Password)
+		s.checksDone()
+		settings := false
+		col := -1
+		for _, l := range reviewLines(s.review()) {
+			l = strings.TrimPrefix(l, " ") // the frame's padding
+			switch {
+			case strings.HasPrefix(l, "Settings"):
+				settings = true
+				continue
+			case !settings:
+				continue
+			case !strings.HasPrefix(l, "  ") || strings.TrimSpace(l) == "":
+				settings = false
+				continue
+			case strings.HasPrefix(l, "   "):
+				continue // a wrapped value, or a value under a long name
+			}
+			row := l[2:]
+			i := strings.Index(row, "  ")
+			if i < 0 {
+				continue // a long name alone on its line, its value below
+			}
+			at := 2 + len(row) - len(strings.TrimLeft(row[i:], " "))
+			if col >= 0 && at != col {
+				t.Errorf("the review's settings leave their column: %q starts its value at %d, the others at %d", l, at, col)
+			}
+			col = at
+		}
+		if col < 0 {
+			t.Errorf("no settings on the review:\n%s", s.review())
+		}
+	})
+}
+
+// TestWizardGoalWalkDockerHub: the goal walk with the usual Docker Hub
+// service (postgres:16) asks no optional Docker Hub step when nothing
+// calls for credentials there (none configured, no check about them
+// failing): the decision needs no network. This machine is offline, so
+// Docker Hub does not resolve: the write asks "write anyway?", a key the
+// walk would not need online; it is counted apart.
+func TestWizardGoalWalkDockerHub(t *testing.T) {
+	lab := newLab(t)
+	eachSize(t, func(t *testing.T, w, h int) {
+		world := newWorld(t, lab.d.Host)
+		s := startWizard(t, w, h, world)
+		// The registry step asks about the private registry only (goalWalk
+		// waits for "Registry 1 of 1"), then the review.
+		review := goalWalkWith(s, lab, "postgres:16")
+		for _, l := range strings.Split(review, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "✗ ") && !strings.Contains(l, "docker.io") {
+				t.Errorf("a check other than Docker Hub's (offline) fails: %q\n%s", l, review)
+			}
+		}
+		s.key("w")
+		offline := 0
+		sc := s.waitFor("the save question or the write-anyway question", func(sc string) bool {
+			return strings.Contains(sc, "Write anyway?") || strings.Contains(sc, "Save the answers")
+		})
+		if strings.Contains(sc, "Write anyway?") {
+			s.tmux("send-keys", "-t", s.name, "y")
+			offline++
+		}
+		s.keyAt("Save the answers", "Enter")
+		s.expect("Next steps")
+		s.key("Enter")
+		if code := s.waitExit(); !strings.Contains(code, "EXIT=0") {
+			t.Fatalf("the wizard did not exit 0: %s\n%s", code, s.screen())
+		}
+		t.Logf("navigation keys at %dx%d with a Docker Hub service: %d (%s), plus %d only because Docker Hub is offline here",
+			w, h, len(s.nav), strings.Join(s.nav, " "), offline)
+		if len(s.nav) > 15 {
+			t.Errorf("the goal walk with a Docker Hub service took %d navigation keys, want ≤ 15: %s", len(s.nav), strings.Join(s.nav, " "))
+		}
+		cfg, _ := os.ReadFile(filepath.Join(world.dockerDir, "config.json"))
+		if strings.Contains(string(cfg), "index.docker.io") {
+			t.Errorf("config.json got a Docker Hub entry nobody asked for:\n%s", cfg)
+		}
+	})
+}
+
+// TestWizardCreateWording (item 7 of the review, create path): the
+// picker's footer names all three kinds, and the review's settings wrap
+// the API token's note instead of cutting it (beside the widest names: a
+// docker runner with a private registry).
+func TestWizardCreateWording(t *testing.T) {
+	lab := newLab(t)
+	eachSize(t, func(t *testing.T, w, h int) {
+		srv, _ := createGitLab(t)
+		s := startWizard(t, w, h, newWorld(t, lab.d.Host))
+		s.answer("GitLab URL", srv.URL)
+		s.noToken()
+		s.focus("API token")
+		s.typ(createToken)
+		s.expectFlat("@alice can create runners")
+		s.key("Enter")
+		s.focus("Where to create the runner")
+		sc := s.expect("> many/p00")
+		if footer := footerOf(sc); !strings.Contains(footer, "instance") {
+			t.Errorf("the picker's footer does not name the instance: %q", footer)
+		}
+		s.key("Enter")
+		s.answer("Tags", "docker")
+		s.keyAt("Run untagged jobs?", "Enter")
+		s.keyAt("Executor", "Enter")
+		s.answer("Default image", lab.image)
+		s.expect("Add a service")
+		s.toRegistries(lab, true)
+		s.expectRE(`> basic`)
+		s.keyAt("Authentication", "Enter")
+		s.answer("Username", lab.reg.Username)
+		s.answer("Password or token", lab.reg.Password)
+		s.checksDone()
+		review := s.review()
+		if !strings.Contains(flat(strings.Join(reviewLines(review), "\n")), "*** (entered; saved answers read $GITLAB_TOKEN)") {
+			t.Errorf("the review cuts the API token's setting:\n%s", review)
+		}
+	})
+}
+
+// TestSavedCreateAnswersReplayWithoutToken: the wizard's create path saves
+// api_token = "env:GITLAB_TOKEN" (issue 14). Replayed on the host where
+// the runner now exists, the API token only serves to compare the runner's
+// settings in GitLab: without GITLAB_TOKEN the apply verifies the runner,
+// says the settings were not compared, and succeeds; creating still needs
+// the token.
+func TestSavedCreateAnswersReplayWithoutToken(t *testing.T) {
+	saved := strings.Replace(createAnswers, "[gitlab.create]\n", "[gitlab.create]\napi_token = \"env:GITLAB_TOKEN\"\n", 1)
+	s, _ := createSetup(t, saved)
+	if r := s.apply(t); r.code != 0 {
+		t.Fatalf("first apply (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	delete(s.env, "GITLAB_TOKEN")
+	r := s.apply(t)
+	if r.code != 0 || !strings.Contains(r.stderr+r.stdout, "not compared") {
+		t.Errorf("replay without GITLAB_TOKEN where the runner exists (%d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := countRequests(s.gitlab, "POST", "/api/v4/user/runners"); n != 1 {
+		t.Errorf("%d POST /user/runners, want 1", n)
+	}
+	// Where the runner does not exist yet, the token is needed.
+	writeFile(t, s.config, otherRunners, 0o600)
+	if r := s.apply(t); r.code != ExitInput || !strings.Contains(r.stderr, "GITLAB_TOKEN") {
+		t.Errorf("create without GITLAB_TOKEN (%d), want exit %d naming GITLAB_TOKEN:\n%s%s", r.code, ExitInput, r.stdout, r.stderr)
+	}
+}

@@ -9,12 +9,19 @@ import (
 
 // Value is the last value of key in env, and whether env assigns it.
 func Value(env []string, key string) (string, bool) {
+	v, i := Last(env, key)
+	return v, i >= 0
+}
+
+// Last is the last value of key in env and its index there (-1: env does
+// not assign key).
+func Last(env []string, key string) (string, int) {
 	for i := len(env) - 1; i >= 0; i-- {
 		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v, true
+			return v, i
 		}
 	}
-	return "", false
+	return "", -1
 }
 
 // Merge returns a copy of base with set applied in order: an assignment

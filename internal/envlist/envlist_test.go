@@ -20,6 +20,9 @@ func TestValue(t *testing.T) {
 		if got, ok := Value(env, tt.key); got != tt.want || ok != tt.ok {
 			t.Errorf("Value(%s) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.ok)
 		}
+		if got, i := Last(env, tt.key); got != tt.want || (i >= 0) != tt.ok || i >= 0 && env[i] != tt.key+"="+got {
+			t.Errorf("Last(%s) = %q, %d", tt.key, got, i)
+		}
 	}
 }
 

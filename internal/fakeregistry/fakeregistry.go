@@ -346,12 +346,17 @@ func PlatformImage(t testing.TB, p v1.Platform) v1.Image {
 }
 
 // PlatformIndex builds an index with one PlatformImage per platform, each
-// entry's descriptor carrying its platform as buildx writes it.
+// entry's descriptor carrying its platform as buildx writes it; a zero
+// v1.Platform makes an entry without a platform field (hand-made indexes).
 func PlatformIndex(t testing.TB, platforms ...v1.Platform) v1.ImageIndex {
 	t.Helper()
 	var adds []mutate.IndexAddendum
 	for _, p := range platforms {
-		adds = append(adds, mutate.IndexAddendum{Add: PlatformImage(t, p), Descriptor: v1.Descriptor{Platform: &p}})
+		desc := v1.Descriptor{Platform: &p}
+		if p.Equals(v1.Platform{}) {
+			desc.Platform = nil
+		}
+		adds = append(adds, mutate.IndexAddendum{Add: PlatformImage(t, p), Descriptor: desc})
 	}
 	return mutate.AppendManifests(empty.Index, adds...)
 }

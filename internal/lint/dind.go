@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/envlist"
 )
 
 // Docker-in-Docker facts (docker-library/docker, dind/dockerd-entrypoint.sh
@@ -19,27 +21,28 @@ import (
 // [[runners]] environment included, to services too; a service's own
 // environment comes last.
 
-// dindTLS says whether the DinD daemon of service s uses TLS, and why.
-func dindTLS(r *runnerCtx, s map[string]any) (on bool, why string) {
-	on, why = true, "DOCKER_TLS_CERTDIR=/certs, the dind image's default"
+// dindTLS says whether the DinD daemon of service s uses TLS, the
+// directory it writes the client certificates under ($DOCKER_TLS_CERTDIR,
+// "/certs" by default; they land in its client/), and why. The service's
+// environment comes after the runner's, and the last assignment wins.
+func dindTLS(r *runnerCtx, s map[string]any) (on bool, certDir, why string) {
+	on, certDir, why = true, "/certs", "DOCKER_TLS_CERTDIR=/certs, the dind image's default"
 	for _, src := range []struct {
 		m     map[string]any
 		where string
 	}{{r.m, "the [[runners]] environment"}, {s, "the service's environment"}} {
 		env, _, _ := getStrings(src.m, "environment")
-		for _, e := range env {
-			k, v, ok := strings.Cut(e, "=")
-			if !ok || k != "DOCKER_TLS_CERTDIR" {
-				continue
-			}
-			if v = strings.TrimSpace(strings.Trim(v, `"'`)); v == "" {
-				on, why = false, "DOCKER_TLS_CERTDIR is empty in "+src.where
-			} else {
-				on, why = true, fmt.Sprintf("DOCKER_TLS_CERTDIR=%s in %s", v, src.where)
-			}
+		v, ok := envlist.Value(env, "DOCKER_TLS_CERTDIR")
+		if !ok {
+			continue
+		}
+		if v = strings.TrimSpace(strings.Trim(v, `"'`)); v == "" {
+			on, why = false, "DOCKER_TLS_CERTDIR is empty in "+src.where
+		} else {
+			on, certDir, why = true, strings.TrimRight(v, "/"), fmt.Sprintf("DOCKER_TLS_CERTDIR=%s in %s", v, src.where)
 		}
 	}
-	return on, why
+	return on, certDir, why
 }
 
 // serviceAliases are the host names a service is reached by: its alias
@@ -68,13 +71,11 @@ func serviceAliases(s map[string]any) []string {
 // its index there (-1: absent).
 func envValueOf(m map[string]any, key string) (string, int) {
 	env, idx, _ := getStrings(m, "environment")
-	val, at := "", -1
-	for n, e := range env {
-		if k, v, ok := strings.Cut(e, "="); ok && k == key {
-			val, at = v, idx[n]
-		}
+	val, n := envlist.Last(env, key)
+	if n < 0 {
+		return "", -1
 	}
-	return val, at
+	return val, idx[n]
 }
 
 // dindPortRule: the job's DOCKER_HOST names a DinD service on the port the
@@ -92,7 +93,7 @@ func (l *linter) dindPortRule(r *runnerCtx, services []map[string]any, dind []in
 			continue
 		}
 		name, _ := getString(services[i], "name")
-		tls, why := dindTLS(r, services[i])
+		tls, _, why := dindTLS(r, services[i])
 		p := indexPath(r.key("environment"), at)
 		f := Finding{ID: "docker.dind.tls-port-mismatch", Severity: Error, Path: p, Runner: r.name}
 		switch {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/runnerup/runnerup/internal/editdist"
+	"github.com/runnerup/runnerup/internal/secret"
 )
 
 // shape is what a key accepts (see schemaText).
@@ -299,7 +300,7 @@ func (l *linter) checkShape(sh shape, schemaPath, p, name string, v any, runner 
 	case shString:
 		if _, ok := v.(string); !ok {
 			fix := ""
-			if _, isArr := v.([]any); !isArr && !isSecretKey(name) {
+			if _, isArr := v.([]any); !isArr && !secret.IsSecretName(name) {
 				if _, isTable := v.(map[string]any); !isTable {
 					fix = "put the value in double quotes"
 				}
@@ -324,7 +325,7 @@ func (l *linter) checkShape(sh shape, schemaPath, p, name string, v any, runner 
 		case int64:
 		case string:
 			fix := ""
-			if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil && !isSecretKey(name) {
+			if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil && !secret.IsSecretName(name) {
 				fix = fmt.Sprintf("write %s = %d, without quotes", name, n)
 			}
 			l.typeError(sh, p, name, v, runner, fix)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/internal/userfile"
 )
 
@@ -174,7 +175,7 @@ func (l *linter) syntax(err error) {
 		if secretLine(l.src, pe.Position.Line) {
 			// BurntSushi sometimes quotes the text it choked on.
 			f.Message = "TOML syntax error in the value of a secret (the text is not shown)"
-			if k := pe.LastKey[strings.LastIndexByte(pe.LastKey, '.')+1:]; isSecretKey(k) {
+			if k := pe.LastKey[strings.LastIndexByte(pe.LastKey, '.')+1:]; secret.IsSecretName(k) {
 				f.Message = fmt.Sprintf("TOML syntax error in the value of %s (the text is not shown)", k)
 			}
 		}

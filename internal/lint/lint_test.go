@@ -1088,3 +1088,41 @@ func TestSchemaCoversReference(t *testing.T) {
 		t.Error("[runners.kubernetes] must be checked like every other table")
 	}
 }
+
+// TestSecretsByNameInFindings: an environment entry is a secret when its
+// name says so (secret.IsSecretName), so its value never shows even where it
+// was pasted into another key; a name that only contains KEY inside a word
+// (KEYBOARD) is not a secret and its value stays readable.
+func TestSecretsByNameInFindings(t *testing.T) {
+	src := doc(`
+[[runners]]
+  name = "a"
+  url = "https://gitlab.example.com"
+  token = "` + tokA + `"
+  executor = "shell"
+  shell = "Reg1stryPassValue"
+  environment = ["REGISTRY_PASS=Reg1stryPassValue", "KEYBOARD=dvorak-layout"]
+[[runners]]
+  name = "b"
+  url = "https://gitlab.example.com"
+  token = "` + tokB + `"
+  executor = "shell"
+  shell = "dvorak-layout"
+`)
+	var msgs []string
+	for _, f := range Lint([]byte(src), Options{}) {
+		if f.ID == "runner.shell" || strings.Contains(f.Message, "shell") {
+			msgs = append(msgs, f.Message)
+		}
+	}
+	all := strings.Join(msgs, "\n")
+	if len(msgs) != 2 {
+		t.Fatalf("want two unknown-shell findings, got %q", msgs)
+	}
+	if strings.Contains(all, "Reg1stryPassValue") {
+		t.Errorf("the value of REGISTRY_PASS shows:\n%s", all)
+	}
+	if !strings.Contains(all, `"dvorak-layout"`) {
+		t.Errorf("the value of KEYBOARD (no secret) is hidden:\n%s", all)
+	}
+}

@@ -2,46 +2,37 @@ package lint
 
 import (
 	"regexp"
-	"sort"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/secret"
 )
 
 // Messages are written so that they never quote a value that may be secret.
 // The redactor is a second line of defence: every value of a secret key (and
 // anything shaped like a GitLab token) found in the file is replaced by ***
-// in the final messages and fixes.
-
-// secretKeys are config.toml keys (compared case-insensitively) whose values
-// are credentials.
-var secretKeys = map[string]bool{
-	"token": true, "password": true, "secretkey": true, "accesskey": true,
-	"sessiontoken": true, "accountkey": true, "privatekey": true,
-	"bearer_token": true, "sentry_dsn": true,
-}
-
-func isSecretKey(k string) bool { return secretKeys[strings.ToLower(k)] }
+// in the final messages and fixes. Which keys and environment entries hold
+// secrets is secret.IsSecretName's decision, the same as everywhere else.
 
 var (
-	secretLineRE = regexp.MustCompile(`(?mi)^\s*["']?(token|password|secretkey|accesskey|sessiontoken|accountkey|privatekey|bearer_token|sentry_dsn)["']?\s*=\s*(.*)$`)
+	// assignmentRE is a line assigning a key (bare, quoted or dotted):
+	// 1 the key, 2 the rest of the line.
+	assignmentRE = regexp.MustCompile(`(?m)^\s*["']?([A-Za-z0-9_.-]+)["']?\s*=\s*(.*)$`)
 	tokenShapeRE = regexp.MustCompile(`(?:glrt-|glrtr-|glpat-|glcbt-|GR1348941)[A-Za-z0-9_.\-]+`)
-	secretEnvRE  = regexp.MustCompile(`(?i)(token|password|passwd|secret|auth|key|credential)`)
 )
 
-type redactor struct{ values map[string]bool }
+// redactor holds every secret value of the file; each is shown as ***.
+type redactor struct{ r secret.Redactor }
 
-func (r *redactor) add(v string) {
-	v = strings.TrimSpace(v)
-	if len(v) < 4 {
-		return
-	}
-	r.values[v] = true
-}
+func (r *redactor) add(v string) { r.r.Add(strings.TrimSpace(v), "***") }
 
 // harvestSecrets collects secret values from the raw text, which works even
 // when the file does not parse.
 func harvestSecrets(src string) *redactor {
-	r := &redactor{values: map[string]bool{}}
-	for _, m := range secretLineRE.FindAllStringSubmatch(src, -1) {
+	r := &redactor{}
+	for _, m := range assignmentRE.FindAllStringSubmatch(src, -1) {
+		if !secret.IsSecretName(m[1]) {
+			continue
+		}
 		v := strings.TrimSpace(m[2])
 		switch {
 		case strings.HasPrefix(v, `"`) || strings.HasPrefix(v, `'`):
@@ -68,7 +59,7 @@ func (r *redactor) addDoc(v any) {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			if s, ok := x.(string); ok && isSecretKey(k) {
+			if s, ok := x.(string); ok && secret.IsSecretName(k) {
 				r.add(s)
 			}
 			r.addDoc(x)
@@ -81,7 +72,7 @@ func (r *redactor) addDoc(v any) {
 		for _, x := range v {
 			if s, ok := x.(string); ok {
 				// environment entries such as "CI_SERVER_TOKEN=..."
-				if k, val, ok := strings.Cut(s, "="); ok && secretEnvRE.MatchString(k) {
+				if k, val, ok := strings.Cut(s, "="); ok && secret.IsSecretName(k) {
 					r.add(val)
 				}
 			}
@@ -90,27 +81,17 @@ func (r *redactor) addDoc(v any) {
 	}
 }
 
-func (r *redactor) redact(s string) string {
-	if s == "" || len(r.values) == 0 {
-		return s
-	}
-	vals := make([]string, 0, len(r.values))
-	for v := range r.values {
-		vals = append(vals, v)
-	}
-	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
-	for _, v := range vals {
-		s = strings.ReplaceAll(s, v, "***")
-	}
-	return s
-}
+func (r *redactor) redact(s string) string { return r.r.Redact(s) }
 
 // secretLine reports whether 1-based line n of src (or the line before it,
 // where a value that runs on usually starts) assigns a secret key.
 func secretLine(src string, n int) bool {
 	lines := strings.Split(src, "\n")
 	for _, i := range []int{n - 1, n - 2} {
-		if i >= 0 && i < len(lines) && secretLineRE.MatchString(lines[i]) {
+		if i < 0 || i >= len(lines) {
+			continue
+		}
+		if m := assignmentRE.FindStringSubmatch(lines[i]); m != nil && secret.IsSecretName(m[1]) {
 			return true
 		}
 	}

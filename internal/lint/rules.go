@@ -489,30 +489,15 @@ func (l *linter) dindRules(r *runnerCtx, services []map[string]any, dind []int) 
 
 	// TLS: the dind image writes client certificates to
 	// $DOCKER_TLS_CERTDIR/client (default /certs); the job container sees
-	// them only through a shared volume. DOCKER_TLS_CERTDIR="" turns TLS off.
-	certDir, tlsOff := "/certs", false
-	envs := [][]string{}
-	if e, _, _ := getStrings(r.m, "environment"); e != nil {
-		envs = append(envs, e)
-	}
+	// them only through a shared volume. DOCKER_TLS_CERTDIR="" turns TLS
+	// off, and with it the need for the volume.
+	certDir := ""
 	for _, i := range dind {
-		if e, _, _ := getStrings(services[i], "environment"); e != nil {
-			envs = append(envs, e)
+		on, dir, _ := dindTLS(r, services[i])
+		if !on {
+			return
 		}
-	}
-	for _, list := range envs {
-		for _, e := range list {
-			if k, v, ok := strings.Cut(e, "="); ok && k == "DOCKER_TLS_CERTDIR" {
-				if strings.TrimSpace(strings.Trim(v, `"'`)) == "" {
-					tlsOff = true
-				} else {
-					certDir = strings.TrimRight(v, "/")
-				}
-			}
-		}
-	}
-	if tlsOff {
-		return
+		certDir = dir
 	}
 	vols, _, _ := getStrings(d, "volumes")
 	for _, v := range vols {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -43,3 +45,71 @@ func applyMeta(f *os.File, mode fs.FileMode, owner fs.FileInfo) error {
 
 // canRemoveOpenFiles: a Unix file can be unlinked while open (and locked).
 const canRemoveOpenFiles = true
+
+// lockOpenFlags open FILE.lock without following a symlink planted there
+// (ELOOP instead: root writing into a directory another user can write,
+// such as /home/gitlab-runner/.docker, must not create or lock a file
+// elsewhere) and without blocking on a FIFO (which would wait for a
+// writer forever); whether the file opened is regular is checked after.
+const lockOpenFlags = os.O_CREATE | os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+
+// plantedLockError says whether opening FILE.lock failed because
+// something other than a regular file is at its path.
+func plantedLockError(err error) bool {
+	return errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EISDIR)
+}
+
+// foreignLink returns the first symbolic link on the way to path (a
+// directory on the way or the file itself) that a user other than root
+// owns, when this process runs as root. Root writing into a directory such
+// a user can write (/home/gitlab-runner/.docker, where any shell-executor
+// job can plant a link) would otherwise replace whatever file of root's the
+// link names. A link root owns is followed, as docker/cli follows it.
+func foreignLink(path string) (link string, uid uint32, err error) {
+	if os.Geteuid() != 0 {
+		return "", 0, nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", 0, err
+	}
+	resolved := "/"
+	rest := strings.Split(abs, "/")
+	for hops := 0; len(rest) > 0; {
+		name := rest[0]
+		rest = rest[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			resolved = filepath.Dir(resolved)
+			continue
+		}
+		p := filepath.Join(resolved, name)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			// Missing: the rest is created by the write. Anything else
+			// (ENOTDIR, EACCES) is resolveTarget's to report.
+			return "", 0, nil
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			resolved = p
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+			return p, st.Uid, nil
+		}
+		if hops++; hops > maxSymlinks {
+			return "", 0, errors.New("too many levels of symbolic links")
+		}
+		dest, err := os.Readlink(p)
+		if err != nil {
+			return "", 0, nil
+		}
+		if filepath.IsAbs(dest) {
+			resolved = "/"
+		}
+		rest = append(strings.Split(dest, "/"), rest...)
+	}
+	return "", 0, nil
+}

@@ -22,3 +22,13 @@ func applyMeta(f *os.File, mode fs.FileMode, _ fs.FileInfo) error {
 
 // canRemoveOpenFiles: Windows refuses to delete an open file.
 const canRemoveOpenFiles = false
+
+// lockOpenFlags: Windows has no O_NOFOLLOW; creating a symlink there needs
+// a privilege ordinary users do not have.
+const lockOpenFlags = os.O_CREATE | os.O_RDONLY
+
+func plantedLockError(error) bool { return false }
+
+// foreignLink: creating a symlink on Windows needs a privilege ordinary
+// users do not have, so a planted link is not a concern there.
+func foreignLink(string) (string, uint32, error) { return "", 0, nil }

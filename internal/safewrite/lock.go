@@ -78,18 +78,34 @@ func (w *writer) lockAll(plans []*plan) (unlock func(), err error) {
 	return unlock, nil
 }
 
+// errNotRegularLock is the error for a FILE.lock that is not a regular
+// file: something planted it (see lockOpenFlags); runnerup touches
+// nothing and says what to do.
+var errNotRegularLock = errors.New("is not a regular file (a symlink, directory or FIFO was put there); remove it and run again")
+
 // lockCurrent locks the file at lockPath, making sure the inode locked is
 // the one at the path when the lock is granted (a holder may have removed
-// it meanwhile, and another process created a new one).
+// it meanwhile, and another process created a new one). Only a regular
+// file is locked: a symlink is not followed, anything else is refused.
 func lockCurrent(ctx context.Context, lockPath string) (*flock.Flock, error) {
 	for {
-		fl := flock.New(lockPath, flock.SetPermissions(0o600))
+		fl := flock.New(lockPath, flock.SetPermissions(0o600), flock.SetFlag(lockOpenFlags))
 		ok, err := fl.TryLockContext(ctx, lockRetryDelay)
 		if err != nil {
+			if plantedLockError(err) {
+				return nil, fmt.Errorf("%s %w", lockPath, errNotRegularLock)
+			}
 			return nil, err
 		}
 		if !ok {
 			return nil, context.DeadlineExceeded
+		}
+		if fi, err := fl.Stat(); err != nil || !fi.Mode().IsRegular() {
+			_ = fl.Unlock()
+			if err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s %w", lockPath, errNotRegularLock)
 		}
 		if !removeLockFiles || stillAt(fl, lockPath) {
 			return fl, nil

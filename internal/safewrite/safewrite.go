@@ -292,6 +292,9 @@ func resolvePlans(files []File) ([]*plan, error) {
 		if f.Path == "" {
 			return nil, &WriteError{Path: `""`, Op: "resolve", Err: errors.New("empty path")}
 		}
+		if err := CheckLinks(f.Path); err != nil {
+			return nil, &WriteError{Path: f.Path, Op: "resolve", Err: err}
+		}
 		target, err := resolveTarget(f.Path)
 		if err != nil {
 			return nil, &WriteError{Path: f.Path, Op: "resolve", Err: err}
@@ -303,6 +306,18 @@ func resolvePlans(files []File) ([]*plan, error) {
 		plans[i] = &plan{file: f, target: target, dir: filepath.Dir(target)}
 	}
 	return plans, nil
+}
+
+// CheckLinks refuses a path that reaches its file through a symbolic link
+// another user owns while runnerup runs as root (see foreignLink). Callers
+// that read a file before writing it check first, so nothing of the link's
+// target is read either.
+func CheckLinks(path string) error {
+	link, uid, err := foreignLink(path)
+	if err != nil || link == "" {
+		return err
+	}
+	return fmt.Errorf("%s is a symbolic link owned by uid %d: runnerup runs as root and does not follow a link another user controls (it could name any file of root's); replace the link with the file it points to (cp --remove-destination TARGET %s), or run runnerup as that user", link, uid, link)
 }
 
 // resolveTarget follows symlinks to the file that should be replaced, as

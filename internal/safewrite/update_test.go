@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -149,23 +148,6 @@ func TestUpdateHoldsLockDuringFunc(t *testing.T) {
 	}
 	if got := readFile(t, path); got != "mine" {
 		t.Errorf("content %q", got)
-	}
-}
-
-func TestUpdateNotRegular(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.toml")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Skip("mkfifo:", err)
-	}
-	called := false
-	_, err := Update([]File{{Path: path}}, func(map[string][]byte) (map[string][]byte, error) {
-		called = true
-		return nil, nil
-	}, Options{})
-	var we *WriteError
-	if !errors.As(err, &we) || we.Op != "stat" || called {
-		t.Fatalf("err = %v (fn called: %v), want a stat WriteError before fn", err, called)
 	}
 }
 

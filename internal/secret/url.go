@@ -11,7 +11,8 @@ const urlMask = "xxxxx"
 
 // RedactURL is the one display form of a URL or proxy value that may carry
 // credentials: url.URL.Redacted ("user:xxxxx@"), a user name without a
-// password masked too (it is often a token: https://glpat-…@gitlab…),
+// password masked too (it is often a token: https://glpat-…@gitlab…;
+// not for ssh://, where it is the login name of a Docker host),
 // query values masked and the fragment dropped. Values without a scheme
 // ("user:pass@proxy:3128", as proxy variables are often written) keep
 // their form; a value that is not a valid URL has everything before the
@@ -40,9 +41,13 @@ func RedactParsedURL(u *url.URL) string {
 	}
 	c := *u
 	if c.User != nil {
-		if _, hasPassword := c.User.Password(); !hasPassword {
+		_, hasPassword := c.User.Password()
+		switch {
+		case !hasPassword && c.Scheme == "ssh":
+			// ssh://ci@host (a Docker host): a login name, not a token.
+		case !hasPassword:
 			c.User = url.User(urlMask)
-		} else {
+		default:
 			// Redacted masks a non-empty password only.
 			c.User = url.UserPassword(c.User.Username(), urlMask)
 		}

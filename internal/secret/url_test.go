@@ -30,6 +30,8 @@ func TestRedactURL(t *testing.T) {
 		{"docker's own mask", "http://xxxxx:xxxxx@proxy.example:3128", "http://xxxxx:xxxxx@proxy.example:3128"},
 		{"@ in the path", "http://proxy.example/a@b", "http://proxy.example/a@b"},
 		{"socks5 token as user", "socks5://token@proxy.example", "socks5://xxxxx@proxy.example"},
+		{"ssh login name (a Docker host)", "ssh://ci@build.example.com:2222", "ssh://ci@build.example.com:2222"},
+		{"ssh with a password", "ssh://ci:s3cret@build.example.com", "ssh://ci:xxxxx@build.example.com"},
 		{"unix socket", "unix:///var/run/docker.sock", "unix:///var/run/docker.sock"},
 		{"named pipe", "npipe:////./pipe/docker_engine", "npipe:////./pipe/docker_engine"},
 		{"empty", "", ""},

@@ -256,8 +256,10 @@ func (s *scanner) multiline(quote byte) error {
 		}
 		if c == quote && s.peek(1) == quote && s.peek(2) == quote {
 			s.pos += 3
-			// Up to two more quotes may close the string (TOML allows """"").
-			for i := 0; i < 2 && s.peek(0) == quote; i++ {
+			// The whole run of quotes closes the string: TOML allows two
+			// more (""""" is `""` then the delimiter), and BurntSushi, the
+			// runner's decoder, takes any longer run the same way.
+			for s.peek(0) == quote {
 				s.pos++
 			}
 			return nil

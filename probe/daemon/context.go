@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/containerd/errdefs"
 	"github.com/docker/cli/cli/config/configfile"
 	dockercontext "github.com/docker/cli/cli/context"
 	"github.com/docker/cli/cli/context/store"
@@ -46,9 +47,10 @@ func ResolveCLIContext(getenv func(string) string, home string) (CLIContext, err
 	if dir == "" {
 		dir = filepath.Join(home, ".docker")
 	}
-	name := getenv("DOCKER_CONTEXT")
+	name, from := getenv("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
 	if name == "" {
-		cur, err := currentContext(filepath.Join(dir, "config.json"))
+		from = filepath.Join(dir, "config.json")
+		cur, err := currentContext(from)
 		if err != nil {
 			return CLIContext{}, err
 		}
@@ -63,7 +65,7 @@ func ResolveCLIContext(getenv func(string) string, home string) (CLIContext, err
 	))
 	meta, err := s.GetMetadata(name)
 	if err != nil {
-		return CLIContext{}, fmt.Errorf("docker context %q: %w", name, err)
+		return CLIContext{}, &ContextError{Name: name, From: from, NotFound: errdefs.IsNotFound(err), Err: err}
 	}
 	var ep dockercontext.EndpointMetaBase
 	switch v := meta.Endpoints["docker"].(type) {
@@ -72,13 +74,44 @@ func ResolveCLIContext(getenv func(string) string, home string) (CLIContext, err
 	case *dockercontext.EndpointMetaBase:
 		ep = *v
 	default:
-		return CLIContext{}, fmt.Errorf("docker context %q has no docker endpoint", name)
+		return CLIContext{}, &ContextError{Name: name, From: from, Err: errors.New("it has no docker endpoint")}
 	}
 	c := CLIContext{Name: name, Host: ep.Host, SkipTLSVerify: ep.SkipTLSVerify}
 	if files, err := s.ListTLSFiles(name); err == nil && len(files["docker"]) > 0 {
 		c.TLSDir = filepath.Join(s.GetStorageInfo(name).TLSPath, "docker")
 	}
 	return c, nil
+}
+
+// ContextError is a docker CLI context that cannot be used: named by
+// DOCKER_CONTEXT or by currentContext in config.json (From), and missing
+// from the CLI's context store or without a docker endpoint.
+type ContextError struct {
+	Name, From string
+	NotFound   bool
+	Err        error
+}
+
+func (e *ContextError) Error() string {
+	from := e.From
+	if from != "DOCKER_CONTEXT" {
+		from = "currentContext in " + from
+	}
+	if e.NotFound {
+		// The store's own error only adds a path inside it.
+		return fmt.Sprintf("docker context %q (%s) does not exist", e.Name, from)
+	}
+	return fmt.Sprintf("docker context %q (%s): %v", e.Name, from, e.Err)
+}
+
+func (e *ContextError) Unwrap() error { return e.Err }
+
+// Fix says how to get a usable context.
+func (e *ContextError) Fix() string {
+	if e.From == "DOCKER_CONTEXT" {
+		return "run `docker context ls` to see this user's contexts; set DOCKER_CONTEXT to one of them, or unset it to use the default"
+	}
+	return fmt.Sprintf("run `docker context ls` to see this user's contexts, then `docker context use NAME` (or `docker context use default`); %s names %q", e.From, e.Name)
 }
 
 // currentContext is config.json's currentContext ("" without the file).

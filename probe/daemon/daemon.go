@@ -1,7 +1,9 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -157,7 +159,14 @@ func (s *session) client() (API, error) {
 		}
 		var c *Engine
 		var err error
-		if s.opts.Host == "" && s.opts.UseCLIContext {
+		useContext := s.opts.Host == "" && s.opts.UseCLIContext
+		if !useContext && isSSHHost(cmp.Or(s.opts.Host, os.Getenv(client.EnvOverrideHost))) {
+			// The runner's client (sockets.ConfigureTransport) would dial
+			// "user@host" as a TCP host name and fail on DNS.
+			s.apiErr = errors.New("GitLab Runner's Docker client does not support ssh:// hosts (only the docker CLI reaches them, through ssh)")
+			return
+		}
+		if useContext {
 			c, err = s.contextEngine()
 		} else {
 			c, err = NewEngine(s.opts.Host)

@@ -2,16 +2,22 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
+
+	"github.com/docker/cli/cli/connhelper"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
 
+	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe/service"
 )
 
@@ -26,6 +32,10 @@ type Engine struct {
 	// only its text ("permission denied while trying to connect…"), and
 	// daemon.permission needs the errno.
 	dialErr atomic.Pointer[error]
+	// sshHost is the ssh:// URL the client reaches through the docker
+	// CLI's connection helper ("" otherwise); the client itself only
+	// knows a placeholder host.
+	sshHost string
 }
 
 var (
@@ -45,13 +55,41 @@ func NewEngine(host string) (*Engine, error) { return newEngine(host, nil, nil) 
 // endpoint and TLS material (DefaultContext: as NewEngine("")).
 func NewEngineForContext(c CLIContext) (*Engine, error) {
 	if c.Name == "" || c.Name == DefaultContext {
+		if h := os.Getenv(client.EnvOverrideHost); isSSHHost(h) {
+			return newSSHEngine(h)
+		}
 		return NewEngine("")
+	}
+	if isSSHHost(c.Host) {
+		return newSSHEngine(c.Host)
 	}
 	opts, err := c.clientOpts()
 	if err != nil {
 		return nil, err
 	}
 	return newEngine(c.Host, opts, nil)
+}
+
+// isSSHHost is a Docker host reached over SSH (ssh://[user@]host[:port]).
+func isSSHHost(host string) bool { return strings.HasPrefix(host, "ssh://") }
+
+// newSSHEngine reaches an ssh:// host as the docker CLI does, through its
+// connection helper (docker/cli cli/connhelper: `ssh … HOST docker system
+// dial-stdio`, with this user's ssh and ~/.ssh/config); the Engine client
+// alone would dial the URL as TCP. Only the docker CLI does this: GitLab
+// Runner's client has no such helper.
+func newSSHEngine(host string) (*Engine, error) {
+	h, err := connhelper.GetConnectionHelper(host)
+	if err != nil {
+		return nil, fmt.Errorf("docker host %s: %w", secret.RedactURL(host), err)
+	}
+	c, err := client.New(client.WithAPIVersionFromEnv(),
+		client.WithHTTPClient(&http.Client{Transport: &http.Transport{DialContext: h.Dialer}}),
+		client.WithHost(h.Host), client.WithDialContext(h.Dialer))
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{c: c, sshHost: host}, nil
 }
 
 // newEngine makes the client: hostOpts (a context's) or WithHost(host), and
@@ -125,7 +163,12 @@ func (d *dialFailure) Unwrap() []error { return []error{d.err, d.dial} }
 func (e *Engine) Close() error { return e.c.Close() }
 
 // DaemonHost is the address the client dials.
-func (e *Engine) DaemonHost() string { return e.c.DaemonHost() }
+func (e *Engine) DaemonHost() string {
+	if e.sshHost != "" {
+		return e.sshHost
+	}
+	return e.c.DaemonHost()
+}
 
 // Ping asks /_ping and negotiates the API version with its answer, so the
 // first versioned request needs no second ping. A daemon below the

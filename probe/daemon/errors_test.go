@@ -78,6 +78,11 @@ func TestReachableRealClientErrors(t *testing.T) {
 			"the Docker daemon at " + notDockerHost + " did not answer /_ping properly: ", "is a Docker Engine API endpoint"},
 		{"bad DOCKER_HOST", "", map[string]string{"DOCKER_HOST": "not-a-host"}, false,
 			"cannot use the Docker host not-a-host: making the Docker client: unable to parse docker host `not-a-host`", "fix DOCKER_HOST"},
+		// GitLab Runner's Engine client has no ssh:// connection helper (only
+		// the docker CLI has one): it would dial "ci@build.example.invalid"
+		// as a TCP host name.
+		{"ssh host for the runner", "ssh://ci@build.example.invalid", nil, false,
+			"cannot use the Docker host ssh://ci@build.example.invalid: GitLab Runner's Docker client does not support ssh:// hosts", "tcp://HOST:2376"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,10 @@ func (s *session) checkReachable(ctx context.Context, _ probe.Deps) probe.Result
 	if err != nil {
 		r := probe.Failf("fix DOCKER_HOST (unix:///var/run/docker.sock, tcp://HOST:2376), DOCKER_CERT_PATH and DOCKER_TLS_VERIFY, or the runner's [runners.docker] host",
 			"cannot use the Docker host %s: %v", host, err)
+		if ce := (*ContextError)(nil); errors.As(err, &ce) {
+			// No host was chosen: the context naming one is the problem.
+			r = probe.Failf(ce.Fix(), "cannot use the docker CLI's context: %v", ce)
+		}
 		r.Data = reachability{Host: host, Err: err}
 		return r
 	}

@@ -61,14 +61,6 @@ func loadRawSources(opts Options, r Runner) rawSources {
 	return rs
 }
 
-// secretFieldRE finds the secret-bearing string fields of a Docker config,
-// also in JSON that does not parse.
-var secretFieldRE = regexp.MustCompile(`(?i)("(auth|password|identitytoken|registrytoken|secret)"\s*:\s*)"((?:[^"\\]|\\.)*)"`)
-
-// escapedSecretFieldRE is secretFieldRE for JSON quoted inside another
-// string (a DOCKER_AUTH_CONFIG in HCL or TOML, pasted beside a log).
-var escapedSecretFieldRE = regexp.MustCompile(`(?i)(\\"(auth|password|identitytoken|registrytoken|secret)\\"\s*:\s*)\\"((?:[^"\\]|\\[^"])*)\\"`)
-
 // bearerRE catches an Authorization value quoted in a pasted log.
 var bearerRE = regexp.MustCompile(`(?i)\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{12,}`)
 
@@ -84,13 +76,14 @@ func newRedactor(rs rawSources) *redactor {
 		if s := strings.TrimSpace(string(b)); len(s) >= 8 && s != "{}" {
 			red.r.AddMasked(s) // a whole DOCKER_AUTH_CONFIG value never shows
 		}
-		for _, m := range secretFieldRE.FindAllStringSubmatch(string(b), -1) {
-			red.add(m[3])
+		// Secret-named fields, also when the JSON does not parse.
+		for _, f := range secret.SecretJSONFields(string(b)) {
+			red.add(f.Value)
 			var unq string
-			if json.Unmarshal([]byte(`"`+m[3]+`"`), &unq) == nil {
+			if json.Unmarshal([]byte(`"`+f.Value+`"`), &unq) == nil {
 				red.add(unq)
 			}
-			if strings.EqualFold(m[2], "auth") {
+			if strings.EqualFold(f.Name, "auth") {
 				if dec, err := base64.StdEncoding.DecodeString(unq); err == nil {
 					_, pass, _ := strings.Cut(string(dec), ":")
 					red.add(pass)
@@ -112,8 +105,7 @@ func (red *redactor) s(v string) string {
 	v = red.r.Redact(v)
 	// Values nobody registered, quoted in a pasted log: a helper's answer,
 	// a config fragment, an Authorization header.
-	v = secretFieldRE.ReplaceAllString(v, `$1"***"`)
-	v = escapedSecretFieldRE.ReplaceAllString(v, `$1\"***\"`)
+	v = secret.RedactJSONFields(v, func(string) string { return "***" })
 	return bearerRE.ReplaceAllString(v, "$1 ***")
 }
 

@@ -263,7 +263,7 @@ func (ip imageProbe) describe(desc *remote.Descriptor, auth Auth, ref name.Refer
 			p := toPlatform(d.Platform)
 			m.Platforms = append(m.Platforms, p)
 			if !isAttestation(p) {
-				shown = append(shown, p.String())
+				shown = append(shown, entryPlatform(p))
 			}
 		}
 		r := probe.Passf("%s %s: index of %s", m.MediaType, short, strings.Join(shown, ", "))

@@ -270,6 +270,16 @@ func TestIndexPlatforms(t *testing.T) {
 		res := imageRun(t, f, ref, Credential{}, Options{Platform: &probe.Platform{OS: "linux", Architecture: "arm64"}})
 		want(t, res, PlatformID(ref), probe.Pass, "", "the requested platform is linux/arm64/v8: linux/arm/v7 → sha256:")
 	})
+	// Entries without a platform field (hand-made or old manifest-tool
+	// indexes): the daemon pulls the first of them when no entry names
+	// its platform.
+	f.PushIndex("multi/noplatform", "1", v1.Platform{}, v1.Platform{OS: "linux", Architecture: "s390x"})
+	t.Run("entry without a platform", func(t *testing.T) {
+		ref := f.Host + "/multi/noplatform:1"
+		res := imageRun(t, f, ref, Credential{}, Options{})
+		want(t, res, ManifestID(ref), probe.Pass, "", "index of (no platform), linux/s390x")
+		want(t, res, PlatformID(ref), probe.Pass, "", "the daemon is linux/amd64: (no platform) → sha256:")
+	})
 	t.Run("fixed platform missing", func(t *testing.T) {
 		ref := f.Host + "/multi/app:1"
 		res := imageRun(t, f, ref, Credential{}, Options{Platform: &probe.Platform{OS: "linux", Architecture: "ppc64le"}})
@@ -295,6 +305,9 @@ func TestSingleArchPlatform(t *testing.T) {
 
 func TestPlatformMatching(t *testing.T) {
 	p := func(s string) probe.Platform {
+		if s == "none" {
+			return probe.Platform{} // an index entry without a platform
+		}
 		s, exact := strings.CutSuffix(s, "!")
 		parts := strings.Split(s, "/")
 		out := probe.Platform{OS: parts[0], Architecture: parts[1], ExactIndexMatch: exact}
@@ -337,6 +350,16 @@ func TestPlatformMatching(t *testing.T) {
 		{"linux/arm/v6", []string{"linux/arm/v5"}, 0},
 		{"linux/x86_64", []string{"linux/amd64"}, 0},
 		{"windows/amd64", []string{"linux/amd64"}, -1},
+		// An entry without a platform: Docker ≥ 23 (moby's filterManifests,
+		// containerd's images.Manifest) takes it as a match, sorted after
+		// every entry that names one; Docker 20.10 never takes it.
+		{"linux/amd64", []string{"none"}, 0},
+		{"linux/amd64", []string{"linux/arm64", "none"}, 1},
+		{"linux/amd64", []string{"none", "linux/amd64"}, 1},
+		{"linux/amd64", []string{"none", "linux/386"}, 1},
+		{"linux/amd64", []string{"unknown/unknown", "none"}, 1},
+		{"linux/amd64!", []string{"none"}, -1},
+		{"linux/arm/v7!", []string{"none"}, -1},
 	}
 	for _, tt := range tests {
 		var entries []probe.Platform

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -54,7 +55,7 @@ func (ip imageProbe) indexPlatform(m Manifest, want probe.Platform, from string,
 	var offered []string
 	for _, p := range m.Platforms {
 		if !isAttestation(p) {
-			offered = append(offered, p.String())
+			offered = append(offered, entryPlatform(p))
 		}
 	}
 	base.Cause, base.Suggestions = CausePlatformMissing, offered
@@ -68,7 +69,7 @@ func (ip imageProbe) indexPlatform(m Manifest, want probe.Platform, from string,
 }
 
 func describeEntry(m Manifest, i int) string {
-	s := m.Platforms[i].String()
+	s := entryPlatform(m.Platforms[i])
 	if i < len(m.entries) {
 		s += " → " + shortDigest(m.entries[i].Digest.String())
 	}
@@ -135,16 +136,23 @@ func fetchConfigPlatform(ctx context.Context, m Manifest) (probe.Platform, error
 // matchPlatform picks the entry the daemon would pull for want, by the
 // preference of containerd's platforms.Only (what dockerd filters and
 // sorts an index with since Docker 23): amd64 also takes 386, arm64 takes
-// arm/v8…v5. With want.ExactIndexMatch (Docker 20.10) only the exact
-// platform, then, for 32-bit arm, any arm entry (its deprecated fallback).
-// Attestation entries (unknown/unknown) never match.
+// arm/v8…v5, and an entry without a platform matches too, sorted after
+// every entry that names one (moby's filterManifests, containerd's
+// images.Manifest: `descP == nil || m.Match(*descP)`). With
+// want.ExactIndexMatch (Docker 20.10) only the exact platform, then, for
+// 32-bit arm, any arm entry (its deprecated fallback); an entry without a
+// platform never. Attestation entries (unknown/unknown) never match.
 func matchPlatform(want probe.Platform, entries []probe.Platform) (int, bool) {
 	m := platforms.Only(toSpec(want))
 	if want.ExactIndexMatch {
 		m = platforms.OnlyStrict(toSpec(want))
 	}
-	if i, ok := bestMatch(m, entries); ok || !want.ExactIndexMatch {
+	if i, ok := bestMatch(m, entries); ok {
 		return i, ok
+	}
+	if !want.ExactIndexMatch {
+		i := slices.IndexFunc(entries, isNoPlatform)
+		return max(i, 0), i >= 0
 	}
 	n := platforms.Normalize(toSpec(want))
 	if n.Architecture != "arm" {
@@ -162,7 +170,7 @@ func matchPlatform(want probe.Platform, entries []probe.Platform) (int, bool) {
 func bestMatch(m platforms.MatchComparer, entries []probe.Platform) (int, bool) {
 	best := -1
 	for i, e := range entries {
-		if isAttestation(e) || !m.Match(toSpec(e)) {
+		if isAttestation(e) || isNoPlatform(e) || !m.Match(toSpec(e)) {
 			continue
 		}
 		if best < 0 || m.Less(toSpec(e), toSpec(entries[best])) {
@@ -190,11 +198,23 @@ func isAttestation(p probe.Platform) bool {
 	return p.OS == "unknown" || p.Architecture == "unknown"
 }
 
-// toPlatform converts an index entry's platform; an entry without one
-// cannot be selected by the daemon, so it reads as unknown/unknown.
+// toPlatform converts an index entry's platform. An entry without one
+// (no platform field, or an empty one, which moby reads alike) is the zero
+// Platform: not unknown/unknown, because the daemon may pull it.
 func toPlatform(p *v1.Platform) probe.Platform {
-	if p == nil {
-		return probe.Platform{OS: "unknown", Architecture: "unknown"}
+	if p == nil || p.Equals(v1.Platform{}) {
+		return probe.Platform{}
 	}
 	return probe.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion}
+}
+
+// isNoPlatform is an index entry without a platform.
+func isNoPlatform(p probe.Platform) bool { return p == probe.Platform{} }
+
+// entryPlatform spells an index entry's platform for messages.
+func entryPlatform(p probe.Platform) string {
+	if isNoPlatform(p) {
+		return "(no platform)"
+	}
+	return p.String()
 }

@@ -3,6 +3,8 @@ package service
 import (
 	"path"
 	"strings"
+
+	"github.com/runnerup/runnerup/internal/runnerfacts"
 )
 
 // runArgs are the `gitlab-runner run` flags that decide which files the
@@ -144,9 +146,11 @@ type runnerFiles struct {
 }
 
 // resolveRunnerFiles applies the runner's own rules. The config file is
-// --config, else CONFIG_FILE, else the default of commands/config_unix.go:
-// /etc/gitlab-runner/config.toml for uid 0, $HOME/.gitlab-runner/config.toml
-// for anyone else ("" when home is unknown). A relative path is opened
+// --config, else CONFIG_FILE, else the runner's default
+// (runnerfacts.DefaultConfigFile: /etc/gitlab-runner/config.toml for uid 0,
+// $HOME/.gitlab-runner/config.toml for anyone else; "" when home is
+// unknown, since the runner's own fallback, its start directory, is only
+// for a process without any home). A relative path is opened
 // after `run` has changed into --working-directory (RunCommand.Start calls
 // os.Chdir before loading the config), so it is relative to that, else to
 // the process's starting directory cwd. Paths use forward slashes: they
@@ -164,14 +168,12 @@ func resolveRunnerFiles(a runArgs, env map[string]string, cwd string, root bool,
 	}
 	if cfg == "" {
 		f.fromDefault = true
-		switch {
-		case root:
-			cfg = "/etc/gitlab-runner/config.toml"
-		case home != "":
-			cfg = path.Join(home, ".gitlab-runner", "config.toml")
-		default:
+		if !root && home == "" {
+			// Unknown, not absent: systemd and docker set HOME from
+			// passwd at start, which runnerup could not read.
 			return f
 		}
+		cfg = runnerfacts.DefaultConfigFile(false, root, home, cwd)
 	}
 	f.configPath = joinAbs(base, cfg)
 	return f

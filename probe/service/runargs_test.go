@@ -101,7 +101,11 @@ func TestResolveRunnerFiles(t *testing.T) {
 			want: runnerFiles{configPath: "/etc/gitlab-runner/config.toml", fromDefault: true}},
 		{name: "user default", cwd: "/", home: "/home/u",
 			want: runnerFiles{configPath: "/home/u/.gitlab-runner/config.toml", fromDefault: true}},
-		{name: "user default, home unknown", cwd: "/",
+		// The runner falls back to its start directory only without any
+		// home (helpers/homedir: $HOME, else passwd); a service's home
+		// that runnerup could not learn is not that: systemd and docker
+		// set HOME from passwd when the process starts.
+		{name: "user default, home unknown", cwd: "/srv",
 			want: runnerFiles{fromDefault: true}},
 		{name: "relative flag against the start directory", args: runArgs{config: "c/x.toml"}, cwd: "/srv",
 			want: runnerFiles{configPath: "/srv/c/x.toml"}},

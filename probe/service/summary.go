@@ -3,7 +3,6 @@ package service
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/runnerup/runnerup/internal/secret"
@@ -44,11 +43,8 @@ func (i Install) Summary() string {
 	return s + ", reads " + i.ConfigPath
 }
 
-// secretKey matches variable names whose values are credentials.
-var secretKey = regexp.MustCompile(`(?i)TOKEN|PASSWORD|SECRET|AUTH`)
-
 // RedactedEnvironment returns env for display: the value of a key that
-// names a credential (TOKEN, PASSWORD, SECRET, AUTH, any case) becomes
+// names a credential (secret.IsSecretName: DEPLOY_KEY, REGISTRY_PASS, …) becomes
 // "***", and URLs in other values are shown as secret.RedactURL does
 // (http://user:xxxxx@proxy:3128). Proxy variables are also read without a
 // scheme (user:pass@proxy:3128), as Go's and curl's proxy handling accept
@@ -63,7 +59,7 @@ func RedactedEnvironment(env []string) []string {
 		switch {
 		case !ok:
 			out[i] = kv
-		case secretKey.MatchString(k):
+		case secret.IsSecretName(k):
 			out[i] = k + "=***"
 		case strings.HasSuffix(strings.ToUpper(k), "_PROXY") && !strings.Contains(v, "://"):
 			out[i] = k + "=" + secret.RedactURL(v)
