@@ -13,38 +13,17 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
-	"github.com/BurntSushi/toml"
 
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/wizard"
 )
 
 // existingRunner is the part of a [[runners]] entry the wizard prefills
-// from. The token is read only so apply can match the entry; it is never
-// shown and stays what it is on disk.
-type existingRunner struct {
-	Name     string `toml:"name"`
-	URL      string `toml:"url"`
-	Token    string `toml:"token"`
-	Executor string `toml:"executor"`
-	Shell    string `toml:"shell"`
-	Docker   *struct {
-		Image      string              `toml:"image"`
-		Privileged bool                `toml:"privileged"`
-		Volumes    []string            `toml:"volumes"`
-		PullPolicy wizard.StringOrList `toml:"pull_policy"`
-		Services   []struct {
-			Name       string   `toml:"name"`
-			Alias      string   `toml:"alias"`
-			Command    []string `toml:"command"`
-			Entrypoint []string `toml:"entrypoint"`
-		} `toml:"services"`
-	} `toml:"docker"`
-}
+// from (internal/runnerconf decodes it). The token is read only so apply
+// can match the entry; it is never shown and stays what it is on disk.
+type existingRunner = runnerconf.Runner
 
-type existingConfig struct {
-	Concurrent *int             `toml:"concurrent"`
-	Runners    []existingRunner `toml:"runners"`
-}
+type existingConfig = runnerconf.File
 
 // filesNow is what the target files hold before the wizard changes them:
 // the values unset answers amount to, and the credential helpers the
@@ -76,11 +55,11 @@ func readExisting(path string) (existingConfig, error) {
 	if err != nil {
 		return existingConfig{}, fmt.Errorf("reading %s: %w", path, err)
 	}
-	var cfg existingConfig
-	if _, err := toml.Decode(string(data), &cfg); err != nil {
+	cfg, err := runnerconf.Parse(data)
+	if err != nil {
 		return existingConfig{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return cfg, nil
+	return *cfg, nil
 }
 
 // readDockerConfig reads what the wizard needs of a config.json: its

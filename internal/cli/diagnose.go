@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
 	"github.com/containerd/platforms"
 	"github.com/spf13/cobra"
 
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/credentials"
@@ -334,28 +334,8 @@ func readLog(path string, stdin io.Reader) (string, error) {
 	return string(b), nil
 }
 
-// runnerDoc is the part of config.toml a diagnosis needs, beyond
-// render.ExistingRunner.
-type runnerDoc struct {
-	Runners []struct {
-		Name        string   `toml:"name"`
-		URL         string   `toml:"url"`
-		Executor    string   `toml:"executor"`
-		Environment []string `toml:"environment"`
-		Shell       string   `toml:"shell"`
-		Docker      *struct {
-			Host                string              `toml:"host"`
-			PullPolicy          render.StringOrList `toml:"pull_policy"`
-			AllowedPullPolicies render.StringOrList `toml:"allowed_pull_policies"`
-			Image               string              `toml:"image"`
-			HelperImage         string              `toml:"helper_image"`
-			HelperImageFlavor   string              `toml:"helper_image_flavor"`
-			Services            []struct {
-				Name string `toml:"name"`
-			} `toml:"services"`
-		} `toml:"docker"`
-	} `toml:"runners"`
-}
+// runnerDoc is config.toml's entries as a diagnosis reads them.
+type runnerDoc = runnerconf.File
 
 // loadRunner finds the runner entry: --runner by name (render.FindRunner,
 // as apply does), else the only one. A missing default config.toml means
@@ -375,8 +355,8 @@ func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 	case err != nil:
 		return nil, inputErr("reading config.toml: %w", err)
 	}
-	var doc runnerDoc
-	if _, err := toml.Decode(string(data), &doc); err != nil {
+	doc, err := runnerconf.Parse(data)
+	if err != nil {
 		return nil, &render.ConfigTOMLError{Err: fmt.Errorf("%s: %w", path, err)}
 	}
 	idx := -1
@@ -411,7 +391,7 @@ func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 	return r, nil
 }
 
-func runnerNames(doc runnerDoc) string {
+func runnerNames(doc *runnerDoc) string {
 	var names []string
 	for _, r := range doc.Runners {
 		names = append(names, fmt.Sprintf("%q", r.Name))

@@ -8,8 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
+	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/internal/systemid"
 	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
@@ -56,8 +55,11 @@ func hostFacts(opts *DiagnoseOptions, d *diagnose.Options) {
 		d.ConfigSearched = path
 		return
 	}
-	var doc runnerDoc
-	if err != nil || toml.Unmarshal(data, &doc) != nil {
+	if err != nil {
+		return
+	}
+	doc, err := runnerconf.Parse(data)
+	if err != nil {
 		return
 	}
 	for _, r := range doc.Runners {
