@@ -432,7 +432,7 @@ func (u *plainUI) review(final *wizard.Answers, paths wizard.Paths, results []pr
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := u.o.Apply(u.ctx, prepared, u.o.applyOptions(paths, true, true, fx))
+	res, err := u.o.Apply(u.ctx, prepared, u.o.applyOptions(paths, true, len(probe.Failed(results)) > 0, fx))
 	if err != nil {
 		u.println("✗ " + err.Error())
 		return nil, nil, err

@@ -232,12 +232,24 @@ func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.Appl
 		Runner:    wizard.RunnerResult{Name: a.GitLab.Name, URL: a.GitLab.URL, ID: 42, Action: "verified", Token: tok, SystemID: "s_0123456789ab"},
 		NextSteps: []string{"a running gitlab-runner reloads config.toml within 3 s; if it is not running, start it: `gitlab-runner start` or `systemctl restart gitlab-runner`"},
 	}
-	for _, r := range o.Prune {
-		res.Pruned = append(res.Pruned, wizard.PrunedRunner{Name: r.Name, URL: r.URL, Token: "glrt-…" + r.Token[len(r.Token)-4:]})
+	// The plan as wizard.Apply's says it, for a new runner verified.
+	res.Plan = &wizard.Plan{Action: wizard.ActionVerify, Credentials: wizard.CredentialsAnswers, Checks: wizard.ChecksLive,
+		Runner: wizard.PlanRunner{Name: a.GitLab.Name, URL: a.GitLab.URL, Index: -1, Executor: a.Runner.Executor}, ConfigTOML: o.ConfigPath, DryRun: o.DryRun,
+		SystemID: wizard.SystemIDPlan{Path: filepath.Join(filepath.Dir(o.ConfigPath), ".runner_system_id"), ID: res.Runner.SystemID, Verify: res.Runner.SystemID, Write: wizard.SystemIDWriteWithConfig}}
+	if o.SkipProbes {
+		res.Plan.Checks = wizard.ChecksHost
 	}
+	if a.WritesDockerConfig() {
+		res.Plan.DockerConfig = filepath.Join(o.DockerConfigDir, "config.json")
+	}
+	for _, r := range o.Prune {
+		res.Pruned = append(res.Pruned, wizard.PrunedRunner{Name: r.Name, URL: r.URL, Token: "glrt-…" + r.Token[len(r.Token)-4:], Reason: wizard.PruneStale})
+	}
+	res.Plan.Prune = res.Pruned
 	if o.FreshSystemID {
 		res.Runner.SystemID = "r_fReShfReShfReS"
 		res.SystemID = &wizard.FileChange{Path: filepath.Join(filepath.Dir(o.ConfigPath), ".runner_system_id"), Changed: true}
+		res.Plan.SystemID.ID, res.Plan.SystemID.Write = res.Runner.SystemID, wizard.SystemIDWriteFresh
 	}
 	if o.DryRun {
 		res.Runner.Action = "verified"
@@ -249,7 +261,8 @@ func (f *fakeApply) apply(ctx context.Context, p *wizard.Prepared, o wizard.Appl
 		if c.EffectiveRunnerType() == "group_type" {
 			target = string(c.Group)
 		}
-		res.Plan = &wizard.Plan{Action: wizard.ActionCreate, Create: &wizard.PlanCreate{RunnerType: c.EffectiveRunnerType(), Target: target, ID: 102}}
+		res.Plan.Action, res.Plan.Credentials = wizard.ActionCreate, wizard.CredentialsGitLab
+		res.Plan.Create = &wizard.PlanCreate{RunnerType: c.EffectiveRunnerType(), Target: target, ID: 102}
 		res.Runner.Action, res.Runner.Token, res.Runner.ID = "would-create", "<issued by GitLab at creation>", 0
 		res.ConfigTOML.Diff = strings.Replace(res.ConfigTOML.Diff, tok, "<issued by GitLab at creation>", 1)
 		if !o.DryRun {

@@ -37,6 +37,10 @@ type reviewState struct {
 	// run: the write applies exactly those, as its diff showed.
 	prune, freshID bool
 	used           fixes
+	// skipProbes is what the last dry run planned for the write: apply's
+	// own live checks skipped, because the checklist failed and writing
+	// anyway is the user's call (writeSkipsProbes).
+	skipProbes bool
 	// leftOut says which answers no longer apply and were left out of
 	// the plan and the saved answers (wizard.PruneHidden).
 	leftOut []string
@@ -102,8 +106,9 @@ func (m *model) dryRunCmd() tea.Cmd {
 	m.review.final, m.review.leftOut = m.o.finalAnswers(m.answers, m.paths)
 	m.review.saved, _ = m.o.encode(m.review.final, false)
 	final, o, ctx := m.review.final.Clone(), m.o, m.ctx
-	m.review.used = m.chosenFixes()
-	opts := o.applyOptions(m.paths, true, true, m.review.used)
+	m.review.used, m.review.skipProbes = m.chosenFixes(), m.writeSkipsProbes()
+	// The write's own options, so the plan shown is the write's.
+	opts := o.applyOptions(m.paths, true, m.review.skipProbes, m.review.used)
 	return tea.Batch(func() tea.Msg {
 		p, err := o.prepare(final)
 		if err != nil {
@@ -155,11 +160,16 @@ func (m *model) syncFixes() tea.Cmd {
 	if m.review.freshID && freshIDReason(rs) == "" {
 		m.review.freshID = false
 	}
-	if !m.chosenFixes().equal(m.review.used) {
+	if !m.chosenFixes().equal(m.review.used) || m.writeSkipsProbes() != m.review.skipProbes {
 		return m.dryRunCmd()
 	}
 	return nil
 }
+
+// writeSkipsProbes says whether the write skips apply's own live checks:
+// when the checklist failed, writing anyway is the user's call, and
+// apply's checks would refuse.
+func (m *model) writeSkipsProbes() bool { return m.failedChecks() > 0 }
 
 func (m *model) canWrite() bool {
 	return !m.review.running && m.review.err == nil && m.review.prepared != nil
@@ -205,7 +215,7 @@ func (m *model) updateReview(msg tea.Msg) tea.Cmd {
 		switch k.String() {
 		case "y", "Y":
 			m.review.confirm = false
-			m.write.force = m.failedChecks() > 0
+			m.write.force = m.writeSkipsProbes()
 			return m.startWrite()
 		case "n", "N", "esc":
 			m.review.confirm = false
@@ -575,33 +585,26 @@ func (m *model) filesSummary(w int) string {
 	line("config.json", joinPath(m.paths.DockerConfigDir, "config.json"), jsonState)
 	if res != nil {
 		r := res.Runner
-		action := r.Action
-		switch action {
-		case "would-register":
-			action = "will be registered with GitLab on write"
-		case "verified":
-			action = "token verified with GitLab"
-		case "kept":
-			action = "existing entry; its token is kept"
-		case "would-create":
-			action = "created in GitLab when written"
-		}
 		token := r.Token
 		if strings.HasPrefix(token, "<") { // placeholder: issued at registration
 			token = ""
 		} else {
 			token = " " + token
 		}
-		b.WriteString(ansi.Truncate(fmt.Sprintf("%-12s %q%s — %s", "runner", r.Name, token, action), w, "…") + "\n")
-		if pl := res.Plan; pl != nil && pl.Create != nil && pl.Action == wizard.ActionCreate {
-			// What the write does in GitLab, whole: "will create a project
-			// runner in group/app".
-			for _, l := range wrapText(pl.Create.String(), w-13) {
-				b.WriteString(strings.Repeat(" ", 13) + st.Emphasis.Render(l) + "\n")
-			}
-		}
+		b.WriteString(ansi.Truncate(fmt.Sprintf("%-12s %q%s", "runner", r.Name, token), w, "…") + "\n")
 		if r.SystemID != "" {
 			b.WriteString(ansi.Truncate(fmt.Sprintf("%-12s %s", "system id", r.SystemID), w, "…") + "\n")
+		}
+		if res.Plan != nil {
+			// What the write does, as apply planned it (the dry run's
+			// plan: line, a clause a line).
+			label := "plan"
+			for _, clause := range res.Plan.Lines() {
+				for _, l := range wrapText(clause, w-13) {
+					b.WriteString(fmt.Sprintf("%-12s ", label) + l + "\n")
+					label = ""
+				}
+			}
 		}
 	}
 	b.WriteString(st.Muted.Render("p changes the paths") + "\n")

@@ -265,16 +265,6 @@ func (m *model) viewWrite(w int) (string, string) {
 	return title, ""
 }
 
-// createdWhere is where a created runner lives: "project team/app",
-// "group team", "the instance".
-func createdWhere(c *wizard.PlanCreate) string {
-	kind := strings.TrimSuffix(c.RunnerType, "_type")
-	if kind == "instance" || c.Target == "" {
-		return "the " + kind
-	}
-	return kind + " " + c.Target
-}
-
 // writtenLines says what apply did to each file.
 func (m *model) writtenLines(w int) []string {
 	res := m.write.res
@@ -284,20 +274,7 @@ func (m *model) writtenLines(w int) []string {
 	st := m.st
 	var out []string
 	r := res.Runner
-	head := fmt.Sprintf("Runner %q", r.Name)
-	switch r.Action {
-	case "registered":
-		head += fmt.Sprintf(" registered with GitLab (id %d)", r.ID)
-	case "verified":
-		head += fmt.Sprintf(" verified with GitLab (id %d)", r.ID)
-	case "created":
-		head += fmt.Sprintf(" created in GitLab (id %d)", r.ID)
-		if pl := res.Plan; pl != nil && pl.Create != nil {
-			head += " for " + createdWhere(pl.Create)
-		}
-	case "kept":
-		head += " updated; its token is kept"
-	}
+	head := fmt.Sprintf("Runner %q %s", r.Name, res.RunnerDone())
 	out = append(out, st.Pass.Render("✓ ")+head)
 	if !res.Changed {
 		out = append(out, "  no changes: the files already say this")

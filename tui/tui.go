@@ -279,16 +279,19 @@ func (o Options) resolver() wizard.Resolver {
 }
 
 // applyOptions are the options for one Apply call. The review's dry run
-// skips apply's own live checks: it is there for the diffs, and the
-// checklist comes from Options.Probe. skipProbes also skips them on the
-// write, when the user chose to write although checks failed. fx are the
-// fixes the user chose on the review; the dry run and the write get the
-// same ones, so the write does what the diff showed.
+// plans the checks as the write runs them but runs only the host checks
+// (LiveChecksDone): it is there for the diffs and the plan, and the
+// checklist comes from Options.Probe. skipProbes skips apply's own live
+// checks, on the write when the user chose to write although checks
+// failed, and so in the dry run before it. fx are the fixes the user chose
+// on the review; the dry run and the write get the same ones, so the
+// write does what the diff showed.
 func (o Options) applyOptions(paths wizard.Paths, dryRun, skipProbes bool, fx fixes) wizard.ApplyOptions {
 	ao := o.ApplyOptions
 	ao.ConfigPath, ao.DockerConfigDir, ao.DryRun = paths.ConfigTOML, paths.DockerConfigDir, dryRun
 	fx.set(&ao)
-	if dryRun || skipProbes {
+	ao.LiveChecksDone = dryRun
+	if skipProbes {
 		ao.SkipProbes = true
 	}
 	if ao.Env == nil {

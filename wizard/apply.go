@@ -67,7 +67,11 @@ type ApplyOptions struct {
 	// Offline contacts nothing at all (--offline): no verify, register,
 	// create or live checks; a plan that needs GitLab is refused (exit 2).
 	Offline bool
-	Probe   ProbeOptions
+	// LiveChecksDone: the caller ran the live checks of these answers
+	// itself (the wizard's checklist, ProbeAnswers). A dry run then plans
+	// them as the write will run them, and runs only the host checks.
+	LiveChecksDone bool
+	Probe          ProbeOptions
 
 	Now      func() time.Time
 	Hostname string

@@ -27,8 +27,9 @@ type checked struct {
 // token config.toml will hold (checkPlan). A token the runner rotated is
 // reported first, then [gitlab.create]'s read-only calls run. With
 // ChecksHost (SkipProbes, Offline) only the local host checks run, and a
-// warning says so. A failed check comes back as a *CheckError carrying
-// every result.
+// warning says so; so they do in a dry run whose caller ran the live
+// checks (LiveChecksDone). A failed check comes back as a *CheckError
+// carrying every result.
 func (l *loaded) runChecks(ctx context.Context, plan Plan, opts ApplyOptions, mode fleetMode) (checked, error) {
 	var c checked
 	scan, warnings := l.scan.remote(ctx, opts)
@@ -45,7 +46,8 @@ func (l *loaded) runChecks(ctx context.Context, plan Plan, opts ApplyOptions, mo
 		}
 	}
 	var checks suite.Plan
-	if plan.Checks == ChecksHost {
+	switch {
+	case plan.Checks == ChecksHost:
 		flag := "--skip-probes"
 		if plan.Offline {
 			flag = "--offline"
@@ -53,10 +55,12 @@ func (l *loaded) runChecks(ctx context.Context, plan Plan, opts ApplyOptions, mo
 		c.warnings = append(c.warnings, FieldError{Field: "probes", Warning: true,
 			Problem: fmt.Sprintf("live checks skipped (%s): nothing proves that jobs can pull their images", flag),
 			Fix:     "run `runnerup probe --answers FILE` when the network is available"})
+		fallthrough
+	case plan.DryRun && opts.LiveChecksDone:
 		// The host checks are local: run them anyway.
 		host.Runners.Verify = nil
 		checks = suite.Plan{Fleet: host}
-	} else {
+	default:
 		in := *l.inputs
 		in.fleet, in.process = host, helperProcess(scan)
 		// --recreate as the preflight found it decides what is verified.

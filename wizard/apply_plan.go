@@ -434,60 +434,6 @@ func (p Plan) runnerAction() string {
 	return string(p.Action)
 }
 
-// String is the plan in one line, as the dry run prints it.
-func (p Plan) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s runner %q", p.Action, p.Runner.Name)
-	if p.Runner.Found {
-		fmt.Fprintf(&b, " (entry %d of config.toml, executor %s)", p.Runner.Index+1, p.Runner.Executor)
-	} else {
-		fmt.Fprintf(&b, " (new, executor %s)", p.Runner.Executor)
-	}
-	fmt.Fprintf(&b, "; token from %s", p.Credentials)
-	if p.TokenRotated {
-		b.WriteString(" (differs from the answers': kept)")
-	}
-	if c := p.Create; c != nil {
-		switch {
-		case p.Action == ActionCreate:
-			b.WriteString("; " + c.String())
-		case c.Recreate:
-			fmt.Fprintf(&b, "; runner #%d was deleted in GitLab: %s again (--recreate)", p.Runner.ID, c.String())
-		case len(c.Settings) > 0:
-			changes := make([]string, len(c.Settings))
-			for i, s := range c.Settings {
-				changes[i] = s.String()
-			}
-			fmt.Fprintf(&b, "; will update runner #%d in GitLab (PUT /runners/%d): %s", p.Runner.ID, p.Runner.ID, strings.Join(changes, ", "))
-		case c.SettingsSkipped != "":
-			b.WriteString("; GitLab settings not compared: " + c.SettingsSkipped)
-		default:
-			b.WriteString("; GitLab settings match the answers")
-		}
-	}
-	if p.Offline {
-		b.WriteString("; offline: contacts nothing")
-	}
-	fmt.Fprintf(&b, "; %s checks; renders %s", p.Checks, p.ConfigTOML)
-	if p.DockerConfig != "" {
-		b.WriteString(" and " + p.DockerConfig)
-	}
-	if len(p.Prune) > 0 {
-		fmt.Fprintf(&b, "; removes %d runner(s): %s", len(p.Prune), pruneCounts(p.Prune))
-	}
-	switch id := p.SystemID; {
-	case id.Write == SystemIDWriteFresh:
-		fmt.Fprintf(&b, "; writes a fresh system id %s", id.ID)
-	case id.Write == SystemIDWriteWithConfig:
-		fmt.Fprintf(&b, "; system id %s, written with config.toml", id.ID)
-	case id.FromFile:
-		fmt.Fprintf(&b, "; system id %s from %s", id.ID, filepath.Base(id.Path))
-	default:
-		fmt.Fprintf(&b, "; system id %s, not written (config.toml does not change; the runner writes it when it starts)", id.ID)
-	}
-	return b.String()
-}
-
 // createdIn is RunnerResult.CreatedIn: where [gitlab.create] creates the
 // runner, with the id the checks found.
 func (p Plan) createdIn() string {

@@ -152,3 +152,31 @@ func TestPlanLineSystemIDWrite(t *testing.T) {
 		})
 	}
 }
+
+// The wizard's review: a dry run whose caller ran the live checks itself
+// plans them as the write runs them (its plan says live checks) and runs
+// only the host checks, without the skipped-checks warning.
+func TestDryRunLiveChecksDone(t *testing.T) {
+	s := newStageSetup(t, curatedConfig, answersFor("dind", "glrt-DINDDINDDINDDINDDIND", "[docker]\nimage = \"docker:28\"\n"))
+	s.opts.DryRun, s.opts.SkipProbes, s.opts.LiveChecksDone = true, false, true
+	s.opts.Probe.Tweak = func(p *suite.Plan) {
+		if p.GitLab != nil || p.Daemon != nil || len(p.Images) > 0 {
+			t.Errorf("the dry run ran live checks: %+v", p)
+		}
+	}
+	res, err := Apply(context.Background(), s.p, s.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plan.Checks != ChecksLive || !strings.Contains(res.Plan.String(), "; live checks;") {
+		t.Errorf("plan %q: want the live checks the write runs", res.Plan)
+	}
+	for _, w := range res.Warnings {
+		if w.Field == "probes" {
+			t.Errorf("warning %q: the caller ran the live checks", w)
+		}
+	}
+	if !slices.ContainsFunc(res.Checks, func(r probe.Result) bool { return r.ID == fleet.IDDuplicates }) {
+		t.Errorf("the host checks did not run: %+v", res.Checks)
+	}
+}
