@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/runnerup/runnerup/render"
 )
 
 // Where the register export expects things: the docker form keeps the
@@ -452,13 +454,9 @@ type templateDocker struct {
 	Services []templateService `toml:"services"`
 }
 
-type templateService struct {
-	Name        string   `toml:"name"`
-	Alias       string   `toml:"alias,omitempty"`
-	Command     []string `toml:"command,omitempty"`
-	Entrypoint  []string `toml:"entrypoint,omitempty"`
-	Environment []string `toml:"environment,omitempty"`
-}
+// templateService is a [[runners.docker.services]] entry as config.toml
+// spells it.
+type templateService = render.Service
 
 // template renders the --template-config file for the services: register
 // has no --docker-services flag (docs/gitlab-runner.md §2.1).
