@@ -98,6 +98,12 @@ func (d Docker) IsDinD() bool { return d.DinD != nil && *d.DinD }
 // the answers say: privileged = true, or dind = true (which needs it).
 func (d Docker) IsPrivileged() bool { return d.IsDinD() || d.Privileged != nil && *d.Privileged }
 
+// setsAny reports whether the [runner] table sets any key.
+func (r Runner) setsAny() bool {
+	return r.Executor != "" || r.Concurrent != nil || r.Limit != nil || r.Shell != "" ||
+		r.Environment != nil || len(r.Extra) > 0
+}
+
 // setsAny reports whether the [docker] table sets any key.
 func (d Docker) setsAny() bool {
 	return d.Image != "" || d.Privileged != nil || d.DinD != nil || d.Volumes != nil ||

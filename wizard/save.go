@@ -59,10 +59,35 @@ func Encode(a *Answers, saveSecrets bool) (SavedAnswers, error) {
 	if saveSecrets {
 		buf.WriteString("# WARNING: this file holds secrets in clear; keep it mode 0600\n")
 	}
-	if err := toml.NewEncoder(&buf).Encode(out); err != nil {
+	if err := toml.NewEncoder(&buf).Encode(fileShape(out)); err != nil {
 		return SavedAnswers{}, fmt.Errorf("encoding answers: %w", err)
 	}
 	return SavedAnswers{Data: buf.Bytes(), EnvVars: env}, nil
+}
+
+// answersFile is Answers as Encode writes it. The [runner] and [docker]
+// tables are pointers so that a table whose only key is an empty list
+// (volumes = [], services = [], environment = []) is still written: the
+// encoder's omitempty counts an empty list as nothing, and dropping it
+// would turn "none" into "keep the runner's".
+type answersFile struct {
+	Version    int        `toml:"version"`
+	GitLab     GitLab     `toml:"gitlab,omitempty"`
+	Runner     *Runner    `toml:"runner,omitempty"`
+	Docker     *Docker    `toml:"docker,omitempty"`
+	Registries []Registry `toml:"registries,omitempty"`
+	Output     Output     `toml:"output,omitempty"`
+}
+
+func fileShape(a *Answers) answersFile {
+	f := answersFile{Version: a.Version, GitLab: a.GitLab, Registries: a.Registries, Output: a.Output}
+	if a.Runner.setsAny() {
+		f.Runner = &a.Runner
+	}
+	if a.Docker.setsAny() {
+		f.Docker = &a.Docker
+	}
+	return f
 }
 
 var nonEnvChars = regexp.MustCompile(`[^A-Z0-9]+`)
