@@ -61,11 +61,7 @@ func (p Plan) createLine() string {
 	case c.Recreate:
 		return fmt.Sprintf("runner #%d was deleted in GitLab: %s again (--recreate)", p.Runner.ID, c.String())
 	case len(c.Settings) > 0:
-		changes := make([]string, len(c.Settings))
-		for i, s := range c.Settings {
-			changes[i] = s.String()
-		}
-		return fmt.Sprintf("will update runner #%d in GitLab (PUT /runners/%d): %s", p.Runner.ID, p.Runner.ID, strings.Join(changes, ", "))
+		return fmt.Sprintf("will update runner #%d in GitLab (PUT /runners/%d): %s", p.Runner.ID, p.Runner.ID, c.settingsList())
 	case c.SettingsSkipped != "":
 		return "GitLab settings not compared: " + c.SettingsSkipped
 	}
@@ -84,7 +80,7 @@ func (r *ApplyResult) RunnerDone() string {
 	case "registered":
 		return fmt.Sprintf("registered with GitLab (id %d)", run.ID)
 	case "verified":
-		return fmt.Sprintf("verified with GitLab (id %d)", run.ID)
+		return fmt.Sprintf("verified with GitLab (id %d)", run.ID) + r.settingsDone()
 	case "created", "recreated":
 		s := fmt.Sprintf("created in GitLab (id %d)", run.ID)
 		if run.Action == "recreated" {
@@ -93,13 +89,30 @@ func (r *ApplyResult) RunnerDone() string {
 		if r.Plan != nil && r.Plan.Create != nil {
 			s += " for " + r.Plan.Create.where()
 		}
-		return s
+		return s + "; its token is written to config.toml only"
 	case "kept":
-		return "updated; its token is kept"
+		return "updated; its token is kept" + r.settingsDone()
 	case "unverified":
 		return "written with its token unverified (--offline)"
 	}
 	return run.Action
+}
+
+// settingsDone is the settings update [gitlab.create] sent, if any.
+func (r *ApplyResult) settingsDone() string {
+	if !r.Runner.SettingsUpdated || r.Plan == nil || r.Plan.Create == nil {
+		return ""
+	}
+	return fmt.Sprintf("; updated in GitLab (PUT /runners/%d): %s", r.Runner.ID, r.Plan.Create.settingsList())
+}
+
+// settingsList is the settings update as "locked: false → true, …".
+func (c *PlanCreate) settingsList() string {
+	changes := make([]string, len(c.Settings))
+	for i, s := range c.Settings {
+		changes[i] = s.String()
+	}
+	return strings.Join(changes, ", ")
 }
 
 // where is where a created runner lives, without its id: "project

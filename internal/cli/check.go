@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,6 +72,20 @@ Exit codes: 0 no errors or warnings, 3 findings, 2 the file cannot be read.`,
 }
 
 func checkRun(ctx context.Context, opts *CheckOptions) error {
+	// A path given is read before anything asks a Docker daemon, which
+	// DOCKER_HOST may put on another host: a file that cannot be read or
+	// parsed is reported without that contact, and the findings are those
+	// of the file as it was when check started.
+	var file lint.File
+	var readErr error
+	read := false
+	if opts.ConfigPath != "" {
+		file, readErr = lint.ReadFile(opts.ConfigPath, opts.LintOnly)
+		read = true
+		if readErr == nil && !lint.Parses(file.Data) {
+			return reportCheck(ctx, opts, opts.ConfigPath, file, nil)
+		}
+	}
 	var installs []service.Install
 	if detect := firstNonNil(opts.Wizard.DetectService, opts.detect); detect != nil && (opts.ConfigPath == "" || !opts.LintOnly) {
 		// Once: the default path and the host checks both use it.
@@ -96,12 +109,10 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
 		path = paths.ConfigTOML
 	}
-	// --lint-only: a repository's copy, whose mode means nothing.
-	lopts := lint.Options{SkipMode: opts.LintOnly}
-	if !opts.LintOnly {
-		lopts.InsecureRegistries = hostInsecureRegistries(ctx, opts.Timeout)
+	if !read {
+		file, readErr = lint.ReadFile(path, opts.LintOnly)
 	}
-	findings, err := lint.LintFileWith(path, lopts)
+	err := readErr
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath != "":
 		return reportError(opts.IO, opts.Output, wizard.MissingConfigError(path, pe))
@@ -111,13 +122,25 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	if err != nil {
 		return reportError(opts.IO, opts.Output, &wizard.InputError{Err: err})
 	}
+	var insecure []string
+	if !opts.LintOnly {
+		insecure = hostInsecureRegistries(ctx, opts.Timeout)
+	}
+	return reportCheck(ctx, opts, path, file, insecure)
+}
+
+// reportCheck lints file (insecure: the daemon's insecure registries),
+// runs the host checks and prints both.
+func reportCheck(ctx context.Context, opts *CheckOptions, path string, file lint.File, insecure []string) error {
+	// --lint-only: a repository's copy, whose mode means nothing.
+	findings := file.Lint(lint.Options{SkipMode: opts.LintOnly, InsecureRegistries: insecure})
 	blocking := 0
 	for _, f := range findings {
 		if f.Severity != lint.Info {
 			blocking++
 		}
 	}
-	checks := hostChecks(ctx, opts, path, slices.ContainsFunc(findings, func(f lint.Finding) bool { return f.ID == "toml.syntax" }))
+	checks := hostChecks(ctx, opts, path, !lint.Parses(file.Data))
 	for _, c := range checks {
 		if c.Status == probe.Warn || c.Status == probe.Fail {
 			blocking++

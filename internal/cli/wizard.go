@@ -75,6 +75,19 @@ func wizardRun(ctx context.Context, opts *WizardOptions) error {
 	}
 	base := wizard.ApplyOptions{Env: os.LookupEnv, Hostname: hostname, Paths: paths, ConfigPath: opts.ConfigPath, DockerConfigDir: opts.DockerConfigDir,
 		MachineID: opts.machineID, CheckStale: true}
+	// The answers file is local: read it before detection, which may ask
+	// a Docker daemon on another host (DOCKER_HOST).
+	var answers *wizard.Answers
+	if opts.AnswersPath != "" {
+		a, unknown, err := wizard.LoadFile(opts.AnswersPath)
+		if err != nil {
+			return err
+		}
+		if len(unknown) > 0 {
+			return &wizard.ValidationError{Problems: unknown}
+		}
+		answers = a
+	}
 	if opts.detect != nil {
 		// Once, up front: the service's files are the default targets the
 		// wizard shows, and every re-probe reuses what was found.
@@ -109,15 +122,8 @@ func wizardRun(ctx context.Context, opts *WizardOptions) error {
 	// The review's P: the daemon itself pulls, as probe --pull.
 	o.PullImages = probeWith(true)
 	o.Prefill, o.SaveAnswersPath = opts.prefill, opts.saveAnswers
-	if opts.AnswersPath != "" {
-		a, unknown, err := wizard.LoadFile(opts.AnswersPath)
-		if err != nil {
-			return err
-		}
-		if len(unknown) > 0 {
-			return &wizard.ValidationError{Problems: unknown}
-		}
-		o.Prefill = a
+	if answers != nil {
+		o.Prefill = answers
 	}
 	// The wizard prints its summary with the replay command on exit.
 	_, err := tui.Run(ctx, o)

@@ -83,6 +83,14 @@ func HasErrors(fs []Finding) bool {
 	return false
 }
 
+// Parses reports whether data is valid TOML (the runner loads nothing
+// from a file that is not: lint then reports only toml.syntax).
+func Parses(data []byte) bool {
+	var doc map[string]any
+	_, err := toml.Decode(string(data), &doc)
+	return err == nil
+}
+
 // Lint checks the contents of a config.toml. The findings are sorted by
 // line, then id. A TOML syntax error is a finding (toml.syntax); the
 // checks that need the decoded document are then skipped.
@@ -110,23 +118,50 @@ func LintFile(path string) ([]Finding, error) { return LintFileWith(path, Option
 // LintFileWith is LintFile with facts of this host (opts.Mode is read
 // from the file).
 func LintFileWith(path string, opts Options) ([]Finding, error) {
-	data, err := userfile.Read(path, 0)
+	f, err := ReadFile(path, opts.SkipMode)
 	if err != nil {
 		return nil, err
 	}
-	if !opts.SkipMode && runtime.GOOS != "windows" { // no Unix permission bits there
+	return f.Lint(opts), nil
+}
+
+// File is a config.toml as read at one moment: its bytes and its mode.
+// Reading it apart from linting lets check read the local file before it
+// asks a (maybe remote) Docker daemon for the facts the lint needs.
+type File struct {
+	Path     string
+	Data     []byte
+	Mode     os.FileMode
+	HaveMode bool
+}
+
+// ReadFile reads the config.toml at path, with its mode unless skipMode
+// (a repository's copy, whose mode means nothing).
+func ReadFile(path string, skipMode bool) (File, error) {
+	data, err := userfile.Read(path, 0)
+	if err != nil {
+		return File{}, err
+	}
+	f := File{Path: path, Data: data}
+	if !skipMode && runtime.GOOS != "windows" { // no Unix permission bits there
 		if st, err := os.Stat(path); err == nil {
-			opts.Mode, opts.HaveMode = st.Mode(), true
+			f.Mode, f.HaveMode = st.Mode(), true
 		}
 	}
-	fs := Lint(data, opts)
+	return f, nil
+}
+
+// Lint lints the file with opts (its Mode and HaveMode come from f).
+func (f File) Lint(opts Options) []Finding {
+	opts.Mode, opts.HaveMode = f.Mode, f.HaveMode
+	fs := Lint(f.Data, opts)
 	for i := range fs {
 		if fs[i].ID == "file.mode" {
-			fs[i].Fix = "chmod 600 " + path
+			fs[i].Fix = "chmod 600 " + f.Path
 		}
 	}
 	sortFindings(fs)
-	return fs, nil
+	return fs
 }
 
 type linter struct {
