@@ -267,7 +267,92 @@ func (f *fleet) testAnsible(t *testing.T) {
 			t.Error("the -vvv output should show the token redacted (glrtr-…)")
 		}
 	})
+
+	t.Run("6 prune_empty and prune_duplicates offline remove dead entries and keep every other byte", func(t *testing.T) {
+		writeFile(t, filepath.Join(dir, "prune.yml"), prunePlaybook, 0o644)
+		// Hand-kept entries, an entry without a token (the runner skips
+		// it) and a later copy of a hand-kept one (it goes stale when the
+		// runner rotates the first one's token).
+		entry := func(comment, name, token string) string {
+			return "\n[[runners]]\n  # " + comment + "\n  name = \"" + name + "\"\n  url = \"" + f.gl.URL + "\"\n  token = \"" + token + "\"\n  executor = \"shell\"\n"
+		}
+		docsToken := f.secret("docs runner token", "glrt-DOCSfleetDOCSfleet0007")
+		docs := entry("docs builds", "docs", docsToken)
+		empty := entry("registration never finished", "half-registered", "")
+		docsCopy := entry("docs builds", "docs-copy", docsToken)
+		deploy := entry("deploys", "deploy", f.secret("deploy runner token", "glrt-DEPLOYfleetDEPLOY0009"))
+		base := readFile(t, configPath)
+		kept := base + docs + deploy
+		writeFile(t, configPath, base+docs+empty+docsCopy+deploy, 0o600)
+		requests := len(f.gl.Requests())
+
+		before := snapshot(t, host)
+		p := f.playbook(t, dir, "prune-check", "prune.yml", "-e", "@vars.json", "--check", "--diff")
+		if p.code != 0 {
+			t.Fatalf("ansible-playbook --check exit %d:\n%s", p.code, p.out)
+		}
+		if res := p.task(t, task).Result; res["changed"] != true || res["dry_run"] != true {
+			t.Errorf("check mode: changed=%v dry_run=%v, want a dry run that would remove two entries", res["changed"], res["dry_run"])
+		}
+		if !strings.Contains(p.out, `-  name = "half-registered"`) || !strings.Contains(p.out, `-  name = "docs-copy"`) {
+			t.Errorf("the diff does not show the removed entries:\n%s", p.out)
+		}
+		assertUnchanged(t, "prune in check mode", before, snapshot(t, host))
+
+		p = f.playbook(t, dir, "prune", "prune.yml", "-e", "@vars.json", "-v")
+		if p.code != 0 {
+			t.Fatalf("ansible-playbook exit %d:\n%s", p.code, p.out)
+		}
+		res := p.task(t, task).Result
+		if res["changed"] != true || str(res, "runner", "action") != "kept" {
+			t.Errorf("prune run: changed=%v action=%q, want changed and the runner kept", res["changed"], str(res, "runner", "action"))
+		}
+		pruned, _ := res["pruned"].([]any)
+		var got []string
+		for _, e := range pruned {
+			got = append(got, str(e, "name")+":"+str(e, "reason"))
+		}
+		if strings.Join(got, " ") != "half-registered:empty-token docs-copy:duplicate" {
+			t.Errorf("pruned %v, want half-registered (empty-token) and docs-copy (duplicate)", got)
+		}
+		// (Not printed: the file holds tokens.)
+		if data := readFile(t, configPath); data != kept {
+			t.Errorf("config.toml after pruning (%d bytes) is not the file without the two entries (%d bytes)", len(data), len(kept))
+		}
+		backup := str(res, "files", "config_toml", "backup")
+		if backup == "" || readFile(t, backup) != base+docs+empty+docsCopy+deploy {
+			t.Errorf("backup %q does not hold the previous config.toml", backup)
+		}
+		if n := len(f.gl.Requests()) - requests; n != 0 {
+			t.Errorf("offline: GitLab got %d request(s)", n)
+		}
+		if lint := testenv.CheckRunnerConfig(t, []byte(readFile(t, configPath))); len(lint.Runners) != 3 {
+			t.Errorf("GitLab Runner loads %d runners after pruning, want fleet-01, docs and deploy", len(lint.Runners))
+		}
+	})
 }
+
+// prunePlaybook applies with the options apply's prune rules and
+// --offline have.
+const prunePlaybook = `---
+- name: Runner fleet hygiene
+  hosts: runners
+  gather_facts: false
+  tasks:
+    - name: Apply runnerup answers
+      runnerup.gitlab_runner.runnerup_apply:
+        binary: "{{ runnerup_binary }}"
+        answers_content: "{{ answers }}"
+        config: "{{ config_path }}"
+        docker_config: "{{ docker_dir }}"
+        prune_empty: true
+        prune_duplicates: true
+        offline: true
+        environment:
+          RUNNER_TOKEN: "{{ runner_token }}"
+          REGISTRY_PASSWORD: "{{ registry_password }}"
+      register: applied
+`
 
 // rolePlaybook applies the runner role to the host.
 const rolePlaybook = `---

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +91,8 @@ password = "env:REGISTRY_PASSWORD"
 	writeFile(t, filepath.Join(dockerDir, "config.json"), `{"proxies": {"default": {"noProxy": "*.internal"}}}`+"\n", 0o600)
 	stale := "\n[[runners]]\n  name = \"gone\"\n  url = \"" + f.gl.URL + "\"\n  token = \"" + f.secret("stale token", "glrt-GONEgoneGONEgone0000") + "\"\n  executor = \"shell\"\n"
 
+	emptyToken := "\n[[runners]]\n  name = \"empty\"\n  url = \"" + f.gl.URL + "\"\n  token = \"\"\n  executor = \"shell\"\n"
+
 	env := []string{"RUNNER_TOKEN=" + token, "REGISTRY_PASSWORD=" + f.reg.Password}
 	paths := []string{"--config", configPath, "--docker-config", dockerDir}
 	runs := []struct {
@@ -122,6 +125,14 @@ password = "env:REGISTRY_PASSWORD"
 				data := readFile(t, configPath)
 				writeFile(t, configPath, data+stale, 0o600)
 			}},
+		// The rules that need no GitLab, offline: an entry without a token
+		// and a later copy of the runner's entry go, with their reasons.
+		{name: "apply_prune_empty", args: append([]string{"apply", "--answers", second, "--prune-empty", "--prune-duplicates", "--offline"}, paths...),
+			setUp: func() {
+				data := readFile(t, configPath)
+				copyOf := "\n[[runners]]\n  name = \"contract-copy\"\n  url = \"" + f.gl.URL + "\"\n  token = \"" + token + "\"\n  executor = \"docker\"\n"
+				writeFile(t, configPath, data+emptyToken+copyOf, 0o600)
+			}},
 		{name: "apply_check_failed", env: []string{"REGISTRY_PASSWORD=wrong-" + f.reg.Password},
 			args: append([]string{"apply", "--answers", first}, paths...), code: 3},
 		{name: "apply_invalid", args: append([]string{"apply", "--answers", invalid}, paths...), code: 2},
@@ -148,6 +159,9 @@ password = "env:REGISTRY_PASSWORD"
 	if pruned, _ := got["apply_prune_stale"].Output["pruned"].([]any); len(pruned) != 1 {
 		t.Errorf("--prune-stale removed %v, want the one stale entry", got["apply_prune_stale"].Output["pruned"])
 	}
+	if reasons := pruneReasons(got["apply_prune_empty"].Output); !slices.Equal(reasons, []string{"empty-token", "duplicate"}) {
+		t.Errorf("--prune-empty --prune-duplicates removed entries for %v, want empty-token and duplicate", reasons)
+	}
 	if str(got["apply_change_with_service"].Output, "service_action") != "start" {
 		t.Errorf("the run with a stopped service container: service_action %v", got["apply_change_with_service"].Output["service_action"])
 	}
@@ -167,7 +181,7 @@ password = "env:REGISTRY_PASSWORD"
 		declared []string
 		real     map[string]string
 	}{
-		{"apply -o json", keys.Apply, union("apply_dry_run_new", "apply_first", "apply_dry_run_change", "apply_change_with_service", "apply_unchanged", "apply_prune_stale")},
+		{"apply -o json", keys.Apply, union("apply_dry_run_new", "apply_first", "apply_dry_run_change", "apply_change_with_service", "apply_unchanged", "apply_prune_stale", "apply_prune_empty")},
 		{"the failure JSON", keys.Failure, union("apply_check_failed", "apply_invalid")},
 		{"probe -o json", keys.Probe, union("probe_ok")},
 		{"check -o json", keys.Check, union("check_findings", "check_cloned_id")},
@@ -225,6 +239,16 @@ password = "env:REGISTRY_PASSWORD"
 			t.Logf("%s: runnerup now also prints %v (additive; -update records them)", r.name, added)
 		}
 	}
+}
+
+// pruneReasons are the reasons of apply's pruned entries, in order.
+func pruneReasons(out map[string]any) []string {
+	pruned, _ := out["pruned"].([]any)
+	reasons := []string{}
+	for _, p := range pruned {
+		reasons = append(reasons, str(p, "reason"))
+	}
+	return reasons
 }
 
 // runnerupJSON runs the built binary with -o json and decodes its output.

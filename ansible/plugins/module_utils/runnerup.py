@@ -57,6 +57,7 @@ APPLY_KEYS = (
     "checks[].detail",
     "checks[].hint",
     "pruned",
+    "pruned[].reason",
     "service",
     "service.restart_command",
     "next_steps",
@@ -430,7 +431,7 @@ def apply_outcome(rc, data, stderr="", diff_mode=False):
         "next_steps": get_key(data, "next_steps") or [],
         "service": get_key(data, "service"),
         "service_action": get_key(data, "service_action") or "none",
-        "pruned": get_key(data, "pruned") or [],
+        "pruned": pruned_entries(data),
     }
     files = {}
     diffs = []
@@ -456,6 +457,12 @@ def apply_outcome(rc, data, stderr="", diff_mode=False):
         result["msg"] = "runnerup apply exited %d (%s): %s" % (
             rc, EXIT_MEANING.get(rc, "exit code %d" % rc), "; ".join(failed) or "see checks")
     return result
+
+
+def pruned_entries(data):
+    """The entries apply removed, each {name, url, token (redacted), reason}
+    with reason stale, duplicate or empty-token (which prune rule)."""
+    return [dict(p) for p in _items(data, "pruned", "reason", APPLY_KEYS)]
 
 
 def answer_warnings(data):

@@ -40,6 +40,30 @@ options:
   prune_stale:
     description:
       - Remove C([[runners]]) entries whose token GitLab rejects (deleted runners); the previous file is kept as a backup.
+      - Asks GitLab, so it cannot be combined with I(offline) or I(skip_probes).
+    type: bool
+    default: false
+  prune_duplicates:
+    description:
+      - Remove later copies of a C([[runners]]) entry with the same C(url) and C(token) (C(--prune-duplicates)). GitLab
+        Runner writes a rotated token into the first copy only, so the later ones go stale; the first stays, and the
+        entry the answers target always stays. The previous file is kept as a backup.
+      - Needs no GitLab, so it works with I(offline) and I(skip_probes).
+    type: bool
+    default: false
+  prune_empty:
+    description:
+      - Remove C([[runners]]) entries without a token (C(--prune-empty)); GitLab Runner skips them, yet each takes its
+        share of C(check_interval). The previous file is kept as a backup.
+      - Needs no GitLab, so it works with I(offline) and I(skip_probes).
+    type: bool
+    default: false
+  recreate:
+    description:
+      - For answers with C([gitlab.create]) - when GitLab rejects the token C(config.toml) holds for the runner (it was
+        deleted in GitLab), create it again and replace that entry's id and token (C(--recreate)). Without it apply
+        fails with the check that found the runner deleted, and writes nothing.
+      - Needs C(GITLAB_TOKEN) in I(environment). In check mode the result's C(runner.action) is C(would-recreate).
     type: bool
     default: false
   fresh_system_id:
@@ -71,6 +95,17 @@ options:
   skip_probes:
     description:
       - Write without the live checks of GitLab, the daemon and the registries (C(--skip-probes)); GitLab is still asked to verify, register or create the runner.
+    type: bool
+    default: false
+  offline:
+    description:
+      - Contact nothing (C(--offline)) - no verify, registration, creation or live checks; only the checks of this host
+        run. A runner already in C(config.toml) keeps its token; a new runner's authentication token is written
+        unverified (a warning). A registration token or C([gitlab.create]) for a runner not yet in C(config.toml), and
+        I(prune_stale) or I(wait_contact), fail the task (runnerup exit 2) with nothing written.
+      - A networked Docker daemon (C(DOCKER_HOST=tcp://...)) is not asked for a gitlab-runner container either. With
+        I(fresh_system_id=if-cloned) the read-only C(runnerup check) runs first as without I(offline) - it contacts no
+        GitLab, but does ask the Docker daemon for the service.
     type: bool
     default: false
   environment:
@@ -122,6 +157,27 @@ EXAMPLES = r"""
       GITLAB_TOKEN: "{{ vault_gitlab_api_token }}"
     wait_contact: 90s
 
+- name: Remove entries without a token and stale copies of an entry, without contacting GitLab
+  runnerup.gitlab_runner.runnerup_apply:
+    answers: /etc/runnerup/runner.toml
+    prune_empty: true
+    prune_duplicates: true
+    offline: true
+    environment:
+      RUNNER_TOKEN: "{{ vault_runner_token }}"
+  register: cleaned
+
+- name: Say which entries went and why
+  ansible.builtin.debug:
+    msg: "{{ cleaned.pruned | map(attribute='reason') | list }}"
+
+- name: Create the runner again when it was deleted in GitLab ([gitlab.create] answers)
+  runnerup.gitlab_runner.runnerup_apply:
+    answers: /etc/runnerup/runner.toml
+    recreate: true
+    environment:
+      GITLAB_TOKEN: "{{ vault_gitlab_api_token }}"
+
 - name: Give a host cloned from an image its own system id, once
   runnerup.gitlab_runner.runnerup_apply:
     answers: /etc/runnerup/runner.toml
@@ -153,7 +209,8 @@ dry_run:
   returned: success
   type: bool
 runner:
-  description: The runner entry - C(name), C(url), C(id), C(action) (verified, registered, kept, would-register), C(token)
+  description: The runner entry - C(name), C(url), C(id), C(action) (verified, registered, kept, would-register, created,
+    would-create, recreated, would-recreate, unverified), C(token)
     (redacted), C(appended), C(system_id).
   returned: success
   type: dict
@@ -199,10 +256,14 @@ files:
   returned: success
   type: dict
 pruned:
-  description: Stale entries removed by I(prune_stale) - C({name, url, token}) with the token redacted.
+  description: Entries removed (in check mode - that would be) by I(prune_stale), I(prune_duplicates) and I(prune_empty) -
+    C({name, url, token, reason}) with the token redacted; C(reason) is C(stale), C(duplicate) or C(empty-token), and a
+    duplicate's C(duplicate_of) (C({name, entry})) names the entry kept.
   returned: success
   type: list
   elements: dict
+  sample: [{"name": "build-01-copy", "url": "https://gitlab.example.com", "token": "glrt-…abcd", "reason": "duplicate",
+            "duplicate_of": {"name": "build-01", "entry": 1}}]
 check:
   description: The check that failed - C({id, problem, hint}).
   returned: when a live check failed
@@ -238,8 +299,10 @@ FALSE_WORDS = ("", "false", "no", "off", "0")
 def build_argv(module, binary, answers_path, fresh_id):
     p = module.params
     argv = [binary, "apply", "--answers", answers_path] + path_flags(p)
-    for flag, option in (("--prune-stale", "prune_stale"), ("--replace-token", "replace_token"),
-                         ("--skip-probes", "skip_probes")):
+    for flag, option in (("--prune-stale", "prune_stale"), ("--prune-duplicates", "prune_duplicates"),
+                         ("--prune-empty", "prune_empty"), ("--recreate", "recreate"),
+                         ("--replace-token", "replace_token"), ("--skip-probes", "skip_probes"),
+                         ("--offline", "offline")):
         if p[option]:
             argv.append(flag)
     if fresh_id:
@@ -287,10 +350,14 @@ def main():
             docker_config=dict(type="path"),
             binary=dict(type="str", default="runnerup"),
             prune_stale=dict(type="bool", default=False),
+            prune_duplicates=dict(type="bool", default=False),
+            prune_empty=dict(type="bool", default=False),
+            recreate=dict(type="bool", default=False),
             fresh_system_id=dict(type="raw", default="never"),
             wait_contact=dict(type="str"),
             replace_token=dict(type="bool", default=False),
             skip_probes=dict(type="bool", default=False),
+            offline=dict(type="bool", default=False),
             timeout=dict(type="str"),
             environment=dict(type="dict", default={}, no_log=True),
         ),

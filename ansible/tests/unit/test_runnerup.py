@@ -90,6 +90,20 @@ class ApplyOutcomeTest(unittest.TestCase):
         self.assertEqual([p["name"] for p in out["pruned"]], ["gone"])
         self.assertNotIn("GONEgoneGONEgone0000", json.dumps(out))
 
+    def test_pruned_reasons(self):
+        # --prune-empty and --prune-duplicates in one offline run: each
+        # removed entry says which rule removed it.
+        rc, data = fixture("apply_prune_empty")
+        out = r.apply_outcome(rc, data)
+        self.assertNotIn("failed", out)
+        self.assertTrue(out["changed"])
+        self.assertEqual(out["runner"]["action"], "kept")
+        self.assertEqual([(p["name"], p["reason"]) for p in out["pruned"]],
+                         [("empty", "empty-token"), ("contract-copy", "duplicate")])
+        self.assertEqual(out["pruned"][1]["duplicate_of"]["name"], "contract")
+        self.assertTrue(out["files"]["config_toml"]["backup"])
+        self.assertNotIn("CONTRACTcontract0042", json.dumps(out))
+
     def test_failed_check(self):
         rc, data = fixture("apply_check_failed")
         out = r.apply_outcome(rc, data)
@@ -150,6 +164,43 @@ class ApplyOutcomeTest(unittest.TestCase):
             walk("", fixture(name[:-len(".json")])[1])
         for key in r.APPLY_KEYS + r.FAILURE_KEYS + r.PROBE_KEYS + r.CHECK_KEYS:
             self.assertIn(key, seen)
+
+
+class FakeModule(object):
+    """What build_argv reads of an AnsibleModule."""
+
+    def __init__(self, check_mode=False, **params):
+        self.check_mode = check_mode
+        self.params = dict(config=None, docker_config=None, timeout=None, prune_stale=False, prune_duplicates=False,
+                           prune_empty=False, recreate=False, replace_token=False, skip_probes=False, offline=False,
+                           wait_contact=None)
+        self.params.update(params)
+
+
+class ApplyArgvTest(unittest.TestCase):
+    def argv(self, fresh_id=False, **kwargs):
+        from ansible_collections.runnerup.gitlab_runner.plugins.modules import runnerup_apply
+        return runnerup_apply.build_argv(FakeModule(**kwargs), "/usr/bin/runnerup", "/tmp/a.toml", fresh_id)
+
+    def test_defaults_add_no_flag(self):
+        self.assertEqual(self.argv(), ["/usr/bin/runnerup", "apply", "--answers", "/tmp/a.toml"])
+
+    def test_each_option_is_its_flag(self):
+        for option, flag in (("prune_stale", "--prune-stale"), ("prune_duplicates", "--prune-duplicates"),
+                             ("prune_empty", "--prune-empty"), ("recreate", "--recreate"),
+                             ("replace_token", "--replace-token"), ("skip_probes", "--skip-probes"),
+                             ("offline", "--offline")):
+            argv = self.argv(**{option: True})
+            self.assertEqual(argv[4:], [flag], option)
+
+    def test_check_mode_is_a_dry_run_and_waits_for_nothing(self):
+        argv = self.argv(check_mode=True, prune_empty=True, wait_contact="90s", config="/etc/gitlab-runner/config.toml")
+        self.assertEqual(argv[4:], ["--config", "/etc/gitlab-runner/config.toml", "--prune-empty", "--dry-run"])
+
+    def test_wait_contact(self):
+        self.assertEqual(self.argv(wait_contact="yes")[4:], ["--wait-contact"])
+        self.assertEqual(self.argv(wait_contact="2m")[4:], ["--wait-contact=2m"])
+        self.assertEqual(self.argv(wait_contact="no")[4:], [])
 
 
 class ReadonlyOutcomeTest(unittest.TestCase):
