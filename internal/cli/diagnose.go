@@ -337,7 +337,7 @@ func readLog(path string, stdin io.Reader) (string, error) {
 // runnerDoc is config.toml's entries as a diagnosis reads them.
 type runnerDoc = runnerconf.File
 
-// loadRunner finds the runner entry: --runner by name (render.FindRunner,
+// loadRunner finds the runner entry: --runner by name (runnerconf's Find,
 // as apply does), else the only one. A missing default config.toml means
 // a runner with defaults; a missing --config file is an error.
 func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
@@ -361,9 +361,10 @@ func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 	}
 	idx := -1
 	if opts.RunnerName != "" {
-		i, existing, err := render.FindRunner(data, opts.RunnerName, "", "")
+		// By name alone, as apply finds it (the document decoded above).
+		i, existing, err := doc.Find(opts.RunnerName, "", "")
 		if err != nil {
-			return nil, err
+			return nil, &render.ConfigTOMLError{Err: err}
 		}
 		if existing == nil {
 			return nil, inputErr("%s has no runner named %q (runners: %s)", path, opts.RunnerName, runnerNames(doc))
