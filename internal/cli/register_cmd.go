@@ -12,6 +12,7 @@ import (
 
 	"github.com/runnerup/runnerup/internal/safewrite"
 	"github.com/runnerup/runnerup/internal/userfile"
+	"github.com/runnerup/runnerup/tui"
 	"github.com/runnerup/runnerup/wizard"
 )
 
@@ -25,6 +26,8 @@ type RegisterOptions struct {
 	// Env reads gitlab-runner register's environment variables (nil: the
 	// process's).
 	Env wizard.Env
+	// runTUI runs the wizard register opens in a terminal (nil: tui.Run).
+	runTUI func(context.Context, tui.Options) (tui.Outcome, error)
 }
 
 // runnerupRegisterFlags are runnerup's flags inside `runnerup register`;
@@ -234,6 +237,7 @@ func registerWizard(ctx context.Context, opts *RegisterOptions, in *wizard.Regis
 	err := wizardRun(ctx, &WizardOptions{
 		IO: a.IO, ConfigPath: configPath, DockerConfigDir: a.DockerConfigDir, Timeout: a.Timeout,
 		detect: a.detect, machineID: a.machineID, prefill: in.Answers, saveAnswers: opts.SaveAnswers,
+		leaveRunner: in.LeaveRunner, runTUI: opts.runTUI,
 	})
 	// What the flags did silently (values from the environment, dropped
 	// executor tables) is said after the wizard left the screen.

@@ -28,6 +28,11 @@ type WizardOptions struct {
 	// saveAnswers is where it offers to save them.
 	prefill     *wizard.Answers
 	saveAnswers string
+	// leaveRunner: register --leave-runner (a runner registered with a
+	// registration token stays in GitLab if the write fails).
+	leaveRunner bool
+	// runTUI runs the wizard (nil: tui.Run); tests capture its options.
+	runTUI func(context.Context, tui.Options) (tui.Outcome, error)
 }
 
 func addWizardFlags(cmd *cobra.Command, opts *WizardOptions) {
@@ -74,7 +79,7 @@ func wizardRun(ctx context.Context, opts *WizardOptions) error {
 		Env: os.LookupEnv, Hostname: hostname, Paths: paths,
 	}
 	base := wizard.ApplyOptions{Env: os.LookupEnv, Hostname: hostname, Paths: paths, ConfigPath: opts.ConfigPath, DockerConfigDir: opts.DockerConfigDir,
-		MachineID: opts.machineID, CheckStale: true}
+		MachineID: opts.machineID, CheckStale: true, LeaveRunner: opts.leaveRunner}
 	// The answers file is local: read it before detection, which may ask
 	// a Docker daemon on another host (DOCKER_HOST).
 	var answers *wizard.Answers
@@ -126,6 +131,10 @@ func wizardRun(ctx context.Context, opts *WizardOptions) error {
 		o.Prefill = answers
 	}
 	// The wizard prints its summary with the replay command on exit.
-	_, err := tui.Run(ctx, o)
+	run := opts.runTUI
+	if run == nil {
+		run = tui.Run
+	}
+	_, err := run(ctx, o)
 	return err
 }
