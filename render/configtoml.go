@@ -282,9 +282,9 @@ func runnerBlocks(secs []section) []block {
 	for i := range secs {
 		p := secs[i].path()
 		switch {
-		case len(p) == 1 && p[0] == "runners" && secs[i].header.Array:
+		case len(p) == 1 && strings.EqualFold(p[0], "runners") && secs[i].header.Array:
 			out = append(out, block{first: i, last: i})
-		case len(p) > 1 && p[0] == "runners" && len(out) > 0 && out[len(out)-1].last == i-1:
+		case len(p) > 1 && strings.EqualFold(p[0], "runners") && len(out) > 0 && out[len(out)-1].last == i-1:
 			out[len(out)-1].last = i
 		}
 	}
@@ -359,10 +359,13 @@ func (ed *editor) apply() []byte {
 // at `at` with the section's indentation (or indent when given).
 func (ed *editor) setKey(s *section, key string, value any, at int, indent string) {
 	enc := encodeValue(value)
-	if it := s.key(key); it != nil {
-		old := string(ed.src[it.Value.Start:it.Value.End])
-		if canonicalValue(old) != enc {
-			ed.replace(it.Value.Start, it.Value.End, enc)
+	if its := s.keys(key); len(its) > 0 {
+		// Every spelling the runner reads as key (Name, nAme, …).
+		for _, it := range its {
+			old := string(ed.src[it.Value.Start:it.Value.End])
+			if canonicalValue(old) != enc {
+				ed.replace(it.Value.Start, it.Value.End, enc)
+			}
 		}
 		return
 	}
@@ -380,7 +383,7 @@ func (ed *editor) notATable(it *tomlscan.Item, runner, what, table string) error
 }
 
 func (ed *editor) deleteKey(s *section, key string) {
-	if it := s.key(key); it != nil {
+	for _, it := range s.keys(key) {
 		ed.replace(it.Start, it.End, "")
 	}
 }
@@ -406,9 +409,10 @@ func (ed *editor) editRunner(secs []section, b block, r Runner, existing *Existi
 	for i := b.first + 1; i <= b.last; i++ {
 		p := secs[i].path()
 		switch {
-		case slices.Equal(p, []string{"runners", "docker"}) && !secs[i].header.Array:
+		// Table names in any case, as the runner decodes them.
+		case slices.EqualFunc(p, []string{"runners", "docker"}, strings.EqualFold) && !secs[i].header.Array && dockerSec == nil:
 			dockerSec = &secs[i]
-		case slices.Equal(p, []string{"runners", "docker", "services"}) && secs[i].header.Array:
+		case slices.EqualFunc(p, []string{"runners", "docker", "services"}, strings.EqualFold) && secs[i].header.Array:
 			services = append(services, &secs[i])
 		}
 	}
@@ -468,8 +472,10 @@ type keyValue struct {
 
 func runnerKeys(r Runner, existing *ExistingRunner) []keyValue {
 	url := r.URL
-	if existing != nil && SameGitLab(existing.URL, url) {
-		// The same GitLab, as FindRunner sees it: keep the file's spelling.
+	if existing != nil && SameGitLab(existing.URL, url) && strings.TrimSpace(existing.URL) == existing.URL {
+		// The same GitLab, as FindRunner sees it: keep the file's spelling
+		// (not surrounding spaces: the runner does not trim them, and its
+		// API calls fail on the URL).
 		url = existing.URL
 	}
 	kvs := []keyValue{{key: "name", value: r.Name}, {key: "url", value: url}}

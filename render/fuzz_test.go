@@ -238,14 +238,34 @@ var (
 	managedDockerKeys = []string{"host", "image", "privileged", "volumes", "pull_policy", "services"}
 )
 
+// without drops keys in every spelling the runner decodes as them
+// (BurntSushi matches struct fields case-insensitively).
 func without(m map[string]any, keys []string) map[string]any {
 	out := map[string]any{}
 	for k, v := range m {
-		if !slices.Contains(keys, k) {
+		if !slices.ContainsFunc(keys, func(key string) bool { return strings.EqualFold(k, key) }) {
 			out[k] = v
 		}
 	}
 	return out
+}
+
+// field is m[key] as GitLab Runner reads it: every spelling that differs
+// only in case is the same field, and all of them must hold one value
+// (with two, which the runner keeps depends on map order). ok is false
+// when they disagree.
+func field(m map[string]any, key string) (v any, ok bool) {
+	found := false
+	for k, x := range m {
+		if !strings.EqualFold(k, key) {
+			continue
+		}
+		if found && !reflect.DeepEqual(x, v) {
+			return nil, false
+		}
+		v, found = x, true
+	}
+	return v, true
 }
 
 // checkSplice holds ConfigTOML's promises for one edit of old: the output
@@ -279,15 +299,26 @@ func checkSplice(t *testing.T, old []byte, e ConfigEdit, res ConfigResult) map[s
 		t.Fatalf("concurrent changed without being asked")
 	}
 	got := ra[res.Index]
-	if got["name"] != e.Runner.Name || got["url"] != e.Runner.URL || got["executor"] != e.Runner.Executor {
+	get := func(m map[string]any, key string) any {
+		v, ok := field(m, key)
+		if !ok {
+			t.Fatalf("target runner has spellings of %s with different values: %v\n--- output\n%s", key, m, res.Data)
+		}
+		return v
+	}
+	name, url, executor := get(got, "name"), get(got, "url"), get(got, "executor")
+	if name != e.Runner.Name || executor != e.Runner.Executor || url != e.Runner.URL && !(res.Existing != nil && url == res.Existing.URL && SameGitLab(res.Existing.URL, e.Runner.URL)) {
 		t.Fatalf("target runner = %v, want name %q url %q", got, e.Runner.Name, e.Runner.URL)
 	}
-	if c := e.Runner.Credentials; c != nil && got["token"] != c.Token {
-		t.Fatalf("token = %v, want %q", got["token"], c.Token)
+	if s, _ := url.(string); strings.TrimSpace(s) != s {
+		t.Fatalf("target url %q has surrounding spaces, which the runner does not trim", s)
+	}
+	if c := e.Runner.Credentials; c != nil && get(got, "token") != c.Token {
+		t.Fatalf("token = %v, want %q", get(got, "token"), c.Token)
 	}
 	if d := e.Runner.Docker; d != nil && !d.empty() {
-		dm, _ := got["docker"].(map[string]any)
-		if dm == nil || (d.Image != "" && dm["image"] != d.Image) || (d.Privileged != nil && dm["privileged"] != *d.Privileged) {
+		dm, _ := get(got, "docker").(map[string]any)
+		if dm == nil || (d.Image != "" && get(dm, "image") != d.Image) || (d.Privileged != nil && get(dm, "privileged") != *d.Privileged) {
 			t.Fatalf("target docker = %v, want image %q privileged %v", dm, d.Image, d.Privileged)
 		}
 		if !res.Appended {

@@ -1,6 +1,10 @@
 package render
 
-import "github.com/runnerup/runnerup/internal/tomlscan"
+import (
+	"strings"
+
+	"github.com/runnerup/runnerup/internal/tomlscan"
+)
 
 // A section is a header (nil for the document's top) and what follows it up
 // to the next header; render edits config.toml section by section, with
@@ -54,21 +58,39 @@ func (s *section) lastKeyEnd() int {
 func (s *section) contentEnd() int { return s.lastKeyEnd() }
 
 func (s *section) key(name string) *tomlscan.Item {
-	for i := range s.items {
-		it := &s.items[i]
-		if it.Kind == tomlscan.KeyValue && len(it.Path) == 1 && it.Path[0] == name {
-			return it
-		}
+	if ks := s.keys(name); len(ks) > 0 {
+		return ks[0]
 	}
 	return nil
 }
 
+// keys are the section's keys that GitLab Runner decodes as name: the
+// exact spelling first, then those that differ only in case. BurntSushi
+// matches struct fields case-insensitively, and with two spellings which
+// one the runner keeps depends on map order, so an edit must set them all.
+func (s *section) keys(name string) []*tomlscan.Item {
+	var exact, folded []*tomlscan.Item
+	for i := range s.items {
+		it := &s.items[i]
+		if it.Kind != tomlscan.KeyValue || len(it.Path) != 1 {
+			continue
+		}
+		switch {
+		case it.Path[0] == name:
+			exact = append(exact, it)
+		case strings.EqualFold(it.Path[0], name):
+			folded = append(folded, it)
+		}
+	}
+	return append(exact, folded...)
+}
+
 // keyUnder is the first key of the section that is name or starts with
-// name (an inline table or dotted keys defining that table).
+// name (an inline table or dotted keys defining that table), in any case.
 func (s *section) keyUnder(name string) *tomlscan.Item {
 	for i := range s.items {
 		it := &s.items[i]
-		if it.Kind == tomlscan.KeyValue && it.Path[0] == name {
+		if it.Kind == tomlscan.KeyValue && strings.EqualFold(it.Path[0], name) {
 			return it
 		}
 	}
