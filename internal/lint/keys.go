@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -104,10 +105,14 @@ func (l *linter) walkTable(schemaPath, canon string, m map[string]any, runner st
 	if !known {
 		return
 	}
+	spellings := map[string][]string{} // schema name -> keys written for it
 	for _, k := range sortedKeys(m) {
 		v := m[k]
 		p := joinKey(canon, k)
 		name, sh, ok := lookupKey(fields, k)
+		if ok {
+			spellings[name] = append(spellings[name], k)
+		}
 		if !ok {
 			if schemaPath == "runners.docker" && k == "platform" {
 				continue // docker.platform.ignored
@@ -122,6 +127,36 @@ func (l *linter) walkTable(schemaPath, canon string, m map[string]any, runner st
 		}
 		l.checkShape(sh, schemaJoin(schemaPath, name), p, name, v, runner)
 	}
+	for _, name := range sortedKeys(spellings) {
+		if keys := spellings[name]; len(keys) > 1 {
+			l.caseDuplicate(canon, name, keys, m, runner)
+		}
+	}
+}
+
+// caseDuplicate: two keys of one table that the runner decodes into the
+// same field (BurntSushi matches case-insensitively). Which one it keeps
+// follows Go's map order, so it can change from one load to the next:
+// an error when their values differ.
+func (l *linter) caseDuplicate(canon, name string, keys []string, m map[string]any, runner string) {
+	sev, why := Warning, "they hold the same value today"
+	for _, k := range keys[1:] {
+		if !reflect.DeepEqual(m[k], m[keys[0]]) {
+			sev, why = Error, "their values differ, so the runner's setting can change from one reload to the next"
+			break
+		}
+	}
+	quoted := make([]string, len(keys))
+	for i, k := range keys {
+		quoted[i] = fmt.Sprintf("%q", k)
+	}
+	paths := make([]string, len(keys))
+	for i, k := range keys {
+		paths[i] = joinKey(canon, k)
+	}
+	l.add(Finding{ID: "key.case-duplicate", Severity: sev, Path: paths[len(paths)-1], Runner: runner,
+		Message: fmt.Sprintf("%q is written %d times (%s): the runner reads them as one key and keeps one of them at random; %s", name, len(keys), strings.Join(quoted, ", "), why),
+		Fix:     fmt.Sprintf("keep one %q line and delete the others", name)}, paths[len(paths)-1])
 }
 
 func (l *linter) unknownKey(schemaPath, canon, key, p, runner string, v any) {

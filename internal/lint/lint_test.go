@@ -129,6 +129,25 @@ concurrent = 1
 		want: []want{{id: "key.unknown", sev: Warning, line: 8, fix: `did you mean "ipcmode"?`}},
 	},
 	{
+		// The runner decodes both into one field and keeps one of them
+		// at random (runner-oracle printed either over six loads).
+		name: "one key in two spellings",
+		toml: doc(`
+[[runners]]
+  name = "r"
+  url = "https://gitlab.example.com"
+  token = "` + tokA + `"
+  executor = "shell"
+  Executor = "docker"
+  Limit = 1
+  limit = 1
+`),
+		want: []want{
+			{id: "key.case-duplicate", sev: Error, line: 5, fix: `keep one "executor" line and delete the others`},
+			{id: "key.case-duplicate", sev: Warning, line: 8, fix: `keep one "limit" line and delete the others`},
+		},
+	},
+	{
 		name: "cache keys are CamelCase; lower case is accepted but noted",
 		toml: doc(`
 [[runners]]
