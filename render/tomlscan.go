@@ -57,13 +57,6 @@ func (s *section) lastKeyEnd() int {
 // trailing comments stay attached to whatever follows them.
 func (s *section) contentEnd() int { return s.lastKeyEnd() }
 
-func (s *section) key(name string) *tomlscan.Item {
-	if ks := s.keys(name); len(ks) > 0 {
-		return ks[0]
-	}
-	return nil
-}
-
 // keys are the section's keys that GitLab Runner decodes as name: the
 // exact spelling first, then those that differ only in case. BurntSushi
 // matches struct fields case-insensitively, and with two spellings which

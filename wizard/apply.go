@@ -55,6 +55,9 @@ type ApplyOptions struct {
 	ConfigPath      string
 	DockerConfigDir string
 	DryRun          bool
+	// DiffTexts adds the redacted whole files (FileChange.Before, After)
+	// to the result beside the diff (apply --diff-texts).
+	DiffTexts bool
 	// ReplaceToken writes the answers' token over a different one on disk.
 	ReplaceToken bool
 	Timeout      time.Duration
@@ -124,6 +127,12 @@ type FileChange struct {
 	Backup  string `json:"backup,omitempty"`
 	// Diff is the redacted unified diff (only in results, never logged).
 	Diff string `json:"diff,omitempty"`
+	// Before and After are the whole file before and after, redacted as
+	// Diff is, when ApplyOptions.DiffTexts asks and the file changes
+	// (Ansible's diff mode shows them side by side); Before is "" for a
+	// new file.
+	Before *string `json:"before,omitempty"`
+	After  *string `json:"after,omitempty"`
 }
 
 // ApplyResult is what apply did or, with DryRun, would do.
@@ -288,7 +297,7 @@ func Apply(ctx context.Context, p *Prepared, opts ApplyOptions) (*ApplyResult, e
 	if creds, err = l.credentialsAfterChecks(ctx, plan, checks.create, opts, creds); err != nil {
 		return nil, err
 	}
-	out, err := l.render(plan, creds.write)
+	out, err := l.render(plan, creds.write, opts.DiffTexts)
 	if err != nil {
 		return nil, l.undo(ctx, plan, creds, opts, err)
 	}

@@ -18,6 +18,8 @@ type rendered struct {
 	oldJSON  []byte
 	jsonPath string
 	redactor *secret.Redactor
+	// texts: FileChanges carry the redacted whole files (DiffTexts).
+	texts bool
 	// configTOML, dockerConfig and systemID say what happens to each
 	// file (dockerConfig nil: not written; systemID nil: not written).
 	configTOML   FileChange
@@ -26,6 +28,18 @@ type rendered struct {
 	warnings     []FieldError
 	// write are the files safewrite.Update takes the lock on and writes.
 	write []safewrite.File
+}
+
+// change says what happens to the file at path going from old to new:
+// the redacted diff and, when asked, the redacted whole files.
+func (r *rendered) change(path string, old, new []byte) FileChange {
+	fc := FileChange{Path: path, Diff: render.Diff(path, old, new, r.redactor)}
+	fc.Changed = fc.Diff != ""
+	if r.texts && fc.Changed {
+		before, after := render.RedactText(string(old), r.redactor), render.RedactText(string(new), r.redactor)
+		fc.Before, fc.After = &before, &after
+	}
+	return fc
 }
 
 // changed reports whether writing would change a file.
@@ -39,22 +53,21 @@ func (r *rendered) changed() bool {
 // decodes config.toml nor looks for the runner again: load did both.
 // What to write is decided from the file as load read it; the write stage
 // re-reads it under the lock and renders again if it changed.
-func (l *loaded) render(plan Plan, creds *render.Credentials) (*rendered, error) {
-	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json"), oldJSON: l.oldJSON}
+func (l *loaded) render(plan Plan, creds *render.Credentials, texts bool) (*rendered, error) {
+	r := &rendered{redactor: redactorFor(l.a, creds), jsonPath: filepath.Join(l.paths.DockerConfigDir, "config.json"), oldJSON: l.oldJSON, texts: texts}
 	out, err := renderFiles(l.a, creds, l.target.Target, l.config, r.oldJSON, r.jsonPath, plan.pruneSpec())
 	if err != nil {
 		return nil, err
 	}
 	r.files = out
 	r.warnings = renderWarnings(l.a, l.target.Existing, l.data, out.toml)
-	r.configTOML = FileChange{Path: plan.ConfigTOML, Diff: render.Diff(plan.ConfigTOML, l.data, out.toml, r.redactor)}
-	r.configTOML.Changed = r.configTOML.Diff != ""
+	r.configTOML = r.change(plan.ConfigTOML, l.data, out.toml)
 	r.configTOML.Created = len(l.data) == 0 && !fileExists(plan.ConfigTOML)
 	r.write = []safewrite.File{{Path: plan.ConfigTOML, Secret: true}}
 	if plan.DockerConfig != "" {
-		fc := &FileChange{Path: r.jsonPath, Diff: render.Diff(r.jsonPath, r.oldJSON, out.json, r.redactor)}
-		fc.Changed, fc.Created = fc.Diff != "", !fileExists(r.jsonPath)
-		r.dockerConfig = fc
+		fc := r.change(r.jsonPath, r.oldJSON, out.json)
+		fc.Created = !fileExists(r.jsonPath)
+		r.dockerConfig = &fc
 		r.write = append(r.write, safewrite.File{Path: r.jsonPath, Secret: true})
 	}
 	id := plan.SystemID

@@ -123,7 +123,7 @@ func (s *stageSetup) loadAndRender(t *testing.T) (*loaded, *Plan, *ApplyResult, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := l.render(plan, creds.write)
+	r, err := l.render(plan, creds.write, false)
 	if err != nil {
 		t.Fatal(err)
 	}

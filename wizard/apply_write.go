@@ -81,9 +81,11 @@ func (l *loaded) write(r *rendered, plan Plan, creds credResult, opts ApplyOptio
 			if now, err = l.renderAgain(curTOML, curJSON, jsonPath, plan, creds.write, makesRunner); err != nil {
 				return nil, err
 			}
-			w.configTOML.Diff = render.Diff(tomlPath, curTOML, now.toml, r.redactor)
+			c := r.change(tomlPath, curTOML, now.toml)
+			w.configTOML.Diff, w.configTOML.Before, w.configTOML.After = c.Diff, c.Before, c.After
 			if w.dockerConfig != nil {
-				w.dockerConfig.Diff = render.Diff(jsonPath, curJSON, now.json, r.redactor)
+				c := r.change(jsonPath, curJSON, now.json)
+				w.dockerConfig.Diff, w.dockerConfig.Before, w.dockerConfig.After = c.Diff, c.Before, c.After
 			}
 		}
 		w.files = now

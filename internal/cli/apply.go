@@ -23,8 +23,11 @@ type ApplyOptions struct {
 	ConfigPath      string
 	DockerConfigDir string
 	DryRun          bool
-	ReplaceToken    bool
-	SkipProbes      bool
+	// DiffTexts adds each changed file's redacted before and after texts
+	// to -o json (config_toml.before/after), for Ansible's diff mode.
+	DiffTexts    bool
+	ReplaceToken bool
+	SkipProbes   bool
 	// Offline contacts nothing (no verify, register, create, live checks).
 	Offline bool
 	Output  string
@@ -94,6 +97,9 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 			if opts.WaitContact < 0 {
 				return &FlagError{Err: errors.New("--wait-contact must be positive")}
 			}
+			if opts.DiffTexts && opts.Output != "json" {
+				return &FlagError{Err: errors.New("--diff-texts adds the redacted files to the JSON result: use it with -o json (the text output prints the diff)")}
+			}
 			if opts.WaitContact > 0 && opts.DryRun {
 				return &FlagError{Err: errors.New("--wait-contact waits for the runner to pick up written files; --dry-run writes nothing")}
 			}
@@ -108,6 +114,7 @@ String values may be env:NAME or file:PATH references, resolved at apply time.
 	f.StringVarP(&opts.ConfigPath, "config", "c", "", "config.toml to write (default: the runner's, /etc/gitlab-runner/config.toml for root, ~/.gitlab-runner/config.toml otherwise)")
 	f.StringVar(&opts.DockerConfigDir, "docker-config", "", "directory of the config.json to write (default: ~/.docker of this user; the runner ignores DOCKER_CONFIG)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "show the redacted diff and write nothing (never registers)")
+	f.BoolVar(&opts.DiffTexts, "diff-texts", false, "with -o json: also each changed file's whole text before and after, redacted like the diff (Ansible's diff mode)")
 	f.BoolVar(&opts.ReplaceToken, "replace-token", false, "write the answers' token even when config.toml holds a different one (e.g. rotated)")
 	f.BoolVar(&opts.SkipProbes, "skip-probes", false, "write without the live checks of GitLab, the daemon and registries (warns); GitLab is still called to verify, register or create the runner")
 	f.BoolVar(&opts.Offline, "offline", false, "contact nothing: no verify, register, create or live checks (only local host checks); a new runner's authentication token is written unverified (warns); a registration token or [gitlab.create] for a runner not yet in config.toml is refused (exit 2)")
@@ -138,6 +145,7 @@ func applyWizardOptions(opts *ApplyOptions) (wizard.ApplyOptions, *checklistPrin
 	w := withDefaults(opts.Wizard, opts.detect, opts.machineID)
 	w.ConfigPath, w.DockerConfigDir = opts.ConfigPath, opts.DockerConfigDir
 	w.DryRun, w.ReplaceToken, w.Timeout, w.SkipProbes, w.Offline = opts.DryRun, opts.ReplaceToken, opts.Timeout, opts.SkipProbes, opts.Offline
+	w.DiffTexts = opts.DiffTexts
 	w.PruneStale, w.FreshSystemID, w.Recreate = opts.PruneStale, opts.FreshSystemID, opts.Recreate
 	w.PruneDuplicates, w.PruneEmpty = opts.PruneDuplicates, opts.PruneEmpty
 	w.Probe.Timeout = opts.Timeout

@@ -212,10 +212,14 @@ func (f *fleet) testAnsible(t *testing.T) {
 		if len(diffs) == 0 {
 			t.Fatalf("no diff in the result: %v", res)
 		}
-		prepared := str(diffs[0], "prepared")
-		for _, want := range []string{"-concurrent = 2", "+concurrent = 3", "FLEET_COLOUR=blue", "glrtr-…"} {
-			if !strings.Contains(prepared, want) {
-				t.Errorf("diff lacks %q:\n%s", want, prepared)
+		// Ansible's before/after form, from apply --diff-texts.
+		was, now := str(diffs[0], "before"), str(diffs[0], "after")
+		if !strings.Contains(was, "concurrent = 2\n") || strings.Contains(was, "FLEET_COLOUR=blue") {
+			t.Errorf("diff before is not the current config.toml:\n%s", was)
+		}
+		for _, want := range []string{"concurrent = 3\n", "FLEET_COLOUR=blue", "glrtr-…"} {
+			if !strings.Contains(now, want) {
+				t.Errorf("diff after lacks %q:\n%s", want, now)
 			}
 		}
 		// The default callback shows the diff on screen.

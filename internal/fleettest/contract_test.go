@@ -103,9 +103,10 @@ password = "env:REGISTRY_PASSWORD"
 		// setUp and tearDown bracket the run (the service container).
 		setUp, tearDown func()
 	}{
-		{name: "apply_dry_run_new", args: append([]string{"apply", "--answers", first, "--dry-run"}, paths...)},
+		// The dry runs as diff mode runs them (--diff-texts).
+		{name: "apply_dry_run_new", args: append([]string{"apply", "--answers", first, "--dry-run", "--diff-texts"}, paths...)},
 		{name: "apply_first", args: append([]string{"apply", "--answers", first}, paths...)},
-		{name: "apply_dry_run_change", args: append([]string{"apply", "--answers", second, "--dry-run"}, paths...)},
+		{name: "apply_dry_run_change", args: append([]string{"apply", "--answers", second, "--dry-run", "--diff-texts"}, paths...)},
 		{name: "apply_change_with_service", args: append([]string{"apply", "--answers", second}, paths...),
 			setUp: func() {
 				f.d.ImportImage(t, "gitlab/gitlab-runner:test")

@@ -32,12 +32,16 @@ APPLY_KEYS = (
     "config_toml.created",
     "config_toml.backup",
     "config_toml.diff",
+    "config_toml.before",
+    "config_toml.after",
     "docker_config",
     "docker_config.path",
     "docker_config.changed",
     "docker_config.created",
     "docker_config.backup",
     "docker_config.diff",
+    "docker_config.before",
+    "docker_config.after",
     "system_id_file",
     "system_id_file.path",
     "system_id_file.changed",
@@ -410,7 +414,9 @@ def apply_outcome(rc, data, stderr="", diff_mode=False):
 
     Returns a dict with failed and msg set on failure. changed comes from
     apply's changed (what was written, or with --dry-run what would be);
-    with diff_mode the redacted diffs apply produced are the result's diff."""
+    with diff_mode the result's diff holds, for each changed file, the
+    redacted before and after texts (apply --diff-texts) or else apply's
+    redacted unified diff as prepared."""
     if data is None or get_key(data, "ok", FAILURE_KEYS) is False:
         result = {"failed": True, "changed": False, "rc": rc, "msg": failure_message("apply", rc, data, stderr)}
         if data is not None:
@@ -445,7 +451,15 @@ def apply_outcome(rc, data, stderr="", diff_mode=False):
         diff = get_key(data, key + ".diff") if key + ".diff" in APPLY_KEYS else None
         if diff:
             path = get_key(data, key + ".path")
-            diffs.append({"before_header": path, "after_header": path, "prepared": diff})
+            entry = {"before_header": path, "after_header": path}
+            before, after = get_key(data, key + ".before"), get_key(data, key + ".after")
+            if isinstance(before, str) and isinstance(after, str):
+                # apply --diff-texts: the whole files, redacted by runnerup;
+                # Ansible diffs them itself and shows them side by side.
+                entry["before"], entry["after"] = before, after
+            else:
+                entry["prepared"] = diff
+            diffs.append(entry)
     result["files"] = files
     if diff_mode:
         result["diff"] = diffs

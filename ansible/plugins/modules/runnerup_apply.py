@@ -16,8 +16,8 @@ description:
   - This module only builds the command line and maps runnerup's JSON; it re-implements none of it.
   - Check mode runs C(runnerup apply --dry-run), which writes nothing and never registers; C(changed) then says
     whether apply would change a file.
-  - Diff mode shows the unified diffs apply produced, with tokens, passwords and auth values already redacted by
-    runnerup (C(glrt-…abcd), C(***)).
+  - Diff mode runs C(runnerup apply --diff-texts) and returns each changed file's C(before) and C(after) text, with
+    tokens, passwords and auth values already redacted by runnerup (C(glrt-…abcd), C(***)).
   - C(changed) is apply's C(changed). A failed live check fails the task with the check's id, problem, hint and
     runnerup's exit code in C(msg); nothing is written then.
 version_added: 1.0.0
@@ -307,6 +307,9 @@ def build_argv(module, binary, answers_path, fresh_id):
             argv.append(flag)
     if fresh_id:
         argv.append("--fresh-system-id")
+    if getattr(module, "_diff", False):
+        # The redacted whole files, for Ansible's before/after diff.
+        argv.append("--diff-texts")
     if module.check_mode:
         argv.append("--dry-run")
     else:

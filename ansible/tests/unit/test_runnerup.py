@@ -50,23 +50,35 @@ class ApplyOutcomeTest(unittest.TestCase):
         self.assertIn("gitlab.url", " ".join(out["warnings"]))
         self.assertEqual(out["service_action"], "manual")
 
-    def test_diff_mode_shows_the_redacted_diffs(self):
-        rc, data = fixture("apply_dry_run_change")
+    def test_diff_mode_shows_the_redacted_files(self):
+        rc, data = fixture("apply_dry_run_change")  # recorded with --diff-texts
         out = r.apply_outcome(rc, data, diff_mode=True)
         self.assertTrue(out["changed"])
         self.assertTrue(out["dry_run"])
         self.assertEqual(len(out["diff"]), 1, "only config.toml changes")
         diff = out["diff"][0]
         self.assertEqual(diff["before_header"], out["files"]["config_toml"]["path"])
+        self.assertNotIn("prepared", diff, "before/after, not both forms (Ansible would print the change twice)")
+        self.assertIn("concurrent = 2\n", diff["before"])
+        self.assertIn("concurrent = 3\n", diff["after"])
+        self.assertIn("FLEET_COLOUR=blue", diff["after"])
+        self.assertNotIn("FLEET_COLOUR=blue", diff["before"])
+        self.assertIn("glrt-…", diff["after"])
+
+    def test_diff_mode_without_texts_shows_the_unified_diff(self):
+        rc, data = fixture("apply_dry_run_change")
+        for key in ("before", "after"):
+            del data["config_toml"][key]  # a runnerup without --diff-texts
+        diff = r.apply_outcome(rc, data, diff_mode=True)["diff"][0]
         self.assertIn("-concurrent = 2", diff["prepared"])
         self.assertIn("+concurrent = 3", diff["prepared"])
-        self.assertIn("glrt-…", diff["prepared"])
 
     def test_new_files_diff(self):
         rc, data = fixture("apply_dry_run_new")
         out = r.apply_outcome(rc, data, diff_mode=True)
         self.assertEqual([d["after_header"].rsplit("/", 1)[-1] for d in out["diff"]], ["config.toml", "config.json"])
-        self.assertIn('"auth": "***', out["diff"][1]["prepared"])
+        self.assertEqual(out["diff"][0]["before"], "", "a new config.toml")
+        self.assertIn('"auth": "***', out["diff"][1]["after"])
         self.assertEqual(out["runner"]["action"], "verified")
 
     def test_service_action_and_restart_command(self):
@@ -169,8 +181,9 @@ class ApplyOutcomeTest(unittest.TestCase):
 class FakeModule(object):
     """What build_argv reads of an AnsibleModule."""
 
-    def __init__(self, check_mode=False, **params):
+    def __init__(self, check_mode=False, diff=False, **params):
         self.check_mode = check_mode
+        self._diff = diff
         self.params = dict(config=None, docker_config=None, timeout=None, prune_stale=False, prune_duplicates=False,
                            prune_empty=False, recreate=False, replace_token=False, skip_probes=False, offline=False,
                            wait_contact=None)
@@ -196,6 +209,10 @@ class ApplyArgvTest(unittest.TestCase):
     def test_check_mode_is_a_dry_run_and_waits_for_nothing(self):
         argv = self.argv(check_mode=True, prune_empty=True, wait_contact="90s", config="/etc/gitlab-runner/config.toml")
         self.assertEqual(argv[4:], ["--config", "/etc/gitlab-runner/config.toml", "--prune-empty", "--dry-run"])
+
+    def test_diff_mode_asks_for_the_texts(self):
+        self.assertEqual(self.argv(diff=True)[4:], ["--diff-texts"])
+        self.assertEqual(self.argv(check_mode=True, diff=True)[4:], ["--diff-texts", "--dry-run"])
 
     def test_wait_contact(self):
         self.assertEqual(self.argv(wait_contact="yes")[4:], ["--wait-contact"])
