@@ -76,13 +76,17 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 	// DOCKER_HOST may put on another host: a file that cannot be read or
 	// parsed is reported without that contact, and the findings are those
 	// of the file as it was when check started.
+	pe := opts.Paths
+	if pe.Env == nil {
+		pe = wizard.DefaultPathEnv()
+	}
 	var file lint.File
-	var readErr error
-	read := false
 	if opts.ConfigPath != "" {
-		file, readErr = lint.ReadFile(opts.ConfigPath, opts.LintOnly)
-		read = true
-		if readErr == nil && !lint.Parses(file.Data) {
+		var err error
+		if file, err = lint.ReadFile(opts.ConfigPath, opts.LintOnly); err != nil {
+			return checkReadFailed(opts, opts.ConfigPath, pe, err)
+		}
+		if !lint.Parses(file.Data) {
 			return reportCheck(ctx, opts, opts.ConfigPath, file, nil)
 		}
 	}
@@ -96,10 +100,6 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		opts.Wizard.DetectService = func(context.Context, string) ([]service.Install, error) { return found, derr }
 	}
 	path := opts.ConfigPath
-	pe := opts.Paths
-	if pe.Env == nil {
-		pe = wizard.DefaultPathEnv()
-	}
 	if path == "" {
 		// The file the service reads, else the runner's default
 		// (CONFIG_FILE is already in opts.ConfigPath: useConfigFileEnv).
@@ -108,25 +108,28 @@ func checkRun(ctx context.Context, opts *CheckOptions) error {
 		}
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", pe)
 		path = paths.ConfigTOML
-	}
-	if !read {
-		file, readErr = lint.ReadFile(path, opts.LintOnly)
-	}
-	err := readErr
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath != "":
-		return reportError(opts.IO, opts.Output, wizard.MissingConfigError(path, pe))
-	case errors.Is(err, fs.ErrNotExist):
-		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
-	}
-	if err != nil {
-		return reportError(opts.IO, opts.Output, &wizard.InputError{Err: err})
+		var err error
+		if file, err = lint.ReadFile(path, opts.LintOnly); err != nil {
+			return checkReadFailed(opts, path, pe, err)
+		}
 	}
 	var insecure []string
 	if !opts.LintOnly {
 		insecure = hostInsecureRegistries(ctx, opts.Timeout)
 	}
 	return reportCheck(ctx, opts, path, file, insecure)
+}
+
+// checkReadFailed reports a config.toml check could not read: a --config
+// file that does not exist, or no file where the runner would look.
+func checkReadFailed(opts *CheckOptions, path string, pe wizard.PathEnv, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath != "":
+		return reportError(opts.IO, opts.Output, wizard.MissingConfigError(path, pe))
+	case errors.Is(err, fs.ErrNotExist):
+		err = fmt.Errorf("no config.toml at %s, where GitLab Runner looks for this user (or where the service found reads it); pass --config PATH", path)
+	}
+	return reportError(opts.IO, opts.Output, &wizard.InputError{Err: err})
 }
 
 // reportCheck lints file (insecure: the daemon's insecure registries),

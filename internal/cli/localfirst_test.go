@@ -33,6 +33,8 @@ func TestLocalInputsBeforeRemoteDockerDaemon(t *testing.T) {
 		// check: a toml.syntax finding (3), never the daemon's facts.
 		{args: []string{"check", "--config", config}, codes: []int{ExitInput, ExitCheckFailed}},
 		{args: []string{"check", "--config", config, "--online"}, codes: []int{ExitInput, ExitCheckFailed}},
+		// A --config file that does not exist is reported first too.
+		{args: []string{"check", "--config", filepath.Join(dir, "missing.toml")}, codes: []int{ExitInput}},
 		// wizard: the answers file it starts from is read first.
 		{args: []string{"wizard", "--accessible", "--answers", answersFile}, codes: []int{ExitInput}},
 	} {
