@@ -35,24 +35,30 @@ func TestFleets(t *testing.T) {
 	})
 }
 
-// applyPlaybook calls the module directly; every scenario of the module
-// uses it with different variables.
-const applyPlaybook = `---
-- name: Runner fleet
-  hosts: runners
-  gather_facts: false
-  tasks:
-    - name: Apply runnerup answers
+// applyTask is the runnerup_apply task of the playbooks, with extra
+// module options (indented lines) before its environment.
+func applyTask(extra string) string {
+	return `    - name: Apply runnerup answers
       runnerup.gitlab_runner.runnerup_apply:
         binary: "{{ runnerup_binary }}"
         answers_content: "{{ answers }}"
         config: "{{ config_path }}"
         docker_config: "{{ docker_dir }}"
-        environment:
+` + extra + `        environment:
           RUNNER_TOKEN: "{{ runner_token }}"
           REGISTRY_PASSWORD: "{{ registry_password }}"
       register: applied
+`
+}
 
+// applyPlaybook calls the module directly; every scenario of the module
+// uses it with different variables.
+var applyPlaybook = `---
+- name: Runner fleet
+  hosts: runners
+  gather_facts: false
+  tasks:
+` + applyTask("") + `
     - name: Gate on the jobs' images
       runnerup.gitlab_runner.runnerup_probe:
         binary: "{{ runnerup_binary }}"
@@ -338,25 +344,15 @@ func (f *fleet) testAnsible(t *testing.T) {
 
 // prunePlaybook applies with the options apply's prune rules and
 // --offline have.
-const prunePlaybook = `---
+var prunePlaybook = `---
 - name: Runner fleet hygiene
   hosts: runners
   gather_facts: false
   tasks:
-    - name: Apply runnerup answers
-      runnerup.gitlab_runner.runnerup_apply:
-        binary: "{{ runnerup_binary }}"
-        answers_content: "{{ answers }}"
-        config: "{{ config_path }}"
-        docker_config: "{{ docker_dir }}"
-        prune_empty: true
+` + applyTask(`        prune_empty: true
         prune_duplicates: true
         offline: true
-        environment:
-          RUNNER_TOKEN: "{{ runner_token }}"
-          REGISTRY_PASSWORD: "{{ registry_password }}"
-      register: applied
-`
+`)
 
 // rolePlaybook applies the runner role to the host.
 const rolePlaybook = `---
