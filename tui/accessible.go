@@ -220,12 +220,7 @@ func (u *plainUI) run() (Outcome, error) {
 			wizard.SyncRegistries(a)
 			// No live checks ran yet: config.json alone says whether
 			// Docker Hub needs asking.
-			var asked []int
-			for i, r := range a.Registries {
-				if askRegistry(r, a, u.files, nil) {
-					asked = append(asked, i)
-				}
-			}
+			asked := askedRegistries(a, u.files, nil)
 			if st.Hidden(a) || len(asked) == 0 {
 				continue
 			}

@@ -610,13 +610,12 @@ func (m *model) updatePicker(msg tea.Msg) tea.Cmd {
 
 // apiTokenInfo is what the last API-token check found.
 func (m *model) apiTokenInfo() (wizard.APITokenInfo, bool) {
-	for _, r := range m.probes.results {
-		if r.ID == wizard.IDAPIToken {
-			info, ok := r.Data.(wizard.APITokenInfo)
-			return info, ok
-		}
+	r, ok := findResult(m.probes.results, wizard.IDAPIToken)
+	if !ok {
+		return wizard.APITokenInfo{}, false
 	}
-	return wizard.APITokenInfo{}, false
+	info, ok := r.Data.(wizard.APITokenInfo)
+	return info, ok
 }
 
 // lookupOptions are the options the create path's lookups use.

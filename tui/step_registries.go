@@ -32,9 +32,15 @@ func buildRegistriesForm(b formBuilder, asked []int) (*huh.Form, *wizard.Answers
 // askedRegistries are the indexes of a.Registries the registry step asks
 // about (see askRegistry), with what the files and the checks say now.
 func (m *model) askedRegistries(a *wizard.Answers) []int {
+	return askedRegistries(a, m.files, m.probes.results)
+}
+
+// askedRegistries is (*model).askedRegistries for the given files and
+// check results (the accessible UI asks before any check ran).
+func askedRegistries(a *wizard.Answers, files filesNow, results []probe.Result) []int {
 	var out []int
 	for i, r := range a.Registries {
-		if askRegistry(r, a, m.files, m.probes.results) {
+		if askRegistry(r, a, files, results) {
 			out = append(out, i)
 		}
 	}

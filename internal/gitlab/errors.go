@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,21 +133,20 @@ const (
 	opVerify   = "verify"
 	opRegister = "register"
 	opVersion  = "version"
-	opManagers = "managers"
 	// opAPI: the API-token endpoints (user, projects, groups, user/runners).
 	opAPI = "api"
-	// opRunner: GET/PUT/DELETE /runners/:id.
+	// opRunner: GET/PUT/DELETE /runners/:id and GET /runners/:id/managers.
 	opRunner = "runner"
 )
 
 func classify(op string, status int) Kind {
-	apiOp := op == opManagers || op == opAPI || op == opRunner
+	apiOp := op == opAPI || op == opRunner
 	switch {
 	case apiOp && status == http.StatusUnauthorized:
 		return KindAPITokenInvalid
 	case apiOp && status == http.StatusForbidden:
 		return KindAPIForbidden
-	case (op == opManagers || op == opRunner) && status == http.StatusNotFound:
+	case op == opRunner && status == http.StatusNotFound:
 		// not_found!('Runner'); a non-JSON 404 is turned into KindNotGitLab
 		// by apiError.
 		return KindRunnerNotFound
@@ -252,7 +252,7 @@ func serverMessage(r *response) string {
 		var fields map[string][]string
 		if json.Unmarshal(raw, &fields) == nil && len(fields) > 0 {
 			var parts []string
-			for _, f := range sortedFieldKeys(fields) {
+			for _, f := range slices.Sorted(maps.Keys(fields)) {
 				parts = append(parts, f+" "+strings.Join(fields[f], ", "))
 			}
 			return strings.Join(parts, "; ")
@@ -298,13 +298,4 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now).Round(time.Second)
 	}
 	return 0
-}
-
-func sortedFieldKeys(m map[string][]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -41,22 +40,9 @@ var contactAttemptTimeout = 15 * time.Second
 // (404), and the statuses every endpoint shares (ErrRateLimited, ErrServer,
 // ErrNotGitLab, …).
 func (c *Client) Managers(ctx context.Context, apiToken string, runnerID int64) ([]Manager, error) {
-	path := "runners/" + strconv.FormatInt(runnerID, 10) + "/managers"
-	endpoint := http.MethodGet + " /api/v4/" + path
-	var hdr http.Header
-	if apiToken != "" {
-		hdr = http.Header{"Private-Token": {apiToken}}
-	}
-	r, err := c.sendHeader(ctx, http.MethodGet, path, nil, apiToken, hdr)
-	if err != nil {
-		return nil, err
-	}
-	if r.status != http.StatusOK {
-		return nil, apiError(endpoint, opManagers, r, apiToken)
-	}
 	var ms []Manager
 	// A type mismatch names the field, never the value.
-	if err := decodeJSON(endpoint, r, apiToken, &ms); err != nil {
+	if err := c.getJSON(ctx, apiToken, "runners/"+strconv.FormatInt(runnerID, 10)+"/managers", nil, &ms); err != nil {
 		return nil, err
 	}
 	if ms == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -155,14 +156,7 @@ type TokenInfo struct {
 
 // HasScope reports whether the token has any of scopes.
 func (t TokenInfo) HasScope(scopes ...string) bool {
-	for _, have := range t.Scopes {
-		for _, want := range scopes {
-			if have == want {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(t.Scopes, func(have string) bool { return slices.Contains(scopes, have) })
 }
 
 // CanCreateRunners: the scopes POST /user/runners accepts.
