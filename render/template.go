@@ -69,16 +69,12 @@ func (w *treeWriter) table(path []string, m map[string]any) error {
 		switch v := m[k].(type) {
 		case map[string]any:
 			tables = append(tables, k)
-		case []map[string]any:
-			arrays = append(arrays, k)
-		case []any:
-			if len(v) > 0 && allMaps(v) {
+		default:
+			if _, ok := TableList(v); ok {
 				arrays = append(arrays, k)
 			} else {
 				scalars = append(scalars, k)
 			}
-		default:
-			scalars = append(scalars, k)
 		}
 	}
 	depth := len(path) - 1
@@ -107,7 +103,8 @@ func (w *treeWriter) table(path []string, m map[string]any) error {
 			w.ed.replace(sec.header.Start, sec.contentEnd(), "")
 		}
 		hdrIndent := w.indent + strings.Repeat("  ", depth+1)
-		for _, elem := range TableList(m[k]) {
+		elems, _ := TableList(m[k])
+		for _, elem := range elems {
 			var kvs []keyValue
 			for _, ek := range slices.Sorted(maps.Keys(elem)) {
 				if _, nested := elem[ek].(map[string]any); nested {
@@ -129,28 +126,28 @@ func headerPath(path []string) string {
 	return strings.Join(parts, ".")
 }
 
-func allMaps(v []any) bool {
-	for _, e := range v {
-		if _, ok := e.(map[string]any); !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// TableList reads a decoded TOML array of tables.
-func TableList(v any) []map[string]any {
+// TableList reads a decoded TOML array of tables. ok is false for any
+// other value: a list of plain values (cap_add = ["NET_ADMIN"]), a list
+// mixing tables and values, or an empty []any, which may be either.
+func TableList(v any) (list []map[string]any, ok bool) {
 	switch v := v.(type) {
 	case []map[string]any:
-		return v
+		return v, true
 	case []any:
+		if len(v) == 0 {
+			return nil, false
+		}
 		out := make([]map[string]any, 0, len(v))
 		for _, e := range v {
-			out = append(out, e.(map[string]any))
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, m)
 		}
-		return out
+		return out, true
 	}
-	return nil
+	return nil, false
 }
 
 // ErrNotOneRunner: a --template-config must hold exactly one [[runners]].

@@ -254,7 +254,7 @@ func subtractSpliced(extra, tmpl map[string]any, sp render.TemplateSplice) {
 			if _, table := v.(map[string]any); table {
 				continue // a sub-table: its own section
 			}
-			if list := render.TableList(v); len(list) > 0 && allTables(v) {
+			if list, ok := render.TableList(v); ok && len(list) > 0 {
 				continue // an array of tables: its own sections
 			}
 			if sameTOMLValue(em[k], v) {
@@ -263,21 +263,6 @@ func subtractSpliced(extra, tmpl map[string]any, sp render.TemplateSplice) {
 		}
 	}
 	pruneEmptyTables(extra)
-}
-
-func allTables(v any) bool {
-	switch v := v.(type) {
-	case []map[string]any:
-		return true
-	case []any:
-		for _, e := range v {
-			if _, ok := e.(map[string]any); !ok {
-				return false
-			}
-		}
-		return len(v) > 0
-	}
-	return false
 }
 
 // sameTOMLValue compares decoded TOML values across the shapes flags and

@@ -727,7 +727,8 @@ func templateStringList(v any) []string {
 
 func templateServices(v any) []Service {
 	var out []Service
-	for _, e := range render.TableList(v) {
+	list, _ := render.TableList(v)
+	for _, e := range list {
 		s := Service{Command: templateStringList(e["command"]), Entrypoint: templateStringList(e["entrypoint"]), Environment: templateStringList(e["environment"])}
 		s.Name, _ = e["name"].(string)
 		s.Alias, _ = e["alias"].(string)
