@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/runnerup/runnerup/internal/safewrite"
 	"github.com/runnerup/runnerup/render"
@@ -23,12 +22,8 @@ func (l *loaded) undo(ctx context.Context, plan Plan, creds credResult, opts App
 	case creds.registered:
 		return l.unregister(ctx, creds.write.Token, opts, creds.id, err)
 	case creds.settingsUpdated && plan.Create != nil:
-		changes := make([]string, len(plan.Create.Settings))
-		for i, s := range plan.Create.Settings {
-			changes[i] = s.String()
-		}
 		return fmt.Errorf("runner #%d's settings in GitLab were already updated (%s) before this failed; fix it and apply again (GitLab's side then matches the answers and stays): %w",
-			creds.id, strings.Join(changes, ", "), err)
+			creds.id, plan.Create.settingsList(), err)
 	}
 	return err
 }

@@ -125,15 +125,12 @@ func (c *Create) kindPhrase() string {
 // kindWord is "project", "group" or "instance".
 func (c *Create) kindWord() string { return strings.TrimSuffix(c.EffectiveRunnerType(), "_type") }
 
-// APITokenSource names where the API token came from (after Prepare).
-func (c *Create) APITokenSource() string { return c.apiTokenSource }
-
 func (c *Create) clone() *Create {
 	if c == nil {
 		return nil
 	}
 	out := *c
-	out.Tags = cloneStrings(c.Tags)
+	out.Tags = slices.Clone(c.Tags)
 	out.RunUntagged = cloneBool(c.RunUntagged)
 	out.Locked = cloneBool(c.Locked)
 	out.Paused = cloneBool(c.Paused)
@@ -255,7 +252,7 @@ func (c *Create) createRequest(projectID, groupID int64, name string) gitlab.Cre
 	}
 	return gitlab.CreateRunnerRequest{
 		RunnerType: c.EffectiveRunnerType(), ProjectID: projectID, GroupID: groupID,
-		Description: desc, MaintenanceNote: c.MaintenanceNote, Tags: cloneStrings(c.Tags),
+		Description: desc, MaintenanceNote: c.MaintenanceNote, Tags: slices.Clone(c.Tags),
 		RunUntagged: cloneBool(c.RunUntagged), Locked: cloneBool(c.Locked), Paused: cloneBool(c.Paused),
 		AccessLevel: c.AccessLevel, MaximumTimeout: cloneInt(c.MaximumTimeout),
 	}
@@ -307,7 +304,7 @@ func (c *Create) settingsDiff(have gitlab.RunnerDetails) ([]SettingChange, gitla
 	}
 	if c.Tags != nil && !sameTags(c.Tags, have.Tags) {
 		changes = append(changes, SettingChange{Key: "tags", From: tagText(have.Tags), To: tagText(c.Tags)})
-		u.Tags = cloneStrings(c.Tags)
+		u.Tags = slices.Clone(c.Tags)
 		if u.Tags == nil {
 			u.Tags = []string{}
 		}

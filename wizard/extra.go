@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/runnerup/runnerup/render"
 )
@@ -121,7 +120,7 @@ func cloneValue(v any) any {
 		}
 		return out
 	case []string:
-		return cloneStrings(v)
+		return slices.Clone(v)
 	}
 	return v
 }
@@ -206,7 +205,6 @@ func renderExtra(rendered render.ConfigResult, a *Answers) (render.ConfigResult,
 		return rendered, nil
 	}
 	extra := cloneTree(a.Runner.Extra)
-	normalizeDurations(extra)
 	data := rendered.Data
 	if len(a.Runner.template) > 0 {
 		// The template's own tables first, as written; SetRunnerKeys then
@@ -328,19 +326,6 @@ func pruneEmptyTables(m map[string]any) {
 			if len(sub) == 0 {
 				delete(m, k)
 			}
-		}
-	}
-}
-
-// normalizeDurations writes time.Duration values (from flags) as the Go
-// duration strings GitLab Runner reads.
-func normalizeDurations(m map[string]any) {
-	for k, v := range m {
-		switch v := v.(type) {
-		case time.Duration:
-			m[k] = v.String()
-		case map[string]any:
-			normalizeDurations(v)
 		}
 	}
 }

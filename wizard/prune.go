@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/runnerup/runnerup/internal/lint"
 	"github.com/runnerup/runnerup/internal/secret"
 	"github.com/runnerup/runnerup/probe/fleet"
 	"github.com/runnerup/runnerup/render"
@@ -40,10 +41,7 @@ func hasToken(r fleet.Runner) bool { return strings.TrimSpace(r.Token) != "" }
 
 // credentialsKey is what makes two entries one runner: the url (normalised
 // as the linter's runner.token.duplicate does) and the token.
-func credentialsKey(r fleet.Runner) string {
-	u := strings.TrimSuffix(strings.TrimRight(strings.TrimSpace(r.URL), "/"), "/ci")
-	return strings.ToLower(strings.TrimRight(u, "/")) + "\x00" + r.Token
-}
+func credentialsKey(r fleet.Runner) string { return lint.NormURL(r.URL) + "\x00" + r.Token }
 
 // choose lists the entries of runners to remove; keep (the entry the
 // answers target, -1 for none) is never one of them.

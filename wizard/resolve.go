@@ -242,10 +242,6 @@ func cloneBool(p *bool) *bool {
 	return new(*p)
 }
 
-// cloneStrings copies a list keeping nil and empty apart: `tags = []` in
-// the answers is a value, not an absent key.
-func cloneStrings(s []string) []string { return slices.Clone(s) }
-
 // eachString calls fn for every string (and string list element) in a,
 // with its field path in answers-file spelling.
 func eachString(a *Answers, fn func(path string, s *string)) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -135,15 +136,15 @@ func checkReadFailed(opts *CheckOptions, path string, pe wizard.PathEnv, err err
 // reportCheck lints file (insecure: the daemon's insecure registries),
 // runs the host checks and prints both.
 func reportCheck(ctx context.Context, opts *CheckOptions, path string, file lint.File, insecure []string) error {
-	// --lint-only: a repository's copy, whose mode means nothing.
-	findings := file.Lint(lint.Options{SkipMode: opts.LintOnly, InsecureRegistries: insecure})
+	// (--lint-only: ReadFile left out the mode of a repository's copy.)
+	findings := file.Lint(lint.Options{InsecureRegistries: insecure})
 	blocking := 0
 	for _, f := range findings {
 		if f.Severity != lint.Info {
 			blocking++
 		}
 	}
-	checks := hostChecks(ctx, opts, path, !lint.Parses(file.Data))
+	checks := hostChecks(ctx, opts, path, slices.ContainsFunc(findings, func(f lint.Finding) bool { return f.ID == "toml.syntax" }))
 	for _, c := range checks {
 		if c.Status == probe.Warn || c.Status == probe.Fail {
 			blocking++

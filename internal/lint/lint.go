@@ -64,9 +64,6 @@ func (f Finding) String() string {
 type Options struct {
 	Mode     os.FileMode // of config.toml, for the file.mode rule
 	HaveMode bool
-	// SkipMode: LintFileWith does not read the file's mode (check
-	// --lint-only: a config.toml kept in a repository is 0644 by nature).
-	SkipMode bool
 	// InsecureRegistries are the registries (host[:port]) the host's
 	// Docker daemon treats as insecure, when a daemon was asked (check
 	// without --lint-only): a DinD service's daemon does not share them.
@@ -113,16 +110,12 @@ func Lint(data []byte, opts Options) []Finding {
 // LintFile lints the config.toml at path, with its file mode and the
 // runner's system id file beside it. The error is set only when the file
 // cannot be read; a file that is not valid TOML gives a toml.syntax finding.
-func LintFile(path string) ([]Finding, error) { return LintFileWith(path, Options{}) }
-
-// LintFileWith is LintFile with facts of this host (opts.Mode is read
-// from the file).
-func LintFileWith(path string, opts Options) ([]Finding, error) {
-	f, err := ReadFile(path, opts.SkipMode)
+func LintFile(path string) ([]Finding, error) {
+	f, err := ReadFile(path, false)
 	if err != nil {
 		return nil, err
 	}
-	return f.Lint(opts), nil
+	return f.Lint(Options{}), nil
 }
 
 // File is a config.toml as read at one moment: its bytes and its mode.

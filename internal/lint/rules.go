@@ -546,8 +546,8 @@ func (l *linter) dockerImageRule(r *runnerCtx, exec string) {
 
 // --- across runners -----------------------------------------------------------
 
-// normURL is the url as the runner uses it: no trailing / or legacy /ci.
-func normURL(u string) string {
+// NormURL is the url as the runner uses it: no trailing / or legacy /ci.
+func NormURL(u string) string {
 	u = strings.TrimRight(strings.TrimSpace(u), "/")
 	u = strings.TrimSuffix(u, "/ci")
 	return strings.ToLower(strings.TrimRight(u, "/"))
@@ -571,7 +571,7 @@ func (l *linter) duplicateRules(rs []*runnerCtx) {
 		if !ok1 || !ok2 || strings.TrimSpace(t) == "" {
 			continue
 		}
-		k := normURL(u) + "\x00" + t
+		k := NormURL(u) + "\x00" + t
 		if first, dup := creds[k]; dup {
 			l.add(Finding{ID: "runner.token.duplicate", Severity: Error, Path: r.key("token"), Runner: r.name,
 				Message: fmt.Sprintf("%s has the same url and token as %s%s: a duplicate entry, usually left by registering again; it polls for jobs twice, and when the runner rotates the token of one entry the other stops working", r.p, first.p, l.lineNote(first.p)),
