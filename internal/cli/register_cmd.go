@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -11,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runnerup/runnerup/internal/safewrite"
-	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/tui"
 	"github.com/runnerup/runnerup/wizard"
 )
@@ -149,7 +149,11 @@ func registerRun(ctx context.Context, opts *RegisterOptions) error {
 	if env == nil {
 		env = w.Env
 	}
-	in, err := wizard.ParseRegisterArgs(opts.Args, env, func(p string) ([]byte, error) { return userfile.Read(p, 1<<20) })
+	// Files named by flags and env:/file: references are read as every
+	// answers file's are.
+	resolver := wizard.DefaultResolver("")
+	resolver.LookupEnv = env
+	in, err := wizard.ParseRegisterArgs(opts.Args, env, resolver.ReadFile)
 	if err != nil {
 		var rf *wizard.RegisterFlagError
 		if errors.As(err, &rf) {
@@ -186,7 +190,7 @@ func registerRun(ctx context.Context, opts *RegisterOptions) error {
 	}
 	w.ConfigPath = a.ConfigPath
 	w.LeaveRunner = in.LeaveRunner
-	prepared, err := wizard.PrepareAnswers(in.Answers, nil, wizard.Resolver{LookupEnv: env, ReadFile: func(p string) ([]byte, error) { return userfile.Read(p, 1<<20) }}, w.Hostname)
+	prepared, err := wizard.PrepareAnswers(in.Answers, nil, resolver, w.Hostname)
 	if err != nil {
 		return reportError(a.IO, a.Output, err)
 	}
@@ -263,21 +267,12 @@ func saveRegisterAnswers(path string, raw *wizard.Answers, a *ApplyOptions) erro
 		return err
 	}
 	if a.Output == "text" {
-		names := make([]string, 0, len(saved.EnvVars))
-		for n := range saved.EnvVars {
-			names = append(names, n)
-		}
 		fmt.Fprintf(a.IO.ErrOut, "saved the answers to %s", path)
-		if len(names) > 0 {
-			fmt.Fprintf(a.IO.ErrOut, " (set %s before `runnerup apply --answers %s`)", strings.Join(sortedStrings(names), ", "), path)
+		if len(saved.EnvVars) > 0 {
+			names := slices.Sorted(maps.Keys(saved.EnvVars))
+			fmt.Fprintf(a.IO.ErrOut, " (set %s before `runnerup apply --answers %s`)", strings.Join(names, ", "), path)
 		}
 		fmt.Fprintln(a.IO.ErrOut)
 	}
 	return nil
-}
-
-func sortedStrings(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return out
 }

@@ -105,12 +105,8 @@ func lookup(rows []apiRow, v semver) (apiRow, bool) {
 // RunnerClientAPI is the Docker API a gitlab-runner release's client asks
 // for ("17.4.0" → 1.43 via github.com/docker/docker v24.0).
 func RunnerClientAPI(version string) (api, client string, ok bool) {
-	v, ok := parseSemver(version)
-	if !ok {
-		return "", "", false
-	}
-	r, ok := lookup(runnerClients, v)
-	return r.api, r.client, ok
+	ra, ok := runnerAPI(version, nil)
+	return ra.API, ra.Client, ok
 }
 
 var semverRE = regexp.MustCompile(`^v?(\d+)\.(\d+)(?:\.(\d+))?`)

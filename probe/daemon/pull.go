@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
-	"github.com/distribution/reference"
+
 	"github.com/docker/cli/cli/config/types"
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/runnerup/runnerup/internal/imageref"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/registry"
 )
@@ -279,11 +280,11 @@ func httpCheckIDs(img string) []string {
 // hostOf is img's registry host in NormalizeHost form, "" when img does
 // not parse.
 func hostOf(img string) string {
-	named, err := reference.ParseNormalizedNamed(img)
+	host, err := imageref.Host(img)
 	if err != nil {
 		return ""
 	}
-	return registry.NormalizeHost(reference.Domain(named))
+	return registry.NormalizeHost(host)
 }
 
 func (s *session) checkPull(ctx context.Context, deps probe.Deps, img string, httpIDs []string, po PullOptions) probe.Result {

@@ -57,7 +57,8 @@ func jobFromLog(log string) (images, services []string) {
 // (from the runner entry and the job log).
 func (d *diagnosis) extendPlan(p *suite.Plan) {
 	if d.opts.Pull {
-		p.Pull = &daemon.PullOptions{Classify: ClassifyDaemonError, CertsDir: d.opts.CertsDir}
+		EnablePull(p)
+		p.Pull.CertsDir = d.opts.CertsDir
 		if d.opts.Platform != nil {
 			p.Pull.Platform = d.opts.Platform.String()
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -52,8 +51,9 @@ type imageProbe struct {
 func (ip imageProbe) runManifest(ctx context.Context, deps probe.Deps) probe.Result {
 	// Tell the host's auth check how the first request here was
 	// answered (witness.go): a 2xx, or nil for anything else.
-	var once sync.Once
-	report := func(a *witnessed) { once.Do(func() { ip.witness.report(a) }) }
+	// Only the first report of all counts (witness.report), so the
+	// deferred nil is a no-op after a real one.
+	report := ip.witness.report
 	defer report(nil)
 	auth, ok := probe.DataOf[Auth](deps, AuthID(ip.im.host))
 	if !ok {
