@@ -1,12 +1,16 @@
 package wizard
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"reflect"
 	"slices"
 	"strings"
 
+	"github.com/BurntSushi/toml"
+
+	"github.com/runnerup/runnerup/internal/lint"
 	"github.com/runnerup/runnerup/render"
 )
 
@@ -38,18 +42,6 @@ func isSecretExtraKey(path string) bool {
 	return secretExtraKeys[strings.ToLower(path[strings.LastIndexByte(path, '.')+1:])]
 }
 
-// RunnerKeyProblem is what CheckRunnerKeys reports of one key: its path
-// below the [[runners]] entry ("docker.netwrk_mode"), the problem and fix.
-type RunnerKeyProblem struct {
-	Path, Problem, Fix string
-}
-
-// CheckRunnerKeys checks keys of one [[runners]] entry against GitLab
-// Runner's schema (unknown keys with did-you-mean, wrong types). internal/lint
-// owns that schema and imports this package, so the CLI installs it here;
-// nil skips the check.
-var CheckRunnerKeys func(keys map[string]any) []RunnerKeyProblem
-
 // validateExtra checks [runner.extra] against GitLab Runner's own schema
 // (the linter's): unknown keys with did-you-mean, wrong types, and keys
 // that have an answers field of their own.
@@ -78,15 +70,26 @@ func validateExtra(extra map[string]any, executor string) []FieldError {
 	return append(out, lintRunnerKeys(extra, "runner.extra")...)
 }
 
-// lintRunnerKeys reports CheckRunnerKeys' problems under prefix
-// (runner.extra, or the template's name).
+// lintRunnerKeys checks the keys of one [[runners]] entry against GitLab
+// Runner's schema (the linter's): unknown keys with the linter's
+// did-you-mean, and wrong types, each under prefix (runner.extra, or the
+// template's name).
 func lintRunnerKeys(keys map[string]any, prefix string) []FieldError {
-	if CheckRunnerKeys == nil {
-		return nil
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(map[string]any{"runners": []map[string]any{keys}}); err != nil {
+		return []FieldError{{Field: prefix, Problem: "cannot be written as TOML: " + err.Error()}}
 	}
 	var out []FieldError
-	for _, p := range CheckRunnerKeys(keys) {
-		out = append(out, FieldError{Field: joinField(prefix, p.Path), Problem: p.Problem, Fix: p.Fix})
+	for _, f := range lint.Lint(buf.Bytes(), lint.Options{}) {
+		if f.ID != "key.unknown" && f.ID != "key.type" {
+			continue
+		}
+		problem := f.Message
+		if f.ID == "key.unknown" {
+			problem = "is not a key GitLab Runner knows (it would ignore it)"
+		}
+		path := strings.TrimPrefix(strings.TrimPrefix(f.Path, "runners[0]"), ".")
+		out = append(out, FieldError{Field: joinField(prefix, path), Problem: problem, Fix: f.Fix})
 	}
 	return out
 }
