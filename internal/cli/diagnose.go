@@ -278,12 +278,12 @@ func diagnoseInputs(opts *DiagnoseOptions) (*diagnose.Options, error) {
 		}
 		d.AuthConfig = &v
 	}
-	runner, err := loadRunner(opts)
+	runner, read, err := loadRunner(opts)
 	if err != nil {
 		return nil, err
 	}
 	d.Runner = runner
-	hostFacts(opts, d)
+	hostFacts(read, d)
 
 	switch dir := opts.DockerConfigDir; {
 	case dir == "" && opts.Paths.Service != nil && opts.Paths.Service.DockerConfigPath != "":
@@ -337,47 +337,59 @@ func readLog(path string, stdin io.Reader) (string, error) {
 // runnerDoc is config.toml's entries as a diagnosis reads them.
 type runnerDoc = runnerconf.File
 
+// configRead is the config.toml diagnose read: where, and its entries
+// (doc nil when there is none at the default path: missing).
+type configRead struct {
+	path    string
+	doc     *runnerDoc
+	missing bool
+}
+
 // loadRunner finds the runner entry: --runner by name (runnerconf's Find,
 // as apply does), else the only one. A missing default config.toml means
-// a runner with defaults; a missing --config file is an error.
-func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
+// a runner with defaults; a missing --config file is an error. It also
+// returns what it read, for hostFacts.
+func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, configRead, error) {
 	path := opts.ConfigPath
 	if path == "" {
 		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", opts.Paths)
 		path = paths.ConfigTOML
 	}
+	read := configRead{path: path}
 	data, err := userfile.Read(path, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath == "" && opts.RunnerName == "":
-		return nil, nil
+		read.missing = true
+		return nil, read, nil
 	case errors.Is(err, fs.ErrNotExist) && opts.ConfigPath != "":
-		return nil, wizard.MissingConfigError(path, opts.Paths)
+		return nil, read, wizard.MissingConfigError(path, opts.Paths)
 	case err != nil:
-		return nil, inputErr("reading config.toml: %w", err)
+		return nil, read, inputErr("reading config.toml: %w", err)
 	}
 	doc, err := runnerconf.Parse(data)
 	if err != nil {
-		return nil, &render.ConfigTOMLError{Err: fmt.Errorf("%s: %w", path, err)}
+		return nil, read, &render.ConfigTOMLError{Err: fmt.Errorf("%s: %w", path, err)}
 	}
+	read.doc = doc
 	idx := -1
 	if opts.RunnerName != "" {
 		// By name alone, as apply finds it (the document decoded above).
 		i, existing, err := doc.Find(opts.RunnerName, "", "")
 		if err != nil {
-			return nil, &render.ConfigTOMLError{Err: err}
+			return nil, read, &render.ConfigTOMLError{Err: err}
 		}
 		if existing == nil {
-			return nil, inputErr("%s has no runner named %q (runners: %s)", path, opts.RunnerName, runnerNames(doc))
+			return nil, read, inputErr("%s has no runner named %q (runners: %s)", path, opts.RunnerName, runnerNames(doc))
 		}
 		idx = i
 	} else {
 		switch len(doc.Runners) {
 		case 0:
-			return nil, nil
+			return nil, read, nil
 		case 1:
 			idx = 0
 		default:
-			return nil, inputErr("%s has %d runners: choose one with --runner (%s)", path, len(doc.Runners), runnerNames(doc))
+			return nil, read, inputErr("%s has %d runners: choose one with --runner (%s)", path, len(doc.Runners), runnerNames(doc))
 		}
 	}
 	e := doc.Runners[idx]
@@ -389,7 +401,7 @@ func loadRunner(opts *DiagnoseOptions) (*diagnose.Runner, error) {
 			r.Services = append(r.Services, svc.Name)
 		}
 	}
-	return r, nil
+	return r, read, nil
 }
 
 func runnerNames(doc *runnerDoc) string {

@@ -1,19 +1,14 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"strings"
 
-	"github.com/runnerup/runnerup/internal/runnerconf"
 	"github.com/runnerup/runnerup/internal/systemid"
-	"github.com/runnerup/runnerup/internal/userfile"
 	"github.com/runnerup/runnerup/probe"
 	"github.com/runnerup/runnerup/probe/diagnose"
-	"github.com/runnerup/runnerup/wizard"
 )
 
 // diagnoseLogOnly is `diagnose --log FILE --no-live`: the log alone, no
@@ -44,28 +39,18 @@ func diagnoseLogOnly(opts *DiagnoseOptions) error {
 // hostFacts tells the diagnosis whether this host can be the one that
 // wrote the job log: the config.toml it would read (absent: not a runner
 // host), that file's runner names and the host's runner system id.
-func hostFacts(opts *DiagnoseOptions, d *diagnose.Options) {
-	path := opts.ConfigPath
-	if path == "" {
-		paths, _ := wizard.ResolvePaths(wizard.Output{}, "", "", opts.Paths)
-		path = paths.ConfigTOML
-	}
-	data, err := userfile.Read(path, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		d.ConfigSearched = path
+func hostFacts(read configRead, d *diagnose.Options) {
+	if read.missing {
+		d.ConfigSearched = read.path
 		return
 	}
-	if err != nil {
+	if read.doc == nil {
 		return
 	}
-	doc, err := runnerconf.Parse(data)
-	if err != nil {
-		return
-	}
-	for _, r := range doc.Runners {
+	for _, r := range read.doc.Runners {
 		d.ConfigRunners = append(d.ConfigRunners, r.Name)
 	}
-	if id, _, err := systemid.Resolve(filepath.Dir(path), nil); err == nil {
+	if id, _, err := systemid.Resolve(filepath.Dir(read.path), nil); err == nil {
 		d.HostSystemID = id
 	}
 }
