@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/runnerup/runnerup/probe"
@@ -105,6 +106,8 @@ func Checks(refs []string, opts Options) []probe.Check {
 	repos := map[string][]string{}
 	var hosts, order []string
 	seen := map[string]bool{}
+	witnesses := &witnesses{byHost: map[string]*witness{}}
+	opts.witnesses = witnesses
 	for _, ref := range refs {
 		im, err := parseImage(ref)
 		key := ref
@@ -121,24 +124,15 @@ func Checks(refs []string, opts Options) []probe.Check {
 		}
 		if _, ok := repos[im.host]; !ok {
 			hosts = append(hosts, im.host)
+			// The host's manifest checks (it has at least this one) tell
+			// its auth check how the registry answered them (witness.go).
+			witnesses.byHost[im.host] = newWitness()
 		}
-		if !contains(repos[im.host], im.path) {
+		if !slices.Contains(repos[im.host], im.path) {
 			repos[im.host] = append(repos[im.host], im.path)
 		}
 	}
 	sort.Strings(hosts)
-	// Each host's manifest checks tell its auth check how the registry
-	// answered their requests (witness.go).
-	opts.witnesses = &witnesses{byHost: map[string]*witness{}}
-	for _, h := range hosts {
-		n := 0
-		for _, ref := range order {
-			if im, err := parseImage(ref); err == nil && im.host == h {
-				n++
-			}
-		}
-		opts.witnesses.byHost[h] = newWitness(n)
-	}
 	var checks []probe.Check
 	for _, h := range hosts {
 		checks = append(checks, HostChecks(h, repos[h], opts)...)
@@ -147,13 +141,4 @@ func Checks(refs []string, opts Options) []probe.Check {
 		checks = append(checks, ImageChecks(ref, opts)...)
 	}
 	return checks
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -24,14 +24,8 @@ type witnessed struct {
 	status       int
 }
 
-// newWitness makes the witness of a host with images manifest checks.
-func newWitness(images int) *witness {
-	w := &witness{done: make(chan struct{})}
-	if images == 0 {
-		close(w.done)
-	}
-	return w
-}
+// newWitness makes the witness of a host with manifest checks.
+func newWitness() *witness { return &witness{done: make(chan struct{})} }
 
 // report tells the first answer a manifest check got: a 2xx one, or nil
 // when its first answer was not 2xx (or it sent nothing). Only the first
@@ -61,18 +55,16 @@ func (w *witness) wait(ctx context.Context) *witnessed {
 }
 
 // witnesses are the witnesses of the hosts of one Checks call.
+// byHost is filled by Checks before any check runs, then only read.
 type witnesses struct {
-	mu     sync.Mutex
 	byHost map[string]*witness
 }
 
-// forHost returns host's witness, expecting images manifest checks; nil
+// forHost returns host's witness; nil
 // when the checks were not made together by Checks.
 func (ws *witnesses) forHost(host string) *witness {
 	if ws == nil {
 		return nil
 	}
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
 	return ws.byHost[host]
 }
