@@ -155,11 +155,13 @@ var ErrNotOneRunner = errors.New("a template must contain exactly one [[runners]
 
 // TemplateRunner decodes a --template-config file as GitLab Runner does
 // (configTemplate.MergeTo): exactly one [[runners]] entry, global keys
-// ignored. It returns the entry as a decoded tree, in config.toml spelling.
-func TemplateRunner(data []byte) (map[string]any, error) {
+// ignored. It returns the entry as a decoded tree, in config.toml
+// spelling, and the keys outside [[runners]] (concurrent, check_interval,
+// [session_server], …), sorted, which the runner ignores in a template.
+func TemplateRunner(data []byte) (entry map[string]any, globals []string, err error) {
 	var doc map[string]any
 	if _, err := toml.Decode(string(data), &doc); err != nil {
-		return nil, tomlErr(err)
+		return nil, nil, tomlErr(err)
 	}
 	var runners []map[string]any
 	switch v := doc["runners"].(type) {
@@ -173,26 +175,14 @@ func TemplateRunner(data []byte) (map[string]any, error) {
 		}
 	}
 	if len(runners) != 1 {
-		return nil, fmt.Errorf("%w, it has %d", ErrNotOneRunner, len(runners))
+		return nil, nil, fmt.Errorf("%w, it has %d", ErrNotOneRunner, len(runners))
 	}
-	return runners[0], nil
-}
-
-// TemplateGlobalKeys lists a template's keys outside [[runners]]
-// (concurrent, check_interval, [session_server], …), sorted: GitLab Runner
-// ignores them in a --template-config.
-func TemplateGlobalKeys(data []byte) []string {
-	var doc map[string]any
-	if _, err := toml.Decode(string(data), &doc); err != nil {
-		return nil
-	}
-	var out []string
 	for _, k := range slices.Sorted(maps.Keys(doc)) {
 		if k != "runners" {
-			out = append(out, k)
+			globals = append(globals, k)
 		}
 	}
-	return out
+	return runners[0], globals, nil
 }
 
 // TemplateSplice says what SpliceTemplate copied.

@@ -214,7 +214,7 @@ func renderExtra(rendered render.ConfigResult, a *Answers) (render.ConfigResult,
 		// sets only what the command line changed or added.
 		var sp render.TemplateSplice
 		data, sp = render.SpliceTemplate(data, rendered.Index, a.Runner.template, extra)
-		if tmpl, err := render.TemplateRunner(a.Runner.template); err == nil {
+		if tmpl, _, err := render.TemplateRunner(a.Runner.template); err == nil {
 			subtractSpliced(extra, tmpl, sp)
 		}
 	}

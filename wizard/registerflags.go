@@ -570,7 +570,7 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 	if err != nil {
 		return &RegisterFlagError{Flag: "--template-config", Problem: fmt.Sprintf("reading %s: %v", path, unwrapPathError(err))}
 	}
-	tr, err := render.TemplateRunner(data)
+	tr, globals, err := render.TemplateRunner(data)
 	if err != nil {
 		return &RegisterFlagError{Flag: "--template-config", Problem: fmt.Sprintf("%s: %v", path, err),
 			Fix: "the template needs exactly one [[runners]] entry, as gitlab-runner register requires"}
@@ -582,7 +582,7 @@ func (m *regMapper) template(path string, readFile func(string) ([]byte, error))
 		}
 		return &RegisterFlagError{Flag: "--template-config", Problem: fmt.Sprintf("%s has keys GitLab Runner does not take:\n  %s", filepath.Base(path), strings.Join(msgs, "\n  "))}
 	}
-	if globals := render.TemplateGlobalKeys(data); len(globals) > 0 {
+	if len(globals) > 0 {
 		m.in.Warnings = append(m.in.Warnings, FieldError{Field: "--template-config", Warning: true,
 			Problem: fmt.Sprintf("%s sets %s outside [[runners]]: ignored, as gitlab-runner register ignores a template's global keys", filepath.Base(path), strings.Join(globals, ", ")),
 			Fix:     "set them in config.toml itself (concurrent: [runner] concurrent in an answers file)"})
