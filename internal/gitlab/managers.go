@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -42,7 +41,7 @@ var contactAttemptTimeout = 15 * time.Second
 func (c *Client) Managers(ctx context.Context, apiToken string, runnerID int64) ([]Manager, error) {
 	var ms []Manager
 	// A type mismatch names the field, never the value.
-	if err := c.getJSON(ctx, apiToken, "runners/"+strconv.FormatInt(runnerID, 10)+"/managers", nil, &ms); err != nil {
+	if err := c.getJSON(ctx, apiToken, runnerPath(runnerID)+"/managers", nil, &ms); err != nil {
 		return nil, err
 	}
 	if ms == nil {

@@ -70,8 +70,6 @@ type createRunnerBody struct {
 // token lacks the scope), ErrAPIForbidden (403, the role), ErrBadRequest
 // (400, with GitLab's message).
 func (c *Client) CreateRunner(ctx context.Context, apiToken string, req CreateRunnerRequest) (Runner, error) {
-	const path = "user/runners"
-	endpoint := http.MethodPost + " /api/v4/" + path
 	body := createRunnerBody{
 		RunnerType: req.RunnerType, Description: req.Description, MaintenanceNote: req.MaintenanceNote,
 		TagList: strings.Join(req.Tags, ","), RunUntagged: req.RunUntagged, Locked: req.Locked, Paused: req.Paused,
@@ -83,16 +81,12 @@ func (c *Client) CreateRunner(ctx context.Context, apiToken string, req CreateRu
 	case ProjectType:
 		body.ProjectID = req.ProjectID
 	}
-	r, err := c.sendHeader(ctx, http.MethodPost, path, body, apiToken, tokenHeader(apiToken))
+	r, endpoint, err := c.call(ctx, http.MethodPost, "user/runners", body, apiToken, opAPI, http.StatusCreated)
 	if err != nil {
-		return Runner{}, err
-	}
-	if r.status != http.StatusCreated {
-		e := apiError(endpoint, opAPI, r, apiToken)
-		if e.Kind == KindAPIForbidden {
+		if e := (*APIError)(nil); errors.As(err, &e) && e.Kind == KindAPIForbidden {
 			e.Detail = createForbiddenDetail(req.RunnerType)
 		}
-		return Runner{}, e
+		return Runner{}, err
 	}
 	run, err := decodeRunner(endpoint, r, apiToken)
 	if err != nil {
@@ -333,7 +327,7 @@ func (j runnerDetailsJSON) details() RunnerDetails {
 // ErrAPIForbidden, ErrRunnerNotFound.
 func (c *Client) RunnerDetails(ctx context.Context, apiToken string, id int64) (RunnerDetails, error) {
 	var j runnerDetailsJSON
-	if err := c.getJSON(ctx, apiToken, "runners/"+strconv.FormatInt(id, 10), nil, &j); err != nil {
+	if err := c.getJSON(ctx, apiToken, runnerPath(id), nil, &j); err != nil {
 		return RunnerDetails{}, err
 	}
 	return j.details(), nil
@@ -372,20 +366,15 @@ type runnerUpdateBody struct {
 // /api/v4/runners/:id, expecting 200) and returns them as GitLab now has
 // them. Same token needs as RunnerDetails, without read_api.
 func (c *Client) UpdateRunner(ctx context.Context, apiToken string, id int64, u RunnerUpdate) (RunnerDetails, error) {
-	path := "runners/" + strconv.FormatInt(id, 10)
-	endpoint := http.MethodPut + " /api/v4/" + path
 	body := runnerUpdateBody{Description: u.Description, Paused: u.Paused, RunUntagged: u.RunUntagged, Locked: u.Locked,
 		AccessLevel: u.AccessLevel, MaximumTimeout: u.MaximumTimeout, MaintenanceNote: u.MaintenanceNote}
 	if u.Tags != nil {
 		tags := strings.Join(u.Tags, ",")
 		body.TagList = &tags
 	}
-	r, err := c.sendHeader(ctx, http.MethodPut, path, body, apiToken, tokenHeader(apiToken))
+	r, endpoint, err := c.call(ctx, http.MethodPut, runnerPath(id), body, apiToken, opRunner, http.StatusOK)
 	if err != nil {
 		return RunnerDetails{}, err
-	}
-	if r.status != http.StatusOK {
-		return RunnerDetails{}, apiError(endpoint, opRunner, r, apiToken)
 	}
 	var j runnerDetailsJSON
 	if err := decodeJSON(endpoint, r, apiToken, &j); err != nil {
@@ -396,17 +385,27 @@ func (c *Client) UpdateRunner(ctx context.Context, apiToken string, id int64, u 
 
 // DeleteRunner deletes a runner (DELETE /api/v4/runners/:id, expecting 204).
 func (c *Client) DeleteRunner(ctx context.Context, apiToken string, id int64) error {
-	path := "runners/" + strconv.FormatInt(id, 10)
-	endpoint := http.MethodDelete + " /api/v4/" + path
-	r, err := c.sendHeader(ctx, http.MethodDelete, path, nil, apiToken, tokenHeader(apiToken))
-	if err != nil {
-		return err
-	}
-	if r.status != http.StatusNoContent && r.status != http.StatusOK {
-		return apiError(endpoint, opRunner, r, apiToken)
-	}
-	return nil
+	_, _, err := c.call(ctx, http.MethodDelete, runnerPath(id), nil, apiToken, opRunner, http.StatusNoContent, http.StatusOK)
+	return err
 }
+
+// call sends one request with the API token and turns a status outside ok
+// into the endpoint's APIError; endpoint ("PUT /api/v4/runners/7") names
+// the request in later errors.
+func (c *Client) call(ctx context.Context, method, path string, body any, apiToken, op string, ok ...int) (r *response, endpoint string, err error) {
+	endpoint = method + " /api/v4/" + path
+	r, err = c.sendHeader(ctx, method, path, body, apiToken, tokenHeader(apiToken))
+	if err != nil {
+		return nil, endpoint, err
+	}
+	if !slices.Contains(ok, r.status) {
+		return nil, endpoint, apiError(endpoint, op, r, apiToken)
+	}
+	return r, endpoint, nil
+}
+
+// runnerPath is /runners/:id below /api/v4.
+func runnerPath(id int64) string { return "runners/" + strconv.FormatInt(id, 10) }
 
 func tokenHeader(apiToken string) http.Header {
 	if apiToken == "" {
