@@ -333,6 +333,9 @@ func TestConfigTOMLErrors(t *testing.T) {
 		{"wrong type", "concurrent = \"many\"\n[[runners]]\nname = 5\n", "line 3"},
 		{"duplicate names", "[[runners]]\nname = \"x\"\nurl = \"https://c\"\n[[runners]]\nname = \"x\"\nurl = \"https://C/\"\n", `2 runners are named "x"`},
 		{"inline runners", "runners = [{name = \"y\"}]\n", "inline array"},
+		// Valid TOML and zero runners to the runner; a [[runners]] added
+		// after it could not parse (FuzzConfigTOMLSplice, CI).
+		{"empty inline runners", "concurrent = 1\nrunners = []\n", "inline array, runners = … (line 2)"},
 		{"case-folded runners", "[[runNers]]\n[[runners]]\n", "besides \"runners\""},
 	}
 	for _, tt := range tests {
