@@ -223,16 +223,17 @@ func (c *Config) Edit(e ConfigEdit) (ConfigResult, error) {
 		return ConfigResult{}, &ConfigTOMLError{Err: err}
 	}
 	blocks := runnerBlocks(secs)
+	if len(blocks) != len(c.Runners) {
+		return ConfigResult{}, &ConfigTOMLError{Err: errors.New("runners are not all written as [[runners]] tables (an inline array?); runnerup edits only [[runners]] tables")}
+	}
 	if len(secs) > 0 && secs[0].header == nil {
-		// runners = [] (or = [{…}]) at the top: a [[runners]] table added
-		// after it would define the key twice.
+		// runners = [] at the top (zero runners, so the count above
+		// agrees): a [[runners]] table added after it would define the
+		// key twice.
 		if it := secs[0].keyUnder("runners"); it != nil {
 			line := 1 + bytes.Count(old[:it.At()], []byte("\n"))
 			return ConfigResult{}, &ConfigTOMLError{Err: fmt.Errorf("runners are written as an inline array, %s = … (line %d); runnerup edits only [[runners]] tables: write each runner as a [[runners]] table (GitLab Runner reads both forms the same)", strings.Join(it.Path, "."), line)}
 		}
-	}
-	if len(blocks) != len(c.Runners) {
-		return ConfigResult{}, &ConfigTOMLError{Err: errors.New("runners are not all written as [[runners]] tables (an inline array?); runnerup edits only [[runners]] tables")}
 	}
 	if idx >= len(blocks) {
 		return ConfigResult{}, fmt.Errorf("internal error: the edit targets entry #%d, but config.toml has %d", idx+1, len(blocks))
